@@ -1,0 +1,183 @@
+# cython: language_level=3
+"""Native instruments of gillab: a GIL-wait probe and a /proc thread-state sampler.
+
+Both do their timing in C. The probe measures, on every wake-up, the time
+between waking from its sleep and holding the GIL again. The sampler runs on a
+pthread of its own that never takes the GIL, so it does not disturb what it watches.
+"""
+
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+cdef extern from "_sampler.h" nogil:
+    int GILLAB_MAX_PIDS
+    ctypedef struct gillab_event:
+        int64_t t_ns
+        int pid
+        int tid
+        char state
+    ctypedef struct gillab_sampler:
+        int64_t interval_ns
+        int npids
+        int pids[256]
+        int64_t nsamples
+        int64_t running_sum
+        int ntids
+        int overflow
+        int tids[1024]
+        int tid_pid[1024]
+        int64_t counts[1024][4]
+        int record_events
+        gillab_event *events
+        int64_t nevents
+        int started
+    int64_t gillab_now_ns()
+    int64_t gillab_thread_cpu_ns()
+    void gillab_sleep_ns(int64_t ns)
+    int gillab_sampler_start(gillab_sampler *s)
+    void gillab_sampler_stop(gillab_sampler *s)
+
+from libc.string cimport memset
+
+
+def now_ns():
+    """Return CLOCK_MONOTONIC in nanoseconds, the clock both instruments use."""
+    return gillab_now_ns()
+
+
+cdef class GilProbe:
+    """Sleep `interval_s` again and again; record wake-up lateness and the wait for the GIL.
+
+    Call :meth:`run` in a thread of its own; call :meth:`stop` from another.
+    """
+
+    cdef int64_t interval_ns
+    cdef Py_ssize_t cap
+    cdef Py_ssize_t n
+    cdef int64_t *gil_wait_ns
+    cdef int64_t *wake_late_ns
+    cdef volatile int _stop
+    cdef public int64_t elapsed_ns
+    cdef public int64_t cpu_ns
+    cdef public int64_t held_ns
+
+    def __cinit__(self, double interval_s=0.001, Py_ssize_t max_samples=200000):
+        if interval_s <= 0:
+            raise ValueError("interval_s must be > 0")
+        if max_samples <= 0:
+            raise ValueError("max_samples must be > 0")
+        self.interval_ns = <int64_t>(interval_s * 1e9)
+        self.cap = max_samples
+        self.gil_wait_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
+        self.wake_late_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
+        if self.gil_wait_ns == NULL or self.wake_late_ns == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.gil_wait_ns)
+        free(self.wake_late_ns)
+
+    def run(self):
+        """Probe until stopped or full. Holds the GIL only for the instant of each re-acquisition."""
+        cdef int64_t t_start = gillab_now_ns(), cpu0 = gillab_thread_cpu_ns()
+        cdef int64_t t_sleep, t_wake, t_gil, t_end
+        while not self._stop and self.n < self.cap:
+            with nogil:
+                t_sleep = gillab_now_ns()
+                gillab_sleep_ns(self.interval_ns)
+                t_wake = gillab_now_ns()
+            # Leaving `with nogil` blocks until this thread holds the GIL again.
+            t_gil = gillab_now_ns()
+            self.wake_late_ns[self.n] = t_wake - t_sleep - self.interval_ns
+            self.gil_wait_ns[self.n] = t_gil - t_wake
+            self.n += 1
+            self.held_ns += gillab_now_ns() - t_gil
+        t_end = gillab_now_ns()
+        self.elapsed_ns = t_end - t_start
+        self.cpu_ns = gillab_thread_cpu_ns() - cpu0
+
+    def stop(self):
+        """Ask :meth:`run` to return after its current sample."""
+        self._stop = 1
+
+    def gil_wait_s(self):
+        """Return each sample's wait for the GIL, in seconds."""
+        return [self.gil_wait_ns[i] / 1e9 for i in range(self.n)]
+
+    def wake_late_s(self):
+        """Return each sample's lateness in waking from sleep (OS scheduling), in seconds."""
+        return [self.wake_late_ns[i] / 1e9 for i in range(self.n)]
+
+
+cdef class ThreadSampler:
+    """Sample the state of every thread of the given pids from a native, GIL-free pthread."""
+
+    cdef gillab_sampler *s
+
+    def __cinit__(self, pids, double interval_s=0.002, bint record_events=False):
+        pids = list(pids)
+        if not pids:
+            raise ValueError("pids must not be empty")
+        if len(pids) > GILLAB_MAX_PIDS:
+            raise ValueError(f"at most {GILLAB_MAX_PIDS} pids")
+        if interval_s <= 0:
+            raise ValueError("interval_s must be > 0")
+        self.s = <gillab_sampler *>malloc(sizeof(gillab_sampler))
+        if self.s == NULL:
+            raise MemoryError()
+        memset(self.s, 0, sizeof(gillab_sampler))
+        self.s.interval_ns = <int64_t>(interval_s * 1e9)
+        self.s.npids = len(pids)
+        for i, pid in enumerate(pids):
+            self.s.pids[i] = pid
+        self.s.record_events = record_events
+
+    def __dealloc__(self):
+        if self.s != NULL:
+            with nogil:
+                gillab_sampler_stop(self.s)
+            free(self.s.events)
+            free(self.s)
+
+    def start(self):
+        """Start sampling on a new pthread."""
+        if self.s.started:
+            raise RuntimeError("sampler already started")
+        if gillab_sampler_start(self.s) != 0:
+            raise OSError("could not start the sampler thread")
+
+    def stop(self):
+        """Stop sampling and wait for the sampler thread to end."""
+        with nogil:
+            gillab_sampler_stop(self.s)
+
+    @property
+    def samples(self):
+        """Number of sweeps over /proc taken so far."""
+        return self.s.nsamples
+
+    @property
+    def running_sum(self):
+        """Sum over sweeps of the threads seen running ('R')."""
+        return self.s.running_sum
+
+    @property
+    def overflow(self):
+        """Thread sightings dropped because more threads existed than the sampler tracks."""
+        return self.s.overflow
+
+    def threads(self):
+        """Return one (pid, tid, running, sleeping, disk, other) count tuple per thread seen."""
+        return [
+            (self.s.tid_pid[i], self.s.tids[i], self.s.counts[i][0], self.s.counts[i][1],
+             self.s.counts[i][2], self.s.counts[i][3])
+            for i in range(self.s.ntids)
+        ]
+
+    def events(self):
+        """Return each recorded change of state as (t_s, pid, tid, state letter); 'X' means gone."""
+        return [
+            (self.s.events[i].t_ns / 1e9, self.s.events[i].pid, self.s.events[i].tid,
+             chr(self.s.events[i].state))
+            for i in range(self.s.nevents)
+        ]

@@ -1,0 +1,13 @@
+"""gillab: a laboratory for seeing Python's Global Interpreter Lock at work."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from gillab._native import NotBuiltError
+from gillab.workloads import available, resolve
+
+try:
+    __version__ = version("gillab")
+except PackageNotFoundError:  # pragma: no cover - only in an uninstalled checkout
+    __version__ = "0+unknown"
+
+__all__ = ["NotBuiltError", "__version__", "available", "resolve"]

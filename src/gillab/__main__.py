@@ -1,0 +1,5 @@
+"""Allow ``python -m gillab``."""
+
+from gillab.cli import main
+
+raise SystemExit(main())

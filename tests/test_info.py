@@ -1,0 +1,52 @@
+"""`gillab info` reports the interpreter, the machine and the builds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gillab import environment
+from gillab.cli import main
+
+
+def test_info_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in (
+        "python_version", "python_implementation", "free_threaded_build", "gil_enabled", "switch_interval_s",
+        "cpu_count", "usable_cores", "load_average", "cython_version", "numpy_version", "native",
+    ):
+        assert key in data
+    assert data["switch_interval_s"] == sys.getswitchinterval()
+    assert 1 <= data["usable_cores"] <= (data["cpu_count"] or 1)
+    assert data["native"]["cython-nogil"]["releases_gil"] is True
+    assert data["native"]["cython-gil"]["releases_gil"] is False
+
+
+def test_info_text_lists_each_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "cython-nogil" in out
+    assert "RELEASES_GIL=True" in out
+    assert "GIL now" in out
+
+
+def test_gil_state_matches_interpreter() -> None:
+    if environment.free_threaded_build():
+        pytest.skip("GIL-enabled interpreter only")
+    assert environment.gil_enabled() is True
+
+
+def test_python_dash_m_works() -> None:
+    proc = subprocess.run([sys.executable, "-m", "gillab", "info"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "usable cores" in proc.stdout
+
+
+def test_unknown_command_is_one_line_and_exit_2() -> None:
+    proc = subprocess.run([sys.executable, "-m", "gillab", "nope"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
