@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from Cython import __version__ as CYTHON_VERSION
+import Cython
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
@@ -60,7 +60,7 @@ def extensions() -> list[Extension]:
         env = {
             "RELEASE_GIL": VARIANTS[variant],
             "DIRECTIVES_BUILT": tuple(sorted(DIRECTIVES.items())),
-            "CYTHON_BUILT": CYTHON_VERSION,
+            "CYTHON_BUILT": Cython.__version__,
         }
         exts += cythonize(
             [Extension(f"gillab._kernels_{variant}", ["cext/_kernels.pyx"], depends=["cext/_atomics.h"], **common)],

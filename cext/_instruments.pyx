@@ -21,6 +21,7 @@ cdef extern from "_sampler.h" nogil:
         int npids
         int pids[256]
         int64_t nsamples
+        int64_t cpu_ns
         int64_t running_sum
         int ntids
         int overflow
@@ -56,6 +57,7 @@ cdef class GilProbe:
     cdef Py_ssize_t n
     cdef int64_t *gil_wait_ns
     cdef int64_t *wake_late_ns
+    cdef int64_t *wake_at_ns
     cdef volatile int _stop
     cdef public int64_t elapsed_ns
     cdef public int64_t cpu_ns
@@ -70,12 +72,14 @@ cdef class GilProbe:
         self.cap = max_samples
         self.gil_wait_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
         self.wake_late_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
-        if self.gil_wait_ns == NULL or self.wake_late_ns == NULL:
+        self.wake_at_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
+        if self.gil_wait_ns == NULL or self.wake_late_ns == NULL or self.wake_at_ns == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         free(self.gil_wait_ns)
         free(self.wake_late_ns)
+        free(self.wake_at_ns)
 
     def run(self):
         """Probe until stopped or full. Holds the GIL only for the instant of each re-acquisition."""
@@ -90,6 +94,7 @@ cdef class GilProbe:
             t_gil = gillab_now_ns()
             self.wake_late_ns[self.n] = t_wake - t_sleep - self.interval_ns
             self.gil_wait_ns[self.n] = t_gil - t_wake
+            self.wake_at_ns[self.n] = t_wake
             self.n += 1
             self.held_ns += gillab_now_ns() - t_gil
         t_end = gillab_now_ns()
@@ -100,13 +105,17 @@ cdef class GilProbe:
         """Ask :meth:`run` to return after its current sample."""
         self._stop = 1
 
-    def gil_wait_s(self):
-        """Return each sample's wait for the GIL, in seconds."""
-        return [self.gil_wait_ns[i] / 1e9 for i in range(self.n)]
+    def samples(self, int64_t since_ns=0, int64_t until_ns=0):
+        """Return (wake time ns, GIL wait s, wake lateness s) for each sample woken in [since_ns, until_ns).
 
-    def wake_late_s(self):
-        """Return each sample's lateness in waking from sleep (OS scheduling), in seconds."""
-        return [self.wake_late_ns[i] / 1e9 for i in range(self.n)]
+        until_ns = 0 means no upper bound. Wake lateness is the OS's share of the delay;
+        the GIL wait is the time from waking to holding the GIL again.
+        """
+        return [
+            (self.wake_at_ns[i], self.gil_wait_ns[i] / 1e9, self.wake_late_ns[i] / 1e9)
+            for i in range(self.n)
+            if self.wake_at_ns[i] >= since_ns and (until_ns == 0 or self.wake_at_ns[i] < until_ns)
+        ]
 
 
 cdef class ThreadSampler:
@@ -160,6 +169,11 @@ cdef class ThreadSampler:
     def running_sum(self):
         """Sum over sweeps of the threads seen running ('R')."""
         return self.s.running_sum
+
+    @property
+    def cpu_s(self):
+        """The sampler thread's own CPU time, in seconds (valid after stop)."""
+        return self.s.cpu_ns / 1e9
 
     @property
     def overflow(self):

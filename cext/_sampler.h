@@ -37,6 +37,7 @@ typedef struct {
     int pids[GILLAB_MAX_PIDS];
     int self_tid;
     int64_t t0_ns;
+    int64_t cpu_ns;        /* the sampler thread's own CPU time */
     int64_t nsamples;
     int64_t running_sum;   /* sum over samples of threads seen 'R' */
     int ntids;
@@ -154,10 +155,12 @@ static void gillab_sample_once(gillab_sampler *s) {
 static void *gillab_sampler_main(void *arg) {
     gillab_sampler *s = (gillab_sampler *)arg;
     s->self_tid = (int)syscall(SYS_gettid);
+    int64_t cpu0 = gillab_thread_cpu_ns();
     while (!s->stop) {
         gillab_sample_once(s);
         gillab_sleep_ns(s->interval_ns);
     }
+    s->cpu_ns = gillab_thread_cpu_ns() - cpu0;
     return NULL;
 }
 

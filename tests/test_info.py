@@ -16,8 +16,17 @@ def test_info_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     for key in (
-        "python_version", "python_implementation", "free_threaded_build", "gil_enabled", "switch_interval_s",
-        "cpu_count", "usable_cores", "load_average", "cython_version", "numpy_version", "native",
+        "python_version",
+        "python_implementation",
+        "free_threaded_build",
+        "gil_enabled",
+        "switch_interval_s",
+        "cpu_count",
+        "usable_cores",
+        "load_average",
+        "cython_version",
+        "numpy_version",
+        "native",
     ):
         assert key in data
     assert data["switch_interval_s"] == sys.getswitchinterval()

@@ -28,7 +28,9 @@ def kernels(impl: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise NotBuiltError(f"the {impl} variant is not built in this install ({exc}); build it with: {BUILD_HINT[impl]}") from None
+        raise NotBuiltError(
+            f"the {impl} variant is not built in this install ({exc}); build it with: {BUILD_HINT[impl]}"
+        ) from None
 
 
 def instruments() -> ModuleType:
@@ -36,7 +38,9 @@ def instruments() -> ModuleType:
     try:
         return importlib.import_module("gillab._instruments")
     except ImportError as exc:
-        raise NotBuiltError(f"gillab's native instruments are not built ({exc}); build them with: pip install -e .") from None
+        raise NotBuiltError(
+            f"gillab's native instruments are not built ({exc}); build them with: pip install -e ."
+        ) from None
 
 
 def is_built(impl: str) -> bool:

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="the interpreter, the machine and the native builds")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
+    from gillab.run_cli import add_run_parser
+
+    add_run_parser(sub)
     return parser
 
 

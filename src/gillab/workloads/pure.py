@@ -96,6 +96,7 @@ def add_locked(k: int) -> None:
 
 # --- sumsq ---------------------------------------------------------------------
 
+
 def sumsq(a: Any, start: int, stop: int) -> float:
     """Return the sum of a[i] ** 2 for start <= i < stop, by a Python loop."""
     check_sumsq_args(a, start, stop)

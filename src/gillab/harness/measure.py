@@ -1,0 +1,151 @@
+"""Measurements taken around a run: CPU time, GIL wait (probe) and thread states (sampler)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gillab import _native
+
+PROC = Path("/proc")
+
+
+def has_proc() -> bool:
+    """Return whether this OS exposes per-thread states under /proc."""
+    return (PROC / "self" / "task").is_dir()
+
+
+def _children_cpu_s(pids: list[int]) -> float:
+    """Return the CPU time of every thread of the given processes, from /proc/<pid>/task/*/schedstat (ns)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = list((PROC / str(pid) / "task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / 1e9
+
+
+def cpu_seconds(child_pids: list[int]) -> float:
+    """Return this process's CPU time plus that of the given child processes, in seconds."""
+    return time.process_time() + _children_cpu_s(child_pids)
+
+
+@dataclass(frozen=True)
+class GilWait:
+    """What the probe saw: how long a thread waits for the GIL after waking."""
+
+    median_ms: float
+    p95_ms: float
+    fraction: float
+    """Share of the probe's time spent waiting for the GIL."""
+    samples: int
+    wake_late_median_ms: float
+    """Median lateness of waking from sleep, before asking for the GIL: the OS's share of the delay."""
+    overhead: float
+    """The probe's own CPU time ÷ its running time: its cost, as a share of one core."""
+    cpu_s: float = 0.0
+    """The probe's own CPU time, to subtract from the work's."""
+
+
+class Probe:
+    """Run the native GIL-wait probe in a thread of its own for the span of a measurement."""
+
+    def __init__(self, interval_s: float = 0.001) -> None:
+        self.interval_s = interval_s
+        self._probe = _native.instruments().GilProbe(interval_s)
+        self._thread = threading.Thread(target=self._probe.run, name="gillab-probe", daemon=True)
+
+    def start(self) -> int:
+        """Start probing; return the probe thread's native id."""
+        self._thread.start()
+        while self._thread.native_id is None:  # pragma: no cover - set before start() returns
+            time.sleep(0)
+        return self._thread.native_id
+
+    def stop(self, since_ns: int, until_ns: int) -> GilWait:
+        """Stop probing and summarise the samples that woke within [since_ns, until_ns) (CLOCK_MONOTONIC)."""
+        self._probe.stop()
+        self._thread.join()
+        picked = self._probe.samples(since_ns, until_ns)
+        waits = sorted(w for _, w, _ in picked)
+        late = [lt for _, _, lt in picked]
+        window = (until_ns - since_ns) / 1e9
+        life = self._probe.elapsed_ns / 1e9
+        overhead = (self._probe.cpu_ns / 1e9) / life if life > 0 else 0.0
+        if not waits:
+            return GilWait(0.0, 0.0, 0.0, 0, 0.0, 0.0)
+        p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))]
+        return GilWait(
+            median_ms=statistics.median(waits) * 1e3,
+            p95_ms=p95 * 1e3,
+            fraction=min(1.0, sum(waits) / window) if window > 0 else 0.0,
+            samples=len(waits),
+            wake_late_median_ms=statistics.median(late) * 1e3,
+            overhead=overhead,
+            cpu_s=overhead * window,
+        )
+
+
+@dataclass(frozen=True)
+class ThreadShare:
+    """How one thread spent the samples: shares running (R), sleeping (S), in disk wait (D) or other."""
+
+    role: str
+    pid: int
+    tid: int
+    running: float
+    sleeping: float
+    disk: float
+    other: float
+
+
+@dataclass(frozen=True)
+class ThreadStates:
+    """What the sampler saw over a run."""
+
+    available: bool
+    reason: str
+    samples: int
+    threads_running_mean: float | None
+    threads: tuple[ThreadShare, ...]
+    cpu_s: float = 0.0
+    """The sampler's own CPU time, to subtract from the work's."""
+
+
+class Sampler:
+    """Sample the states of the threads of this process and its worker processes, from native code."""
+
+    def __init__(self, pids: list[int], interval_s: float = 0.002) -> None:
+        self.available = has_proc()
+        self._sampler = _native.instruments().ThreadSampler(pids, interval_s) if self.available else None
+
+    def start(self) -> None:
+        """Start sampling."""
+        if self._sampler is not None:
+            self._sampler.start()
+
+    def stop(self, roles: dict[int, str]) -> ThreadStates:
+        """Stop sampling; name each thread by `roles` (tid -> role), others 'other'."""
+        s = self._sampler
+        if s is None:
+            return ThreadStates(False, "no /proc on this OS: thread states not sampled", 0, None, ())
+        s.stop()
+        n = s.samples
+        shares = []
+        for pid, tid, r, sl, d, o in s.threads():
+            seen = r + sl + d + o
+            if seen:
+                role = roles.get(tid, "main" if tid == os.getpid() else "other")
+                shares.append(ThreadShare(role, pid, tid, r / seen, sl / seen, d / seen, o / seen))
+        mean = s.running_sum / n if n else None
+        return ThreadStates(True, "", n, mean, tuple(shares), s.cpu_s)

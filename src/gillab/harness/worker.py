@@ -1,0 +1,45 @@
+"""What runs inside a worker (thread, process or interpreter): one task, timed at its edges.
+
+Kept free of heavy imports at module level so that process workers start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, NamedTuple
+
+
+class TaskOutcome(NamedTuple):
+    """One task's result and where and when it ran (CLOCK_MONOTONIC ns, shared by all processes)."""
+
+    index: int
+    result: Any
+    start_ns: int
+    end_ns: int
+    pid: int
+    tid: int
+
+
+def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int]:
+    """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker."""
+    from gillab.workloads.jobs import job
+
+    job(workload, impl, size)
+    time.sleep(hold_s)
+    return os.getpid(), threading.get_native_id()
+
+
+def run_task(workload: str, impl: str, size: int, index: int, release_ns: int) -> TaskOutcome:
+    """Wait for the common release time, run one task, and report when and where it ran."""
+    from gillab.workloads.jobs import job
+
+    run = job(workload, impl, size)
+    wait = release_ns - time.monotonic_ns()
+    if wait > 0:
+        time.sleep(wait / 1e9)
+    start = time.monotonic_ns()
+    result = run()
+    end = time.monotonic_ns()
+    return TaskOutcome(index, result, start, end, os.getpid(), threading.get_native_id())

@@ -1,0 +1,143 @@
+"""report.html: one self-contained page, images embedded, each figure explained in a sentence."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+from gillab.harness.results import write_atomic
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
+th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.flag{color:#b00}
+img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}"""
+
+
+def _img(path: Path) -> str:
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+
+
+def _fmt(x: Any, spec: str) -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _cell_rows(cells: list[dict[str, Any]]) -> str:
+    head = (
+        "impl",
+        "executor",
+        "workers",
+        "size",
+        "median wall ms",
+        "IQR ms",
+        "CV",
+        "speedup",
+        "efficiency",
+        "cpu util",
+        "GIL wait median ms",
+        "GIL wait p95 ms",
+        "GIL wait fraction",
+        "threads running",
+        "start-up ms",
+        "status",
+    )
+    out = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for c in cells:
+        gw = c["gil_wait"] or {}
+        cv = _fmt(c["cv"], ".1%")
+        if c["noisy"]:
+            cv = f'<span class="flag">{cv} noisy</span>'
+        vals = (
+            c["impl"],
+            c["executor"],
+            c["workers"],
+            c["size"],
+            _fmt(c["median_wall_s"] and c["median_wall_s"] * 1e3, ".1f"),
+            _fmt(c["iqr_s"] and c["iqr_s"] * 1e3, ".1f"),
+            cv,
+            _fmt(c["speedup"], ".2f"),
+            _fmt(c["efficiency"], ".2f"),
+            _fmt(c["cpu_utilization"], ".2f"),
+            _fmt(gw.get("median_ms"), ".3f"),
+            _fmt(gw.get("p95_ms"), ".3f"),
+            _fmt(gw.get("fraction"), ".2f"),
+            _fmt(c["threads_running_mean"], ".2f"),
+            _fmt(c["startup_s"] and c["startup_s"] * 1e3, ".0f"),
+            html.escape(c["status"] + (f": {c['reason']}" if c["reason"] else "")),
+        )
+        out.append("<tr>" + "".join(f"<td>{v}</td>" for v in vals) + "</tr>")
+    return "<table>" + "".join(out) + "</table>"
+
+
+def findings(result: dict[str, Any]) -> list[str]:
+    """Return sentences built from the measured figures: what this machine showed."""
+    cells = [c for c in result["cells"] if c["status"] == "ok" and c["executor"] != "serial" and c["speedup"]]
+    lines = []
+    for ex in dict.fromkeys(c["executor"] for c in cells):
+        top = max(c["workers"] for c in cells if c["executor"] == ex)
+        for c in (c for c in cells if c["executor"] == ex and c["workers"] == top):
+            gw = c["gil_wait"] or {}
+            lines.append(
+                f"{c['impl']} with {top} {ex} workers ran {c['speedup']:.2f}× as fast as serial "
+                f"(efficiency {c['efficiency']:.2f}), kept {c['cpu_utilization']:.2f} cores busy, "
+                f"and a thread waiting for the GIL waited {gw.get('median_ms', 0):.3f} ms at the median."
+            )
+    return lines
+
+
+EXPLAIN = {
+    "speedup": "Each line is one impl run by one executor. A line that follows the grey ideal uses every core; a flat "
+    "line at 1 means the workers took turns. Python threads stay flat because only the thread holding the GIL runs "
+    "bytecode; processes each have their own GIL; native code that releases the GIL runs on every core at once.",
+    "timeline": "Each bar is one task, drawn on the lane of the worker that ran it, from the moment the workers were "
+    "released together. When the GIL serialises threads, their bars overlap in time but each takes as long as all "
+    "of them together; when the GIL is released, bars run side by side and end early.",
+    "gil": "GIL wait comes from a probe thread that sleeps 1 ms, wakes, and times how long it then waits to hold the "
+    "GIL again (the OS's part of the delay is measured apart). For process pools it is the parent's GIL, which "
+    "the workers do not share.",
+    "states": "Thread states come from sampling /proc from a native thread that never takes the GIL. R means running "
+    "or ready to run; a Python thread waiting for the GIL sleeps (S).",
+}
+
+
+def write_report(result: dict[str, Any], out: Path, extra_sections: list[tuple[str, str]] | None = None) -> None:
+    """Write report.html into out, embedding the PNGs found there."""
+    env = result["environment"]
+    cfg = result["config"]
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>gillab report</title><style>{CSS}</style>",
+        "<h1>gillab report</h1>",
+        f"<p>{html.escape(env['python_implementation'])} {html.escape(env['python_version'])}, "
+        f"free-threaded build: {env['free_threaded_build']}, GIL on: {env['gil_enabled']}, "
+        f"switch interval {env['switch_interval_s'] * 1e3:g} ms, {env['usable_cores']} usable cores "
+        f"of {env['cpu_count']}, Cython {html.escape(str(env['cython_version']))}, "
+        f"load before {result['load_before']} after {result['load_after']}.</p>",
+        f"<p class='note'>Workload <code>{html.escape(cfg['workload'])}</code>, {cfg['tasks']} tasks per cell, "
+        f"{cfg['repeat']} repeats; sizes {html.escape(str(cfg['sizes']))}.</p>",
+    ]
+    if result["interrupted"]:
+        parts.append("<p class='flag'>This run was interrupted: only finished cells are shown.</p>")
+    if result["load_competing"]:
+        parts.append(
+            "<p class='flag'>Other work was competing for the CPU when the run started (load average "
+            f"{result['load_before']}): figures may be depressed.</p>"
+        )
+    found = findings(result)
+    if found:
+        parts.append(
+            "<h2>What this machine showed</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in found) + "</ul>"
+        )
+    parts.append("<h2>Every cell</h2>" + _cell_rows(result["cells"]))
+    parts.append(f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']}</p>")
+    for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
+        img = _img(out / name)
+        if img:
+            parts.append(f"<h2>{key.title()}</h2><p>{EXPLAIN[key]}</p>{img}")
+    parts.append("<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>")
+    for title, body in extra_sections or []:
+        parts.append(f"<h2>{html.escape(title)}</h2>{body}")
+    write_atomic(out / "report.html", "\n".join(parts) + "\n")

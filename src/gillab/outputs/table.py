@@ -1,0 +1,95 @@
+"""The results table: rich on a terminal, plain text elsewhere."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+COLUMNS = (
+    "impl",
+    "executor",
+    "workers",
+    "size",
+    "wall ms (IQR)",
+    "speedup",
+    "eff",
+    "cpu util",
+    "GIL wait ms",
+    "running",
+    "start ms",
+    "status",
+)
+
+
+def _f(x: float | None, fmt: str) -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def row(c: dict[str, Any]) -> tuple[str, ...]:
+    """Return a cell's figures (its JSON form) as table text."""
+    wall = "-" if c["median_wall_s"] is None else f"{c['median_wall_s'] * 1e3:.0f} ({(c['iqr_s'] or 0) * 1e3:.0f})"
+    if c["noisy"]:
+        wall += " ~"
+    gil = "-" if c["gil_wait"] is None else f"{c['gil_wait']['median_ms']:.3f}"
+    status = c["status"] if c["status"] == "ok" else f"{c['status']}: {c['reason']}"
+    if c["lost_updates"]:
+        status += f" (lost {min(c['lost_updates'])}..{max(c['lost_updates'])} updates)"
+    startup = None if c["startup_s"] is None else c["startup_s"] * 1e3
+    return (
+        c["impl"],
+        c["executor"],
+        str(c["workers"]),
+        str(c["size"]),
+        wall,
+        _f(c["speedup"], ".2f"),
+        _f(c["efficiency"], ".2f"),
+        _f(c["cpu_utilization"], ".2f"),
+        gil,
+        _f(c["threads_running_mean"], ".2f"),
+        _f(startup, ".0f"),
+        status,
+    )
+
+
+def footnotes(result: dict[str, Any]) -> list[str]:
+    """Return the lines that qualify the table: noise, load, what the columns mean."""
+    notes = [
+        "speedup = serial median wall / this median wall; eff = speedup / min(workers, tasks, usable cores);",
+        "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL;",
+        "running = mean threads in state R (running or ready to run) sampled from /proc.",
+    ]
+    if any(c["noisy"] for c in result["cells"]):
+        notes.append("~ marks a cell whose coefficient of variation is over 10%: treat it with care.")
+    if result.get("load_competing"):
+        notes.append(f"The load average before the run was {result['load_before']}: other work was competing.")
+    if result.get("interrupted"):
+        notes.append("The run was interrupted: only the finished cells are shown.")
+    return notes
+
+
+def render(
+    cells: Sequence[dict[str, Any]], notes: Sequence[str], out: TextIO = sys.stdout, rich: bool | None = None
+) -> None:
+    """Print the table, with rich when out is a terminal."""
+    if rich is None:
+        rich = out.isatty()
+    rows = [row(c) for c in cells]
+    if rich:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*COLUMNS)
+        for r in rows:
+            table.add_row(*r)
+        console = Console(file=out)
+        console.print(table)
+        for n in notes:
+            console.print(n, style="dim", highlight=False)
+        return
+    widths = [max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) for i in range(len(COLUMNS) - 1)]
+    print("  ".join(f"{h:<{w}}" for h, w in zip(COLUMNS, widths, strict=False)) + "  status", file=out)
+    for r in rows:
+        print("  ".join(f"{v:<{w}}" for v, w in zip(r, widths, strict=False)) + f"  {r[-1]}", file=out)
+    for n in notes:
+        print(n, file=out)
