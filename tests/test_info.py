@@ -59,3 +59,4 @@ def test_unknown_command_is_one_line_and_exit_2() -> None:
     proc = subprocess.run([sys.executable, "-m", "gillab", "nope"], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -6,12 +6,20 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from gillab import environment
 
 
 class UsageError(Exception):
     """Bad input from the user: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and a pointer to --help), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -44,7 +52,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with one subparser per command."""
-    parser = argparse.ArgumentParser(prog="gillab", description="A laboratory for seeing the GIL at work.")
+    parser = _Parser(prog="gillab", description="A laboratory for seeing the GIL at work.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="the interpreter, the machine and the native builds")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -1,0 +1,288 @@
+"""`gillab run` and the harness: every executor, every figure, bad input and faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gillab.harness import executors, results, runner
+from gillab.harness.runner import RunConfig, measure_cell, run_matrix
+from gillab.run_cli import write_outputs
+
+CELL_FIELDS = {
+    "workload",
+    "impl",
+    "executor",
+    "workers",
+    "tasks",
+    "size",
+    "wall_s",
+    "cpu_s",
+    "median_wall_s",
+    "speedup",
+    "efficiency",
+    "cpu_utilization",
+    "startup_s",
+    "gil_wait",
+    "threads_running_mean",
+    "status",
+    "reason",
+}
+
+
+def gillab(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=120, **kw
+    )  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("run")
+    config = RunConfig(
+        workload="fib",
+        impls=("python", "cython-gil", "cython-nogil"),
+        executors=("thread", "process", "asyncio", "interpreter"),
+        workers=(1, 2),
+        tasks=2,
+        sizes={"python": 18, "cython-gil": 25, "cython-nogil": 25},
+        repeat=2,
+    )
+    run_matrix(config, out)
+    files = write_outputs(out)
+    return {"out": out, "files": files, "data": results.load(out / "results.json")}
+
+
+def test_every_executor_runs_every_impl(small_run: dict[str, object]) -> None:
+    data = small_run["data"]
+    assert isinstance(data, dict)
+    cells = data["cells"]
+    ran = {(c["impl"], c["executor"], c["workers"]) for c in cells if c["status"] == "ok"}
+    for impl in ("python", "cython-gil", "cython-nogil"):
+        assert (impl, "serial", 1) in ran
+        for ex in ("thread", "process", "asyncio"):
+            assert {(impl, ex, 1), (impl, ex, 2)} <= ran
+    for c in cells:
+        assert set(c) >= CELL_FIELDS
+        if c["status"] == "ok":
+            assert len(c["wall_s"]) == len(c["cpu_s"]) == 2
+            assert c["speedup"] is not None
+            assert set(c["gil_wait"]) >= {"median_ms", "p95_ms", "fraction"}
+            assert len(c["timeline"]) == c["tasks"]
+
+
+def test_interpreter_executor_is_skipped_with_reason_before_314(small_run: dict[str, object]) -> None:
+    data = small_run["data"]
+    assert isinstance(data, dict)
+    cells = [c for c in data["cells"] if c["executor"] == "interpreter"]
+    assert cells
+    if sys.version_info < (3, 14):
+        assert all(c["status"] == "skipped" and "3.14" in c["reason"] for c in cells)
+
+
+def test_results_file_and_pictures(small_run: dict[str, object]) -> None:
+    out = small_run["out"]
+    assert isinstance(out, Path)
+    assert small_run["files"] == ["results.json", "speedup.png", "timeline.png", "trace.json", "report.html"]
+    data = json.loads((out / "results.json").read_text())
+    assert data["schema_version"] == results.SCHEMA_VERSION
+    assert data["interrupted"] is False
+    assert data["environment"]["native"]["cython-nogil"]["built"] is True
+    assert data["load_before"] is not None
+    assert data["load_after"] is not None
+    for png in ("speedup.png", "timeline.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    trace = json.loads((out / "trace.json").read_text())
+    spans = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert len(spans) == sum(len(c["timeline"]) for c in data["cells"])
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64," in page
+    assert "What this machine showed" in page
+
+
+def test_efficiency_is_speedup_over_usable_parallelism(small_run: dict[str, object]) -> None:
+    data = small_run["data"]
+    assert isinstance(data, dict)
+    cores = data["environment"]["usable_cores"]
+    for c in data["cells"]:
+        if c["status"] == "ok":
+            ideal = min(c["workers"], c["tasks"], cores)
+            assert c["efficiency"] == pytest.approx(c["speedup"] / ideal)
+
+
+def test_wrong_result_fails_the_cell_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "expected", lambda workload, size: -1)
+    cell = measure_cell("fib", "cython-nogil", "thread", 2, 2, 20, 1)
+    assert cell.status == "failed"
+    assert "wrong result" in cell.reason
+
+
+def test_counter_cells_report_lost_updates() -> None:
+    exact = measure_cell("counter", "cython-atomic", "thread", 2, 2, 100_000, 2)
+    assert exact.status == "ok"
+    assert exact.lost_updates == (0, 0)
+    racy = measure_cell("counter", "cython-nogil", "thread", 2, 2, 100_000, 2)
+    assert racy.status == "ok"
+    assert racy.lost_updates is not None
+    assert all(0 <= lost < 200_000 for lost in racy.lost_updates)
+    per_process = measure_cell("counter", "python", "process", 2, 2, 1000, 1)
+    assert per_process.status == "ok"
+
+
+def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    start = executors.ProcessExecutor.start
+
+    def start_then_kill(self: executors.ProcessExecutor, *args: object) -> None:
+        start(self, *args)  # type: ignore[arg-type]
+        victim = self.worker_pids()[0]
+        threading.Timer(0.05, os.kill, (victim, signal.SIGKILL)).start()
+
+    monkeypatch.setattr(executors.ProcessExecutor, "start", start_then_kill)
+    cell = measure_cell("fib", "python", "process", 2, 4, 27, 3)
+    assert cell.status == "failed"
+    assert "worker process died" in cell.reason
+    monkeypatch.undo()
+    assert measure_cell("fib", "python", "process", 2, 2, 15, 1).status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workload", "nope"], "choose from fib, counter, sumsq"),
+        (["--impl", "python,rust"], "choose from python, cython-gil, cython-nogil"),
+        (["--executor", "gpu"], "choose from serial, thread, process, asyncio, interpreter"),
+        (["--workers", "0"], "above 0"),
+        (["--workers=-2,1"], "above 0"),
+        (["--workers", "two"], "whole numbers"),
+        (["--tasks", "0"], "above 0"),
+        (["--repeat", "0"], "above 0"),
+        (["--size", "93"], "0 <= n <= 92"),
+        (["--switch-interval", "0"], "above 0"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    proc = gillab("run", *args, "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_unwritable_out_dir_fails_before_any_work(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    t0 = time.monotonic()
+    proc = gillab("run", "--out", str(blocker / "sub"))
+    assert proc.returncode == 2
+    assert "cannot write to output folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - t0 < 30  # refused at once, not after a matrix
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return every live process whose parent chain reaches pid (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
+def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gillab",
+            "run",
+            "--impl",
+            "python",
+            "--executor",
+            "process",
+            "--workers",
+            "1,2",
+            "--size",
+            "25",
+            "--repeat",
+            "50",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: set[int] = set()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        seen |= _descendants(proc.pid)
+        if (out / "results.json").exists() and json.loads((out / "results.json").read_text())["cells"] and seen:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    seen |= _descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    data = json.loads((out / "results.json").read_text())
+    assert data["interrupted"] is True
+    assert len(data["cells"]) >= 1
+    assert all(c["status"] == "ok" for c in data["cells"])
+    alive = seen
+    deadline = time.monotonic() + 15  # the forkserver and resource tracker exit when their pipes close
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = {p for p in alive if _running(p)}
+    assert not alive, f"child processes left running: {alive}"
+
+
+def test_plain_text_table_when_not_a_tty(tmp_path: Path) -> None:
+    proc = gillab(
+        "run",
+        "--impl",
+        "cython-nogil",
+        "--executor",
+        "thread",
+        "--workers",
+        "1,2",
+        "--size",
+        "20",
+        "--repeat",
+        "1",
+        "--out",
+        str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:3] == ["impl", "executor", "workers"]
+    assert "wrote results.json" in proc.stdout
+    assert "\x1b[" not in proc.stdout
