@@ -15,7 +15,7 @@ from typing import Any
 from gillab import _native, environment
 from gillab.harness import executors, results
 from gillab.harness.calibrate import pick_size
-from gillab.harness.measure import Probe, Sampler, cpu_seconds
+from gillab.harness.measure import GilWait, Probe, Sampler, ThreadStates, cpu_seconds
 from gillab.harness.results import Cell, RunResult, Span
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import EXACT_COUNTERS, kernel
@@ -99,6 +99,113 @@ def _check(
     return lost
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """One timed run of a cell's tasks and what the instruments saw during it."""
+
+    wall_s: float
+    cpu_s: float
+    gil_wait: GilWait
+    states: ThreadStates
+    lost_updates: int | None
+    timeline: tuple[Span, ...]
+
+
+class CellSession:
+    """One cell's executor, started once and run many times: what both `gillab run` and bench/ time.
+
+    ``start()`` creates and warms the pool (never timed); each ``run_once()`` is one timed repeat, checked
+    against the reference; ``summary()`` turns the repeats into a Cell.
+    """
+
+    def __init__(
+        self,
+        workload: str,
+        impl: str,
+        executor: str,
+        workers: int,
+        tasks: int,
+        size: int,
+        probe_interval_s: float = 0.001,
+    ) -> None:
+        self.workload, self.impl, self.tasks, self.size = workload, impl, tasks, size
+        self.probe_interval_s = probe_interval_s
+        self.kernel = kernel(workload, impl)  # NotBuiltError when its variant is not built
+        self.ex = executors.make(executor, workers)
+        self.repeats: list[Repeat] = []
+
+    def start(self) -> None:
+        """Create the workers and prepare the task in each."""
+        self.ex.start(warm, (self.workload, self.impl, self.size))
+
+    def run_once(self, release_delay_s: float | None = None) -> Repeat:
+        """Release every task together, wait for all, measure, and check the results; CellError if wrong."""
+        ex, k = self.ex, self.kernel
+        if k.reset is not None and ex.shares_memory:
+            k.reset()
+        pids = ex.worker_pids()
+        probe = Probe(self.probe_interval_s)
+        sampler = Sampler([os.getpid(), *pids])
+        roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
+        roles[probe.start()] = "gil-probe"
+        sampler.start()
+        cpu0 = cpu_seconds(pids)
+        delay = ex.release_delay_s if release_delay_s is None else release_delay_s
+        release = time.monotonic_ns() + int(delay * 1e9)
+        outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
+        finish = time.monotonic_ns()
+        cpu1 = cpu_seconds(pids)
+        st = sampler.stop(roles)
+        gw = probe.stop(release, finish)
+        lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
+        rep = Repeat(
+            (finish - release) / 1e9,
+            max(0.0, cpu1 - cpu0 - gw.cpu_s - st.cpu_s),
+            gw,
+            st,
+            lost,
+            _timeline(outs, release),
+        )
+        self.repeats.append(rep)
+        return rep
+
+    def summary(self) -> Cell:
+        """Return the Cell of every repeat so far (the repeat nearest the median speaks for GIL wait and states)."""
+        walls = [r.wall_s for r in self.repeats]
+        cpus = [r.cpu_s for r in self.repeats]
+        med, iqr, cv = _stats(walls)
+        mid = self.repeats[walls.index(sorted(walls)[len(walls) // 2])]
+        losts = [r.lost_updates for r in self.repeats if r.lost_updates is not None]
+        return Cell(
+            self.workload,
+            self.impl,
+            self.ex.name,
+            self.ex.workers,
+            self.tasks,
+            self.size,
+            status="ok",
+            releases_gil=self.kernel.releases_gil,
+            wall_s=tuple(walls),
+            cpu_s=tuple(cpus),
+            median_wall_s=med,
+            iqr_s=iqr,
+            cv=cv,
+            noisy=cv > CV_NOISY,
+            cpu_utilization=statistics.median(c / w for c, w in zip(cpus, walls, strict=True) if w > 0),
+            startup_s=self.ex.startup_s,
+            gil_wait=mid.gil_wait,
+            threads_running_mean=mid.states.threads_running_mean,
+            thread_states=mid.states.threads,
+            thread_states_note=mid.states.reason,
+            lost_updates=tuple(losts) if losts else None,
+            timeline=mid.timeline,
+        )
+
+    def close(self, kill: bool = False) -> None:
+        """Shut the workers down; with kill, do not wait for running tasks."""
+        self.ex.shutdown(kill=kill)
+
+
 def measure_cell(
     workload: str,
     impl: str,
@@ -115,78 +222,28 @@ def measure_cell(
     if reason:
         return replace(base, reason=reason)
     try:
-        k = kernel(workload, impl)
+        session = CellSession(workload, impl, executor, workers, tasks, size, probe_interval_s)
     except _native.NotBuiltError as exc:
         return replace(base, reason=str(exc))
-    base = replace(base, releases_gil=k.releases_gil)
-    ex = executors.make(executor, workers)
+    base = replace(base, releases_gil=session.kernel.releases_gil)
     try:
-        ex.start(warm, (workload, impl, size))
-        walls: list[float] = []
-        cpus: list[float] = []
-        losts: list[int] = []
-        gil_waits = []
-        states = []
-        outs: list[TaskOutcome] = []
-        release = 0
+        session.start()
         for _ in range(repeat):
-            if k.reset is not None and ex.shares_memory:
-                k.reset()
-            pids = ex.worker_pids()
-            probe = Probe(probe_interval_s)
-            sampler = Sampler([os.getpid(), *pids])
-            roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
-            roles[probe.start()] = "gil-probe"
-            sampler.start()
-            cpu0 = cpu_seconds(pids)
-            release = time.monotonic_ns() + int(ex.release_delay_s * 1e9)
-            outs = ex.run([(run_task, (workload, impl, size, i, release)) for i in range(tasks)])
-            finish = time.monotonic_ns()
-            wall = (finish - release) / 1e9
-            cpu1 = cpu_seconds(pids)
-            st = sampler.stop(roles)
-            gw = probe.stop(release, finish)
-            walls.append(wall)
-            cpus.append(max(0.0, cpu1 - cpu0 - gw.cpu_s - st.cpu_s))
-            gil_waits.append(gw)
-            states.append(st)
-            lost = _check(workload, impl, ex, outs, size, tasks)
-            if lost is not None:
-                losts.append(lost)
+            session.run_once()
     except KeyboardInterrupt:
-        ex.shutdown(kill=True)
+        session.close(kill=True)
         raise
     except BrokenProcessPool as exc:
-        ex.shutdown(kill=True)
+        session.close(kill=True)
         return replace(base, status="failed", reason=f"a worker process died ({_one_line(exc)})")
     except CellError as exc:
-        ex.shutdown(kill=True)
+        session.close(kill=True)
         return replace(base, status="failed", reason=str(exc))
     except Exception as exc:  # foreign faults in a task: report, go on with the next cell
-        ex.shutdown(kill=True)
+        session.close(kill=True)
         return replace(base, status="failed", reason=_one_line(exc))
-    ex.shutdown()
-    med, iqr, cv = _stats(walls)
-    mid = walls.index(sorted(walls)[len(walls) // 2])  # the repeat nearest the median speaks for the cell
-    gw, st = gil_waits[mid], states[mid]
-    return replace(
-        base,
-        status="ok",
-        wall_s=tuple(walls),
-        cpu_s=tuple(cpus),
-        median_wall_s=med,
-        iqr_s=iqr,
-        cv=cv,
-        noisy=cv > CV_NOISY,
-        cpu_utilization=statistics.median(c / w for c, w in zip(cpus, walls, strict=True) if w > 0),
-        startup_s=ex.startup_s,
-        gil_wait=gw,
-        threads_running_mean=st.threads_running_mean,
-        thread_states=st.threads,
-        thread_states_note=st.reason,
-        lost_updates=tuple(losts) if losts else None,
-        timeline=_timeline(outs, release),
-    )
+    session.close()
+    return session.summary()
 
 
 def with_speedup(cell: Cell, serial: Cell | None, cores: int) -> Cell:

@@ -1,0 +1,173 @@
+"""The bench/ suite: the harness's matrix under pytest-benchmark.
+
+GILLAB_BENCH_QUICK=1 runs a small matrix (about a minute on 2 cores); unset, the full one (under five).
+Pools are created and warmed in fixtures, never inside the timed calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pytest
+
+from gillab import _native, environment
+from gillab.harness.calibrate import pick_size
+from gillab.harness.options import default_workers
+from gillab.harness.runner import CellSession, measure_cell
+
+QUICK = os.environ.get("GILLAB_BENCH_QUICK", "") not in ("", "0")
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """What the suite benchmarks: (workload, executor) groups × impls × worker counts."""
+
+    groups: tuple[tuple[str, str], ...]
+    impls: dict[str, tuple[str, ...]]
+    workers: tuple[int, ...]
+    target_s: float
+
+
+MATRIX = (
+    Matrix(
+        groups=(("fib", "thread"), ("fib", "process")),
+        impls={"fib": ("python", "cython-gil", "cython-nogil")},
+        workers=(1, 2),
+        target_s=0.05,
+    )
+    if QUICK
+    else Matrix(
+        groups=(("fib", "thread"), ("fib", "process"), ("fib", "asyncio"), ("sumsq", "thread"), ("counter", "thread")),
+        impls={
+            "fib": ("python", "cython-gil", "cython-nogil"),
+            "sumsq": ("python", "numpy", "cython-gil", "cython-nogil"),
+            "counter": ("python-lock", "cython-gil", "cython-atomic"),
+        },
+        workers=default_workers(),
+        target_s=0.06,
+    )
+)
+TASKS = max(MATRIX.workers)
+SUMMARY: dict[str, dict[str, tuple[int, float]]] = {}
+"""group -> impl -> (workers, efficiency) at the highest worker count benchmarked."""
+OVERHEAD: dict[str, float] = {}
+"""'raw' and 'harness' -> median seconds for the same near-empty tasks (bench/test_overhead.py)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark: a workload run by an executor, in one impl, on some workers."""
+
+    workload: str
+    executor: str
+    impl: str
+    workers: int
+
+    @property
+    def group(self) -> str:
+        """The pytest-benchmark group: workload and executor."""
+        return f"{self.workload}-{self.executor}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that asks for `case`, with ids a person can read (cython-nogil-w2)."""
+    if "case" not in metafunc.fixturenames:
+        return
+    cases = [Case(wl, ex, impl, w) for wl, ex in MATRIX.groups for impl in MATRIX.impls[wl] for w in MATRIX.workers]
+    metafunc.parametrize("case", cases, ids=[f"{c.group}-{c.impl}-w{c.workers}" for c in cases])
+
+
+@cache
+def task_size(workload: str, impl: str) -> int:
+    """Return the size that makes one task take about the target time here (NotBuiltError if not built)."""
+    return pick_size(workload, impl, MATRIX.target_s)[0]
+
+
+@cache
+def serial_median_s(workload: str, impl: str, size: int) -> float:
+    """Return the harness's serial median wall for the same impl, size and tasks (untimed by pytest-benchmark)."""
+    cell = measure_cell(workload, impl, "serial", 1, TASKS, size, repeat=3)
+    if cell.median_wall_s is None:
+        raise RuntimeError(f"serial baseline failed: {cell.reason}")
+    return cell.median_wall_s
+
+
+@cache
+def environment_info() -> dict[str, Any]:
+    """Return the environment fields every benchmark records."""
+    info = environment.info()
+    return {
+        k: info[k] for k in ("python_version", "free_threaded_build", "gil_enabled", "usable_cores", "cython_version")
+    }
+
+
+@pytest.fixture
+def session(case: Case) -> Iterator[CellSession]:
+    """A started CellSession for the case (pool created and warmed here, untimed); skipped if not built."""
+    try:
+        size = task_size(case.workload, case.impl)
+        cs = CellSession(case.workload, case.impl, case.executor, case.workers, TASKS, size)
+    except _native.NotBuiltError as exc:
+        pytest.skip(str(exc))
+    cs.start()
+    yield cs
+    cs.close()
+
+
+@pytest.fixture
+def overhead_log() -> dict[str, float]:
+    """Where the overhead benchmarks leave their medians for the summary."""
+    return OVERHEAD
+
+
+@pytest.fixture
+def figures(case: Case, session: CellSession) -> Any:
+    """Return a function that derives and records the harness's figures for a finished benchmark."""
+
+    def derive() -> dict[str, Any]:
+        # Speedup compares the harness's own walls (release to last result) for this cell and the serial one,
+        # as `gillab run` does; pytest-benchmark's times also hold the instruments' start and stop.
+        cell = session.summary()
+        assert cell.median_wall_s is not None
+        speedup = serial_median_s(case.workload, case.impl, session.size) / cell.median_wall_s
+        efficiency = speedup / max(1, min(case.workers, session.tasks, environment_info()["usable_cores"]))
+        if case.workers == max(MATRIX.workers):
+            SUMMARY.setdefault(case.group, {})[case.impl] = (case.workers, efficiency)
+        return {
+            "workload": case.workload,
+            "executor": case.executor,
+            "impl": case.impl,
+            "workers": case.workers,
+            "tasks": session.tasks,
+            "size": session.size,
+            "rounds": len(cell.wall_s),
+            "speedup": speedup,
+            "efficiency": efficiency,
+            "cpu_utilization": cell.cpu_utilization,
+            "gil_wait_median_ms": cell.gil_wait.median_ms if cell.gil_wait else None,
+            "releases_gil": session.kernel.releases_gil,
+            "lost_updates": cell.lost_updates,
+            **environment_info(),
+        }
+
+    return derive
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print, per group, each impl's efficiency at the highest worker count: the lesson at a glance."""
+    if not SUMMARY:
+        return
+    tr = terminalreporter
+    cores = environment.usable_cores()
+    tr.section(f"gillab: efficiency at the highest worker count ({cores} usable cores)")
+    for group, impls in SUMMARY.items():
+        cells = ", ".join(f"{impl} {eff:.2f}" for impl, (_, eff) in impls.items())
+        w = next(iter(impls.values()))[0]
+        tr.write_line(f"{group} (w{w}): {cells}")
+    if {"raw", "harness", "tasks"} <= set(OVERHEAD):
+        per_task = (OVERHEAD["harness"] - OVERHEAD["raw"]) / OVERHEAD["tasks"]
+        tr.write_line(f"harness overhead: {per_task * 1e6:.1f} µs per task beyond a raw ThreadPoolExecutor.map")

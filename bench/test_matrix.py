@@ -1,0 +1,17 @@
+"""Benchmarks of the matrix: one group per workload and executor, parametrised by impl and workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gillab.harness.runner import CellSession
+
+ROUNDS = 5
+
+
+def test_matrix(benchmark: Any, case: Any, session: CellSession, figures: Any) -> None:
+    benchmark.group = case.group
+    # Each timed call releases every task and checks every result against the python impl (CellError if wrong).
+    benchmark.pedantic(session.run_once, kwargs={"release_delay_s": 0.0}, rounds=ROUNDS, iterations=1)
+    benchmark.extra_info.update(figures())
+    assert benchmark.extra_info["rounds"] == ROUNDS

@@ -1,0 +1,43 @@
+"""The harness's own cost per task, against a raw ThreadPoolExecutor.map of the same near-empty task."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from gillab import _native
+from gillab.harness.runner import CellSession
+from gillab.workloads import resolve
+
+TASKS = 2000
+
+
+@pytest.fixture
+def empty_task() -> Any:
+    try:
+        return resolve("counter", "cython-atomic")
+    except _native.NotBuiltError as exc:
+        pytest.skip(str(exc))
+
+
+def test_raw_threadpool_map(benchmark: Any, empty_task: Any, overhead_log: dict[str, float]) -> None:
+    benchmark.group = "overhead-thread"
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(empty_task, [0] * 4))
+        benchmark.pedantic(lambda: list(pool.map(empty_task, [0] * TASKS)), rounds=5, iterations=1)
+    benchmark.extra_info["tasks"] = TASKS
+    overhead_log.update(raw=benchmark.stats.stats.median, tasks=TASKS)
+
+
+def test_harness_run_once(benchmark: Any, empty_task: Any, overhead_log: dict[str, float]) -> None:
+    benchmark.group = "overhead-thread"
+    cs = CellSession("counter", "cython-atomic", "thread", 2, TASKS, 0)
+    cs.start()
+    try:
+        benchmark.pedantic(cs.run_once, kwargs={"release_delay_s": 0.0}, rounds=5, iterations=1)
+    finally:
+        cs.close()
+    benchmark.extra_info["tasks"] = TASKS
+    overhead_log["harness"] = benchmark.stats.stats.median
