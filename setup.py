@@ -63,7 +63,7 @@ def extensions() -> list[Extension]:
             "CYTHON_BUILT": Cython.__version__,
         }
         exts += cythonize(
-            [Extension(f"gillab._kernels_{variant}", ["cext/_kernels.pyx"], depends=["cext/_atomics.h"], **common)],
+            [Extension(f"gillab._kernels_{variant}", ["cext/_kernels.pyx"], depends=["cext/_sync.h"], **common)],
             compiler_directives=DIRECTIVES,
             compile_time_env=env,
             build_dir=f"build/cython/{variant}",

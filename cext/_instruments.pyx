@@ -21,6 +21,7 @@ cdef extern from "_sampler.h" nogil:
         int npids
         int pids[256]
         int64_t nsamples
+        int64_t t0_ns
         int64_t cpu_ns
         int64_t running_sum
         int ntids
@@ -169,6 +170,11 @@ cdef class ThreadSampler:
     def running_sum(self):
         """Sum over sweeps of the threads seen running ('R')."""
         return self.s.running_sum
+
+    @property
+    def t0_ns(self):
+        """When sampling started (CLOCK_MONOTONIC ns): event times count from here."""
+        return self.s.t0_ns
 
     @property
     def cpu_s(self):

@@ -12,7 +12,9 @@ from libc.stdint cimport int64_t
 
 from gillab._domain import check_count, check_fib_n, check_sumsq_args
 
-cdef extern from "_atomics.h" nogil:
+cdef extern from "_sync.h" nogil:
+    void gillab_mutex_lock()
+    void gillab_mutex_unlock()
     int64_t gillab_load_relaxed(int64_t *p)
     void gillab_store_relaxed(int64_t *p, int64_t v)
     int64_t gillab_fetch_add(int64_t *p, int64_t v)
@@ -48,7 +50,6 @@ def fib(n):
 # --- counter -------------------------------------------------------------------
 
 cdef int64_t _total = 0
-cdef cython.pymutex _lock
 
 
 def reset():
@@ -81,13 +82,14 @@ def add_atomic(k):
 
 
 def add_mutex(k):
-    """Add 1 to the counter k times, each under a mutex (exact)."""
+    """Add 1 to the counter k times, each under a pthread mutex (exact)."""
     check_count(k)
     cdef int64_t i, c_k = k
     with nogil(RELEASE_GIL):
         for i in range(c_k):
-            with _lock:
-                gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
+            gillab_mutex_lock()
+            gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
+            gillab_mutex_unlock()
 
 
 # --- sumsq ---------------------------------------------------------------------

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gillab.run_cli import add_run_parser
 
     add_run_parser(sub)
+    from gillab.labs.cli import add_lab_parsers
+
+    add_lab_parsers(sub)
     return parser
 
 

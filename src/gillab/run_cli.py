@@ -52,7 +52,7 @@ def write_outputs(out: Path) -> list[str]:
     if plots.timeline_png(data, out / "timeline.png"):
         written.append("timeline.png")
     trace.write_trace(data, out / "trace.json")
-    report.write_report(data, out)
+    report.write_report(out)
     return [*written, "trace.json", "report.html"]
 
 

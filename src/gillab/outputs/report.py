@@ -15,7 +15,8 @@ th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.note{color
 img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}"""
 
 
-def _img(path: Path) -> str:
+def img_tag(path: Path) -> str:
+    """Return an <img> with the PNG embedded, or "" when there is none."""
     if not path.exists():
         return ""
     data = base64.b64encode(path.read_bytes()).decode()
@@ -104,20 +105,22 @@ EXPLAIN = {
 }
 
 
-def write_report(result: dict[str, Any], out: Path, extra_sections: list[tuple[str, str]] | None = None) -> None:
-    """Write report.html into out, embedding the PNGs found there."""
-    env = result["environment"]
-    cfg = result["config"]
-    parts = [
-        f"<!doctype html><meta charset='utf-8'><title>gillab report</title><style>{CSS}</style>",
-        "<h1>gillab report</h1>",
+def _environment_line(env: dict[str, Any]) -> str:
+    return (
         f"<p>{html.escape(env['python_implementation'])} {html.escape(env['python_version'])}, "
         f"free-threaded build: {env['free_threaded_build']}, GIL on: {env['gil_enabled']}, "
         f"switch interval {env['switch_interval_s'] * 1e3:g} ms, {env['usable_cores']} usable cores "
-        f"of {env['cpu_count']}, Cython {html.escape(str(env['cython_version']))}, "
-        f"load before {result['load_before']} after {result['load_after']}.</p>",
+        f"of {env['cpu_count']}, Cython {html.escape(str(env['cython_version']))}.</p>"
+    )
+
+
+def _run_parts(result: dict[str, Any], out: Path) -> list[str]:
+    cfg = result["config"]
+    parts = [
+        _environment_line(result["environment"]),
         f"<p class='note'>Workload <code>{html.escape(cfg['workload'])}</code>, {cfg['tasks']} tasks per cell, "
-        f"{cfg['repeat']} repeats; sizes {html.escape(str(cfg['sizes']))}.</p>",
+        f"{cfg['repeat']} repeats; sizes {html.escape(str(cfg['sizes']))}; load average before "
+        f"{result['load_before']}, after {result['load_after']}.</p>",
     ]
     if result["interrupted"]:
         parts.append("<p class='flag'>This run was interrupted: only finished cells are shown.</p>")
@@ -134,10 +137,27 @@ def write_report(result: dict[str, Any], out: Path, extra_sections: list[tuple[s
     parts.append("<h2>Every cell</h2>" + _cell_rows(result["cells"]))
     parts.append(f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']}</p>")
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
-        img = _img(out / name)
+        img = img_tag(out / name)
         if img:
             parts.append(f"<h2>{key.title()}</h2><p>{EXPLAIN[key]}</p>{img}")
     parts.append("<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>")
-    for title, body in extra_sections or []:
+    return parts
+
+
+def write_report(out: Path) -> None:
+    """Write out/report.html from the run's results.json and every lab's JSON found in out."""
+    from gillab import environment
+    from gillab.harness import results
+    from gillab.labs.sections import sections
+
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>gillab report</title><style>{CSS}</style>",
+        "<h1>gillab report</h1>",
+    ]
+    if (out / "results.json").exists():
+        parts += _run_parts(results.load(out / "results.json"), out)
+    else:
+        parts.append(_environment_line(environment.info()))
+    for title, body in sections(out):
         parts.append(f"<h2>{html.escape(title)}</h2>{body}")
     write_atomic(out / "report.html", "\n".join(parts) + "\n")

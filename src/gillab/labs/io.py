@@ -1,0 +1,178 @@
+"""`gillab io`: blocking against non-blocking I/O, and concurrency without parallelism.
+
+A loopback echo server that this lab starts itself (127.0.0.1, an ephemeral port) answers each request
+after a chosen delay. Clients: serial blocking sockets, threads with blocking sockets, asyncio streams.
+`--sleep` replaces the network with sleeping (time.sleep / asyncio.sleep) for the same delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from gillab.labs.common import median, percentile
+
+HOST = "127.0.0.1"
+MESSAGE = b"ping\n"
+
+
+class EchoServer:
+    """An asyncio echo server on loopback, in a thread of its own; replies after `delay_s`."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._main, name="gillab-echo", daemon=True)
+        self._error: BaseException | None = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                await asyncio.sleep(self.delay_s)
+                writer.write(line)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        server = await asyncio.start_server(self._handle, HOST, 0, backlog=1024)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stop.wait()
+
+    def _main(self) -> None:
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+            self._ready.set()
+        finally:
+            self._loop.close()
+
+    def start(self) -> None:
+        """Start serving; raise if the server could not bind."""
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None or not self.port:
+            raise OSError(f"echo server failed to start: {self._error}")
+
+    def stop(self) -> None:
+        """Stop serving and wait for the server thread to end."""
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the server thread still runs."""
+        return self._thread.is_alive()
+
+
+@contextmanager
+def echo_server(delay_s: float) -> Iterator[EchoServer]:
+    """Run an EchoServer for the span of a with-block, stopping it on every exit path."""
+    server = EchoServer(delay_s)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _blocking_request(port: int) -> float:
+    t0 = time.perf_counter()
+    with socket.create_connection((HOST, port)) as s:
+        s.sendall(MESSAGE)
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(64)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            buf += chunk
+    return time.perf_counter() - t0
+
+
+def _sleep_request(delay_s: float) -> float:
+    t0 = time.perf_counter()
+    time.sleep(delay_s)
+    return time.perf_counter() - t0
+
+
+async def _async_request(port: int | None, delay_s: float) -> float:
+    t0 = time.perf_counter()
+    if port is None:
+        await asyncio.sleep(delay_s)
+    else:
+        reader, writer = await asyncio.open_connection(HOST, port)
+        writer.write(MESSAGE)
+        await writer.drain()
+        await reader.readline()
+        writer.close()
+        await writer.wait_closed()
+    return time.perf_counter() - t0
+
+
+def _one_level(client: str, concurrency: int, requests: int, port: int | None, delay_s: float) -> dict[str, Any]:
+    def call() -> float:
+        return _sleep_request(delay_s) if port is None else _blocking_request(port)
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    if client == "serial":
+        lat = [call() for _ in range(requests)]
+    elif client == "thread":
+        with ThreadPoolExecutor(concurrency) as pool:
+            lat = list(pool.map(lambda _: call(), range(requests)))
+    else:
+
+        async def main() -> list[float]:
+            sem = asyncio.Semaphore(concurrency)
+
+            async def one() -> float:
+                async with sem:
+                    return await _async_request(port, delay_s)
+
+            return list(await asyncio.gather(*(one() for _ in range(requests))))
+
+        lat = asyncio.run(main())
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    return {
+        "client": client,
+        "concurrency": concurrency,
+        "requests": requests,
+        "wall_s": wall,
+        "throughput_rps": requests / wall,
+        "latency_p50_ms": median(lat) * 1e3,
+        "latency_p95_ms": percentile(lat, 0.95) * 1e3,
+        "cpu_utilization": cpu / wall,
+    }
+
+
+def run_io(concurrency: list[int], requests: int, delay_s: float, sleep_mode: bool) -> dict[str, Any]:
+    """Measure every client at every concurrency level (serial runs once, at concurrency 1)."""
+    rows: list[dict[str, Any]] = []
+    if sleep_mode:
+        port = None
+        for client in ("serial", "thread", "asyncio"):
+            for m in [1] if client == "serial" else concurrency:
+                rows.append(_one_level(client, m, requests, port, delay_s))
+        return {"mode": "sleep", "delay_s": delay_s, "requests": requests, "rows": rows}
+    with echo_server(delay_s) as server:
+        for client in ("serial", "thread", "asyncio"):
+            for m in [1] if client == "serial" else concurrency:
+                rows.append(_one_level(client, m, requests, server.port, delay_s))
+        host = HOST
+    return {"mode": "network", "server": f"{host}:ephemeral", "delay_s": delay_s, "requests": requests, "rows": rows}

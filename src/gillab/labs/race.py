@@ -1,0 +1,170 @@
+"""`gillab race`: the shared-counter race, N threads × k increments × R repeats, and what each safety costs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from gillab import _native, environment
+from gillab.labs.common import median
+from gillab.workloads import pure
+
+# variant -> (kernel module loader, adder, subtractor or None, reset, value)
+VARIANTS: dict[str, str] = {
+    "python": "python += on a global (every thread adds)",
+    "python-add-desc": "the course's pair: half the threads do total += 1, half do total -= 1",
+    "python-rcw": "python read, call, write: t = total; noop(); total = t + 1",
+    "python-lock": "python += under a threading.Lock",
+    "cython-unsync": "cython-nogil, relaxed atomic load then store (no lock)",
+    "cython-atomic": "cython-nogil, atomic fetch_add",
+    "cython-mutex": "cython-nogil, a pthread mutex around each increment",
+    "cython-gil": "cython-gil: the unsynchronised loop, run while holding the GIL",
+}
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    """What one variant did over the repeats."""
+
+    variant: str
+    description: str
+    threads: int
+    k: int
+    expected: int
+    observed: tuple[int, ...]
+    lost: tuple[int, ...]
+    """expected - observed for each repeat."""
+    lost_min: int
+    lost_median: float
+    lost_max: int
+    runs_losing: int
+    ns_per_increment: float
+    status: str = "ok"
+    reason: str = ""
+
+
+def _parts(variant: str) -> tuple[Callable[[int], None], Callable[[int], None] | None, Any]:
+    """Return (add, desc or None, module with reset/value) for a variant; NotBuiltError if not built."""
+    if variant.startswith("python"):
+        adder = {
+            "python": pure.add,
+            "python-add-desc": pure.add,
+            "python-rcw": pure.add_rcw,
+            "python-lock": pure.add_locked,
+        }[variant]
+        return adder, (pure.desc if variant == "python-add-desc" else None), pure
+    mod = _native.kernels("cython-gil" if variant == "cython-gil" else "cython-nogil")
+    adder = {
+        "cython-unsync": mod.add_unsync,
+        "cython-atomic": mod.add_atomic,
+        "cython-mutex": mod.add_mutex,
+        "cython-gil": mod.add_unsync,
+    }[variant]
+    return adder, None, mod
+
+
+def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
+    """Run the race for one variant and count lost updates (expected − observed) per repeat."""
+    desc_text = VARIANTS[variant]
+    adder, desc, mod = _parts(variant)
+    subtractors = threads // 2 if desc is not None else 0
+    expected = (threads - subtractors) * k - subtractors * k
+    observed: list[int] = []
+    elapsed: list[float] = []
+    for _ in range(repeat):
+        mod.reset()
+        barrier = threading.Barrier(threads + 1)
+
+        def work(fn: Callable[[int], None], barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            fn(k)
+
+        pool = [
+            threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,)) for i in range(threads)
+        ]
+        for t in pool:
+            t.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for t in pool:
+            t.join()
+        elapsed.append(time.perf_counter() - t0)
+        observed.append(mod.value())
+    lost = [expected - o for o in observed]
+    return RaceResult(
+        variant,
+        desc_text,
+        threads,
+        k,
+        expected,
+        tuple(observed),
+        tuple(lost),
+        min(lost),
+        median([float(x) for x in lost]),
+        max(lost),
+        sum(1 for x in lost if x != 0),
+        median(elapsed) / (threads * k) * 1e9,
+    )
+
+
+def run_race(variants: list[str], threads: int, k: int, repeat: int, switch_interval: float | None) -> dict[str, Any]:
+    """Run every variant; a variant whose build is missing is reported as skipped."""
+    old = sys.getswitchinterval()
+    if switch_interval is not None:
+        sys.setswitchinterval(switch_interval)
+    try:
+        results = []
+        for v in variants:
+            try:
+                results.append(asdict(race(v, threads, k, repeat)))
+            except _native.NotBuiltError as exc:
+                results.append({"variant": v, "description": VARIANTS[v], "status": "skipped", "reason": str(exc)})
+        return {
+            "threads": threads,
+            "k": k,
+            "repeat": repeat,
+            "switch_interval_s": sys.getswitchinterval(),
+            "gil_enabled": environment.gil_enabled(),
+            "python": sys.version.split()[0],
+            "results": results,
+        }
+    finally:
+        sys.setswitchinterval(old)
+
+
+def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = None) -> list[str]:
+    """Return sentences stating what was observed on this interpreter, linked to the dis marks where given."""
+    gil = "with the GIL" if data["gil_enabled"] else "without the GIL"
+    out = []
+    for r in data["results"]:
+        if r["status"] != "ok":
+            continue
+        line = (
+            f"{r['variant']}: lost updates in {r['runs_losing']} of {len(r['lost'])} runs of "
+            f"{r['threads']}×{r['k']:,} on Python {data['python']} {gil} "
+            f"(lost min {r['lost_min']:,}, median {r['lost_median']:,.0f}, max {r['lost_max']:,}); "
+            f"{r['ns_per_increment']:.1f} ns per increment."
+        )
+        if dis_windows and r["variant"] in dis_windows and dis_windows[r["variant"]] is not None:
+            window = dis_windows[r["variant"]]
+            line += (
+                " gillab dis: a switch point lies between the read and the write of total."
+                if window
+                else " gillab dis: no switch point lies between the read and the write of total."
+            )
+        out.append(line)
+    return out
+
+
+def dis_windows() -> dict[str, bool | None]:
+    """Return, per python race variant, whether dis finds a switch point between load and store of total."""
+    from gillab.labs.disasm import RACE_VARIANT, analyse
+
+    funcs = analyse("counter")["functions"]
+    windows = {RACE_VARIANT[name]: f["switch_between_load_and_store"] for name, f in funcs.items()}
+    windows["python-add-desc"] = bool(windows.get("python") or windows.get("python-add-desc"))
+    return windows

@@ -1,0 +1,98 @@
+"""Each lab's section of report.html, built from the JSON it left in the output folder."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from gillab.labs import convoy, race
+from gillab.outputs.report import img_tag
+
+LABS = ("race", "dis", "annotate", "io", "convoy", "states", "check")
+
+
+def _ul(lines: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"
+
+
+def _race(d: dict[str, Any]) -> str:
+    return "<p>N threads add to one shared counter; every update lost is expected minus observed.</p>" + _ul(
+        race.facts(d, d.get("dis_windows"))
+    )
+
+
+def _dis(d: dict[str, Any]) -> str:
+    from gillab.labs.disasm import render
+
+    return (
+        "<p>The running thread can only be asked to drop the GIL at the marked instructions (&gt;&gt;).</p>"
+        f"<pre>{html.escape(render(d))}</pre>"
+    )
+
+
+def _annotate(d: dict[str, Any]) -> str:
+    parts = []
+    for variant, v in d["variants"].items():
+        bad = v["nogil_lines_touching_python"]
+        verdict = "none touch Python" if not bad else f"lines {bad} touch Python"
+        parts.append(
+            f"{variant} build: of the {len(d['nogil_lines'])} lines that run without the GIL, {verdict}; "
+            f"annotation in {Path(v['html']).name}"
+        )
+    return "<p>Cython's annotation colours lines by how much they touch Python objects.</p>" + _ul(parts)
+
+
+def _io(d: dict[str, Any]) -> str:
+    rows = [
+        f"{r['client']} at {r['concurrency']} in flight: {r['throughput_rps']:.0f} req/s, p50 "
+        f"{r['latency_p50_ms']:.2f} ms, p95 {r['latency_p95_ms']:.2f} ms, CPU {r['cpu_utilization']:.2f}"
+        for r in d["rows"]
+    ]
+    return (
+        "<p>Waiting is not computing: threads and asyncio both overlap the waits, despite the GIL, "
+        "while the CPU stays mostly idle. Concurrency without parallelism.</p>" + _ul(rows)
+    )
+
+
+def _convoy(d: dict[str, Any]) -> str:
+    return (
+        "<p>An I/O thread must take the GIL back after every blocking call; beside Python CPU threads "
+        "it waits for one of them to be forced off.</p>" + _ul(convoy.facts(d))
+    )
+
+
+def _states(d: dict[str, Any]) -> str:
+    letters = [f"{k}: {v}" for k, v in d["letters"].items()]
+    return (
+        f"<p>The child's main thread went through {' → '.join(d['sequence'])}. Blocking on the pipe and "
+        "waiting for the lock are both S, so the dotted marks show which wait is which.</p>" + _ul(letters)
+    )
+
+
+def _check(d: dict[str, Any]) -> str:
+    return f"<p><code>{html.escape(d['target'])}</code>: {html.escape(d.get('verdict', ''))}</p>"
+
+
+RENDER = {
+    "race": _race,
+    "dis": _dis,
+    "annotate": _annotate,
+    "io": _io,
+    "convoy": _convoy,
+    "states": _states,
+    "check": _check,
+}
+
+
+def sections(out: Path) -> list[tuple[str, str]]:
+    """Return (title, html) for every lab whose JSON lies in out, with its picture when there is one."""
+    found = []
+    for lab in LABS:
+        path = out / f"{lab}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        found.append((f"gillab {lab}", RENDER[lab](data) + img_tag(out / f"{lab}.png")))
+    return found

@@ -1,0 +1,192 @@
+"""The labs run in small configurations and show behaviour that holds on any machine."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gillab import environment
+from gillab.labs import annotate, convoy, disasm, io, race, states
+
+
+def test_race_safe_variants_lose_nothing_and_lost_is_expected_minus_observed() -> None:
+    data = race.run_race(list(race.VARIANTS), threads=2, k=20_000, repeat=2, switch_interval=None)
+    by = {r["variant"]: r for r in data["results"]}
+    for v in ("python-lock", "cython-atomic", "cython-mutex", "cython-gil"):
+        assert by[v]["lost"] == (0, 0), v
+    for r in data["results"]:
+        assert r["status"] == "ok"
+        assert list(r["lost"]) == [r["expected"] - o for o in r["observed"]]
+        assert r["lost_min"] <= r["lost_median"] <= r["lost_max"]
+    assert by["python-add-desc"]["expected"] == 0
+
+
+@pytest.mark.usefixtures("switch_interval")
+def test_race_sets_and_restores_the_switch_interval() -> None:
+    before = sys.getswitchinterval()
+    data = race.run_race(["python"], 2, 1000, 1, switch_interval=0.0005)
+    assert data["switch_interval_s"] == pytest.approx(0.0005)
+    assert sys.getswitchinterval() == before
+
+
+def test_race_facts_are_built_from_the_figures() -> None:
+    data = race.run_race(["python-rcw", "cython-atomic"], 2, 5000, 2, None)
+    lines = race.facts(data, race.dis_windows())
+    assert len(lines) == 2
+    assert lines[1].startswith("cython-atomic: lost updates in 0 of 2 runs")
+    assert "switch point lies between" in lines[0]
+
+
+def test_dis_marks_switch_points_and_finds_the_rcw_window() -> None:
+    data = disasm.analyse("counter")
+    funcs = data["functions"]
+    assert funcs["add_rcw"]["switch_between_load_and_store"] is True
+    assert funcs["add"]["switch_between_load_and_store"] is False
+    assert any(i["switch"] and i["opname"].startswith("JUMP_BACKWARD") for i in funcs["add"]["instructions"])
+    assert "RESUME" in data["switch_points"]
+
+
+def test_dis_adaptive_shows_specialised_instructions() -> None:
+    data = disasm.analyse("counter", adaptive=True)
+    names = {i["opname"] for i in data["functions"]["add"]["instructions"]}
+    assert names - {i.opname for i in __import__("dis").get_instructions(race.pure.add)}
+
+
+def test_dis_rejects_native_only_workloads() -> None:
+    with pytest.raises(ValueError, match="pure-Python workloads fib, counter"):
+        disasm.analyse("sumsq")
+
+
+def test_annotate_nogil_lines_touch_no_python(tmp_path: Path) -> None:
+    data = annotate.annotate(tmp_path)
+    assert data["nogil_lines"]
+    for variant, v in data["variants"].items():
+        assert v["lines_scored"] > 0, variant
+        assert v["nogil_lines_touching_python"] == [], variant
+        assert Path(v["html"]).exists()
+
+
+def test_annotate_finds_nogil_blocks() -> None:
+    src = (
+        "cdef int f() noexcept nogil:\n    return 1\n\n"
+        "def g():\n    x = 1\n    with nogil:\n        f()\n    return x\n"
+    )
+    assert annotate.nogil_lines(src) == {2, 7}
+
+
+def test_io_server_binds_loopback_only_and_is_gone_after() -> None:
+    with io.echo_server(0.001) as server:
+        port = server.port
+        assert server.alive
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"hi\n")
+            assert s.recv(16) == b"hi\n"
+        addresses = [a for a in _listening_addresses() if a[1] == port]
+        assert addresses
+        assert all(host == "127.0.0.1" for host, _ in addresses)
+    assert not server.alive
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+
+
+def _listening_addresses() -> list[tuple[str, int]]:
+    """Return (ip, port) of listening TCP sockets from /proc/net/tcp (IPv4), or skip without it."""
+    path = Path("/proc/net/tcp")
+    if not path.exists():
+        pytest.skip("needs /proc/net/tcp")
+    out = []
+    for line in path.read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A":  # LISTEN
+            hexip, hexport = local.split(":")
+            ip = ".".join(str(int(hexip[i : i + 2], 16)) for i in (6, 4, 2, 0))
+            out.append((ip, int(hexport, 16)))
+    return out
+
+
+@pytest.mark.parametrize("sleep_mode", [False, True])
+def test_io_runs_every_client(sleep_mode: bool) -> None:
+    data = io.run_io([1, 4], requests=8, delay_s=0.005, sleep_mode=sleep_mode)
+    assert [(r["client"], r["concurrency"]) for r in data["rows"]] == [
+        ("serial", 1),
+        ("thread", 1),
+        ("thread", 4),
+        ("asyncio", 1),
+        ("asyncio", 4),
+    ]
+    for r in data["rows"]:
+        assert r["requests"] == 8
+        assert r["latency_p50_ms"] <= r["latency_p95_ms"]
+
+
+def test_convoy_measures_every_condition() -> None:
+    data = convoy.run_convoy([0.001], threads=1, requests=10)
+    assert [r["background"] for r in data["rows"]] == ["alone", "python", "cython-nogil"]
+    assert all(r["requests"] == 10 for r in data["rows"])
+    assert len(convoy.facts(data)) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_states_sees_the_child_run_or_sleep_then_become_a_zombie() -> None:
+    data = states.run_states(phase_s=0.15)
+    seq = data["sequence"]
+    assert seq[0] in ("R", "S", "D")
+    assert "Z" in seq
+    assert seq.index("Z") > 0
+    assert data["exit_code"] == 0
+
+
+def test_lab_commands_write_json_png_and_report(tmp_path: Path) -> None:
+    cmds = [
+        ["race", "-k", "2000", "--repeat", "1"],
+        ["dis", "fib"],
+        ["io", "--sleep", "--requests", "4", "--concurrency", "1,2", "--delay", "0.001"],
+        ["convoy", "--requests", "5", "--switch-interval", "0.001"],
+    ]
+    for cmd in cmds:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gillab", *cmd, "--out", str(tmp_path), "--json", str(tmp_path / "copy.json")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads((tmp_path / f"{cmd[0]}.json").read_text())
+        assert doc["lab"] == cmd[0]
+        assert doc["schema_version"] == 1
+        assert json.loads((tmp_path / "copy.json").read_text())["lab"] == cmd[0]
+    page = (tmp_path / "report.html").read_text()
+    for lab in ("race", "dis", "io", "convoy"):
+        assert f"gillab {lab}" in page
+    assert (tmp_path / "race.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["race", "--variant", "nope"], "choose from python,"),
+        (["race", "--threads", "0"], "above 0"),
+        (["race", "--switch-interval", "x"], "above 0"),
+        (["dis", "sumsq"], "pure-Python workloads"),
+        (["io", "--concurrency", "0"], "above 0"),
+        (["io", "--delay", "-1"], "above 0"),
+        (["convoy", "--threads", "x"], "whole numbers"),
+    ],
+)
+def test_lab_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gillab", *args, "--out", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_race_reports_gil_state() -> None:
+    data = race.run_race(["python"], 2, 100, 1, None)
+    assert data["gil_enabled"] == environment.gil_enabled()
