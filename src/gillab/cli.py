@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gillab.labs.cli import add_lab_parsers
 
     add_lab_parsers(sub)
+    from gillab.check.cli import add_check_parser
+
+    add_check_parser(sub)
     return parser
 
 

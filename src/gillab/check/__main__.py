@@ -1,0 +1,98 @@
+"""The child side of `gillab check`: load the target, measure, write JSON. Exit 3: target error; 4: it raised."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+from gillab.check.measure import measure
+
+TARGET_ERROR = 3
+CALL_ERROR = 4
+
+
+class TargetError(Exception):
+    """The target could not be loaded, or is not callable, or its setup failed."""
+
+
+def load_target(target: str) -> Any:
+    """Return the object named by 'package.module:attr' or 'path/to/file.py:attr' (attr may be dotted)."""
+    where, sep, attr = target.rpartition(":")
+    if not sep or not where or not attr:
+        raise TargetError(f"target must look like package.module:attr or path/file.py:attr, got {target!r}")
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise TargetError(f"no such file: {where}")
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None:
+                raise TargetError(f"cannot load {where} as a module")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[path.stem] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except TargetError:
+        raise
+    except Exception as exc:
+        raise TargetError(f"cannot import {where}: {type(exc).__name__}: {exc}") from None
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(f"{where} has no attribute {attr!r}") from None
+    if not callable(obj):
+        raise TargetError(f"{target} is a {type(obj).__name__}, not a callable")
+    return obj
+
+
+def call_inputs(setup: str | None, args: list[Any] | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Return the call's (args, kwargs): from --args, else from the names --setup defines.
+
+    If the setup code defines ``args`` and/or ``kwargs`` they are used as such; otherwise every name it
+    defines (modules it imports and names starting with _ aside) is passed positionally, in the order defined.
+    """
+    if setup is None:
+        return tuple(args or ()), {}
+    namespace: dict[str, Any] = {}
+    try:
+        exec(compile(setup, "<--setup>", "exec"), namespace)
+    except Exception as exc:
+        raise TargetError(f"--setup failed: {type(exc).__name__}: {exc}") from None
+    namespace.pop("__builtins__", None)
+    if "args" in namespace or "kwargs" in namespace:
+        return tuple(namespace.get("args", ())), dict(namespace.get("kwargs", {}))
+    values = (v for k, v in namespace.items() if not k.startswith("_") and not isinstance(v, types.ModuleType))
+    return (*values, *(args or ())), {}
+
+
+def main(spec_path: str) -> int:
+    """Run one check as described by the JSON spec file; write the result next to it."""
+    spec = json.loads(Path(spec_path).read_text())
+    out = Path(spec["result_path"])
+    try:
+        func = load_target(spec["target"])
+        args, kwargs = call_inputs(spec.get("setup"), spec.get("args"))
+    except TargetError as exc:
+        out.write_text(json.dumps({"error": str(exc)}))
+        return TARGET_ERROR
+    try:
+        result = measure(func, args, kwargs, spec["threads"], spec["duration_s"])
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"}))
+        return CALL_ERROR
+    out.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))

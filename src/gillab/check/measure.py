@@ -1,0 +1,144 @@
+"""The measurement itself, run inside a child process so that foreign code cannot take the lab down.
+
+GIL-free fraction: a pure-Python "progress" thread counts loop iterations per second while the callable
+runs again and again in another thread. Its rate is divided by its rate beside a reference competitor
+that is known to hold no GIL (gillab's cython-nogil fib), so the figure means the same on 1 core
+(where any competitor takes half the CPU) as on many. About 1.0: the callable lets Python run freely;
+near 0: it holds the GIL.
+
+Scaling: calls completed per second with 1, 2, ... threads calling it at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gillab import environment
+from gillab.harness.measure import Probe
+
+
+def progress_rate(duration_s: float, competitor: Callable[[threading.Event], None] | None) -> float:
+    """Return the progress thread's loop iterations per second, beside an optional competitor thread."""
+    stop = threading.Event()
+    other = None
+    if competitor is not None:
+        other = threading.Thread(target=competitor, args=(stop,), daemon=True)
+        other.start()
+        time.sleep(0.02)
+    count = 0
+    t0 = time.perf_counter()
+    end = t0 + duration_s
+    while True:
+        for _ in range(1000):
+            count += 1
+        if time.perf_counter() >= end:
+            break
+    rate = count / (time.perf_counter() - t0)
+    stop.set()
+    if other is not None:
+        other.join()
+    return rate
+
+
+def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
+    """Return a competitor that calls func until stopped."""
+
+    def run(stop: threading.Event) -> None:
+        while not stop.is_set():
+            func(*args, **kwargs)
+
+    return run
+
+
+def nogil_reference() -> tuple[Callable[[threading.Event], None] | None, str]:
+    """Return a competitor known to release the GIL, and how the fraction is normalised."""
+    from gillab import _native
+
+    if not _native.is_built("cython-nogil"):
+        cores = environment.usable_cores()
+        return None, f"no cython-nogil build: normalised by min(1, {cores} cores / 2 threads)"
+    fib = _native.kernels("cython-nogil").fib
+
+    def spin(stop: threading.Event) -> None:
+        while not stop.is_set():
+            fib(27)
+
+    return spin, "normalised by the progress beside cython-nogil fib (a competitor that holds no GIL)"
+
+
+def scaling(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: int, duration_s: float
+) -> dict[str, Any]:
+    """Run `threads` threads calling func for duration_s; return calls per second, CPU use and GIL wait."""
+    counts = [0] * threads
+    stop = threading.Event()
+    start = threading.Barrier(threads + 1)
+
+    def worker(i: int) -> None:
+        start.wait()
+        n = 0
+        while not stop.is_set():
+            func(*args, **kwargs)
+            n += 1
+        counts[i] = n
+
+    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    for t in pool:
+        t.start()
+    probe = Probe()
+    probe.start()
+    cpu0 = time.process_time()
+    t0 = time.monotonic_ns()
+    start.wait()
+    time.sleep(duration_s)
+    stop.set()
+    for t in pool:
+        t.join()
+    t1 = time.monotonic_ns()
+    wall = (t1 - t0) / 1e9
+    cpu = time.process_time() - cpu0
+    gw = probe.stop(t0, t1)
+    return {
+        "threads": threads,
+        "calls": sum(counts),
+        "calls_per_s": sum(counts) / wall,
+        "wall_s": wall,
+        "cpu_utilization": max(0.0, cpu - gw.cpu_s) / wall,
+        "gil_wait": {"median_ms": gw.median_ms, "p95_ms": gw.p95_ms, "fraction": gw.fraction},
+    }
+
+
+def measure(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: list[int], duration_s: float
+) -> dict[str, Any]:
+    """Measure the GIL-free fraction and the scaling of func(*args, **kwargs)."""
+    func(*args, **kwargs)  # warm-up; an exception here is the callable's own
+    cores = environment.usable_cores()
+    solo = progress_rate(duration_s / 2, None)
+    ref_competitor, normalisation = nogil_reference()
+    reference = (
+        progress_rate(duration_s / 2, ref_competitor) if ref_competitor is not None else solo * min(1.0, cores / 2)
+    )
+    beside = progress_rate(duration_s, call_forever(func, args, kwargs))
+    fraction = min(1.0, beside / reference) if reference > 0 else 0.0
+    levels = [scaling(func, args, kwargs, t, duration_s) for t in threads]
+    base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
+    for lv in levels:
+        lv["speedup"] = lv["calls_per_s"] / base if base else None
+        ideal = min(lv["threads"], cores)
+        lv["ideal"] = ideal
+        lv["efficiency"] = lv["speedup"] / ideal if lv["speedup"] is not None else None
+    return {
+        "gil_free_fraction": fraction,
+        "progress_solo_per_s": solo,
+        "progress_reference_per_s": reference,
+        "progress_beside_per_s": beside,
+        "normalisation": normalisation,
+        "usable_cores": cores,
+        "switch_interval_ms": sys.getswitchinterval() * 1e3,
+        "scaling": levels,
+    }

@@ -1,0 +1,109 @@
+"""The parent side of `gillab check`: run the child, survive its crash or hang, and state a verdict."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FREE = 0.8
+"""GIL-free fraction at or above which a callable 'releases the GIL'."""
+HELD = 0.3
+"""GIL-free fraction below which a callable 'holds the GIL'."""
+HOLDS_WAIT = 0.5
+"""A GIL-wait median (one calling thread) of at least this share of the switch interval means the callable
+holds the GIL while it runs; other threads then progress only between its calls."""
+SCALES = 0.8
+"""Efficiency at the largest thread count (within the cores) at or above which threads 'speed it up'."""
+
+
+class CheckFailed(Exception):  # noqa: N818 - reads as what happened
+    """The callable crashed, hung or raised; the message is one line."""
+
+
+class TargetError(Exception):
+    """The target is not importable, not there, or not callable; the message is one line."""
+
+
+def run_check(
+    target: str, setup: str | None, args: list[Any] | None, threads: list[int], duration_s: float, timeout_s: float
+) -> dict[str, Any]:
+    """Measure the target in a child process and return its figures with a verdict."""
+    with tempfile.TemporaryDirectory(prefix="gillab-check-") as tmp:
+        spec_path = Path(tmp) / "spec.json"
+        result_path = Path(tmp) / "result.json"
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "target": target,
+                    "setup": setup,
+                    "args": args,
+                    "threads": threads,
+                    "duration_s": duration_s,
+                    "result_path": str(result_path),
+                }
+            )
+        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "gillab.check", str(spec_path)],
+                timeout=timeout_s,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise CheckFailed(
+                f"{target} did not finish within --timeout {timeout_s:g} s: it hangs, or needs "
+                "a longer timeout; the child process was killed"
+            ) from None
+        data = json.loads(result_path.read_text()) if result_path.exists() else {}
+    if proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name
+        raise CheckFailed(f"{target} crashed the child process ({name}); gillab survived")
+    if proc.returncode == 3:
+        raise TargetError(data.get("error", "cannot load the target"))
+    if proc.returncode == 4:
+        raise CheckFailed(f"{target} raised {data.get('error', 'an exception')}")
+    if proc.returncode != 0 or not data:
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        raise CheckFailed(f"the check of {target} failed (exit {proc.returncode}): {tail[0]}")
+    data["target"] = target
+    data["verdict"] = verdict(data)
+    return data
+
+
+def verdict(data: dict[str, Any]) -> str:
+    """Return one sentence built from the measured figures (thresholds FREE, HELD and SCALES)."""
+    f = data["gil_free_fraction"]
+    levels = [lv for lv in data["scaling"] if lv["speedup"] is not None]
+    best = max((lv for lv in levels if lv["threads"] > 1), key=lambda lv: lv["threads"], default=None)
+    first = data["scaling"][0] if data["scaling"] else None
+    held_in_calls = first is not None and first["gil_wait"]["median_ms"] >= HOLDS_WAIT * data["switch_interval_ms"]
+    if f >= FREE:
+        head = f"releases the GIL for about {f:.0%} of its run time"
+    elif held_in_calls:
+        head = (
+            f"holds the GIL while it runs: other threads got {f:.0%} of their progress, only between its calls "
+            f"(a waiting thread waited {first['gil_wait']['median_ms']:.1f} ms for the GIL at the median)"
+        )
+    elif f >= HELD:
+        head = f"releases the GIL part of the time: other threads got {f:.0%} of their progress"
+    else:
+        head = f"holds the GIL: other threads got {f:.0%} of their progress"
+    if best is None:
+        return head
+    scale = f"{best['threads']} threads do {best['speedup']:.1f}× the work of one"
+    if best["efficiency"] >= SCALES:
+        return f"{head}; {scale}"
+    if f >= FREE:
+        return (
+            f"{head}, yet scales poorly: {scale} (efficiency {best['efficiency']:.2f}); something other than "
+            "the GIL limits it, such as memory bandwidth or a lock of its own"
+        )
+    return f"{head}; {scale}: threads will not speed it up"

@@ -1,0 +1,144 @@
+"""`gillab check`: measured in a child, verdicts built from figures, faults survived, bad input refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gillab.check.run import CheckFailed, TargetError, run_check, verdict
+
+FAST = {"threads": [1, 2], "duration_s": 0.3, "timeout_s": 60.0}
+
+
+def test_nogil_kernel_frees_the_gil_and_gil_kernel_does_not() -> None:
+    free = run_check("gillab._kernels_nogil:fib", None, [27], **FAST)
+    held = run_check("gillab._kernels_gil:fib", None, [32], **FAST)
+    assert free["gil_free_fraction"] > held["gil_free_fraction"] + 0.3
+    assert free["verdict"].startswith("releases the GIL")
+    assert held["verdict"].startswith("holds the GIL")
+    assert [lv["threads"] for lv in free["scaling"]] == [1, 2]
+    assert free["scaling"][0]["speedup"] == pytest.approx(1.0)
+
+
+def test_hashlib_of_one_mib_releases_the_gil() -> None:
+    data = run_check("hashlib:sha256", "data = bytes(1 << 20)", None, **FAST)
+    assert data["gil_free_fraction"] > 0.5
+    assert data["target"] == "hashlib:sha256"
+
+
+def test_json_dumps_holds_the_gil() -> None:
+    setup = "import json; data = [{'a': i, 'b': str(i)} for i in range(20000)]"
+    data = run_check("json:dumps", setup, None, **FAST)
+    assert "holds the GIL" in data["verdict"]
+
+
+def test_verdict_names_poor_scaling_despite_release() -> None:
+    data = {
+        "gil_free_fraction": 0.97,
+        "switch_interval_ms": 5.0,
+        "scaling": [
+            {"threads": 1, "speedup": 1.0, "efficiency": 1.0, "gil_wait": {"median_ms": 0.0}},
+            {"threads": 2, "speedup": 1.1, "efficiency": 0.55, "gil_wait": {"median_ms": 0.0}},
+        ],
+    }
+    text = verdict(data)
+    assert text.startswith("releases the GIL for about 97%")
+    assert "scales poorly" in text
+
+
+@pytest.fixture
+def foreign(tmp_path: Path) -> Path:
+    path = tmp_path / "foreign.py"
+    path.write_text(
+        "import ctypes, time\n"
+        "def crash():\n    ctypes.string_at(0)\n"
+        "def hang():\n    time.sleep(600)\n"
+        "def boom():\n    raise ValueError('nope')\n"
+        "not_callable = 3\n"
+    )
+    return path
+
+
+def test_segfault_is_survived(foreign: Path) -> None:
+    with pytest.raises(CheckFailed, match=r"crashed the child process \(SIGSEGV\)"):
+        run_check(f"{foreign}:crash", None, None, **FAST)
+
+
+def test_hang_is_killed_at_the_timeout(foreign: Path) -> None:
+    with pytest.raises(CheckFailed, match="did not finish within --timeout 3 s"):
+        run_check(f"{foreign}:hang", None, None, [1], 0.2, 3.0)
+
+
+def test_exception_is_one_line_with_its_type(foreign: Path) -> None:
+    with pytest.raises(CheckFailed, match="raised ValueError: nope"):
+        run_check(f"{foreign}:boom", None, None, **FAST)
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("no_such_module_xyz:f", "cannot import no_such_module_xyz"),
+        ("hashlib:nope", "has no attribute 'nope'"),
+        ("/nonexistent/file.py:f", "no such file"),
+    ],
+)
+def test_bad_targets_raise_target_error(target: str, message: str) -> None:
+    with pytest.raises(TargetError, match=message):
+        run_check(target, None, None, **FAST)
+
+
+def test_non_callable_is_refused(foreign: Path) -> None:
+    with pytest.raises(TargetError, match="is a int, not a callable"):
+        run_check(f"{foreign}:not_callable", None, None, **FAST)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hashlib:nope"], "has no attribute"),
+        (["hashlib"], "TARGET must look like"),
+        (["no_such_module_xyz:f"], "cannot import"),
+        (["hashlib:sha256", "--args", "[1,"], "--args is not valid JSON"),
+        (["hashlib:sha256", "--threads", "0"], "above 0"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gillab", "check", *args], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_writes_json_and_report(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gillab",
+            "check",
+            "zlib:compress",
+            "--setup",
+            "data = bytes(range(256)) * 256",
+            "--threads",
+            "1,2",
+            "--duration",
+            "0.3",
+            "--json",
+            str(tmp_path / "c.json"),
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "zlib:compress:" in proc.stdout
+    assert (tmp_path / "c.json").exists()
+    assert "gillab check" in (tmp_path / "report.html").read_text()
