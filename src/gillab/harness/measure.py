@@ -19,20 +19,23 @@ def has_proc() -> bool:
     return (PROC / "self" / "task").is_dir()
 
 
+def _process_cpu_s(pid: int) -> float:
+    """Return one process's CPU time: the sum of its threads' schedstat (ns), else utime + stime (ticks)."""
+    try:
+        tasks = list((PROC / str(pid) / "task").iterdir())
+        return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:  # kernels without schedstat: clock ticks, coarser but true
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _children_cpu_s(pids: list[int]) -> float:
-    """Return the CPU time of every thread of the given processes, from /proc/<pid>/task/*/schedstat (ns)."""
-    total = 0
-    for pid in pids:
-        try:
-            tasks = list((PROC / str(pid) / "task").iterdir())
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                total += int((task / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    return total / 1e9
+    """Return the CPU time of the given processes (all their threads)."""
+    return sum(_process_cpu_s(pid) for pid in pids)
 
 
 def cpu_seconds(child_pids: list[int]) -> float:
