@@ -8,11 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from gillab import environment
 from gillab.check.run import CheckFailed, TargetError, run_check, verdict
 
 FAST = {"threads": [1, 2], "duration_s": 0.3, "timeout_s": 60.0}
 
 
+GIL_ONLY = pytest.mark.skipif(not environment.gil_enabled(), reason="needs a GIL to hold")
+
+
+@GIL_ONLY
 def test_nogil_kernel_frees_the_gil_and_gil_kernel_does_not() -> None:
     free = run_check("gillab._kernels_nogil:fib", None, [27], **FAST)
     held = run_check("gillab._kernels_gil:fib", None, [32], **FAST)
@@ -29,6 +34,7 @@ def test_hashlib_of_one_mib_releases_the_gil() -> None:
     assert data["target"] == "hashlib:sha256"
 
 
+@GIL_ONLY
 def test_json_dumps_holds_the_gil() -> None:
     setup = "import json; data = [{'a': i, 'b': str(i)} for i in range(20000)]"
     data = run_check("json:dumps", setup, None, **FAST)

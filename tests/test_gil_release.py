@@ -7,11 +7,14 @@ holds on one core as on many.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 
 import pytest
 
+from gillab import environment
 from gillab.workloads import resolve
 
 N = 40  # one native call of tens of milliseconds or more
@@ -45,4 +48,18 @@ def test_main_thread_advances_only_while_nogil_kernel_runs() -> None:
     released = progress_during_native_call("cython-nogil")
     held = progress_during_native_call("cython-gil")
     assert released > 100_000, f"main thread made only {released} iterations beside cython-nogil"
-    assert held * 20 < released, f"main thread advanced {held} iterations beside cython-gil (vs {released})"
+    if environment.gil_enabled():
+        assert held * 20 < released, f"main thread advanced {held} iterations beside cython-gil (vs {released})"
+    else:  # a free-threaded interpreter: there is no GIL to hold, so the main thread runs beside both
+        assert held > 100_000, f"main thread made only {held} iterations beside cython-gil without a GIL"
+
+
+@pytest.mark.skipif(not environment.free_threaded_build(), reason="free-threaded interpreters only")
+def test_importing_the_native_modules_keeps_the_gil_off() -> None:
+    code = (
+        "import sys, gillab, gillab._kernels_nogil, gillab._kernels_gil, gillab._instruments; "
+        "print(sys._is_gil_enabled())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert proc.stdout.strip() == "False"

@@ -44,9 +44,10 @@ def test_info_text_lists_each_variant(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_gil_state_matches_interpreter() -> None:
-    if environment.free_threaded_build():
-        pytest.skip("GIL-enabled interpreter only")
-    assert environment.gil_enabled() is True
+    expected = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    assert environment.gil_enabled() is expected
+    if not environment.free_threaded_build():
+        assert environment.gil_enabled() is True
 
 
 def test_python_dash_m_works() -> None:

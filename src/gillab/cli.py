@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     from gillab.check.cli import add_check_parser
 
     add_check_parser(sub)
+    from gillab.compare.cli import add_compare_parser
+
+    add_compare_parser(sub)
     return parser
 
 

@@ -72,6 +72,13 @@ def cython_version() -> str | None:
     return _dist_version("Cython")
 
 
+def interpreter_label() -> str:
+    """Return a short name for this interpreter: version, 't' for free-threaded, and PYTHON_GIL if set."""
+    label = platform.python_version() + ("t" if free_threaded_build() else "")
+    forced = os.environ.get("PYTHON_GIL")
+    return f"{label} PYTHON_GIL={forced}" if forced is not None and free_threaded_build() else label
+
+
 def info() -> dict[str, Any]:
     """Return everything `gillab info` reports, as plain JSON-ready data."""
     affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -81,6 +88,7 @@ def info() -> dict[str, Any]:
         "gillab": _dist_version("gillab"),
         "python_version": platform.python_version(),
         "python_implementation": platform.python_implementation(),
+        "interpreter": interpreter_label(),
         "executable": sys.executable,
         "free_threaded_build": free_threaded_build(),
         "gil_enabled": gil_enabled(),

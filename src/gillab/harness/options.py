@@ -49,6 +49,26 @@ def _positive_ints(text: str, what: str) -> tuple[int, ...]:
     return values
 
 
+def _sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, int]:
+    """Parse --size: one N for every impl, or impl=N pairs."""
+    pairs = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        if len(pairs) == 1 and "=" not in pairs[0]:
+            sizes = dict.fromkeys(chosen, int(pairs[0]))
+        else:
+            sizes = {}
+            for pair in pairs:
+                impl, _, n = pair.partition("=")
+                if impl.strip() not in chosen:
+                    raise ValueError(f"{impl.strip()!r} is not among the impls run ({', '.join(chosen)})")
+                sizes[impl.strip()] = int(n)
+        for size in sizes.values():
+            check_size(workload, size)
+    except ValueError as exc:
+        raise OptionError(f"--size {text!r} is not valid for {workload}: {exc}") from None
+    return sizes
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Add the matrix options to a parser."""
     p.add_argument("--workload", default="fib", help=f"one of {', '.join(WORKLOADS)} (default fib)")
@@ -56,7 +76,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", help=f"comma-separated, from {', '.join(EXECUTORS)} (default thread,process)")
     p.add_argument("--workers", help="comma-separated worker counts (default 1,2,2×cores)")
     p.add_argument("--tasks", help="tasks per cell (default: the largest worker count)")
-    p.add_argument("--size", help="task size for every impl (default: picked per impl for about 80 ms a task)")
+    p.add_argument(
+        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 80 ms a task)"
+    )
     p.add_argument("--repeat", default="5", help="repeats per cell (default 5)")
     p.add_argument("--switch-interval", help="sys.setswitchinterval() in seconds for the run")
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
@@ -74,14 +96,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.tasks and "," in args.tasks:
         raise OptionError(f"--tasks takes one number; got {args.tasks!r}")
     repeat = _positive_ints(args.repeat, "--repeat")[0]
-    sizes: dict[str, int] = {}
-    if args.size is not None:
-        try:
-            size = int(args.size)
-            check_size(workload, size)
-        except ValueError as exc:
-            raise OptionError(f"--size {args.size!r} is not valid for {workload}: {exc}") from None
-        sizes = dict.fromkeys(chosen, size)
+    sizes = _sizes(args.size, workload, chosen) if args.size is not None else {}
     switch = None
     if args.switch_interval is not None:
         try:

@@ -2,6 +2,8 @@
 
 Schema history:
 - 1: first version: environment, load before/after, interrupted, config, cells.
+- 2: each cell names its `interpreter` (e.g. "3.13.5t PYTHON_GIL=1"), so that `gillab compare` can merge
+  runs under several Pythons into one file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from gillab.harness.measure import GilWait, ThreadShare
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Cell:
     lost_updates: tuple[int, ...] | None = None
     timeline: tuple[Span, ...] = ()
     releases_gil: bool | None = None
+    interpreter: str = ""
 
 
 @dataclass(frozen=True)

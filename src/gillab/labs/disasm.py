@@ -116,14 +116,17 @@ def analyse(workload: str, adaptive: bool = False) -> dict[str, Any]:
         "switch_points": list(prefixes),
         "functions": {},
     }
+    changed = False
     for name, func in FUNCTIONS[workload].items():
         lines = instructions(func, adaptive)
+        changed |= adaptive and [ln.opname for ln in lines] != [ln.opname for ln in instructions(func)]
         window = race_window(lines)
         out["functions"][name] = {
             "race_variant": RACE_VARIANT.get(name),
             "switch_between_load_and_store": window,
             "instructions": [vars(ln) for ln in lines],
         }
+    out["specialised"] = changed
     return out
 
 
@@ -133,6 +136,11 @@ def render(data: dict[str, Any]) -> str:
         f"# Python {data['python']}: '>>' marks where the running thread may be asked to drop the GIL "
         f"({', '.join(data['switch_points'])}; table for {data['table_version']})"
     ]
+    if data["adaptive"] and not data["specialised"]:
+        lines.append(
+            "# --adaptive: no instruction was specialised after the warm-up on this interpreter "
+            "(free-threaded 3.13 builds turn the specialising interpreter off)"
+        )
     for name, f in data["functions"].items():
         lines.append(f"\n{name}:")
         for ins in f["instructions"]:

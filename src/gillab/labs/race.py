@@ -149,7 +149,9 @@ def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = Non
             f"(lost min {r['lost_min']:,}, median {r['lost_median']:,.0f}, max {r['lost_max']:,}); "
             f"{r['ns_per_increment']:.1f} ns per increment."
         )
-        if dis_windows and r["variant"] in dis_windows and dis_windows[r["variant"]] is not None:
+        if dis_windows and r["variant"] in dis_windows and not data["gil_enabled"]:
+            line += " gillab dis: with no GIL, threads interleave anywhere; switch points do not matter."
+        elif dis_windows and r["variant"] in dis_windows and dis_windows[r["variant"]] is not None:
             window = dis_windows[r["variant"]]
             line += (
                 " gillab dis: a switch point lies between the read and the write of total."

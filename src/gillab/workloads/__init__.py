@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gillab import _native
+from gillab import _native, environment
 from gillab.workloads import pure
 
 WORKLOADS = ("fib", "counter", "sumsq")
@@ -38,8 +38,13 @@ _REGISTRY: dict[tuple[str, str], tuple[Callable[[], Any], str]] = {
     ("sumsq", "cython-nogil"): (_NOGIL, "sumsq"),
 }
 
-EXACT_COUNTERS = frozenset({"python-lock", "cython-gil", "cython-atomic", "cython-mutex"})
+EXACT_COUNTERS = frozenset({"python-lock", "cython-atomic", "cython-mutex"})
 """Counter impls that never lose an update, whatever the interpreter."""
+
+
+def exact_counters() -> frozenset[str]:
+    """Return the counter impls that lose no update here: cython-gil too, while a GIL exists to hold."""
+    return EXACT_COUNTERS | {"cython-gil"} if environment.gil_enabled() else EXACT_COUNTERS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""`gillab compare`: the same matrix under several Pythons, free-threaded ones included."""
