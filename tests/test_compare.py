@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gillab import environment
 from gillab.compare import run as compare_run
 
 
@@ -46,7 +47,9 @@ def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, mon
     assert len(merged["errors"]) == 1
     assert "no-such-python" in merged["errors"][0]
     assert merged["cells"]
-    assert {c["interpreter"] for c in merged["cells"]} == {merged["environment"]["interpreter"]}
+    label = merged["environment"]["interpreter"]
+    expected = {label, f"{label} PYTHON_GIL=1"} if environment.free_threaded_build() else {label}
+    assert {c["interpreter"] for c in merged["cells"]} == expected
     assert all(c["status"] == "ok" and c["size"] == 25 for c in merged["cells"])
     data = json.loads((out / "results.json").read_text())
     assert data["schema_version"] == 2

@@ -41,7 +41,10 @@ def test_race_facts_are_built_from_the_figures() -> None:
     lines = race.facts(data, race.dis_windows())
     assert len(lines) == 2
     assert lines[1].startswith("cython-atomic: lost updates in 0 of 2 runs")
-    assert "switch point lies between" in lines[0]
+    if environment.gil_enabled():
+        assert "switch point lies between" in lines[0]
+    else:
+        assert "switch points do not matter" in lines[0]
 
 
 def test_dis_marks_switch_points_and_finds_the_rcw_window() -> None:
