@@ -18,6 +18,8 @@ Environment variable, read in :func:`build_toggles` alone:
 ``GILLAB_BUILD`` = ``both`` (default) | ``nogil`` | ``gil``
     Which kernel variants to build. Rebuild with ``pip install -e .`` after
     changing it; a variant left out is reported as not built, never faked.
+    An editable install builds the modules in place (``src/gillab``), so the
+    in-place module of a variant left out is removed: toggling really toggles.
 
 Directives for every module: ``language_level=3``, ``embedsignature=True`` and
 ``freethreading_compatible=True`` (importing them never re-enables the GIL on a
@@ -48,6 +50,13 @@ def build_toggles() -> list[str]:
     raise SystemExit(f"GILLAB_BUILD must be one of both, nogil, gil; got {choice!r}")
 
 
+def remove_left_out(chosen: list[str]) -> None:
+    """Delete in-place builds (from earlier editable installs) of the variants not chosen now."""
+    for variant in set(VARIANTS) - set(chosen):
+        for stale in (HERE / "src" / "gillab").glob(f"_kernels_{variant}.*.so"):
+            stale.unlink()
+
+
 def extensions() -> list[Extension]:
     """Cythonize the instruments once and the kernels once per chosen variant."""
     common = {"include_dirs": ["cext"], "extra_compile_args": ["-O2"]}
@@ -56,7 +65,9 @@ def extensions() -> list[Extension]:
         compiler_directives=DIRECTIVES,
         build_dir="build/cython/instruments",
     )
-    for variant in build_toggles():
+    chosen = build_toggles()
+    remove_left_out(chosen)
+    for variant in chosen:
         env = {
             "RELEASE_GIL": VARIANTS[variant],
             "DIRECTIVES_BUILT": tuple(sorted(DIRECTIVES.items())),
