@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,12 +39,13 @@ class _Progress:
             self.bar.stop()
 
 
-def write_outputs(out: Path) -> list[str]:
-    """Draw the pictures, the trace and the report from results.json; return the files written."""
+def write_outputs(out: Path, data: dict[str, Any] | None = None) -> list[str]:
+    """Draw the pictures, the trace and the report from results.json (or its loaded data); return the files."""
     from gillab.harness import results
     from gillab.outputs import plots, report, trace
 
-    data = results.load(out / "results.json")
+    if data is None:
+        data = results.load(out / "results.json")
     written = ["results.json"]
     if plots.speedup_png(data, out / "speedup.png"):
         written.append("speedup.png")
@@ -72,13 +72,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_matrix(config, out, progress)
     except KeyboardInterrupt:
         progress.close()
-        write_outputs(out)
-        n = len(json.loads((out / "results.json").read_text())["cells"])
+        data = results.load(out / "results.json")
+        write_outputs(out, data)
+        n = len(data["cells"])
         print(f"gillab run: interrupted; {n} finished cells kept in {out / 'results.json'}", file=sys.stderr)
         return 130
     progress.close()
-    files = write_outputs(out)
     data = results.load(out / "results.json")
+    files = write_outputs(out, data)
     table.render(data["cells"], table.footnotes(data))
     print(f"wrote {', '.join(files)} in {out}")
     failed = [c for c in data["cells"] if c["status"] == "failed"]

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,11 +210,6 @@ def compare_png(merged: dict[str, Any], path: Path) -> bool:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
-
-
-def main_python() -> str:
-    """Return this interpreter's path (the default first --python)."""
-    return sys.executable
 
 
 def compare_report(merged: dict[str, Any], out: Path) -> None:

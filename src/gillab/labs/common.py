@@ -24,15 +24,6 @@ def write_json(doc: dict[str, Any], path: str | Path) -> Path:
     return p
 
 
-def median(xs: list[float]) -> float:
-    """Return the median (0.0 for no data)."""
-    if not xs:
-        return 0.0
-    s = sorted(xs)
-    n = len(s)
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
 def percentile(xs: list[float], q: float) -> float:
     """Return the q-th quantile (0..1) by nearest rank (0.0 for no data)."""
     if not xs:

@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from statistics import median
 from typing import Any
 
 from gillab import _native, environment
-from gillab.labs.common import median
 from gillab.workloads import pure
 
 # variant -> (kernel module loader, adder, subtractor or None, reset, value)
