@@ -1,8 +1,9 @@
 """Behavioural proof that cython-nogil lets go of the GIL and cython-gil does not.
 
-The main thread counts iterations of a pure-Python loop while a worker thread
-is inside one long native fib call. Progress is counted, never timed, so this
-holds on one core as on many.
+The main thread counts steps while a worker thread is inside single native fib calls, with the switch
+interval raised so that no thread is ever forced off the GIL (see gillab.check.measure.progress_during_calls).
+Steps are counted, never timed: beside a GIL-holding call the count is exactly zero on any machine under any
+load, and beside a releasing one it is above zero once the OS has run the main thread at all.
 """
 
 from __future__ import annotations
@@ -10,48 +11,42 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from gillab import environment
+from gillab.check.measure import progress_during_calls
 from gillab.workloads import resolve
 
-N = 40  # one native call of tens of milliseconds or more
+N = 32  # one native call of a few milliseconds; calls repeat for 0.3 s
 
 
-def progress_during_native_call(impl: str) -> int:
-    """Return how many iterations the main thread made while the worker was inside fib(N)."""
-    fib = resolve("fib", impl)
-    box = {"count": 0, "before": -1, "after": -1}
-    done = threading.Event()
-
-    def worker() -> None:
-        box["before"] = box["count"]
-        fib(N)
-        box["after"] = box["count"]
-        done.set()
-
-    t = threading.Thread(target=worker)
-    t.start()
-    while not done.is_set():
-        box["count"] += 1
-    t.join()
-    return box["after"] - box["before"]
+def steps_beside(impl: str) -> tuple[int, int]:
+    """Return (calls, main-thread steps made inside them) for fib(N) of the impl."""
+    seen = progress_during_calls(resolve("fib", impl), (N,), {}, min_window_s=0.3)
+    return seen.calls, seen.steps
 
 
-@pytest.mark.usefixtures("switch_interval")
 def test_main_thread_advances_only_while_nogil_kernel_runs() -> None:
-    # A short switch interval bounds the main thread's progress at the edges of the call,
-    # where the worker still runs bytecode, to a few thousand iterations.
-    sys.setswitchinterval(1e-4)
-    released = progress_during_native_call("cython-nogil")
-    held = progress_during_native_call("cython-gil")
-    assert released > 100_000, f"main thread made only {released} iterations beside cython-nogil"
+    calls, released = steps_beside("cython-nogil")
+    assert calls >= 1
+    assert released > 0, f"the main thread made no step during {calls} cython-nogil calls"
+    calls, held = steps_beside("cython-gil")
     if environment.gil_enabled():
-        assert held * 20 < released, f"main thread advanced {held} iterations beside cython-gil (vs {released})"
+        assert held == 0, f"the main thread made {held} steps inside {calls} GIL-holding cython-gil calls"
     else:  # a free-threaded interpreter: there is no GIL to hold, so the main thread runs beside both
-        assert held > 100_000, f"main thread made only {held} iterations beside cython-gil without a GIL"
+        assert held > 0, f"the main thread made no step beside cython-gil without a GIL ({calls} calls)"
+
+
+def test_switch_interval_is_restored() -> None:
+    before = sys.getswitchinterval()
+    steps_beside("cython-gil")
+    assert sys.getswitchinterval() == before
+
+
+def test_an_exception_in_the_call_reaches_the_caller() -> None:
+    with pytest.raises(ValueError, match="0 <= n"):
+        progress_during_calls(resolve("fib", "cython-nogil"), (-1,), {})
 
 
 @pytest.mark.skipif(not environment.free_threaded_build(), reason="free-threaded interpreters only")

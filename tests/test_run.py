@@ -239,24 +239,29 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None
         stderr=subprocess.PIPE,
         text=True,
     )
-    seen: set[int] = set()
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    try:
+        seen: set[int] = set()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            seen |= _descendants(proc.pid)
+            if (out / "results.json").exists() and json.loads((out / "results.json").read_text())["cells"] and seen:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
         seen |= _descendants(proc.pid)
-        if (out / "results.json").exists() and json.loads((out / "results.json").read_text())["cells"] and seen:
-            break
-        time.sleep(0.05)
-    time.sleep(0.3)
-    seen |= _descendants(proc.pid)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "interrupted" in err
-    assert "Traceback" not in err
-    data = json.loads((out / "results.json").read_text())
-    assert data["interrupted"] is True
-    assert len(data["cells"]) >= 1
-    assert all(c["status"] == "ok" for c in data["cells"])
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert "interrupted" in err
+        assert "Traceback" not in err
+        data = json.loads((out / "results.json").read_text())
+        assert data["interrupted"] is True
+        assert len(data["cells"]) >= 1
+        assert all(c["status"] == "ok" for c in data["cells"])
+    finally:  # a failed assertion or a time-out above must not leave gillab running
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     alive = seen
     deadline = time.monotonic() + 15  # the forkserver and resource tracker exit when their pipes close
     while alive and time.monotonic() < deadline:

@@ -6,6 +6,8 @@ import os
 import platform
 import sys
 import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -31,6 +33,18 @@ def gil_enabled() -> bool:
     """Return whether the GIL is on now (always True before Python 3.13)."""
     check = getattr(sys, "_is_gil_enabled", None)
     return True if check is None else bool(check())
+
+
+@contextmanager
+def switch_interval(seconds: float | None) -> Iterator[None]:
+    """Set sys.setswitchinterval(seconds) for the block (None leaves it), and restore the old value after."""
+    old = sys.getswitchinterval()
+    if seconds is not None:
+        sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
 
 
 def free_threaded_build() -> bool:

@@ -6,6 +6,11 @@ that is known to hold no GIL (gillab's cython-nogil fib), so the figure means th
 (where any competitor takes half the CPU) as on many. About 1.0: the callable lets Python run freely;
 near 0: it holds the GIL.
 
+Progress during calls (exact, and immune to load): with the switch interval set far longer than any call,
+no thread is ever forced off the GIL, so a callable that holds the GIL throughout lets the other thread
+make exactly zero steps during each call, on any machine under any load. A callable that releases it lets
+the other thread step. The steps are counted, never timed; see :func:`progress_during_calls`.
+
 Scaling: calls completed per second with 1, 2, ... threads calling it at once.
 """
 
@@ -15,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from gillab import environment
@@ -42,6 +48,76 @@ def progress_rate(duration_s: float, competitor: Callable[[threading.Event], Non
     if other is not None:
         other.join()
     return rate
+
+
+NO_FORCED_SWITCH_S = 1000.0
+"""The switch interval while progress during calls is counted: no call here lasts that long, so no thread
+is forced to drop the GIL and only a voluntary release (what is being tested) lets another thread run."""
+
+
+@dataclass(frozen=True)
+class CallProgress:
+    """What another thread did while one thread was inside single calls of the callable."""
+
+    calls: int
+    calls_with_progress: int
+    """Calls during which the other thread made at least one step."""
+    steps: int
+    """The other thread's steps, summed over the calls (each read on either side of one call)."""
+    window_s: float
+    """How long the calls ran in all; a window of several scheduler slices lets the OS run the stepper."""
+
+    @property
+    def held_throughout(self) -> bool:
+        """True when no step was made during any call: the callable kept the GIL from entry to return."""
+        return self.calls > 0 and self.steps == 0
+
+
+def progress_during_calls(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    min_window_s: float = 0.2,
+    max_calls: int = 1000,
+) -> CallProgress:
+    """Count the main thread's steps while a worker thread is inside single calls of func (exact, not timed).
+
+    The switch interval is raised to NO_FORCED_SWITCH_S, so the worker keeps the GIL from reading the
+    counter before a call to reading it after, unless the call itself releases it. The main thread steps
+    and then sleeps for a moment, which hands the GIL back to a worker that wants it. Calls go on until
+    min_window_s has passed (at least one call, at most max_calls), so that a loaded OS has time to
+    schedule the stepping thread.
+    """
+    counter = [0]
+    per_call: list[int] = []
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            end = time.perf_counter() + min_window_s
+            while len(per_call) < max_calls:
+                before = counter[0]
+                func(*args, **kwargs)
+                per_call.append(counter[0] - before)
+                if time.perf_counter() >= end:
+                    break
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    t0 = time.perf_counter()
+    with environment.switch_interval(NO_FORCED_SWITCH_S):
+        t = threading.Thread(target=worker, name="gillab-calls", daemon=True)
+        t.start()
+        while not done.is_set():
+            counter[0] += 1
+            time.sleep(1e-6)  # releases the GIL: a worker back from a release takes it here
+        t.join()
+    if failure:
+        raise failure[0]
+    return CallProgress(len(per_call), sum(1 for n in per_call if n > 0), sum(per_call), time.perf_counter() - t0)
 
 
 def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
@@ -125,6 +201,7 @@ def measure(
     )
     beside = progress_rate(duration_s, call_forever(func, args, kwargs))
     fraction = min(1.0, beside / reference) if reference > 0 else 0.0
+    during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
     levels = [scaling(func, args, kwargs, t, duration_s) for t in threads]
     base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
     for lv in levels:
@@ -138,6 +215,7 @@ def measure(
         "progress_reference_per_s": reference,
         "progress_beside_per_s": beside,
         "normalisation": normalisation,
+        "progress_during_calls": asdict(during) | {"held_throughout": during.held_throughout},
         "usable_cores": cores,
         "switch_interval_ms": sys.getswitchinterval() * 1e3,
         "scaling": levels,

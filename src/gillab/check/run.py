@@ -79,13 +79,24 @@ def run_check(
 
 
 def verdict(data: dict[str, Any]) -> str:
-    """Return one sentence built from the measured figures (thresholds FREE, HELD and SCALES)."""
+    """Return one sentence built from the measured figures (thresholds FREE, HELD and SCALES).
+
+    The exact count comes first: when another thread made no step during any single call (switch interval
+    raised, so only the callable's own release could let it in), the callable holds the GIL, whatever the
+    progress-based fraction says; that fraction can be bent by other processes, the count cannot.
+    """
     f = data["gil_free_fraction"]
     levels = [lv for lv in data["scaling"] if lv["speedup"] is not None]
     best = max((lv for lv in levels if lv["threads"] > 1), key=lambda lv: lv["threads"], default=None)
     first = data["scaling"][0] if data["scaling"] else None
     held_in_calls = first is not None and first["gil_wait"]["median_ms"] >= HOLDS_WAIT * data["switch_interval_ms"]
-    if f >= FREE:
+    during = data.get("progress_during_calls")
+    if during and during["held_throughout"]:
+        head = (
+            f"holds the GIL while it runs: another thread made 0 steps during {during['calls']} calls "
+            f"({during['window_s'] * 1e3:.0f} ms in all), and got {f:.0%} of its progress only between calls"
+        )
+    elif f >= FREE:
         head = f"releases the GIL for about {f:.0%} of its run time"
     elif held_in_calls:
         head = (
