@@ -216,6 +216,11 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
 def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None:
     out = tmp_path / "o"
+    # A job started in the background by a non-interactive shell (a CI step, `cmd &`) inherits SIGINT
+    # ignored, and Python then installs no Ctrl-C handler in the child: give it the default disposition.
+    old_sigint = signal.getsignal(signal.SIGINT)
+    if old_sigint == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -239,6 +244,7 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None
         stderr=subprocess.PIPE,
         text=True,
     )
+    signal.signal(signal.SIGINT, old_sigint)
     try:
         seen: set[int] = set()
         deadline = time.monotonic() + 90
