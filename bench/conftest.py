@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gillab import _native, environment
+from gillab import _native, environment, stats
 from gillab.harness.calibrate import pick_size
 from gillab.harness.options import default_workers
 from gillab.harness.runner import CellSession, measure_cell
@@ -133,8 +133,8 @@ def figures(case: Case, session: CellSession) -> Any:
         # as `gillab run` does; pytest-benchmark's times also hold the instruments' start and stop.
         cell = session.summary()
         assert cell.median_wall_s is not None
-        speedup = serial_median_s(case.workload, case.impl, session.size) / cell.median_wall_s
-        efficiency = speedup / max(1, min(case.workers, session.tasks, environment_info()["usable_cores"]))
+        speedup = stats.speedup(serial_median_s(case.workload, case.impl, session.size), cell.median_wall_s)
+        efficiency = stats.efficiency(speedup, case.workers, session.tasks, environment_info()["usable_cores"])
         if case.workers == max(MATRIX.workers):
             SUMMARY.setdefault(case.group, {})[case.impl] = (case.workers, efficiency)
         return {

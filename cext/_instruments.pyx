@@ -62,7 +62,6 @@ cdef class GilProbe:
     cdef volatile int _stop
     cdef public int64_t elapsed_ns
     cdef public int64_t cpu_ns
-    cdef public int64_t held_ns
 
     def __cinit__(self, double interval_s=0.001, Py_ssize_t max_samples=200000):
         if interval_s <= 0:
@@ -97,7 +96,6 @@ cdef class GilProbe:
             self.gil_wait_ns[self.n] = t_gil - t_wake
             self.wake_at_ns[self.n] = t_wake
             self.n += 1
-            self.held_ns += gillab_now_ns() - t_gil
         t_end = gillab_now_ns()
         self.elapsed_ns = t_end - t_start
         self.cpu_ns = gillab_thread_cpu_ns() - cpu0

@@ -37,8 +37,10 @@ VOLATILE = {
     "marks",
     "sequence",
     "role",
+    "thread_states",
 }
-"""Keys whose values depend on the machine, the folder or the OS's timing: only their presence is kept."""
+"""Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
+thread sampler's first sample): only their presence is kept."""
 
 
 ORDERED = {"cells", "results", "rows", "scaling"}

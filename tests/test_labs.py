@@ -185,7 +185,7 @@ def test_lab_commands_write_json_png_and_report(tmp_path: Path) -> None:
         (["dis", "sumsq"], "pure-Python workloads"),
         (["io", "--concurrency", "0"], "above 0"),
         (["io", "--delay", "-1"], "above 0"),
-        (["convoy", "--threads", "x"], "whole numbers"),
+        (["convoy", "--threads", "x"], "whole number above 0"),
     ],
 )
 def test_lab_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

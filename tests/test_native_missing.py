@@ -10,7 +10,7 @@ from gillab.workloads import available, resolve
 
 @pytest.fixture
 def nogil_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(_native.VARIANTS, "cython-nogil", "gillab._no_such_module")
+    monkeypatch.setitem(_native.NATIVE_MODULES, "cython-nogil", "gillab._no_such_module")
 
 
 @pytest.mark.usefixtures("nogil_missing")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from gillab.cli.run import write_outputs
 from gillab.harness import executors, results, runner
-from gillab.harness.runner import RunConfig, measure_cell, run_matrix
-from gillab.run_cli import write_outputs
+from gillab.harness.results import RunConfig
+from gillab.harness.runner import measure_cell, run_matrix
 
 CELL_FIELDS = {
     "workload",
@@ -56,9 +57,11 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         sizes={"python": 18, "cython-gil": 25, "cython-nogil": 25},
         repeat=2,
     )
-    run_matrix(config, out)
-    files = write_outputs(out)
-    return {"out": out, "files": files, "data": results.load(out / "results.json")}
+    result = run_matrix(config, out)
+    files = write_outputs(result, out)
+    data = json.loads((out / "results.json").read_text())
+    assert results.load(out / "results.json") == result  # what was written reads back as the same object
+    return {"out": out, "files": files, "data": data}
 
 
 def test_every_executor_runs_every_impl(small_run: dict[str, object]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-VARIANTS = {"cython-nogil": "gillab._kernels_nogil", "cython-gil": "gillab._kernels_gil"}
+NATIVE_MODULES = {"cython-nogil": "gillab._kernels_nogil", "cython-gil": "gillab._kernels_gil"}
 """Native impl name -> compiled kernel module."""
 
 BUILD_HINT = {
@@ -22,9 +22,9 @@ class NotBuiltError(ImportError):
 def kernels(impl: str) -> ModuleType:
     """Return the compiled kernel module of a native impl, or raise NotBuiltError naming the build command."""
     try:
-        name = VARIANTS[impl]
+        name = NATIVE_MODULES[impl]
     except KeyError:
-        raise ValueError(f"unknown native impl {impl!r}; choose from {', '.join(VARIANTS)}") from None
+        raise ValueError(f"unknown native impl {impl!r}; choose from {', '.join(NATIVE_MODULES)}") from None
     try:
         return importlib.import_module(name)
     except ImportError as exc:

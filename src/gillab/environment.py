@@ -62,11 +62,16 @@ def _dist_version(name: str) -> str | None:
 def native_variants() -> dict[str, dict[str, Any]]:
     """Return, per native impl, whether it is built and what its RELEASES_GIL says."""
     out: dict[str, dict[str, Any]] = {}
-    for impl in _native.VARIANTS:
+    for impl in _native.NATIVE_MODULES:
         try:
             mod = _native.kernels(impl)
         except _native.NotBuiltError as exc:
-            out[impl] = {"built": False, "releases_gil": None, "module": _native.VARIANTS[impl], "error": str(exc)}
+            out[impl] = {
+                "built": False,
+                "releases_gil": None,
+                "module": _native.NATIVE_MODULES[impl],
+                "error": str(exc),
+            }
         else:
             out[impl] = {
                 "built": True,
@@ -80,7 +85,7 @@ def native_variants() -> dict[str, dict[str, Any]]:
 
 def cython_version() -> str | None:
     """Return the version of Cython that compiled the native modules, else the installed one, else None."""
-    for impl in _native.VARIANTS:
+    for impl in _native.NATIVE_MODULES:
         if _native.is_built(impl):
             return str(_native.kernels(impl).CYTHON_VERSION)
     return _dist_version("Cython")

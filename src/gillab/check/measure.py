@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gillab import environment
+from gillab import environment, stats
 from gillab.harness.measure import Probe
 
 
@@ -205,10 +205,12 @@ def measure(
     levels = [scaling(func, args, kwargs, t, duration_s) for t in threads]
     base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
     for lv in levels:
-        lv["speedup"] = lv["calls_per_s"] / base if base else None
-        ideal = min(lv["threads"], cores)
-        lv["ideal"] = ideal
-        lv["efficiency"] = lv["speedup"] / ideal if lv["speedup"] is not None else None
+        # rates, not times: calls per second at N threads over the per-thread rate at the first level
+        lv["speedup"] = stats.speedup(lv["calls_per_s"], base) if base else None
+        lv["ideal"] = stats.ideal(lv["threads"], lv["threads"], cores)
+        lv["efficiency"] = (
+            stats.efficiency(lv["speedup"], lv["threads"], lv["threads"], cores) if lv["speedup"] is not None else None
+        )
     return {
         "gil_free_fraction": fraction,
         "progress_solo_per_s": solo,

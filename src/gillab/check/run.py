@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from gillab.childproc import ChildFailed, last_line, run_child, signal_name
 
 FREE = 0.8
 """GIL-free fraction at or above which a callable 'releases the GIL'."""
@@ -49,30 +49,31 @@ def run_check(
             )
         )
         try:
-            proc = subprocess.run(
+            proc = run_child(
                 [sys.executable, "-m", "gillab.check", str(spec_path)],
-                timeout=timeout_s,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+                f"the check of {target}",
+                timeout_s=timeout_s,
+                capture=False,
                 check=False,
             )
-        except subprocess.TimeoutExpired:
-            raise CheckFailed(
-                f"{target} did not finish within --timeout {timeout_s:g} s: it hangs, or needs "
-                "a longer timeout; the child process was killed"
-            ) from None
+        except ChildFailed as exc:
+            if exc.returncode is not None and exc.returncode < 0:
+                raise CheckFailed(
+                    f"{target} crashed the child process ({signal_name(exc.returncode)}); gillab survived"
+                ) from None
+            if "did not finish" in str(exc):
+                raise CheckFailed(
+                    f"{target} did not finish within --timeout {timeout_s:g} s: it hangs, or needs "
+                    "a longer timeout; the child process was killed"
+                ) from None
+            raise CheckFailed(str(exc)) from None
         data = json.loads(result_path.read_text()) if result_path.exists() else {}
-    if proc.returncode < 0:
-        name = signal.Signals(-proc.returncode).name
-        raise CheckFailed(f"{target} crashed the child process ({name}); gillab survived")
     if proc.returncode == 3:
         raise TargetError(data.get("error", "cannot load the target"))
     if proc.returncode == 4:
         raise CheckFailed(f"{target} raised {data.get('error', 'an exception')}")
     if proc.returncode != 0 or not data:
-        tail = (proc.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        raise CheckFailed(f"the check of {target} failed (exit {proc.returncode}): {tail[0]}")
+        raise CheckFailed(f"the check of {target} failed (exit {proc.returncode}): {last_line(proc.stderr)}")
     data["target"] = target
     data["verdict"] = verdict(data)
     return data

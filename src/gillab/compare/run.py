@@ -1,16 +1,31 @@
-"""Run `gillab run` under each interpreter, in a venv of its own, and merge what they measured."""
+"""Run `gillab run` under each interpreter, in a venv of its own, and gather what they measured.
+
+Compare's results.json has a schema of its own (COMPARE_SCHEMA_VERSION, ``"kind": "compare"``): each run
+keeps its whole RunResult, with whether its interpreter is a free-threaded build as that interpreter
+reports it (``sysconfig.get_config_var("Py_GIL_DISABLED")``).
+
+Schema history:
+- 1: first version of its own: config, runs (python, gil_forced, free_threaded, result), errors, slowdowns.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gillab.checkout import source_root
+from gillab.childproc import ChildFailed, run_child
+from gillab.files import write_atomic
 from gillab.harness import results
+from gillab.harness.results import Cell, ResultsError, RunResult
+
+COMPARE_SCHEMA_VERSION = 1
 
 
 def cache_dir() -> Path:
@@ -21,18 +36,12 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gillab"
 
 
-def source_root() -> Path:
-    """Return the source checkout gillab was installed from (compare installs it into each venv)."""
-    from gillab.labs.annotate import source_dir
-
-    return source_dir().parent
-
-
 @dataclass(frozen=True)
 class Condition:
     """One interpreter, possibly with PYTHON_GIL forced on."""
 
     python: str
+    free_threaded: bool
     gil_forced: bool = False
 
     def env(self) -> dict[str, str]:
@@ -47,86 +56,183 @@ class InterpreterError(Exception):
     """This interpreter could not be prepared or could not run gillab; the message is one line."""
 
 
-def _one_line(text: str) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else "no output"
+@dataclass(frozen=True)
+class Interpreter:
+    """What an interpreter says of itself."""
+
+    version: str
+    free_threaded: bool
+    executable: str
 
 
-def describe(python: str) -> dict[str, Any]:
+def describe(python: str) -> Interpreter:
     """Return the interpreter's version and whether it is a free-threaded build."""
     code = (
         "import json, platform, sys, sysconfig; print(json.dumps({'version': platform.python_version(), "
         "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), 'executable': sys.executable}))"
     )
     try:
-        proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InterpreterError(f"{python}: cannot run it ({exc})") from None
-    if proc.returncode != 0:
-        raise InterpreterError(f"{python}: {_one_line(proc.stderr)}")
-    data: dict[str, Any] = json.loads(proc.stdout)
-    return data
+        proc = run_child([python, "-c", code], python, timeout_s=60)
+    except ChildFailed as exc:
+        raise InterpreterError(str(exc)) from None
+    return Interpreter(**json.loads(proc.stdout))
 
 
-def venv_for(python: str, info: dict[str, Any], log: Path) -> Path:
-    """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it."""
-    key = hashlib.sha256(f"{Path(info['executable']).resolve()} {info['version']}".encode()).hexdigest()[:12]
-    venv = cache_dir() / "venvs" / f"{info['version']}{'t' if info['free_threaded'] else ''}-{key}"
+def venv_for(python: str, info: Interpreter, log: Path) -> Path:
+    """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it.
+
+    The interpreter running gillab now already has it installed, and is used as it is.
+    """
+    if info.executable == sys.executable:
+        return Path(sys.executable)
+    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[:12]
+    venv = cache_dir() / "venvs" / f"{info.version}{'t' if info.free_threaded else ''}-{key}"
     vpy = venv / "bin" / "python"
-    with log.open("a") as fh:
-        if not vpy.exists():
-            proc = subprocess.run([python, "-m", "venv", str(venv)], stdout=fh, stderr=subprocess.STDOUT, check=False)
-            if proc.returncode != 0:
-                raise InterpreterError(f"{python}: could not create a venv (see {log})")
-        proc = subprocess.run(
-            [str(vpy), "-m", "pip", "install", "-q", "--prefer-binary", "-e", str(source_root())],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if proc.returncode != 0:
-        raise InterpreterError(f"{python}: pip install -e . failed in {venv} (see {log})")
+    try:
+        root = source_root()
+        with log.open("a") as fh:
+            if not vpy.exists():
+                run_child([python, "-m", "venv", venv], f"{python}: creating a venv", log=fh)
+            run_child(
+                [vpy, "-m", "pip", "install", "-q", "--prefer-binary", "-e", root],
+                f"{python}: pip install -e . in {venv}",
+                log=fh,
+            )
+    except (ChildFailed, FileNotFoundError) as exc:
+        raise InterpreterError(str(exc)) from None
     return vpy
 
 
-def run_one(vpy: Path, cond: Condition, run_args: list[str], out: Path, log: Path) -> dict[str, Any]:
-    """Run the matrix under one condition; return its results.json."""
+def run_one(vpy: Path, cond: Condition, run_args: list[str], out: Path, log: Path) -> RunResult:
+    """Run the matrix under one condition; return its result."""
     with log.open("a") as fh:
-        proc = subprocess.run(
-            [str(vpy), "-m", "gillab", "run", *run_args, "--out", str(out)],
-            env=cond.env(),
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if not (out / "results.json").exists():
-        raise InterpreterError(f"{cond.python}: gillab run failed (exit {proc.returncode}; see {log})")
-    return results.load(out / "results.json")
+        try:
+            proc = run_child(
+                [vpy, "-m", "gillab", "run", *run_args, "--out", out, "--force"],
+                f"{cond.python}: gillab run",
+                env=cond.env(),
+                log=fh,
+                check=False,
+            )
+        except ChildFailed as exc:
+            raise InterpreterError(str(exc)) from None
+    try:
+        return results.load(out / "results.json")
+    except ResultsError as exc:
+        raise InterpreterError(f"{cond.python}: gillab run failed (exit {proc.returncode}; see {log}): {exc}") from None
 
 
-def slowdowns(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return, per free-threaded interpreter, its serial wall over the GIL build's for each impl of equal size."""
-    serial = [c for c in cells if c["executor"] == "serial" and c["status"] == "ok"]
-    gil_builds = [c for c in serial if not c["interpreter"].split()[0].endswith("t")]
+@dataclass(frozen=True)
+class CompareRun:
+    """The matrix under one interpreter (and PYTHON_GIL setting)."""
+
+    python: str
+    gil_forced: bool
+    free_threaded: bool
+    result: RunResult
+
+    @property
+    def label(self) -> str:
+        """The interpreter label its cells carry, e.g. '3.13.5t PYTHON_GIL=1'."""
+        return str(self.result.environment["interpreter"])
+
+
+@dataclass(frozen=True)
+class Slowdown:
+    """A free-threaded interpreter's serial wall over a GIL build's, for one impl at one size."""
+
+    impl: str
+    free_threaded: str
+    gil_build: str
+    slowdown: float
+
+
+def slowdowns(runs: tuple[CompareRun, ...]) -> tuple[Slowdown, ...]:
+    """Return, per free-threaded run, its serial wall over each GIL build's for every impl of equal size."""
     out = []
-    for ft in (c for c in serial if c["interpreter"].endswith("t")):
-        for base in gil_builds:
-            if base["impl"] == ft["impl"] and base["size"] == ft["size"]:
-                out.append(
-                    {
-                        "impl": ft["impl"],
-                        "free_threaded": ft["interpreter"],
-                        "gil_build": base["interpreter"],
-                        "slowdown": ft["median_wall_s"] / base["median_wall_s"],
-                    }
-                )
-    return out
+    gil_runs = [r for r in runs if not r.free_threaded]
+    for ft in (r for r in runs if r.free_threaded):
+        for c in ft.result.cells:
+            if c.executor != "serial" or not c.ok or not c.median_wall_s:
+                continue
+            for base in gil_runs:
+                for b in base.result.cells:
+                    if b.executor == "serial" and b.ok and b.impl == c.impl and b.size == c.size and b.median_wall_s:
+                        out.append(Slowdown(c.impl, ft.label, base.label, c.median_wall_s / b.median_wall_s))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """The same matrix under several interpreters."""
+
+    pythons: tuple[str, ...]
+    run_args: tuple[str, ...]
+    sizes: str | None
+    runs: tuple[CompareRun, ...] = ()
+    errors: tuple[str, ...] = ()
+    schema_version: int = COMPARE_SCHEMA_VERSION
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        """Every run's cells, each labelled with its interpreter."""
+        return tuple(c for r in self.runs for c in r.result.cells)
+
+    @property
+    def slowdowns(self) -> tuple[Slowdown, ...]:
+        """The single-thread cost of free threading, per impl."""
+        return slowdowns(self.runs)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form (schema_version and kind first)."""
+        return {
+            "schema_version": self.schema_version,
+            "kind": "compare",
+            "config": {"pythons": list(self.pythons), "run": list(self.run_args), "sizes": self.sizes},
+            "runs": [
+                {
+                    "python": r.python,
+                    "gil_forced": r.gil_forced,
+                    "free_threaded": r.free_threaded,
+                    "result": r.result.to_json(),
+                }
+                for r in self.runs
+            ],
+            "errors": list(self.errors),
+            "slowdowns": [vars(s) for s in self.slowdowns],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CompareResult:
+        """Rebuild a comparison from its JSON form; ResultsError for another kind or version."""
+        if data.get("kind") != "compare" or data.get("schema_version") != COMPARE_SCHEMA_VERSION:
+            raise ResultsError(f"not a gillab compare result of schema_version {COMPARE_SCHEMA_VERSION}")
+        cfg = data["config"]
+        return cls(
+            pythons=tuple(cfg["pythons"]),
+            run_args=tuple(cfg["run"]),
+            sizes=cfg["sizes"],
+            runs=tuple(
+                CompareRun(r["python"], r["gil_forced"], r["free_threaded"], RunResult.from_json(r["result"]))
+                for r in data["runs"]
+            ),
+            errors=tuple(data["errors"]),
+        )
+
+
+def is_compare(doc: dict[str, Any]) -> bool:
+    """Return whether a results.json document is a comparison."""
+    return doc.get("kind") == "compare"
 
 
 def compare(
-    pythons: list[str], run_args: list[str], sizes_flag: str | None, out: Path, progress: Any = print
-) -> dict[str, Any]:
-    """Run the matrix under each interpreter (and each free-threaded one again with PYTHON_GIL=1); merge."""
+    pythons: list[str],
+    run_args: list[str],
+    sizes_flag: str | None,
+    out: Path,
+    progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> CompareResult:
+    """Run the matrix under each interpreter (and each free-threaded one again with PYTHON_GIL=1)."""
     out.mkdir(parents=True, exist_ok=True)
     log = out / "compare.log"
     log.write_text("")
@@ -136,110 +242,30 @@ def compare(
     for python in pythons:
         try:
             info = describe(python)
-            progress(f"preparing {python} ({info['version']}{'t' if info['free_threaded'] else ''})")
+            progress(f"preparing {python} ({info.version}{'t' if info.free_threaded else ''})")
             venvs[python] = venv_for(python, info, log)
         except InterpreterError as exc:
             errors.append(str(exc))
             progress(f"skipped: {exc}")
             continue
-        conditions.append(Condition(python))
-        if info["free_threaded"]:
-            conditions.append(Condition(python, gil_forced=True))
-    cells: list[dict[str, Any]] = []
-    environments = []
+        conditions.append(Condition(python, info.free_threaded))
+        if info.free_threaded:
+            conditions.append(Condition(python, info.free_threaded, gil_forced=True))
+    runs: list[CompareRun] = []
     for i, cond in enumerate(conditions):
-        label = f"run{i}"
         args = list(run_args)
         if sizes_flag:
             args += ["--size", sizes_flag]
         progress(f"running under {cond.python}{' with PYTHON_GIL=1' if cond.gil_forced else ''}")
         try:
-            data = run_one(venvs[cond.python], cond, args, out / label, log)
+            result = run_one(venvs[cond.python], cond, args, out / f"run{i}", log)
         except InterpreterError as exc:
             errors.append(str(exc))
             progress(f"failed: {exc}")
             continue
         if sizes_flag is None:  # the first run's calibrated sizes serve every later run: equal work everywhere
-            sizes_flag = ",".join(f"{k}={v}" for k, v in data["config"]["sizes"].items())
-        environments.append(data["environment"])
-        cells.extend(data["cells"])
-    merged = {
-        "schema_version": results.SCHEMA_VERSION,
-        "environment": environments[0] if environments else {},
-        "environments": environments,
-        "interrupted": False,
-        "config": {"pythons": pythons, "run": run_args, "sizes": sizes_flag},
-        "cells": cells,
-        "errors": errors,
-        "slowdowns": slowdowns(cells),
-        "load_before": None,
-        "load_after": None,
-        "load_competing": False,
-    }
-    results.write_atomic(out / "results.json", json.dumps(merged, indent=1) + "\n")
+            sizes_flag = ",".join(f"{k}={v}" for k, v in result.config.sizes.items())
+        runs.append(CompareRun(cond.python, cond.gil_forced, cond.free_threaded, result))
+    merged = CompareResult(tuple(pythons), tuple(run_args), sizes_flag, tuple(runs), tuple(errors))
+    write_atomic(out / "results.json", json.dumps(merged.to_json(), indent=1) + "\n")
     return merged
-
-
-def compare_png(merged: dict[str, Any], path: Path) -> bool:
-    """Draw, per interpreter, each impl × executor's speedup at the largest worker count, side by side."""
-    from gillab.outputs.plots import plt
-
-    cells = [c for c in merged["cells"] if c["status"] == "ok" and c["executor"] != "serial" and c["speedup"]]
-    if not cells:
-        return False
-    top = max(c["workers"] for c in cells)
-    cells = [c for c in cells if c["workers"] == top]
-    interps = list(dict.fromkeys(c["interpreter"] for c in cells))
-    series = list(dict.fromkeys(f"{c['impl']} / {c['executor']}" for c in cells))
-    fig, ax = plt.subplots(figsize=(max(8, 2 + 1.6 * len(interps) * len(series) / 3), 4.5))
-    width = 0.8 / max(1, len(series))
-    for j, s in enumerate(series):
-        ys = [
-            next((c["speedup"] for c in cells if c["interpreter"] == it and f"{c['impl']} / {c['executor']}" == s), 0.0)
-            for it in interps
-        ]
-        ax.bar([i + j * width for i in range(len(interps))], ys, width, label=s)
-    cores = merged["environment"].get("usable_cores", top)
-    ax.axhline(min(top, cores), color="grey", ls=":", label=f"ideal ({min(top, cores)})")
-    ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(interps))])
-    ax.set_xticklabels(interps)
-    ax.set_ylabel(f"speedup at {top} workers")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("the same matrix under each interpreter", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def compare_report(merged: dict[str, Any], out: Path) -> None:
-    """Write out/report.html: each interpreter, the slowdowns, compare.png and every cell."""
-    import html
-
-    from gillab.outputs.report import CSS, _cell_rows, img_tag
-
-    parts = [
-        f"<!doctype html><meta charset='utf-8'><title>gillab compare</title><style>{CSS}</style>",
-        "<h1>gillab compare</h1><ul>",
-    ]
-    for env in merged["environments"]:
-        parts.append(
-            f"<li>{html.escape(env['interpreter'])}: {html.escape(env['executable'])}, GIL on: "
-            f"{env['gil_enabled']}, {env['usable_cores']} usable cores</li>"
-        )
-    parts.append("</ul>")
-    parts += [f"<p class='flag'>{html.escape(e)}</p>" for e in merged["errors"]]
-    for s in merged["slowdowns"]:
-        parts.append(
-            f"<p>Single-thread cost of free threading: {html.escape(s['impl'])} serial took "
-            f"{s['slowdown']:.2f}× as long on {html.escape(s['free_threaded'])} as on "
-            f"{html.escape(s['gil_build'])} (same size).</p>"
-        )
-    parts.append(
-        "<p>Each bar is one impl run by one executor at the largest worker count, under each interpreter. "
-        "On a free-threaded build Python threads run at once; PYTHON_GIL=1 puts the GIL back.</p>"
-    )
-    parts.append(img_tag(out / "compare.png"))
-    rows = [{**c, "impl": f"{c['interpreter']} {c['impl']}"} for c in merged["cells"]]
-    parts.append("<h2>Every cell</h2>" + _cell_rows(rows))
-    results.write_atomic(out / "report.html", "\n".join(parts) + "\n")

@@ -5,13 +5,8 @@ from __future__ import annotations
 import math
 import time
 
+from gillab.workloads import get
 from gillab.workloads.jobs import job
-
-PHI = (1 + 5**0.5) / 2
-START = {"fib": 20, "counter": 10_000, "sumsq": 10_000}
-LIMITS = {"fib": (3, 92), "counter": (1, 10**12), "sumsq": (1, 10**12)}
-TASK_WINDOW_S = (0.05, 0.2)
-"""The spread of task times the matrix aims for (the target sits inside it)."""
 
 
 def time_task(workload: str, impl: str, size: int) -> float:
@@ -25,24 +20,19 @@ def time_task(workload: str, impl: str, size: int) -> float:
     return best
 
 
-def _scale(workload: str, size: int, ratio: float) -> int:
-    lo, hi = LIMITS[workload]
-    # fib's time grows by PHI per step of n; the others grow linearly.
-    new = size + round(math.log(ratio) / math.log(PHI)) if workload == "fib" else round(size * ratio)
-    return max(lo, min(hi, new))
-
-
 def pick_size(workload: str, impl: str, target_s: float = 0.08) -> tuple[int, float]:
     """Return (size, seconds per task) with the task time as near target_s as the workload's steps allow."""
-    size = START[workload]
+    w = get(workload)
+    size = w.calibration_start
+    top = w.size_limits[1]
     t = time_task(workload, impl, size)
     for _ in range(8):
-        if t >= 0.002 or size >= LIMITS[workload][1]:
+        if t >= 0.002 or size >= top:
             break
-        size = _scale(workload, size, 0.005 / max(t, 1e-7))  # grow until timings rise above noise
+        size = w.scale_size(size, 0.005 / max(t, 1e-7))  # grow until timings rise above noise
         t = time_task(workload, impl, size)
     for _ in range(4):
-        new = _scale(workload, size, target_s / max(t, 1e-9))
+        new = w.scale_size(size, target_s / max(t, 1e-9))
         if new == size:
             break
         size, t = new, time_task(workload, impl, new)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import statistics
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gillab import _native
+from gillab import _native, stats
 
 PROC = Path("/proc")
+MAX_THREADS = 1024
+"""The threads the native sampler tracks (GILLAB_MAX_TIDS in cext/_sampler.h); more are counted as overflow."""
 
 
 def has_proc() -> bool:
@@ -87,13 +88,12 @@ class Probe:
         overhead = (self._probe.cpu_ns / 1e9) / life if life > 0 else 0.0
         if not waits:
             return GilWait(0.0, 0.0, 0.0, 0, 0.0, 0.0)
-        p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))]
         return GilWait(
-            median_ms=statistics.median(waits) * 1e3,
-            p95_ms=p95 * 1e3,
+            median_ms=stats.median(waits) * 1e3,
+            p95_ms=stats.percentile(waits, 0.95) * 1e3,
             fraction=min(1.0, sum(waits) / window) if window > 0 else 0.0,
             samples=len(waits),
-            wake_late_median_ms=statistics.median(late) * 1e3,
+            wake_late_median_ms=stats.median(late) * 1e3,
             overhead=overhead,
             cpu_s=overhead * window,
         )
@@ -151,4 +151,9 @@ class Sampler:
                 role = roles.get(tid, "main" if tid == os.getpid() else "other")
                 shares.append(ThreadShare(role, pid, tid, r / seen, sl / seen, d / seen, o / seen))
         mean = s.running_sum / n if n else None
-        return ThreadStates(True, "", n, mean, tuple(shares), s.cpu_s)
+        reason = (
+            f"{s.overflow} thread sightings beyond the sampler's {MAX_THREADS} threads were not counted"
+            if s.overflow
+            else ""
+        )
+        return ThreadStates(True, reason, n, mean, tuple(shares), s.cpu_s)

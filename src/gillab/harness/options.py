@@ -1,23 +1,20 @@
-"""Run options, defined once: used by `gillab run` and by the bench/ suite."""
+"""Run options, defined once: their defaults and the checks that need more than one option at a time.
+
+Used by `gillab run`, `gillab compare` and the bench/ suite; the command line parses each option's text
+(gillab.cli.types) and hands the values here.
+"""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from gillab import environment
-from gillab.harness.executors import EXECUTORS
-from gillab.harness.runner import RunConfig
-from gillab.workloads import WORKLOADS, impls
-from gillab.workloads.jobs import check_size
+from gillab.harness.results import RunConfig
+from gillab.workloads import get
 
-DEFAULT_IMPLS = {
-    "fib": ("python", "cython-gil", "cython-nogil"),
-    "counter": ("python", "python-lock", "cython-gil", "cython-nogil", "cython-atomic"),
-    "sumsq": ("python", "numpy", "cython-gil", "cython-nogil"),
-}
 DEFAULT_EXECUTORS = ("thread", "process")
 DEFAULT_OUT = "gillab-results"
+DEFAULT_REPEAT = 5
 
 
 class OptionError(ValueError):
@@ -30,28 +27,13 @@ def default_workers(cores: int | None = None) -> tuple[int, ...]:
     return tuple(sorted({1, 2, 2 * cores}))
 
 
-def _names(text: str, valid: tuple[str, ...], what: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    bad = [n for n in names if n not in valid]
-    if bad or not names:
-        raise OptionError(f"unknown {what} {', '.join(bad) or repr(text)}; choose from {', '.join(valid)}")
-    return names
-
-
-def _positive_ints(text: str, what: str) -> tuple[int, ...]:
+def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, int]:
+    """Parse --size: one N for every impl, or impl=N pairs; OptionError names what is wrong."""
+    w = get(workload)
+    pairs = [p.strip() for p in text.split(",")]
     try:
-        values = tuple(sorted({int(v) for v in text.split(",") if v.strip()}))
-    except ValueError:
-        raise OptionError(f"{what} must be whole numbers above 0, separated by commas; got {text!r}") from None
-    if not values or values[0] <= 0:
-        raise OptionError(f"{what} must be whole numbers above 0; got {text!r}")
-    return values
-
-
-def _sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, int]:
-    """Parse --size: one N for every impl, or impl=N pairs."""
-    pairs = [p.strip() for p in text.split(",") if p.strip()]
-    try:
+        if not text.strip() or any(not p for p in pairs):
+            raise ValueError("give N, or impl=N pairs separated by commas, with no empty item")
         if len(pairs) == 1 and "=" not in pairs[0]:
             sizes = dict.fromkeys(chosen, int(pairs[0]))
         else:
@@ -62,61 +44,42 @@ def _sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, int]:
                     raise ValueError(f"{impl.strip()!r} is not among the impls run ({', '.join(chosen)})")
                 sizes[impl.strip()] = int(n)
         for size in sizes.values():
-            check_size(workload, size)
+            w.check_size(size)
     except ValueError as exc:
         raise OptionError(f"--size {text!r} is not valid for {workload}: {exc}") from None
     return sizes
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Add the matrix options to a parser."""
-    p.add_argument("--workload", default="fib", help=f"one of {', '.join(WORKLOADS)} (default fib)")
-    p.add_argument("--impl", help="comma-separated impls (default: the workload's headline set)")
-    p.add_argument("--executor", help=f"comma-separated, from {', '.join(EXECUTORS)} (default thread,process)")
-    p.add_argument("--workers", help="comma-separated worker counts (default 1,2,2×cores)")
-    p.add_argument("--tasks", help="tasks per cell (default: the largest worker count)")
-    p.add_argument(
-        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 80 ms a task)"
-    )
-    p.add_argument("--repeat", default="5", help="repeats per cell (default 5)")
-    p.add_argument("--switch-interval", help="sys.setswitchinterval() in seconds for the run")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-
-
-def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """Validate the options and return the RunConfig; OptionError names what is wrong and what is valid."""
-    workload = args.workload
-    if workload not in WORKLOADS:
-        raise OptionError(f"unknown workload {workload!r}; choose from {', '.join(WORKLOADS)}")
-    chosen = _names(args.impl, impls(workload), f"impl for {workload}") if args.impl else DEFAULT_IMPLS[workload]
-    execs = _names(args.executor, EXECUTORS, "executor") if args.executor else DEFAULT_EXECUTORS
-    workers = _positive_ints(args.workers, "--workers") if args.workers else default_workers()
-    tasks = _positive_ints(args.tasks, "--tasks")[0] if args.tasks else None
-    if args.tasks and "," in args.tasks:
-        raise OptionError(f"--tasks takes one number; got {args.tasks!r}")
-    repeat = _positive_ints(args.repeat, "--repeat")[0]
-    sizes = _sizes(args.size, workload, chosen) if args.size is not None else {}
-    switch = None
-    if args.switch_interval is not None:
-        try:
-            switch = float(args.switch_interval)
-        except ValueError:
-            switch = -1.0
-        if not switch > 0:
-            raise OptionError(f"--switch-interval must be a number of seconds above 0; got {args.switch_interval!r}")
+def make_config(
+    workload: str,
+    impls: tuple[str, ...] | None = None,
+    executors: tuple[str, ...] | None = None,
+    workers: tuple[int, ...] | None = None,
+    tasks: int | None = None,
+    size: str | None = None,
+    repeat: int = DEFAULT_REPEAT,
+    switch_interval_s: float | None = None,
+) -> RunConfig:
+    """Return the RunConfig, with defaults filled in; OptionError where the options disagree."""
+    w = get(workload)
+    if impls is not None:
+        bad = [i for i in impls if i not in w.impl_names]
+        if bad:
+            raise OptionError(f"unknown impl for {workload} {', '.join(bad)}; choose from {', '.join(w.impl_names)}")
+    chosen = impls or w.default_impls
     return RunConfig(
         workload=workload,
         impls=chosen,
-        executors=execs,
-        workers=workers,
+        executors=executors or DEFAULT_EXECUTORS,
+        workers=workers or default_workers(),
         tasks=tasks,
-        sizes=sizes,
+        sizes=parse_sizes(size, workload, chosen) if size is not None else {},
         repeat=repeat,
-        switch_interval_s=switch,
+        switch_interval_s=switch_interval_s,
     )
 
 
-def check_out_dir(path: str) -> Path:
+def check_out_dir(path: str | Path) -> Path:
     """Create the output folder and prove it writable, before any work starts."""
     out = Path(path)
     try:

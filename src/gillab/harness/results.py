@@ -1,5 +1,8 @@
 """Results as frozen dataclasses, and their versioned JSON file, written atomically.
 
+Results travel as objects: the harness returns a :class:`RunResult`, the outputs take it, and
+:func:`load` turns a results.json written by another run back into one (refusing unknown versions).
+
 Schema history:
 - 1: first version: environment, load before/after, interrupted, config, cells.
 - 2: each cell names its `interpreter` (e.g. "3.13.5t PYTHON_GIL=1"), so that `gillab compare` can merge
@@ -9,15 +12,60 @@ Schema history:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
+from gillab.files import write_atomic
 from gillab.harness.measure import GilWait, ThreadShare
 
 SCHEMA_VERSION = 2
+
+Status = Literal["ok", "skipped", "failed"]
+STATUSES: tuple[Status, ...] = ("ok", "skipped", "failed")
+
+
+class ResultsError(ValueError):
+    """A results file is not one this version of gillab can read; the message is one line."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to run: the matrix and how to measure it."""
+
+    workload: str = "fib"
+    impls: tuple[str, ...] = ("python", "cython-gil", "cython-nogil")
+    executors: tuple[str, ...] = ("thread", "process")
+    workers: tuple[int, ...] = (1, 2, 4)
+    tasks: int | None = None
+    """Tasks per cell; None means the largest worker count."""
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Task size per impl; an impl not named here is calibrated."""
+    repeat: int = 5
+    target_s: float = 0.08
+    probe_interval_s: float = 0.001
+    switch_interval_s: float | None = None
+
+    @property
+    def n_tasks(self) -> int:
+        """The tasks in every cell."""
+        return self.tasks if self.tasks is not None else max(self.workers)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild a config from its JSON form."""
+        return cls(
+            workload=data["workload"],
+            impls=tuple(data["impls"]),
+            executors=tuple(data["executors"]),
+            workers=tuple(data["workers"]),
+            tasks=data["tasks"],
+            sizes=dict(data["sizes"]),
+            repeat=data["repeat"],
+            target_s=data["target_s"],
+            probe_interval_s=data["probe_interval_s"],
+            switch_interval_s=data["switch_interval_s"],
+        )
 
 
 @dataclass(frozen=True)
@@ -40,7 +88,7 @@ class Cell:
     workers: int
     tasks: int
     size: int
-    status: str  # ok | skipped | failed
+    status: Status
     reason: str = ""
     wall_s: tuple[float, ...] = ()
     cpu_s: tuple[float, ...] = ()
@@ -61,13 +109,39 @@ class Cell:
     releases_gil: bool | None = None
     interpreter: str = ""
 
+    @property
+    def ok(self) -> bool:
+        """Whether the cell was measured."""
+        return self.status == "ok"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Cell:
+        """Rebuild a cell from its JSON form."""
+        if data["status"] not in STATUSES:
+            raise ResultsError(f"cell status {data['status']!r} is not one of {', '.join(STATUSES)}")
+        gw = data.get("gil_wait")
+        lost = data.get("lost_updates")
+        return cls(
+            **{k: v for k, v in data.items() if k not in _NESTED},
+            wall_s=tuple(data.get("wall_s", ())),
+            cpu_s=tuple(data.get("cpu_s", ())),
+            gil_wait=GilWait(**gw) if gw is not None else None,
+            thread_states=tuple(ThreadShare(**t) for t in data.get("thread_states", ())),
+            lost_updates=tuple(lost) if lost is not None else None,
+            timeline=tuple(Span(**s) for s in data.get("timeline", ())),
+        )
+
+
+_NESTED = frozenset({"wall_s", "cpu_s", "gil_wait", "thread_states", "lost_updates", "timeline"})
+
 
 @dataclass(frozen=True)
 class RunResult:
     """A whole run: where it ran, what it was asked, and every cell measured so far."""
 
     environment: dict[str, Any]
-    config: dict[str, Any]
+    """The machine and interpreter (gillab.environment.info()), a free-form context block."""
+    config: RunConfig
     load_before: list[float] | None
     load_after: list[float] | None = None
     load_competing: bool = False
@@ -75,34 +149,52 @@ class RunResult:
     cells: tuple[Cell, ...] = ()
     schema_version: int = field(default=SCHEMA_VERSION)
 
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON form of the run (schema_version first; config.tasks resolved)."""
+        data = asdict(self)
+        data["config"] |= {"tasks": self.config.n_tasks}
+        return {"schema_version": data.pop("schema_version"), **data}
 
-def to_json(result: RunResult) -> dict[str, Any]:
-    """Return the JSON form of a run (schema_version first)."""
-    data = asdict(result)
-    return {"schema_version": data.pop("schema_version"), **data}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temporary file and a rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        """Rebuild a run from its JSON form; ResultsError for another schema or shape."""
+        if data.get("schema_version") != SCHEMA_VERSION or "cells" not in data or "config" not in data:
+            kind = data.get("kind")
+            what = f"a gillab {kind} result" if kind else f"schema_version {data.get('schema_version')!r}"
+            raise ResultsError(f"{what}, expected a gillab run result of schema_version {SCHEMA_VERSION}")
+        try:
+            return cls(
+                environment=dict(data["environment"]),
+                config=RunConfig.from_json(data["config"]),
+                load_before=data["load_before"],
+                load_after=data["load_after"],
+                load_competing=data["load_competing"],
+                interrupted=data["interrupted"],
+                cells=tuple(Cell.from_json(c) for c in data["cells"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ResultsError(f"a run result of schema {SCHEMA_VERSION} with a missing or odd field ({exc})") from None
 
 
 def save(result: RunResult, path: Path) -> None:
     """Write results.json atomically."""
-    write_atomic(path, json.dumps(to_json(result), indent=1) + "\n")
+    write_atomic(path, json.dumps(result.to_json(), indent=1) + "\n")
 
 
-def load(path: Path) -> dict[str, Any]:
-    """Read a results.json, refusing a schema this version does not know."""
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(f"{path}: schema_version {data.get('schema_version')!r}, expected {SCHEMA_VERSION}")
-    return data
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON document; ResultsError (one line) when it is not there or not JSON."""
+    try:
+        return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise ResultsError(f"{path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def load(path: Path) -> RunResult:
+    """Read a results.json written by `gillab run`, refusing a schema this version does not know."""
+    data = read_json(path)
+    try:
+        return RunResult.from_json(data)
+    except ResultsError as exc:
+        raise ResultsError(f"{path}: {exc}") from None

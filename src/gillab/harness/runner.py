@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import os
-import statistics
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gillab import _native, environment
+from gillab import _native, environment, stats
 from gillab.harness import executors, results
 from gillab.harness.calibrate import pick_size
 from gillab.harness.measure import GilWait, Probe, Sampler, ThreadStates, cpu_seconds
-from gillab.harness.results import Cell, RunResult, Span
+from gillab.harness.results import Cell, RunConfig, RunResult, Span
 from gillab.harness.worker import TaskOutcome, run_task, warm
-from gillab.workloads import exact_counters, kernel
+from gillab.workloads import exact_counters, get, kernel
 from gillab.workloads.jobs import agrees, expected
 
 CV_NOISY = 0.10
@@ -27,46 +25,14 @@ LOAD_COMPETING = 0.5
 """A 1-minute load average above this many busy cores before the run means other work competes."""
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """What to run: the matrix and how to measure it."""
-
-    workload: str = "fib"
-    impls: tuple[str, ...] = ("python", "cython-gil", "cython-nogil")
-    executors: tuple[str, ...] = ("thread", "process")
-    workers: tuple[int, ...] = (1, 2, 4)
-    tasks: int | None = None
-    """Tasks per cell; None means the largest worker count."""
-    sizes: dict[str, int] = field(default_factory=dict)
-    """Task size per impl; an impl not named here is calibrated."""
-    repeat: int = 5
-    target_s: float = 0.08
-    probe_interval_s: float = 0.001
-    switch_interval_s: float | None = None
-
-    @property
-    def n_tasks(self) -> int:
-        """The tasks in every cell."""
-        return self.tasks if self.tasks is not None else max(self.workers)
-
-
 class CellError(Exception):
     """A cell could not be measured; the message is its one-line reason."""
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """Return an exception as one line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-def _stats(walls: list[float]) -> tuple[float, float, float]:
-    """Return median, IQR and coefficient of variation."""
-    med = statistics.median(walls)
-    if len(walls) < 2:
-        return med, 0.0, 0.0
-    q1, _, q3 = statistics.quantiles(walls, n=4, method="inclusive")
-    mean = statistics.fmean(walls)
-    return med, q3 - q1, (statistics.stdev(walls) / mean if mean > 0 else 0.0)
 
 
 def _timeline(outs: list[TaskOutcome], release_ns: int) -> tuple[Span, ...]:
@@ -83,18 +49,20 @@ def _check(
     workload: str, impl: str, ex: executors.Executor, outs: list[TaskOutcome], size: int, tasks: int
 ) -> int | None:
     """Check every task's result against the reference; return lost counter updates where they can be counted."""
-    per_task_counts = not (workload == "counter" and ex.shares_memory and ex.name != "serial")
+    shared = get(workload).shared_counter
+    # Tasks that share one counter with other tasks running at once cannot each see their own count.
+    per_task_counts = not (shared and ex.shares_memory and ex.name != "serial")
     if per_task_counts:
         want = expected(workload, size)
         for o in outs:
             if not agrees(workload, o.result, want):
                 raise CellError(f"wrong result: task {o.index} returned {o.result!r}, the python impl gives {want!r}")
-    if workload != "counter" or not ex.shares_memory:
+    if not shared or not ex.shares_memory:
         return None
     k = kernel(workload, impl)
     assert k.value is not None
     lost = tasks * size - k.value()
-    if lost and impl in exact_counters():
+    if lost and impl in exact_counters(workload):
         raise CellError(f"wrong result: {impl} lost {lost} of {tasks * size} updates, and it must lose none")
     return lost
 
@@ -173,8 +141,8 @@ class CellSession:
         """Return the Cell of every repeat so far (the repeat nearest the median speaks for GIL wait and states)."""
         walls = [r.wall_s for r in self.repeats]
         cpus = [r.cpu_s for r in self.repeats]
-        med, iqr, cv = _stats(walls)
-        mid = self.repeats[walls.index(sorted(walls)[len(walls) // 2])]
+        med, iqr, cv = stats.spread(walls)
+        mid = self.repeats[stats.nearest_median(walls)]
         losts = [r.lost_updates for r in self.repeats if r.lost_updates is not None]
         return Cell(
             self.workload,
@@ -191,7 +159,7 @@ class CellSession:
             iqr_s=iqr,
             cv=cv,
             noisy=cv > CV_NOISY,
-            cpu_utilization=statistics.median(c / w for c, w in zip(cpus, walls, strict=True) if w > 0),
+            cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
             startup_s=self.ex.startup_s,
             gil_wait=mid.gil_wait,
             threads_running_mean=mid.states.threads_running_mean,
@@ -235,13 +203,13 @@ def measure_cell(
         raise
     except BrokenProcessPool as exc:
         session.close(kill=True)
-        return replace(base, status="failed", reason=f"a worker process died ({_one_line(exc)})")
+        return replace(base, status="failed", reason=f"a worker process died ({one_line(exc)})")
     except CellError as exc:
         session.close(kill=True)
         return replace(base, status="failed", reason=str(exc))
     except Exception as exc:  # foreign faults in a task: report, go on with the next cell
         session.close(kill=True)
-        return replace(base, status="failed", reason=_one_line(exc))
+        return replace(base, status="failed", reason=one_line(exc))
     session.close()
     return session.summary()
 
@@ -251,9 +219,8 @@ def with_speedup(cell: Cell, serial: Cell | None, cores: int) -> Cell:
     if cell.status != "ok" or serial is None or serial.status != "ok" or not cell.median_wall_s:
         return cell
     assert serial.median_wall_s is not None
-    speedup = serial.median_wall_s / cell.median_wall_s
-    ideal = max(1, min(cell.workers, cell.tasks, cores))
-    return replace(cell, speedup=speedup, efficiency=speedup / ideal)
+    speedup = stats.speedup(serial.median_wall_s, cell.median_wall_s)
+    return replace(cell, speedup=speedup, efficiency=stats.efficiency(speedup, cell.workers, cell.tasks, cores))
 
 
 def plan(config: RunConfig) -> list[tuple[str, str, int]]:
@@ -272,21 +239,22 @@ Progress = Callable[[str, int, int], None]
 
 
 def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = None) -> RunResult:
-    """Run the whole matrix; write results.json after every cell; on Ctrl-C keep what was measured and re-raise."""
+    """Run the whole matrix; write results.json after every cell.
+
+    On Ctrl-C the cells measured so far are saved, marked interrupted, and :class:`Interrupted` (a
+    KeyboardInterrupt) is raised carrying that RunResult.
+    """
     env = environment.info()
     load_before = environment.load_average()
     cores = environment.usable_cores()
-    old_switch = sys.getswitchinterval()
     if config.switch_interval_s is not None:
-        sys.setswitchinterval(config.switch_interval_s)
         env["switch_interval_s"] = config.switch_interval_s
     cells_plan = plan(config)
     total = len(cells_plan)
     sizes = dict(config.sizes)
-    cfg = asdict(config) | {"tasks": config.n_tasks}
     result = RunResult(
         environment=env,
-        config=cfg,
+        config=config,
         load_before=load_before,
         load_competing=bool(load_before and load_before[0] > LOAD_COMPETING),
     )
@@ -295,38 +263,46 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
 
     def save(**changes: Any) -> RunResult:
         nonlocal result
-        result = replace(result, cells=tuple(done), config=cfg | {"sizes": dict(sizes)}, **changes)
+        result = replace(result, cells=tuple(done), config=replace(config, sizes=dict(sizes)), **changes)
         if out is not None:
             results.save(result, out / "results.json")
         return result
 
-    try:
-        for i, (impl, ex, workers) in enumerate(cells_plan):
+    with environment.switch_interval(config.switch_interval_s):
+        try:
+            for i, (impl, ex, workers) in enumerate(cells_plan):
+                if progress:
+                    progress(f"{config.workload} {impl} {ex} w{workers}", i, total)
+                if impl not in sizes:
+                    try:
+                        sizes[impl] = pick_size(config.workload, impl, config.target_s)[0]
+                    except _native.NotBuiltError:
+                        sizes[impl] = 0
+                cell = measure_cell(
+                    config.workload,
+                    impl,
+                    ex,
+                    workers,
+                    config.n_tasks,
+                    sizes[impl],
+                    config.repeat,
+                    config.probe_interval_s,
+                )
+                if ex == "serial":
+                    serial[impl] = cell
+                cell = replace(with_speedup(cell, serial.get(impl), cores), interpreter=env["interpreter"])
+                done.append(cell)
+                save()
             if progress:
-                progress(f"{config.workload} {impl} {ex} w{workers}", i, total)
-            if impl not in sizes:
-                try:
-                    sizes[impl] = pick_size(config.workload, impl, config.target_s)[0]
-                except _native.NotBuiltError:
-                    sizes[impl] = 0
-            cell = measure_cell(
-                config.workload, impl, ex, workers, config.n_tasks, sizes[impl], config.repeat, config.probe_interval_s
-            )
-            if ex == "serial":
-                serial[impl] = cell
-            cell = replace(with_speedup(cell, serial.get(impl), cores), interpreter=env["interpreter"])
-            done.append(cell)
-            save()
-        if progress:
-            progress("done", total, total)
-        return save(load_after=environment.load_average())
-    except KeyboardInterrupt:
-        save(load_after=environment.load_average(), interrupted=True)
-        raise
-    finally:
-        sys.setswitchinterval(old_switch)
+                progress("done", total, total)
+            return save(load_after=environment.load_average())
+        except KeyboardInterrupt:
+            raise Interrupted(save(load_after=environment.load_average(), interrupted=True)) from None
 
 
-def cells_by(cells: Iterable[Cell], **match: Any) -> list[Cell]:
-    """Return the cells whose fields equal every given value."""
-    return [c for c in cells if all(getattr(c, k) == v for k, v in match.items())]
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: ``result`` holds the cells measured so far (already saved, marked interrupted)."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("interrupted")
+        self.result = result

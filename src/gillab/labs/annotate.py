@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import gillab
+from gillab.checkout import source_dir
+from gillab.childproc import ChildFailed, run_child
 
-VARIANTS = {"nogil": True, "gil": False}
+BUILDS = {"nogil": True, "gil": False}
+"""Build -> whether RELEASE_GIL is set in it."""
 _LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>\s*\+?<span class="">(\d+)</span>:')
-
-
-def source_dir() -> Path:
-    """Return the cext/ folder of this checkout, or raise FileNotFoundError saying what is needed."""
-    here = Path(gillab.__file__).resolve().parent
-    for base in (here.parent.parent, here.parent):
-        if (base / "cext" / "_kernels.pyx").is_file():
-            return base / "cext"
-    raise FileNotFoundError(
-        "the Cython sources (cext/_kernels.pyx) are not beside this install: "
-        "run gillab annotate from a source checkout installed with pip install -e ."
-    )
 
 
 def nogil_lines(source: str) -> set[int]:
@@ -67,7 +56,7 @@ def annotate(out: Path) -> dict[str, Any]:
     watched = nogil_lines(source)
     result: dict[str, Any] = {"source": str(cext / "_kernels.pyx"), "nogil_lines": sorted(watched), "variants": {}}
     out.mkdir(parents=True, exist_ok=True)
-    for variant, release in VARIANTS.items():
+    for variant, release in BUILDS.items():
         with tempfile.TemporaryDirectory(prefix="gillab-annotate-") as tmp:
             pyx = Path(tmp) / f"_kernels_{variant}.pyx"
             pyx.write_text(source)
@@ -88,9 +77,10 @@ def annotate(out: Path) -> dict[str, Any]:
                 "CYTHON_BUILT=''",
                 str(pyx),
             ]
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                raise RuntimeError(f"cython -a failed: {proc.stderr.strip().splitlines()[-1:]}")
+            try:
+                run_child(cmd, "cython -a", timeout_s=300)
+            except ChildFailed as exc:
+                raise RuntimeError(str(exc)) from None
             html = pyx.with_suffix(".html").read_text()
         target = out / f"annotate-{variant}.html"
         target.write_text(html)

@@ -12,11 +12,10 @@ import socket
 import sys
 import threading
 import time
-from statistics import median
 from typing import Any
 
 from gillab import _native
-from gillab.labs.common import percentile
+from gillab.stats import median, percentile
 from gillab.workloads import resolve
 
 

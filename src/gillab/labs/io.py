@@ -14,10 +14,9 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from statistics import median
 from typing import Any
 
-from gillab.labs.common import percentile
+from gillab.stats import median, percentile
 
 HOST = "127.0.0.1"
 MESSAGE = b"ping\n"

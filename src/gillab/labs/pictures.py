@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gillab.outputs.plots import plt
+from gillab.outputs.plots import plt, save
 
 
 def race_png(data: dict[str, Any], path: Path) -> None:
@@ -30,9 +30,7 @@ def race_png(data: dict[str, Any], path: Path) -> None:
         f"GIL {'on' if data['gil_enabled'] else 'off'}",
         fontsize=10,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def io_png(data: dict[str, Any], path: Path) -> None:
@@ -51,9 +49,7 @@ def io_png(data: dict[str, Any], path: Path) -> None:
     a2.set_ylabel("CPU seconds / wall seconds")
     a1.legend()
     fig.suptitle(f"io ({data['mode']}): each request waits {data['delay_s'] * 1e3:g} ms", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def convoy_png(data: dict[str, Any], path: Path) -> None:
@@ -70,6 +66,4 @@ def convoy_png(data: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("I/O round trip, median (ms)")
     ax.legend()
     ax.set_title(f"convoy: an I/O thread beside {data['threads']} CPU thread(s)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

@@ -7,23 +7,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from statistics import median
 from typing import Any
 
 from gillab import _native, environment
-from gillab.workloads import pure
+from gillab.stats import median
+from gillab.workloads import Kernel, kernel, pure
 
-# variant -> (kernel module loader, adder, subtractor or None, reset, value)
 VARIANTS: dict[str, str] = {
     "python": "python += on a global (every thread adds)",
     "python-add-desc": "the course's pair: half the threads do total += 1, half do total -= 1",
     "python-rcw": "python read, call, write: t = total; noop(); total = t + 1",
     "python-lock": "python += under a threading.Lock",
-    "cython-unsync": "cython-nogil, relaxed atomic load then store (no lock)",
+    "cython-nogil": "cython-nogil, unsynchronised: a relaxed atomic load then store (no lock)",
     "cython-atomic": "cython-nogil, atomic fetch_add",
     "cython-mutex": "cython-nogil, a pthread mutex around each increment",
     "cython-gil": "cython-gil: the unsynchronised loop, run while holding the GIL",
 }
+"""Race variant -> what it does. Every variant but python-add-desc is an impl of the counter workload."""
+ADD_DESC = "python-add-desc"
 
 
 @dataclass(frozen=True)
@@ -47,36 +48,25 @@ class RaceResult:
     reason: str = ""
 
 
-def _parts(variant: str) -> tuple[Callable[[int], None], Callable[[int], None] | None, Any]:
-    """Return (add, desc or None, module with reset/value) for a variant; NotBuiltError if not built."""
-    if variant.startswith("python"):
-        adder = {
-            "python": pure.add,
-            "python-add-desc": pure.add,
-            "python-rcw": pure.add_rcw,
-            "python-lock": pure.add_locked,
-        }[variant]
-        return adder, (pure.desc if variant == "python-add-desc" else None), pure
-    mod = _native.kernels("cython-gil" if variant == "cython-gil" else "cython-nogil")
-    adder = {
-        "cython-unsync": mod.add_unsync,
-        "cython-atomic": mod.add_atomic,
-        "cython-mutex": mod.add_mutex,
-        "cython-gil": mod.add_unsync,
-    }[variant]
-    return adder, None, mod
+def _parts(variant: str) -> tuple[Callable[[int], None], Callable[[int], None] | None, Kernel]:
+    """Return (add, desc or None, the counter kernel with reset/value) for a variant; NotBuiltError if not built."""
+    k = kernel("counter", "python" if variant == ADD_DESC else variant)
+    return k.func, (pure.desc if variant == ADD_DESC else None), k
 
 
 def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
     """Run the race for one variant and count lost updates (expected − observed) per repeat."""
     desc_text = VARIANTS[variant]
-    adder, desc, mod = _parts(variant)
+    adder, desc, counter = _parts(variant)
+    reset, value = counter.reset, counter.value
+    assert reset is not None
+    assert value is not None
     subtractors = threads // 2 if desc is not None else 0
     expected = (threads - subtractors) * k - subtractors * k
     observed: list[int] = []
     elapsed: list[float] = []
     for _ in range(repeat):
-        mod.reset()
+        reset()
         barrier = threading.Barrier(threads + 1)
 
         def work(fn: Callable[[int], None], barrier: threading.Barrier = barrier) -> None:
@@ -93,7 +83,7 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
         for t in pool:
             t.join()
         elapsed.append(time.perf_counter() - t0)
-        observed.append(mod.value())
+        observed.append(value())
     lost = [expected - o for o in observed]
     return RaceResult(
         variant,
@@ -113,10 +103,7 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
 
 def run_race(variants: list[str], threads: int, k: int, repeat: int, switch_interval: float | None) -> dict[str, Any]:
     """Run every variant; a variant whose build is missing is reported as skipped."""
-    old = sys.getswitchinterval()
-    if switch_interval is not None:
-        sys.setswitchinterval(switch_interval)
-    try:
+    with environment.switch_interval(switch_interval):
         results = []
         for v in variants:
             try:
@@ -132,8 +119,6 @@ def run_race(variants: list[str], threads: int, k: int, repeat: int, switch_inte
             "python": sys.version.split()[0],
             "results": results,
         }
-    finally:
-        sys.setswitchinterval(old)
 
 
 def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = None) -> list[str]:

@@ -1,14 +1,15 @@
-"""Each lab's section of report.html, built from the JSON it left in the output folder."""
+"""Each lab's section of report.html, built from the JSON it left in the output folder, handed to the
+report as :class:`~gillab.outputs.report.Section` values."""
 
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
+from gillab.harness.results import ResultsError, read_json
 from gillab.labs import convoy, race
-from gillab.outputs.report import img_tag
+from gillab.outputs.report import Section, img_tag
 
 LABS = ("race", "dis", "annotate", "io", "convoy", "states", "check")
 
@@ -28,7 +29,7 @@ def _dis(d: dict[str, Any]) -> str:
 
     return (
         "<p>The running thread can only be asked to drop the GIL at the marked instructions (&gt;&gt;).</p>"
-        f"<pre>{html.escape(render(d))}</pre>"
+        f"<pre style='overflow-x:auto'>{html.escape(render(d))}</pre>"
     )
 
 
@@ -86,13 +87,19 @@ RENDER = {
 }
 
 
-def sections(out: Path) -> list[tuple[str, str]]:
-    """Return (title, html) for every lab whose JSON lies in out, with its picture when there is one."""
+def lab_sections(out: Path) -> list[Section]:
+    """Return a section for every lab whose JSON lies in out, with its picture when there is one.
+
+    A lab file that cannot be read is named in its section rather than stopping the report.
+    """
     found = []
     for lab in LABS:
         path = out / f"{lab}.json"
         if not path.exists():
             continue
-        data = json.loads(path.read_text())
-        found.append((f"gillab {lab}", RENDER[lab](data) + img_tag(out / f"{lab}.png")))
+        try:
+            body = RENDER[lab](read_json(path)) + img_tag(out / f"{lab}.png")
+        except (ResultsError, KeyError, TypeError) as exc:
+            body = f"<p class='flag'>{html.escape(path.name)} could not be read: {html.escape(str(exc))}</p>"
+        found.append(Section(f"gillab {lab}", body))
     return found

@@ -101,7 +101,7 @@ def main_thread_sequence(events: list[dict[str, Any]], pid: int) -> list[str]:
 
 def timeline_png(data: dict[str, Any], path: Path) -> None:
     """Draw the child's threads' states over time, with the parent's actions marked."""
-    from gillab.outputs.plots import plt
+    from gillab.outputs.plots import plt, save
 
     colours = {"R": "tab:green", "S": "tab:blue", "D": "tab:orange", "Z": "tab:red", "X": "black"}
     tids = sorted({e["tid"] for e in data["events"]})
@@ -123,6 +123,4 @@ def timeline_png(data: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("seconds since sampling began")
     ax.set_ylim(-0.6, len(tids) + 0.9)
     ax.set_title("a child process's states, sampled from /proc", fontsize=10, pad=4)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)

@@ -10,21 +10,26 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from gillab.harness.results import RunResult
+
 EXECUTOR_STYLE = {"thread": "-", "process": "--", "asyncio": ":", "interpreter": "-.", "serial": ""}
 
 
-def _ok(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c for c in cells if c["status"] == "ok"]
+def save(fig: Any, path: Path) -> None:
+    """Lay out, write and close a figure: the one place pictures are saved."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
-def speedup_png(result: dict[str, Any], path: Path) -> bool:
+def speedup_png(result: RunResult, path: Path) -> bool:
     """Draw speedup against workers, one line per impl × executor, and the ideal min(workers, cores)."""
-    cells = [c for c in _ok(result["cells"]) if c["executor"] != "serial" and c["speedup"] is not None]
+    cells = [c for c in result.cells if c.ok and c.executor != "serial" and c.speedup is not None]
     if not cells:
         return False
-    cores = result["environment"]["usable_cores"]
+    cores = result.environment["usable_cores"]
     fig, ax = plt.subplots(figsize=(8, 5))
-    workers = sorted({c["workers"] for c in cells})
+    workers = sorted({c.workers for c in cells})
     ax.plot(
         workers,
         [min(w, cores) for w in workers],
@@ -33,53 +38,52 @@ def speedup_png(result: dict[str, Any], path: Path) -> bool:
         alpha=0.4,
         label=f"ideal: min(workers, {cores} cores)",
     )
-    for impl in dict.fromkeys(c["impl"] for c in cells):
-        for ex in dict.fromkeys(c["executor"] for c in cells):
-            line = sorted((c["workers"], c["speedup"]) for c in cells if c["impl"] == impl and c["executor"] == ex)
+    for impl in dict.fromkeys(c.impl for c in cells):
+        for ex in dict.fromkeys(c.executor for c in cells):
+            line = sorted((c.workers, c.speedup or 0.0) for c in cells if c.impl == impl and c.executor == ex)
             if line:
                 ax.plot(*zip(*line, strict=True), EXECUTOR_STYLE.get(ex, "-"), marker="o", label=f"{impl} / {ex}")
     ax.set_xlabel("workers")
     ax.set_ylabel("speedup over serial")
     ax.set_xticks(workers)
     ax.set_title(
-        f"{cells[0]['workload']}: speedup ({result['environment']['python_version']}, "
-        f"GIL {'on' if result['environment']['gil_enabled'] else 'off'})"
+        f"{cells[0].workload}: speedup ({result.environment['python_version']}, "
+        f"GIL {'on' if result.environment['gil_enabled'] else 'off'})"
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 
-def timeline_png(result: dict[str, Any], path: Path) -> bool:
+def timeline_png(result: RunResult, path: Path) -> bool:
     """Draw one Gantt panel per impl × executor at the largest worker count, one lane per worker."""
-    cells = [c for c in _ok(result["cells"]) if c["timeline"]]
+    cells = [c for c in result.cells if c.ok and c.timeline]
     if not cells:
         return False
-    top = max(c["workers"] for c in cells)
-    panels = [c for c in cells if c["workers"] == top or c["executor"] == "serial"]
+    top = max(c.workers for c in cells)
+    panels = [c for c in cells if c.workers == top or c.executor == "serial"]
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.0 + 0.9 * len(panels)), sharex=True, squeeze=False)
     colours = plt.get_cmap("tab10")
     for ax, c in zip(axes[:, 0], panels, strict=True):
-        for span in c["timeline"]:
+        for span in c.timeline:
             ax.barh(
-                span["lane"],
-                (span["end_s"] - span["start_s"]) * 1e3,
-                left=span["start_s"] * 1e3,
-                color=colours(span["lane"] % 10),
+                span.lane,
+                (span.end_s - span.start_s) * 1e3,
+                left=span.start_s * 1e3,
+                color=colours(span.lane % 10),
                 edgecolor="black",
                 lw=0.5,
                 height=0.7,
             )
-        lanes = max(s["lane"] for s in c["timeline"]) + 1
+        lanes = max(s.lane for s in c.timeline) + 1
         ax.set_yticks(range(lanes))
         ax.set_yticklabels([f"w{i}" for i in range(lanes)], fontsize=7)
-        ax.set_ylabel(f"{c['impl']}\n{c['executor']}", rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(f"{c.impl}\n{c.executor}", rotation=0, ha="right", va="center", fontsize=8)
     axes[-1, 0].set_xlabel("ms since the workers were released")
-    fig.suptitle(f"{cells[0]['workload']}: each task on its worker (one repeat per row)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fig.suptitle(
+        f"{cells[0].workload}: each task on its worker lane, at {top} workers, from the repeat nearest the median wall",
+        fontsize=10,
+    )
+    save(fig, path)
     return True

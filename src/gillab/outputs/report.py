@@ -1,18 +1,33 @@
-"""report.html: one self-contained page, images embedded, each figure explained in a sentence."""
+"""report.html: one self-contained page, images embedded, each figure explained in a sentence.
+
+The page is a list of :class:`Section` values. This module builds the sections of a run from its
+:class:`~gillab.harness.results.RunResult`; labs, check and compare build their own and hand them in.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gillab.harness.results import write_atomic
+from gillab.files import write_atomic
+from gillab.harness.results import Cell, RunResult
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.flag{color:#b00}
 img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the page: an optional heading and its HTML body (already escaped)."""
+
+    title: str
+    html: str
 
 
 def img_tag(path: Path) -> str:
@@ -27,7 +42,8 @@ def _fmt(x: Any, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
 
-def _cell_rows(cells: list[dict[str, Any]]) -> str:
+def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
+    """Return every cell as an HTML table; label(cell) replaces the impl column when given."""
     head = (
         "impl",
         "executor",
@@ -48,44 +64,44 @@ def _cell_rows(cells: list[dict[str, Any]]) -> str:
     )
     out = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for c in cells:
-        gw = c["gil_wait"] or {}
-        cv = _fmt(c["cv"], ".1%")
-        if c["noisy"]:
+        gw = c.gil_wait
+        cv = _fmt(c.cv, ".1%")
+        if c.noisy:
             cv = f'<span class="flag">{cv} noisy</span>'
         vals = (
-            c["impl"],
-            c["executor"],
-            c["workers"],
-            c["size"],
-            _fmt(c["median_wall_s"] and c["median_wall_s"] * 1e3, ".1f"),
-            _fmt(c["iqr_s"] and c["iqr_s"] * 1e3, ".1f"),
+            html.escape(label(c) if label else c.impl),
+            c.executor,
+            c.workers,
+            c.size,
+            _fmt(c.median_wall_s and c.median_wall_s * 1e3, ".1f"),
+            _fmt(c.iqr_s and c.iqr_s * 1e3, ".1f"),
             cv,
-            _fmt(c["speedup"], ".2f"),
-            _fmt(c["efficiency"], ".2f"),
-            _fmt(c["cpu_utilization"], ".2f"),
-            _fmt(gw.get("median_ms"), ".3f"),
-            _fmt(gw.get("p95_ms"), ".3f"),
-            _fmt(gw.get("fraction"), ".2f"),
-            _fmt(c["threads_running_mean"], ".2f"),
-            _fmt(c["startup_s"] and c["startup_s"] * 1e3, ".0f"),
-            html.escape(c["status"] + (f": {c['reason']}" if c["reason"] else "")),
+            _fmt(c.speedup, ".2f"),
+            _fmt(c.efficiency, ".2f"),
+            _fmt(c.cpu_utilization, ".2f"),
+            _fmt(gw and gw.median_ms, ".3f"),
+            _fmt(gw and gw.p95_ms, ".3f"),
+            _fmt(gw and gw.fraction, ".2f"),
+            _fmt(c.threads_running_mean, ".2f"),
+            _fmt(c.startup_s and c.startup_s * 1e3, ".0f"),
+            html.escape(c.status + (f": {c.reason}" if c.reason else "")),
         )
         out.append("<tr>" + "".join(f"<td>{v}</td>" for v in vals) + "</tr>")
     return "<table>" + "".join(out) + "</table>"
 
 
-def findings(result: dict[str, Any]) -> list[str]:
+def findings(result: RunResult) -> list[str]:
     """Return sentences built from the measured figures: what this machine showed."""
-    cells = [c for c in result["cells"] if c["status"] == "ok" and c["executor"] != "serial" and c["speedup"]]
+    cells = [c for c in result.cells if c.ok and c.executor != "serial" and c.speedup]
     lines = []
-    for ex in dict.fromkeys(c["executor"] for c in cells):
-        top = max(c["workers"] for c in cells if c["executor"] == ex)
-        for c in (c for c in cells if c["executor"] == ex and c["workers"] == top):
-            gw = c["gil_wait"] or {}
+    for ex in dict.fromkeys(c.executor for c in cells):
+        top = max(c.workers for c in cells if c.executor == ex)
+        for c in (c for c in cells if c.executor == ex and c.workers == top):
+            wait = c.gil_wait.median_ms if c.gil_wait else 0.0
             lines.append(
-                f"{c['impl']} with {top} {ex} workers ran {c['speedup']:.2f}× as fast as serial "
-                f"(efficiency {c['efficiency']:.2f}), kept {c['cpu_utilization']:.2f} cores busy, "
-                f"and a thread waiting for the GIL waited {gw.get('median_ms', 0):.3f} ms at the median."
+                f"{c.impl} with {top} {ex} workers ran {c.speedup:.2f}× as fast as serial "
+                f"(efficiency {_fmt(c.efficiency, '.2f')}), kept {_fmt(c.cpu_utilization, '.2f')} cores busy, "
+                f"and a thread waiting for the GIL waited {wait:.3f} ms at the median."
             )
     return lines
 
@@ -105,7 +121,8 @@ EXPLAIN = {
 }
 
 
-def _environment_line(env: dict[str, Any]) -> str:
+def environment_html(env: dict[str, Any]) -> str:
+    """Return one paragraph naming the interpreter and the machine."""
     return (
         f"<p>{html.escape(env['python_implementation'])} {html.escape(env['python_version'])}, "
         f"free-threaded build: {env['free_threaded_build']}, GIL on: {env['gil_enabled']}, "
@@ -114,50 +131,47 @@ def _environment_line(env: dict[str, Any]) -> str:
     )
 
 
-def _run_parts(result: dict[str, Any], out: Path) -> list[str]:
-    cfg = result["config"]
+def run_sections(result: RunResult, out: Path) -> list[Section]:
+    """Return the sections of a run: context, findings, every cell, and the pictures found in out."""
+    cfg = result.config
     parts = [
-        _environment_line(result["environment"]),
-        f"<p class='note'>Workload <code>{html.escape(cfg['workload'])}</code>, {cfg['tasks']} tasks per cell, "
-        f"{cfg['repeat']} repeats; sizes {html.escape(str(cfg['sizes']))}; load average before "
-        f"{result['load_before']}, after {result['load_after']}.</p>",
+        environment_html(result.environment),
+        f"<p class='note'>Workload <code>{html.escape(cfg.workload)}</code>, {cfg.n_tasks} tasks per cell, "
+        f"{cfg.repeat} repeats; sizes {html.escape(str(cfg.sizes))}; load average before "
+        f"{result.load_before}, after {result.load_after}.</p>",
     ]
-    if result["interrupted"]:
+    if result.interrupted:
         parts.append("<p class='flag'>This run was interrupted: only finished cells are shown.</p>")
-    if result["load_competing"]:
+    if result.load_competing:
         parts.append(
             "<p class='flag'>Other work was competing for the CPU when the run started (load average "
-            f"{result['load_before']}): figures may be depressed.</p>"
+            f"{result.load_before}): figures may be depressed.</p>"
         )
+    sections = [Section("", "".join(parts))]
     found = findings(result)
     if found:
-        parts.append(
-            "<h2>What this machine showed</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in found) + "</ul>"
+        sections.append(
+            Section("What this machine showed", "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in found) + "</ul>")
         )
-    parts.append("<h2>Every cell</h2>" + _cell_rows(result["cells"]))
-    parts.append(f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']}</p>")
+    sections.append(
+        Section("Every cell", cell_rows(result.cells) + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']}</p>")
+    )
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
         img = img_tag(out / name)
         if img:
-            parts.append(f"<h2>{key.title()}</h2><p>{EXPLAIN[key]}</p>{img}")
-    parts.append("<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>")
-    return parts
+            sections.append(Section(key.title(), f"<p>{EXPLAIN[key]}</p>{img}"))
+    sections.append(
+        Section("", "<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>")
+    )
+    return sections
 
 
-def write_report(out: Path) -> None:
-    """Write out/report.html from the run's results.json and every lab's JSON found in out."""
-    from gillab import environment
-    from gillab.harness import results
-    from gillab.labs.sections import sections
-
+def write_page(out: Path, sections: Sequence[Section], title: str = "gillab report") -> None:
+    """Write out/report.html from the sections, in order."""
     parts = [
-        f"<!doctype html><meta charset='utf-8'><title>gillab report</title><style>{CSS}</style>",
-        "<h1>gillab report</h1>",
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>",
+        f"<h1>{html.escape(title)}</h1>",
     ]
-    if (out / "results.json").exists():
-        parts += _run_parts(results.load(out / "results.json"), out)
-    else:
-        parts.append(_environment_line(environment.info()))
-    for title, body in sections(out):
-        parts.append(f"<h2>{html.escape(title)}</h2>{body}")
+    for s in sections:
+        parts.append((f"<h2>{html.escape(s.title)}</h2>" if s.title else "") + s.html)
     write_atomic(out / "report.html", "\n".join(parts) + "\n")

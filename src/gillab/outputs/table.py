@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
+
+from gillab.harness.results import Cell, RunResult
 
 COLUMNS = (
     "impl",
@@ -26,51 +28,49 @@ def _f(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
-def row(c: dict[str, Any]) -> tuple[str, ...]:
-    """Return a cell's figures (its JSON form) as table text."""
-    wall = "-" if c["median_wall_s"] is None else f"{c['median_wall_s'] * 1e3:.0f} ({(c['iqr_s'] or 0) * 1e3:.0f})"
-    if c["noisy"]:
+def row(c: Cell) -> tuple[str, ...]:
+    """Return a cell's figures as table text."""
+    wall = "-" if c.median_wall_s is None else f"{c.median_wall_s * 1e3:.0f} ({(c.iqr_s or 0) * 1e3:.0f})"
+    if c.noisy:
         wall += " ~"
-    gil = "-" if c["gil_wait"] is None else f"{c['gil_wait']['median_ms']:.3f}"
-    status = c["status"] if c["status"] == "ok" else f"{c['status']}: {c['reason']}"
-    if c["lost_updates"]:
-        status += f" (lost {min(c['lost_updates'])}..{max(c['lost_updates'])} updates)"
-    startup = None if c["startup_s"] is None else c["startup_s"] * 1e3
+    gil = "-" if c.gil_wait is None else f"{c.gil_wait.median_ms:.3f}"
+    status = c.status if c.ok else f"{c.status}: {c.reason}"
+    if c.lost_updates:
+        status += f" (lost {min(c.lost_updates)}..{max(c.lost_updates)} updates)"
+    startup = None if c.startup_s is None else c.startup_s * 1e3
     return (
-        c["impl"],
-        c["executor"],
-        str(c["workers"]),
-        str(c["size"]),
+        c.impl,
+        c.executor,
+        str(c.workers),
+        str(c.size),
         wall,
-        _f(c["speedup"], ".2f"),
-        _f(c["efficiency"], ".2f"),
-        _f(c["cpu_utilization"], ".2f"),
+        _f(c.speedup, ".2f"),
+        _f(c.efficiency, ".2f"),
+        _f(c.cpu_utilization, ".2f"),
         gil,
-        _f(c["threads_running_mean"], ".2f"),
+        _f(c.threads_running_mean, ".2f"),
         _f(startup, ".0f"),
         status,
     )
 
 
-def footnotes(result: dict[str, Any]) -> list[str]:
+def footnotes(result: RunResult) -> list[str]:
     """Return the lines that qualify the table: noise, load, what the columns mean."""
     notes = [
         "speedup = serial median wall / this median wall; eff = speedup / min(workers, tasks, usable cores);",
         "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL;",
         "running = mean threads in state R (running or ready to run) sampled from /proc.",
     ]
-    if any(c["noisy"] for c in result["cells"]):
+    if any(c.noisy for c in result.cells):
         notes.append("~ marks a cell whose coefficient of variation is over 10%: treat it with care.")
-    if result.get("load_competing"):
-        notes.append(f"The load average before the run was {result['load_before']}: other work was competing.")
-    if result.get("interrupted"):
+    if result.load_competing:
+        notes.append(f"The load average before the run was {result.load_before}: other work was competing.")
+    if result.interrupted:
         notes.append("The run was interrupted: only the finished cells are shown.")
     return notes
 
 
-def render(
-    cells: Sequence[dict[str, Any]], notes: Sequence[str], out: TextIO = sys.stdout, rich: bool | None = None
-) -> None:
+def render(cells: Sequence[Cell], notes: Sequence[str], out: TextIO = sys.stdout, rich: bool | None = None) -> None:
     """Print the table, with rich when out is a terminal."""
     if rich is None:
         rich = out.isatty()

@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gillab.harness.results import write_atomic
+from gillab.files import write_atomic
+from gillab.harness.results import Cell, RunResult
 
 
-def trace_events(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def trace_events(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     """Return one process per cell, one thread per worker lane, one complete event per task."""
     events: list[dict[str, Any]] = []
     for pid, c in enumerate(cells, start=1):
-        if not c["timeline"]:
+        if not c.timeline:
             continue
-        label = f"{c['workload']} {c['impl']} {c['executor']} w{c['workers']}"
+        label = f"{c.workload} {c.impl} {c.executor} w{c.workers}"
         events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": label}})
         events.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0, "args": {"sort_index": pid}})
-        for span in c["timeline"]:
+        for span in c.timeline:
             events.append(
                 {
                     "ph": "X",
-                    "name": f"{c['impl']} task",
-                    "cat": c["executor"],
+                    "name": f"{c.impl} task",
+                    "cat": c.executor,
                     "pid": pid,
-                    "tid": span["lane"],
-                    "ts": span["start_s"] * 1e6,
-                    "dur": (span["end_s"] - span["start_s"]) * 1e6,
-                    "args": {"worker": span["worker"], "size": c["size"]},
+                    "tid": span.lane,
+                    "ts": span.start_s * 1e6,
+                    "dur": (span.end_s - span.start_s) * 1e6,
+                    "args": {"worker": span.worker, "size": c.size},
                 }
             )
-        lanes = {s["lane"]: s["worker"] for s in c["timeline"]}
+        lanes = {s.lane: s.worker for s in c.timeline}
         for lane, worker in lanes.items():
             events.append(
                 {
@@ -45,11 +47,11 @@ def trace_events(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return events
 
 
-def write_trace(result: dict[str, Any], path: Path) -> None:
+def write_trace(result: RunResult, path: Path) -> None:
     """Write trace.json (each cell's median repeat, times from its release)."""
     doc = {
-        "traceEvents": trace_events(result["cells"]),
+        "traceEvents": trace_events(result.cells),
         "displayTimeUnit": "ms",
-        "otherData": {"schema_version": result["schema_version"], "python": result["environment"]["python_version"]},
+        "otherData": {"schema_version": result.schema_version, "python": result.environment["python_version"]},
     }
     write_atomic(path, json.dumps(doc))

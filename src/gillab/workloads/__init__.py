@@ -1,5 +1,8 @@
 """The workloads and their impls: what the harness runs, never how.
 
+Each workload is one module (fib, counter, sumsq) defining a :class:`~gillab.workloads.base.Workload`;
+REGISTRY lists them. Adding a workload means one new module and one line here.
+
 >>> from gillab.workloads import resolve
 >>> resolve("fib", "python")(10)
 55
@@ -12,44 +15,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from gillab import _native, environment
-from gillab.workloads import pure
+from gillab.workloads import counter, fib, sumsq
+from gillab.workloads.base import Workload
 
-WORKLOADS = ("fib", "counter", "sumsq")
-
-# (workload, impl) -> (module loader, attribute). Native loaders raise NotBuiltError when absent.
-_PURE = lambda: pure  # noqa: E731
-_NOGIL = lambda: _native.kernels("cython-nogil")  # noqa: E731
-_GIL = lambda: _native.kernels("cython-gil")  # noqa: E731
-
-_REGISTRY: dict[tuple[str, str], tuple[Callable[[], Any], str]] = {
-    ("fib", "python"): (_PURE, "fib"),
-    ("fib", "cython-gil"): (_GIL, "fib"),
-    ("fib", "cython-nogil"): (_NOGIL, "fib"),
-    ("counter", "python"): (_PURE, "add"),
-    ("counter", "python-rcw"): (_PURE, "add_rcw"),
-    ("counter", "python-lock"): (_PURE, "add_locked"),
-    ("counter", "cython-gil"): (_GIL, "add_unsync"),
-    ("counter", "cython-nogil"): (_NOGIL, "add_unsync"),
-    ("counter", "cython-atomic"): (_NOGIL, "add_atomic"),
-    ("counter", "cython-mutex"): (_NOGIL, "add_mutex"),
-    ("sumsq", "python"): (_PURE, "sumsq"),
-    ("sumsq", "numpy"): (_PURE, "sumsq_numpy"),
-    ("sumsq", "cython-gil"): (_GIL, "sumsq"),
-    ("sumsq", "cython-nogil"): (_NOGIL, "sumsq"),
-}
-
-EXACT_COUNTERS = frozenset({"python-lock", "cython-atomic", "cython-mutex"})
-"""Counter impls that never lose an update, whatever the interpreter."""
+REGISTRY: dict[str, Workload] = {w.name: w for w in (fib.WORKLOAD, counter.WORKLOAD, sumsq.WORKLOAD)}
+WORKLOADS = tuple(REGISTRY)
 
 
-def exact_counters() -> frozenset[str]:
-    """Return the counter impls that lose no update here: cython-gil too, while a GIL exists to hold."""
-    return EXACT_COUNTERS | {"cython-gil"} if environment.gil_enabled() else EXACT_COUNTERS
+def get(name: str) -> Workload:
+    """Return the named workload; ValueError listing the valid names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}") from None
+
+
+def impls(workload: str) -> tuple[str, ...]:
+    """Return every impl name of a workload, built or not."""
+    return get(workload).impl_names
+
+
+def exact_counters(workload: str = "counter") -> frozenset[str]:
+    """Return the impls of a shared-counter workload that lose no update here (GIL-held ones while a GIL exists)."""
+    w = get(workload)
+    return w.exact_impls | w.exact_with_gil if environment.gil_enabled() else w.exact_impls
 
 
 @dataclass(frozen=True)
 class Kernel:
-    """One impl of one workload, with the shared state it touches (counters only)."""
+    """One impl of one workload, with the shared state it touches (shared-counter workloads only)."""
 
     workload: str
     impl: str
@@ -59,29 +53,16 @@ class Kernel:
     value: Callable[[], int] | None = None
 
 
-def impls(workload: str) -> tuple[str, ...]:
-    """Return every impl name of a workload, built or not."""
-    _check_workload(workload)
-    return tuple(i for (w, i) in _REGISTRY if w == workload)
-
-
-def _check_workload(workload: str) -> None:
-    if workload not in WORKLOADS:
-        raise ValueError(f"unknown workload {workload!r}; choose from {', '.join(WORKLOADS)}")
-
-
 def kernel(workload: str, impl: str) -> Kernel:
     """Return the Kernel for (workload, impl); NotBuiltError if its native variant is not built."""
-    _check_workload(workload)
-    try:
-        loader, attr = _REGISTRY[(workload, impl)]
-    except KeyError:
-        raise ValueError(f"unknown impl {impl!r} for {workload}; choose from {', '.join(impls(workload))}") from None
-    module = loader()
+    w = get(workload)
+    spec = w.impl(impl)
+    module = spec.module()
     releases = getattr(module, "RELEASES_GIL", None)
-    if workload == "counter":
-        return Kernel(workload, impl, getattr(module, attr), releases, module.reset, module.value)
-    return Kernel(workload, impl, getattr(module, attr), releases)
+    func = getattr(module, spec.attr)
+    if w.shared_counter:
+        return Kernel(workload, impl, func, releases, module.reset, module.value)
+    return Kernel(workload, impl, func, releases)
 
 
 def resolve(workload: str, impl: str) -> Callable[..., Any]:
@@ -96,10 +77,11 @@ def resolve(workload: str, impl: str) -> Callable[..., Any]:
 def available() -> list[tuple[str, str]]:
     """Return the (workload, impl) pairs that can be imported in this install."""
     out = []
-    for workload, impl in _REGISTRY:
-        try:
-            kernel(workload, impl)
-        except _native.NotBuiltError:
-            continue
-        out.append((workload, impl))
+    for w in REGISTRY.values():
+        for impl in w.impl_names:
+            try:
+                kernel(w.name, impl)
+            except _native.NotBuiltError:
+                continue
+            out.append((w.name, impl))
     return out

@@ -1,20 +1,23 @@
-"""`gillab check TARGET`: the command line."""
+"""`gillab check TARGET`: does a callable release the GIL, and how far does it scale?"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
+from gillab.check.run import CheckFailed, TargetError, run_check
+from gillab.cli import types
+from gillab.cli.errors import UsageError
+from gillab.cli.report import finish_lab, out_dir
+from gillab.files import write_json
 from gillab.harness.options import DEFAULT_OUT
+from gillab.labs.common import lab_document
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Measure whether a callable releases the GIL, and how it scales with threads."""
-    from gillab.check.run import CheckFailed, TargetError, run_check
-    from gillab.cli import UsageError
-    from gillab.labs.cli import _finish, _floats, _ints, _out
-
     call_args = None
     if args.args is not None:
         try:
@@ -25,17 +28,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             call_args = [call_args]
     if ":" not in args.target:
         raise UsageError(f"TARGET must look like package.module:attr or path/file.py:attr, got {args.target!r}")
-    threads = sorted(set(_ints(args.threads, "--threads")))
-    duration = _floats(args.duration, "--duration")[0]
-    timeout = _floats(args.timeout, "--timeout")[0]
-    out = _out(args) if args.out else None
+    out = out_dir(args.out) if args.out else None
     try:
-        data = run_check(args.target, args.setup, call_args, threads, duration, timeout)
+        data = run_check(args.target, args.setup, call_args, list(args.threads), args.duration, args.timeout)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     except CheckFailed as exc:
-        print(f"gillab check: {exc}", file=__import__("sys").stderr)
+        print(f"gillab check: {exc}", file=sys.stderr)
         return 1
+    if args.json:
+        write_json(lab_document("check", data), args.json)
+    if out is not None:
+        finish_lab("check", data, None, out)
     print(f"{args.target}: {data['verdict']}")
     print(f"  GIL-free fraction {data['gil_free_fraction']:.2f} ({data['normalisation']})")
     for lv in data["scaling"]:
@@ -44,16 +48,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"efficiency {lv['efficiency']:.2f}  CPU {lv['cpu_utilization']:.2f}  "
             f"GIL wait median {lv['gil_wait']['median_ms']:.3f} ms"
         )
-    if args.json:
-        from gillab.labs.common import lab_document, write_json
-
-        write_json(lab_document("check", data), args.json)
-    if out is not None:
-        _finish("check", data, argparse.Namespace(json=None), out)
     return 0
 
 
-def add_check_parser(sub: Any) -> None:
+def add_parsers(sub: Any) -> None:
     """Register `gillab check`."""
     p = sub.add_parser("check", help="does a callable release the GIL, and how far does it scale?")
     p.add_argument("target", help="package.module:attr or path/to/file.py:attr")
@@ -62,9 +60,11 @@ def add_check_parser(sub: Any) -> None:
         help="Python code defining the call's inputs (its names are passed in order, or define args / kwargs)",
     )
     p.add_argument("--args", help="the call's positional arguments as JSON (a list, or one value)")
-    p.add_argument("--threads", default="1,2,4", help="thread counts (default 1,2,4)")
-    p.add_argument("--duration", default="1.0", help="seconds per measurement (default 1.0)")
-    p.add_argument("--timeout", default="60", help="seconds before the child is killed (default 60)")
+    p.add_argument("--threads", type=types.positive_ints, default=(1, 2, 4), help="thread counts (default 1,2,4)")
+    p.add_argument("--duration", type=types.positive_float, default=1.0, help="seconds per measurement (default 1.0)")
+    p.add_argument(
+        "--timeout", type=types.positive_float, default=60.0, help="seconds before the child is killed (default 60)"
+    )
     p.add_argument("--json", help="write every figure and the environment to this path")
     p.add_argument("--out", help=f"also write check.json and a report section into this folder (e.g. {DEFAULT_OUT})")
     p.set_defaults(func=cmd_check)

@@ -1,0 +1,60 @@
+"""The gillab command line: argparse subcommands, one ``cmd_*`` function each, dispatched from here.
+
+Every option is parsed by a ``type=`` function of :mod:`gillab.cli.types`, so bad input fails in the
+parser: one line on stderr, exit status 2. Only ``gillab/__main__.py`` and the console script import this
+package; nothing else in gillab depends on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from gillab.cli import check, compare, info, labs, run
+from gillab.cli.errors import UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and a pointer to --help), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with one subparser per command."""
+    from gillab import __version__
+
+    parser = _Parser(prog="gillab", description="A laboratory for seeing the GIL at work.")
+    parser.add_argument("--version", action="version", version=f"gillab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (info, run, labs, check, compare):
+        module.add_parsers(sub)
+    return parser
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that a reader who left (`| head`) costs no traceback at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the gillab command line; bad input is one line on stderr and exit status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as exc:
+        print(f"gillab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gillab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141

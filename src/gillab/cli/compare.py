@@ -1,0 +1,73 @@
+"""`gillab compare`: the same matrix under several Pythons (free-threaded ones too)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from gillab.cli.errors import UsageError
+from gillab.cli.report import out_dir, refresh_report
+from gillab.cli.run import add_run_options
+from gillab.compare.report import compare_png
+from gillab.compare.run import compare
+from gillab.harness import options
+
+
+def _flag(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+RUN_FLAGS = {
+    "workload": "--workload",
+    "impl": "--impl",
+    "executor": "--executor",
+    "workers": "--workers",
+    "tasks": "--tasks",
+    "repeat": "--repeat",
+    "switch_interval": "--switch-interval",
+}
+"""The run options compare passes on to `gillab run` under each interpreter (--size is passed apart)."""
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the matrix under each --python and gather: results.json, compare.png, report.html."""
+    if not args.python:
+        raise UsageError("name at least one interpreter with --python PATH")
+    try:  # the same checks as gillab run, before any interpreter is prepared
+        options.make_config(
+            args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
+            args.switch_interval,
+        )  # fmt: skip
+    except options.OptionError as exc:
+        raise UsageError(str(exc)) from None
+    out = out_dir(args.out)
+    run_args: list[str] = []
+    for attr, flag in RUN_FLAGS.items():
+        value = getattr(args, attr)
+        if value is not None:
+            run_args += [flag, _flag(value)]
+    merged = compare(args.python, run_args, args.size, out, progress=lambda m: print(m, file=sys.stderr))
+    compare_png(merged, out / "compare.png")
+    refresh_report(out, comparison=merged)
+    for s in merged.slowdowns:
+        print(f"{s.impl} serial: {s.free_threaded} took {s.slowdown:.2f}× as long as {s.gil_build}")
+    top = max((c.workers for c in merged.cells), default=0)
+    for c in merged.cells:
+        if c.workers == top and c.executor != "serial" and c.ok:
+            print(
+                f"{c.interpreter:<22} {c.impl:<13} {c.executor:<8} w{top}: speedup {c.speedup:.2f}, "
+                f"efficiency {c.efficiency:.2f}"
+            )
+    for e in merged.errors:
+        print(f"gillab compare: {e}", file=sys.stderr)
+    print(f"wrote results.json, compare.png and report.html in {out}")
+    return 1 if merged.errors else 0
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `gillab compare`."""
+    p = sub.add_parser("compare", help="the same matrix under several Pythons (free-threaded ones too)")
+    p.add_argument("--python", action="append", default=[], help="an interpreter to run under (repeatable)")
+    add_run_options(p, out_default="gillab-compare")
+    p.set_defaults(func=cmd_compare)

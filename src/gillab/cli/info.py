@@ -1,0 +1,44 @@
+"""`gillab info`: the interpreter, the machine and the native builds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from gillab import environment
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Report the interpreter, the machine and the native builds."""
+    data = environment.info()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    gil = "on" if data["gil_enabled"] else "off"
+    rows = [
+        ("gillab", data["gillab"]),
+        ("python", f"{data['python_implementation']} {data['python_version']} ({data['executable']})"),
+        ("free-threaded build", "yes" if data["free_threaded_build"] else "no"),
+        ("GIL now", gil),
+        ("switch interval", f"{data['switch_interval_s'] * 1e3:g} ms"),
+        ("cpu_count", data["cpu_count"]),
+        ("usable cores", f"{data['usable_cores']} {data['affinity']}"),
+        ("load average", data["load_average"]),
+        ("cython", data["cython_version"]),
+        ("numpy", data["numpy_version"]),
+    ]
+    for impl, v in data["native"].items():
+        state = f"built, RELEASES_GIL={v['releases_gil']}" if v["built"] else f"NOT BUILT - {v['error']}"
+        rows.append((impl, state))
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `gillab info`."""
+    p = sub.add_parser("info", help="the interpreter, the machine and the native builds")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)

@@ -1,0 +1,159 @@
+"""`gillab run`: the matrix through the one harness, with a progress bar, a table and the pictures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from gillab.cli import types
+from gillab.cli.errors import UsageError
+from gillab.cli.report import out_dir, refresh_report
+from gillab.harness import options
+from gillab.harness.executors import EXECUTORS
+from gillab.harness.results import RunResult
+from gillab.harness.runner import Interrupted, run_matrix
+from gillab.outputs import plots, table, trace
+from gillab.workloads import REGISTRY, WORKLOADS
+
+RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
+"""What a run writes into its folder (and report.html); --force removes an earlier run's before starting."""
+
+
+class _Progress:
+    """A rich progress bar on a terminal, plain lines on stderr elsewhere."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+            )
+            self.bar.start()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if self.bar is None:
+            if done < total:
+                print(f"[{done + 1}/{total}] {label}", file=sys.stderr, flush=True)
+            return
+        if self.task is None:
+            self.task = self.bar.add_task(label, total=total)
+        self.bar.update(self.task, completed=done, description=label)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def write_outputs(result: RunResult, out: Path) -> list[str]:
+    """Draw the pictures, the trace and the report of a run; return the files written (results.json first).
+
+    A picture with nothing to draw is not written, and an older one of that name is removed first, so the
+    report never shows a picture from another run.
+    """
+    written = ["results.json"]
+    for name, draw in (("speedup.png", plots.speedup_png), ("timeline.png", plots.timeline_png)):
+        (out / name).unlink(missing_ok=True)
+        if draw(result, out / name):
+            written.append(name)
+    trace.write_trace(result, out / "trace.json")
+    refresh_report(out, run=result)
+    return [*written, "trace.json", "report.html"]
+
+
+def _claim(out: Path, force: bool) -> None:
+    """Refuse to overwrite another run's results unless --force; with it, remove that run's files first."""
+    if not (out / "results.json").exists():
+        return
+    if not force:
+        raise UsageError(
+            f"{out} already holds the results of an earlier run (results.json); "
+            "choose another --out, or add --force to replace them"
+        )
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the matrix and write results.json, speedup.png, timeline.png, trace.json and report.html."""
+    try:
+        config = options.make_config(
+            args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
+            args.switch_interval,
+        )  # fmt: skip
+    except options.OptionError as exc:
+        raise UsageError(str(exc)) from None
+    out = out_dir(args.out)
+    _claim(out, args.force)
+    progress = _Progress()
+    try:
+        result = run_matrix(config, out, progress)
+    except Interrupted as stop:
+        progress.close()
+        write_outputs(stop.result, out)
+        n = len(stop.result.cells)
+        print(f"gillab run: interrupted; {n} finished cells kept in {out / 'results.json'}", file=sys.stderr)
+        return 130
+    progress.close()
+    files = write_outputs(result, out)
+    table.render(result.cells, table.footnotes(result))
+    print(f"wrote {', '.join(files)} in {out}")
+    if not any(c.ok for c in result.cells):
+        reasons = "; ".join(dict.fromkeys(c.reason for c in result.cells if c.reason)) or "no cell was planned"
+        print(f"gillab run: no cell was measured: {reasons}", file=sys.stderr)
+        return 1
+    return 1 if any(c.status == "failed" for c in result.cells) else 0
+
+
+def impl_help() -> str:
+    """Every workload's impls, for --help."""
+    return "; ".join(f"{w.name}: {', '.join(w.impl_names)}" for w in REGISTRY.values())
+
+
+def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAULT_OUT) -> None:
+    """Add the matrix options to a parser (gillab run and gillab compare)."""
+    p.add_argument(
+        "--workload",
+        default="fib",
+        type=types.one_of(WORKLOADS, "workload"),
+        help=f"{', '.join(WORKLOADS)} (default fib)",
+    )
+    p.add_argument(
+        "--impl",
+        type=types.name_list,
+        help=f"comma-separated impls (default: the workload's headline set); {impl_help()}",
+    )
+    p.add_argument(
+        "--executor",
+        type=types.names(EXECUTORS, "executor"),
+        help=f"comma-separated, from {', '.join(EXECUTORS)} (default {','.join(options.DEFAULT_EXECUTORS)})",
+    )
+    p.add_argument("--workers", type=types.positive_ints, help="comma-separated worker counts (default 1,2,2×cores)")
+    p.add_argument("--tasks", type=types.positive_int, help="tasks per cell (default: the largest worker count)")
+    p.add_argument(
+        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 80 ms a task)"
+    )
+    p.add_argument(
+        "--repeat",
+        type=types.positive_int,
+        default=options.DEFAULT_REPEAT,
+        help=f"repeats per cell (default {options.DEFAULT_REPEAT})",
+    )
+    p.add_argument(
+        "--switch-interval", type=types.positive_float, help="sys.setswitchinterval() in seconds for the run"
+    )
+    p.add_argument("--out", default=out_default, help=f"output folder (default {out_default})")
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `gillab run`."""
+    p = sub.add_parser("run", help="run the matrix: workload × impl × executor × workers")
+    add_run_options(p)
+    p.add_argument(
+        "--force", action="store_true", help="replace the results of an earlier run in --out (refused without it)"
+    )
+    p.set_defaults(func=cmd_run)
