@@ -1,6 +1,6 @@
 """The bench/ suite: the harness's matrix under pytest-benchmark.
 
-GILLAB_BENCH_QUICK=1 runs a small matrix (about a minute on 2 cores); unset, the full one (under five).
+GILLAB_BENCH_QUICK=1 runs a small matrix (about 11 s on 2 cores); unset, the full one (about 3 minutes).
 Pools are created and warmed in fixtures, never inside the timed calls.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -43,11 +44,17 @@ def test_info_text_lists_each_variant(capsys: pytest.CaptureFixture[str]) -> Non
     assert "GIL now" in out
 
 
-def test_gil_state_matches_interpreter() -> None:
-    expected = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-    assert environment.gil_enabled() is expected
-    if not environment.free_threaded_build():
-        assert environment.gil_enabled() is True
+@pytest.mark.parametrize("gil", ["1", "0"])
+def test_gil_state_follows_the_interpreter(gil: str) -> None:
+    # The truth comes from outside environment.gil_enabled(): a build with a GIL always has it on; on a
+    # free-threaded build PYTHON_GIL decides.
+    if gil == "0" and not environment.free_threaded_build():
+        pytest.skip("PYTHON_GIL=0 needs a free-threaded build")
+    env = dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
+    code = "from gillab import environment; print(environment.gil_enabled(), environment.info()['gil_enabled'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    want = "True" if gil == "1" else "False"
+    assert proc.stdout.split() == [want, want]
 
 
 def test_python_dash_m_works() -> None:

@@ -5,6 +5,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gillab._domain import check_count as check_count
+from gillab._domain import check_fib_n as check_fib_n
+from gillab._domain import check_sumsq_args as check_sumsq_args
+
 RELEASES_GIL: bool
 DIRECTIVES: dict[str, Any]
 CYTHON_VERSION: str

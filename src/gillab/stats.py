@@ -61,7 +61,7 @@ def nearest_median(xs: Sequence[float]) -> int:
     """Return the index of the value that speaks for the set: the upper median (a measured value).
 
     >>> nearest_median([0.3, 0.1, 0.2, 0.4])
-    3
+    0
     """
     return list(xs).index(sorted(xs)[len(xs) // 2])
 

@@ -99,7 +99,7 @@ def verdict(data: dict[str, Any]) -> str:
         )
     elif f >= FREE:
         head = f"releases the GIL for about {f:.0%} of its run time"
-    elif held_in_calls:
+    elif held_in_calls and first is not None:
         head = (
             f"holds the GIL while it runs: other threads got {f:.0%} of their progress, only between its calls "
             f"(a waiting thread waited {first['gil_wait']['median_ms']:.1f} ms for the GIL at the median)"

@@ -158,7 +158,8 @@ class InterpreterExecutor(PoolExecutor):
         reason = unavailable_reason(self.name)
         if reason:
             raise ExecutorUnavailableError(reason)
-        return cf.InterpreterPoolExecutor(self.workers)  # type: ignore[attr-defined]
+        pool: cf.Executor = cf.InterpreterPoolExecutor(self.workers)  # type: ignore[attr-defined,unused-ignore]
+        return pool
 
 
 class AsyncioExecutor(Executor):

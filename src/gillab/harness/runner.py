@@ -41,7 +41,7 @@ def _timeline(outs: list[TaskOutcome], release_ns: int) -> tuple[Span, ...]:
         lanes.setdefault((o.pid, o.tid), len(lanes))
     return tuple(
         Span(lanes[(o.pid, o.tid)], f"{o.pid}/{o.tid}", (o.start_ns - release_ns) / 1e9, (o.end_ns - release_ns) / 1e9)
-        for o in sorted(outs, key=lambda o: o.index)
+        for o in sorted(outs, key=lambda o: o.task)
     )
 
 
@@ -56,7 +56,7 @@ def _check(
         want = expected(workload, size)
         for o in outs:
             if not agrees(workload, o.result, want):
-                raise CellError(f"wrong result: task {o.index} returned {o.result!r}, the python impl gives {want!r}")
+                raise CellError(f"wrong result: task {o.task} returned {o.result!r}, the python impl gives {want!r}")
     if not shared or not ex.shares_memory:
         return None
     k = kernel(workload, impl)

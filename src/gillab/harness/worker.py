@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 class TaskOutcome(NamedTuple):
     """One task's result and where and when it ran (CLOCK_MONOTONIC ns, shared by all processes)."""
 
-    index: int
+    task: int
+    """The task's number in its cell."""
     result: Any
     start_ns: int
     end_ns: int

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 
 from gillab.harness.results import RunResult
 
+__all__ = ["plt", "save", "speedup_png", "timeline_png"]
+
 EXECUTOR_STYLE = {"thread": "-", "process": "--", "asyncio": ":", "interpreter": "-.", "serial": ""}
 
 
