@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 from gillab import _native, environment, stats
 from gillab.harness.calibrate import pick_size
 from gillab.harness.options import default_workers
-from gillab.harness.runner import CellSession, measure_cell
+from gillab.harness.runner import CellSession, flag_noise, measure_cell
 
 QUICK = os.environ.get("GILLAB_BENCH_QUICK", "") not in ("", "0")
 
@@ -131,10 +131,27 @@ def figures(case: Case, session: CellSession) -> Any:
     def derive() -> dict[str, Any]:
         # Speedup compares the harness's own walls (release to last result) for this cell and the serial one,
         # as `gillab run` does; pytest-benchmark's times also hold the instruments' start and stop.
+        # The serial baseline is its own benchmark, so each round's ratio uses its median: the interval is over
+        # this cell's rounds only (gillab run pairs rounds of both, interleaved).
         cell = session.summary()
         assert cell.median_wall_s is not None
-        speedup = stats.speedup(serial_median_s(case.workload, case.impl, session.size), cell.median_wall_s)
-        efficiency = stats.efficiency(speedup, case.workers, session.tasks, environment_info()["usable_cores"])
+        cores = environment_info()["usable_cores"]
+        serial = serial_median_s(case.workload, case.impl, session.size)
+        ratios = [serial / w for w in cell.wall_s if w > 0]
+        speedup = stats.median(ratios)
+        ci = stats.bootstrap_ci(ratios)
+        ideal = stats.ideal(case.workers, session.tasks, cores)
+        efficiency = speedup / ideal
+        cell = flag_noise(
+            replace(
+                cell,
+                speedup=speedup,
+                efficiency=efficiency,
+                speedup_ci95=ci,
+                efficiency_ci95=(ci[0] / ideal, ci[1] / ideal),
+            ),
+            cores,
+        )
         if case.workers == max(MATRIX.workers):
             SUMMARY.setdefault(case.group, {})[case.impl] = (case.workers, efficiency)
         return {
@@ -146,7 +163,13 @@ def figures(case: Case, session: CellSession) -> Any:
             "size": session.size,
             "rounds": len(cell.wall_s),
             "speedup": speedup,
+            "speedup_ci95": list(ci),
             "efficiency": efficiency,
+            "efficiency_ci95": [ci[0] / ideal, ci[1] / ideal],
+            "interference": asdict(cell.interference) if cell.interference else None,
+            "repeats_disturbed": sum(1 for r in session.repeats if r.interference.disturbed),
+            "noisy": cell.noisy,
+            "noise_reason": cell.noise_reason,
             "cpu_utilization": cell.cpu_utilization,
             "gil_wait_median_ms": cell.gil_wait.median_ms if cell.gil_wait else None,
             "releases_gil": session.kernel.releases_gil,

@@ -47,6 +47,27 @@ def now_ns():
     return gillab_now_ns()
 
 
+def spin(long long n):
+    """Run n steps of a fixed integer loop in C, without the GIL; return its wall time in ns.
+
+    The harness's speed probe: the same work before every round, so that a change in its time is the
+    machine's own speed changing (frequency scaling, a host that throttles the VM), whatever caused it.
+    """
+    cdef unsigned long long x = 88172645463325252ULL
+    cdef long long i
+    cdef int64_t t0, t1
+    with nogil:
+        t0 = gillab_now_ns()
+        for i in range(n):
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+        t1 = gillab_now_ns()
+    if x == 0:  # never true: keeps the loop from being optimised away
+        return -1
+    return t1 - t0
+
+
 cdef class GilProbe:
     """Sleep `interval_s` again and again; record wake-up lateness and the wait for the GIL.
 

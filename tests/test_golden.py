@@ -38,6 +38,8 @@ VOLATILE = {
     "sequence",
     "role",
     "thread_states",
+    "noise_reason",
+    "disturbed",
 }
 """Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
 thread sampler's first sample): only their presence is kept."""
@@ -55,7 +57,8 @@ def mask(value: Any, key: str = "") -> Any:  # noqa: PLR0911 - one return per JS
         return "<bool>"
     if value is None or isinstance(value, int | float):  # a figure may be null where nothing was sampled
         return "#"
-    if isinstance(value, str):
+    if isinstance(value, str):  # a verdict may name a disturbance the machine caused: that part is measured
+        value = re.sub(r" \(figures disturbed: [^)]*\)", "", value)
         return re.sub(r"#+", "#", re.sub(r"[0-9]", "#", value))
     if isinstance(value, dict):
         return {k: mask(v, k) for k, v in value.items()}

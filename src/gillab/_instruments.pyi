@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 def now_ns() -> int: ...
+def spin(n: int) -> int: ...
 
 class GilProbe:
     elapsed_ns: int

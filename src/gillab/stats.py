@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from collections.abc import Sequence
 
@@ -79,3 +80,39 @@ def ideal(workers: int, tasks: int, cores: int) -> int:
 def efficiency(speedup_x: float, workers: int, tasks: int, cores: int) -> float:
     """Return speedup ÷ ideal(workers, tasks, cores): 1.0 uses every core that could help."""
     return speedup_x / ideal(workers, tasks, cores)
+
+
+BOOTSTRAP_SEED = 2026
+"""The bootstrap's fixed seed: the same figures always give the same interval."""
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def bootstrap_ci(
+    xs: Sequence[float], level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> tuple[float, float]:
+    """Return the percentile-bootstrap interval of the median of xs at the given level.
+
+    xs is resampled with replacement `resamples` times (a fixed seed); the interval runs from the
+    (1-level)/2 to the (1+level)/2 quantile of the resampled medians. One value gives a zero-width interval.
+
+    >>> bootstrap_ci([2.0])
+    (2.0, 2.0)
+    >>> lo, hi = bootstrap_ci([1.8, 1.9, 2.0, 1.85, 1.95])
+    >>> lo <= median([1.8, 1.9, 2.0, 1.85, 1.95]) <= hi
+    True
+    """
+    if not xs:
+        raise ValueError("bootstrap_ci() needs at least one value")
+    if len(xs) == 1:
+        return float(xs[0]), float(xs[0])
+    rng = random.Random(seed)
+    n = len(xs)
+    meds = sorted(median([xs[rng.randrange(n)] for _ in range(n)]) for _ in range(resamples))
+    lo = meds[max(0, math.floor((1 - level) / 2 * resamples))]
+    hi = meds[min(resamples - 1, math.ceil((1 + level) / 2 * resamples) - 1)]
+    return lo, hi
+
+
+def half_width(ci: tuple[float, float]) -> float:
+    """Return half the width of an interval."""
+    return (ci[1] - ci[0]) / 2

@@ -21,9 +21,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from gillab import environment, stats
+from gillab.harness import interference
 from gillab.harness.measure import Probe
 
 
@@ -194,15 +196,17 @@ def measure(
     """Measure the GIL-free fraction and the scaling of func(*args, **kwargs)."""
     func(*args, **kwargs)  # warm-up; an exception here is the callable's own
     cores = environment.usable_cores()
-    solo = progress_rate(duration_s / 2, None)
+    phases: dict[str, dict[str, Any]] = {}
+    solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases)
     ref_competitor, normalisation = nogil_reference()
-    reference = (
-        progress_rate(duration_s / 2, ref_competitor) if ref_competitor is not None else solo * min(1.0, cores / 2)
-    )
-    beside = progress_rate(duration_s, call_forever(func, args, kwargs))
+    if ref_competitor is not None:
+        reference = _phase("reference", lambda: progress_rate(duration_s / 2, ref_competitor), phases)
+    else:
+        reference = solo * min(1.0, cores / 2)
+    beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases)
     fraction = min(1.0, beside / reference) if reference > 0 else 0.0
     during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
-    levels = [scaling(func, args, kwargs, t, duration_s) for t in threads]
+    levels = [_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases) for t in threads]
     base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
     for lv in levels:
         # rates, not times: calls per second at N threads over the per-thread rate at the first level
@@ -221,4 +225,31 @@ def measure(
         "usable_cores": cores,
         "switch_interval_ms": sys.getswitchinterval() * 1e3,
         "scaling": levels,
+        "interference": phases,
+        "interference_note": "" if interference.available() else interference.UNAVAILABLE,
+        "disturbed": sorted(name for name, p in phases.items() if p["disturbed"]),
     }
+
+
+T = TypeVar("T")
+
+
+def _phase(name: str, run: Callable[[], T], record: dict[str, dict[str, Any]]) -> T:
+    """Run one phase of the check, measuring what other processes took meanwhile; run a disturbed one again
+    once (after waiting up to QUIET_WAIT_S for a quiet machine), and record what was seen."""
+    again = False
+    while True:
+        cpu0 = time.process_time()
+        a = interference.snapshot()
+        value = run()
+        itf = interference.between(a, interference.snapshot(), time.process_time() - cpu0)
+        if not itf.disturbed or again:
+            break
+        interference.wait_for_quiet(QUIET_WAIT_S)
+        again = True
+    record[name] = asdict(itf) | {"disturbed": itf.disturbed, "measured_again": again}
+    return value
+
+
+QUIET_WAIT_S = 2.0
+"""How long a disturbed phase waits for a quiet machine before it is measured again (once)."""

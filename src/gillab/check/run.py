@@ -108,6 +108,13 @@ def verdict(data: dict[str, Any]) -> str:
         head = f"releases the GIL part of the time: other threads got {f:.0%} of their progress"
     else:
         head = f"holds the GIL: other threads got {f:.0%} of their progress"
+    disturbed = data.get("disturbed") or []
+    if disturbed:
+        worst = max(data["interference"][p]["others_cores"] or 0.0 for p in disturbed)
+        head += (
+            f" (figures disturbed: other processes took up to {worst:.1f} cores during the "
+            f"{', '.join(disturbed)} phase{'s' if len(disturbed) > 1 else ''}, even when measured again)"
+        )
     if best is None:
         return head
     scale = f"{best['threads']} threads do {best['speedup']:.1f}× the work of one"

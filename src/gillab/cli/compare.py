@@ -25,6 +25,8 @@ RUN_FLAGS = {
     "workers": "--workers",
     "tasks": "--tasks",
     "repeat": "--repeat",
+    "min_repeat": "--min-repeat",
+    "max_wait": "--max-wait",
     "switch_interval": "--switch-interval",
 }
 """The run options compare passes on to `gillab run` under each interpreter (--size is passed apart)."""
@@ -37,7 +39,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:  # the same checks as gillab run, before any interpreter is prepared
         options.make_config(
             args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval,
+            args.switch_interval, args.min_repeat, args.max_wait,
         )  # fmt: skip
     except options.OptionError as exc:
         raise UsageError(str(exc)) from None
@@ -55,9 +57,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     top = max((c.workers for c in merged.cells), default=0)
     for c in merged.cells:
         if c.workers == top and c.executor != "serial" and c.ok:
+            ci = f" [95% {c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+            flag = f"  NOISY: {c.noise_reason}" if c.noisy else ""
             print(
-                f"{c.interpreter:<22} {c.impl:<13} {c.executor:<8} w{top}: speedup {c.speedup:.2f}, "
-                f"efficiency {c.efficiency:.2f}"
+                f"{c.interpreter:<22} {c.impl:<13} {c.executor:<8} w{top}: speedup {c.speedup:.2f}{ci}, "
+                f"efficiency {c.efficiency:.2f}{flag}"
             )
     for e in merged.errors:
         print(f"gillab compare: {e}", file=sys.stderr)

@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         config = options.make_config(
             args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval,
+            args.switch_interval, args.min_repeat, args.max_wait,
         )  # fmt: skip
     except options.OptionError as exc:
         raise UsageError(str(exc)) from None
@@ -141,7 +141,20 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         "--repeat",
         type=types.positive_int,
         default=options.DEFAULT_REPEAT,
-        help=f"repeats per cell (default {options.DEFAULT_REPEAT})",
+        help=f"the most rounds; each round measures every cell once (default {options.DEFAULT_REPEAT})",
+    )
+    p.add_argument(
+        "--min-repeat",
+        type=types.positive_int,
+        help="the fewest rounds, before the speedups' intervals may end the run "
+        f"(default {options.DEFAULT_MIN_REPEAT})",
+    )
+    p.add_argument(
+        "--max-wait",
+        type=types.positive_float,
+        default=options.DEFAULT_MAX_WAIT_S,
+        help="per cell, the most seconds to wait for a quiet machine to measure a disturbed repeat again "
+        f"(default {options.DEFAULT_MAX_WAIT_S:g})",
     )
     p.add_argument(
         "--switch-interval", type=types.positive_float, help="sys.setswitchinterval() in seconds for the run"

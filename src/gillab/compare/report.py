@@ -11,7 +11,7 @@ from gillab.outputs.report import Section, cell_rows, img_tag
 
 def compare_png(merged: CompareResult, path: Path) -> bool:
     """Draw, per interpreter, each impl × executor's speedup at the largest worker count, side by side."""
-    from gillab.outputs.plots import plt, save
+    from gillab.outputs.plots import plt
 
     cells = [c for c in merged.cells if c.ok and c.executor != "serial" and c.speedup]
     if not cells:
@@ -22,12 +22,21 @@ def compare_png(merged: CompareResult, path: Path) -> bool:
     series = list(dict.fromkeys(f"{c.impl} / {c.executor}" for c in cells))
     fig, ax = plt.subplots(figsize=(max(8, 2 + 1.6 * len(interps) * len(series) / 3), 4.5))
     width = 0.8 / max(1, len(series))
+    noisy = []
     for j, s in enumerate(series):
-        ys = [
-            next((c.speedup or 0.0 for c in cells if c.interpreter == it and f"{c.impl} / {c.executor}" == s), 0.0)
-            for it in interps
+        found = [
+            next((c for c in cells if c.interpreter == it and f"{c.impl} / {c.executor}" == s), None) for it in interps
         ]
-        ax.bar([i + j * width for i in range(len(interps))], ys, width, label=s)
+        xs = [i + j * width for i in range(len(interps))]
+        ys = [c.speedup or 0.0 if c else 0.0 for c in found]
+        lo = [max(0.0, (c.speedup or 0.0) - c.speedup_ci95[0]) if c and c.speedup_ci95 else 0.0 for c in found]
+        hi = [max(0.0, c.speedup_ci95[1] - (c.speedup or 0.0)) if c and c.speedup_ci95 else 0.0 for c in found]
+        bars = ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=s)
+        for bar, c in zip(bars, found, strict=True):
+            if c is not None and c.noisy:  # a figure to distrust: hatched, and named below
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+                noisy.append(f"{c.interpreter} {s}: {c.noise_reason}")
     cores = merged.runs[0].result.environment.get("usable_cores", top) if merged.runs else top
     ax.axhline(min(top, cores), color="grey", ls=":", label=f"ideal ({min(top, cores)})")
     ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(interps))])
@@ -35,7 +44,14 @@ def compare_png(merged: CompareResult, path: Path) -> bool:
     ax.set_ylabel(f"speedup at {top} workers")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title("the same matrix under each interpreter", fontsize=10)
-    save(fig, path)
+    note = "Bars: 95% bootstrap interval over the per-round ratios."
+    if noisy:
+        note += " Hatched: figures to distrust. " + " | ".join(n[:140] for n in noisy)
+    fig.tight_layout()
+    fig.text(0.01, 0.005, note, fontsize=6.5, wrap=True, va="bottom", ha="left")
+    fig.subplots_adjust(bottom=0.14 + 0.03 * min(6, len(noisy)))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return True
 
 

@@ -14,7 +14,12 @@ from gillab.workloads import get
 
 DEFAULT_EXECUTORS = ("thread", "process")
 DEFAULT_OUT = "gillab-results"
-DEFAULT_REPEAT = 5
+DEFAULT_REPEAT = 9
+"""The most rounds."""
+DEFAULT_MIN_REPEAT = 3
+"""The fewest rounds."""
+DEFAULT_MAX_WAIT_S = 10.0
+"""Per cell, the longest wait for a quiet machine before a disturbed repeat is measured again."""
 
 
 class OptionError(ValueError):
@@ -59,6 +64,8 @@ def make_config(
     size: str | None = None,
     repeat: int = DEFAULT_REPEAT,
     switch_interval_s: float | None = None,
+    min_repeat: int | None = None,
+    max_wait_s: float = DEFAULT_MAX_WAIT_S,
 ) -> RunConfig:
     """Return the RunConfig, with defaults filled in; OptionError where the options disagree."""
     w = get(workload)
@@ -67,6 +74,10 @@ def make_config(
         if bad:
             raise OptionError(f"unknown impl for {workload} {', '.join(bad)}; choose from {', '.join(w.impl_names)}")
     chosen = impls or w.default_impls
+    if min_repeat is None:
+        min_repeat = min(DEFAULT_MIN_REPEAT, repeat)
+    elif min_repeat > repeat:
+        raise OptionError(f"--min-repeat {min_repeat} is above --repeat {repeat} (the most rounds)")
     return RunConfig(
         workload=workload,
         impls=chosen,
@@ -75,6 +86,8 @@ def make_config(
         tasks=tasks,
         sizes=parse_sizes(size, workload, chosen) if size is not None else {},
         repeat=repeat,
+        min_repeat=min_repeat,
+        max_wait_s=max_wait_s,
         switch_interval_s=switch_interval_s,
     )
 

@@ -7,6 +7,13 @@ Schema history:
 - 1: first version: environment, load before/after, interrupted, config, cells.
 - 2: each cell names its `interpreter` (e.g. "3.13.5t PYTHON_GIL=1"), so that `gillab compare` can merge
   runs under several Pythons into one file.
+- 3: interleaved rounds and figures with their doubt. Each cell has `repeats` (round, wall, CPU, the
+  interference measured during it, whether it was dropped as disturbed), `rounds`, `speedup_ci95` and
+  `efficiency_ci95` (bootstrap over the per-round ratios), `interference` and `available_cores` (medians over
+  the kept repeats), `repeats_dropped`, and `noise_reason` beside `noisy`. The run has `speed_probe` (a fixed
+  native spin timed before every round: the machine's own speed drift), `interleave` (the shuffle's seed and
+  how cells were grouped) and `interference_note`; its config has `min_repeat` and `max_wait_s`, and `repeat`
+  is the most rounds.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from gillab.files import write_atomic
+from gillab.harness.interference import Interference
 from gillab.harness.measure import GilWait, ThreadShare
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Status = Literal["ok", "skipped", "failed"]
 STATUSES: tuple[Status, ...] = ("ok", "skipped", "failed")
@@ -41,7 +49,14 @@ class RunConfig:
     """Tasks per cell; None means the largest worker count."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Task size per impl; an impl not named here is calibrated."""
-    repeat: int = 5
+    repeat: int = 9
+    """The most rounds: every cell is measured once per round."""
+    min_repeat: int = 3
+    """The fewest rounds, before the speedups' intervals may stop the run early."""
+    max_wait_s: float = 10.0
+    """Per cell, the longest gillab waits for a quiet machine to measure a disturbed repeat again."""
+    seed: int = 2026
+    """The seed of the shuffle that orders the cells within each round."""
     target_s: float = 0.08
     probe_interval_s: float = 0.001
     switch_interval_s: float | None = None
@@ -62,6 +77,9 @@ class RunConfig:
             tasks=data["tasks"],
             sizes=dict(data["sizes"]),
             repeat=data["repeat"],
+            min_repeat=data["min_repeat"],
+            max_wait_s=data["max_wait_s"],
+            seed=data["seed"],
             target_s=data["target_s"],
             probe_interval_s=data["probe_interval_s"],
             switch_interval_s=data["switch_interval_s"],
@@ -76,6 +94,32 @@ class Span:
     worker: str
     start_s: float
     end_s: float
+
+
+@dataclass(frozen=True)
+class RepeatRecord:
+    """One timed repeat of a cell: its round, its figures, and whether it was dropped as disturbed."""
+
+    round: int
+    seq: int
+    """Its place in the run's order of measurements (0, 1, 2, ...): the interleaving, as it happened."""
+    wall_s: float
+    cpu_s: float
+    interference: Interference
+    dropped: bool = False
+    """Disturbed and measured again once the machine was quiet; not used in any figure."""
+    disturbed: bool = False
+    """Disturbed, and kept because the machine did not get quiet within --max-wait."""
+
+
+@dataclass(frozen=True)
+class SpeedProbe:
+    """A fixed native spin, timed before every round: how the machine's own speed drifted over the run."""
+
+    spin_ms: tuple[float, ...]
+    drift: float | None
+    """max ÷ min of the spin times, minus 1: 0.1 means the machine ran 10% slower at its slowest."""
+    cv: float | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +152,17 @@ class Cell:
     timeline: tuple[Span, ...] = ()
     releases_gil: bool | None = None
     interpreter: str = ""
+    repeats: tuple[RepeatRecord, ...] = ()
+    rounds: int = 0
+    speedup_ci95: tuple[float, float] | None = None
+    efficiency_ci95: tuple[float, float] | None = None
+    interference: Interference | None = None
+    """Medians over the kept repeats."""
+    available_cores: float | None = None
+    """Usable cores minus what others and steal took (median over the kept repeats)."""
+    repeats_dropped: int = 0
+    noise_reason: str = ""
+    """Why the cell is flagged noisy, in words; empty when it is not."""
 
     @property
     def ok(self) -> bool:
@@ -121,6 +176,7 @@ class Cell:
             raise ResultsError(f"cell status {data['status']!r} is not one of {', '.join(STATUSES)}")
         gw = data.get("gil_wait")
         lost = data.get("lost_updates")
+        itf = data.get("interference")
         return cls(
             **{k: v for k, v in data.items() if k not in _NESTED},
             wall_s=tuple(data.get("wall_s", ())),
@@ -129,10 +185,34 @@ class Cell:
             thread_states=tuple(ThreadShare(**t) for t in data.get("thread_states", ())),
             lost_updates=tuple(lost) if lost is not None else None,
             timeline=tuple(Span(**s) for s in data.get("timeline", ())),
+            repeats=tuple(
+                RepeatRecord(**{**r, "interference": Interference(**r["interference"])})
+                for r in data.get("repeats", ())
+            ),
+            speedup_ci95=_pair(data.get("speedup_ci95")),
+            efficiency_ci95=_pair(data.get("efficiency_ci95")),
+            interference=Interference(**itf) if itf is not None else None,
         )
 
 
-_NESTED = frozenset({"wall_s", "cpu_s", "gil_wait", "thread_states", "lost_updates", "timeline"})
+def _pair(v: Any) -> tuple[float, float] | None:
+    return (float(v[0]), float(v[1])) if v is not None else None
+
+
+_NESTED = frozenset(
+    {
+        "wall_s",
+        "cpu_s",
+        "gil_wait",
+        "thread_states",
+        "lost_updates",
+        "timeline",
+        "repeats",
+        "speedup_ci95",
+        "efficiency_ci95",
+        "interference",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -147,6 +227,11 @@ class RunResult:
     load_competing: bool = False
     interrupted: bool = False
     cells: tuple[Cell, ...] = ()
+    speed_probe: SpeedProbe | None = None
+    interleave: dict[str, Any] = field(default_factory=dict)
+    """How the rounds were interleaved: the shuffle's seed and which cells were alive together."""
+    interference_note: str = ""
+    """Said once, where interference could not be measured."""
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def to_json(self) -> dict[str, Any]:
@@ -171,9 +256,18 @@ class RunResult:
                 load_competing=data["load_competing"],
                 interrupted=data["interrupted"],
                 cells=tuple(Cell.from_json(c) for c in data["cells"]),
+                speed_probe=_speed_probe(data["speed_probe"]),
+                interleave=dict(data["interleave"]),
+                interference_note=data["interference_note"],
             )
         except (KeyError, TypeError) as exc:
             raise ResultsError(f"a run result of schema {SCHEMA_VERSION} with a missing or odd field ({exc})") from None
+
+
+def _speed_probe(d: dict[str, Any] | None) -> SpeedProbe | None:
+    if d is None:
+        return None
+    return SpeedProbe(tuple(d["spin_ms"]), d["drift"], d["cv"])
 
 
 def save(result: RunResult, path: Path) -> None:

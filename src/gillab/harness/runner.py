@@ -1,8 +1,33 @@
-"""The one harness: every workload × impl × executor × workers cell is measured by the same code."""
+"""The one harness: every workload × impl × executor × workers cell is measured by the same code.
+
+How a matrix is measured (run_matrix):
+
+- Cells are grouped by impl. All cells of one impl, its serial baseline included, are started together
+  (pools created and warmed, never timed) and stay alive while that impl is measured; only one impl's
+  pools are alive at a time, which bounds memory. Speedups only compare cells of the same impl.
+- The repeats run in rounds. Each round runs every cell of the group once, in an order shuffled by a
+  seeded RNG (round_order), so that slow drifts and passing load fall on every cell alike, as Google
+  Benchmark's random interleaving does.
+- A cell's speedup is the median over rounds of (serial wall in that round ÷ this cell's wall in that
+  round), with a 95% bootstrap interval over those ratios (stats.bootstrap_ci, fixed seed); efficiency
+  is speedup ÷ min(workers, tasks, usable cores), with the interval divided alike.
+- Each repeat records the interference of other processes and steal (harness.interference). A disturbed
+  repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
+  --max-wait seconds per cell and at most --repeat extra repeats per cell; one that cannot be measured
+  quietly is kept and flagged.
+- Before each round a fixed native spin is timed (the speed probe): its drift is the machine's own speed
+  changing, which nothing inside the machine can see otherwise.
+- After --min-repeat rounds, the rounds stop once every cell's interval is within CONVERGED of its speedup,
+  else at --repeat rounds.
+- A cell is flagged noisy, with its reason in words, when it kept a disturbed repeat, when its CV is over
+  CV_NOISY, when its interval's half-width is over CI_NOISY of its speedup, or when its efficiency is over
+  EFFICIENCY_IMPOSSIBLE.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -11,16 +36,23 @@ from pathlib import Path
 from typing import Any
 
 from gillab import _native, environment, stats
-from gillab.harness import executors, results
+from gillab.harness import executors, interference, results
 from gillab.harness.calibrate import pick_size
-from gillab.harness.measure import GilWait, Probe, Sampler, ThreadStates, cpu_seconds
-from gillab.harness.results import Cell, RunConfig, RunResult, Span
+from gillab.harness.interference import Interference
+from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates, cpu_seconds
+from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult, Span, SpeedProbe
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
 from gillab.workloads.jobs import agrees, expected
 
 CV_NOISY = 0.10
 """A cell whose coefficient of variation exceeds this is flagged noisy."""
+CI_NOISY = 0.10
+"""A cell whose speedup interval's half-width exceeds this share of its speedup is flagged noisy."""
+CONVERGED = 0.05
+"""Rounds stop once every cell's speedup interval half-width is within this share of its speedup."""
+EFFICIENCY_IMPOSSIBLE = 1.05
+"""An efficiency above this cannot happen on a machine whose speed holds still: flagged, with the drift."""
 LOAD_COMPETING = 0.5
 """A 1-minute load average above this many busy cores before the run means other work competes."""
 
@@ -77,6 +109,11 @@ class Repeat:
     states: ThreadStates
     lost_updates: int | None
     timeline: tuple[Span, ...]
+    interference: Interference = interference.NONE
+    round: int = 0
+    seq: int = 0
+    dropped: bool = False
+    disturbed: bool = False
 
 
 class CellSession:
@@ -106,7 +143,7 @@ class CellSession:
         """Create the workers and prepare the task in each."""
         self.ex.start(warm, (self.workload, self.impl, self.size))
 
-    def run_once(self, release_delay_s: float | None = None) -> Repeat:
+    def run_once(self, release_delay_s: float | None = None, round_: int = 0, seq: int = 0) -> Repeat:
         """Release every task together, wait for all, measure, and check the results; CellError if wrong."""
         ex, k = self.ex, self.kernel
         if k.reset is not None and ex.shares_memory:
@@ -117,12 +154,14 @@ class CellSession:
         roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
         roles[probe.start()] = "gil-probe"
         sampler.start()
+        snap0 = interference.snapshot()
         cpu0 = cpu_seconds(pids)
         delay = ex.release_delay_s if release_delay_s is None else release_delay_s
         release = time.monotonic_ns() + int(delay * 1e9)
         outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
         finish = time.monotonic_ns()
         cpu1 = cpu_seconds(pids)
+        snap1 = interference.snapshot()
         st = sampler.stop(roles)
         gw = probe.stop(release, finish)
         lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
@@ -133,17 +172,40 @@ class CellSession:
             st,
             lost,
             _timeline(outs, release),
+            interference.between(snap0, snap1, cpu1 - cpu0),
+            round_,
+            seq,
         )
         self.repeats.append(rep)
         return rep
 
+    def drop_last(self, kept: bool) -> None:
+        """Mark the last repeat as disturbed: dropped (measured again) or, with kept, kept and flagged."""
+        self.repeats[-1] = replace(self.repeats[-1], dropped=not kept, disturbed=kept)
+
+    def kept(self) -> list[Repeat]:
+        """The repeats that count: not dropped (at most one per round when run in rounds)."""
+        return [r for r in self.repeats if not r.dropped]
+
     def summary(self) -> Cell:
-        """Return the Cell of every repeat so far (the repeat nearest the median speaks for GIL wait and states)."""
-        walls = [r.wall_s for r in self.repeats]
-        cpus = [r.cpu_s for r in self.repeats]
+        """Return the Cell of the kept repeats (the one nearest the median speaks for GIL wait and states).
+
+        Speedup and its interval are filled in by :func:`with_speedup`, against the serial cell's rounds.
+        """
+        kept = self.kept()
+        walls = [r.wall_s for r in kept]
+        cpus = [r.cpu_s for r in kept]
         med, iqr, cv = stats.spread(walls)
-        mid = self.repeats[stats.nearest_median(walls)]
-        losts = [r.lost_updates for r in self.repeats if r.lost_updates is not None]
+        mid = kept[stats.nearest_median(walls)]
+        losts = [r.lost_updates for r in kept if r.lost_updates is not None]
+        measured = [r.interference for r in kept if r.interference.others_cores is not None]
+        itf = None
+        available = None
+        if measured:
+            others = stats.median([i.others_cores or 0.0 for i in measured])
+            steal = stats.median([i.steal_cores or 0.0 for i in measured])
+            itf = Interference(others, steal, stats.median([i.resolution_cores or 0.0 for i in measured]))
+            available = max(0.0, environment.usable_cores() - others - steal)
         return Cell(
             self.workload,
             self.impl,
@@ -158,7 +220,6 @@ class CellSession:
             median_wall_s=med,
             iqr_s=iqr,
             cv=cv,
-            noisy=cv > CV_NOISY,
             cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
             startup_s=self.ex.startup_s,
             gil_wait=mid.gil_wait,
@@ -167,6 +228,14 @@ class CellSession:
             thread_states_note=mid.states.reason,
             lost_updates=tuple(losts) if losts else None,
             timeline=mid.timeline,
+            repeats=tuple(
+                RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed)
+                for r in self.repeats
+            ),
+            rounds=len(kept),
+            interference=itf,
+            available_cores=available,
+            repeats_dropped=sum(1 for r in self.repeats if r.dropped),
         )
 
     def close(self, kill: bool = False) -> None:
@@ -211,93 +280,308 @@ def measure_cell(
         session.close(kill=True)
         return replace(base, status="failed", reason=one_line(exc))
     session.close()
-    return session.summary()
+    return flag_noise(session.summary(), environment.usable_cores())
 
 
-def with_speedup(cell: Cell, serial: Cell | None, cores: int) -> Cell:
-    """Fill in speedup and efficiency against the serial cell of the same impl, size and tasks."""
+def round_ratios(cell: Cell, serial: Cell) -> list[float]:
+    """Return, round by round, the serial wall ÷ this cell's wall (kept repeats of rounds both measured)."""
+    mine = {r.round: r.wall_s for r in cell.repeats if not r.dropped}
+    base = {r.round: r.wall_s for r in serial.repeats if not r.dropped}
+    return [base[k] / mine[k] for k in sorted(mine) if k in base and mine[k] > 0]
+
+
+def with_speedup(cell: Cell, serial: Cell | None, cores: int, drift: float | None = None) -> Cell:
+    """Fill in speedup, efficiency and their intervals against the serial cell of the same impl; flag noise.
+
+    With rounds, the speedup is the median of the per-round ratios; a cell measured outside rounds (one
+    round each) falls back to the ratio of the medians.
+    """
     if cell.status != "ok" or serial is None or serial.status != "ok" or not cell.median_wall_s:
-        return cell
+        return flag_noise(cell, cores, drift)
     assert serial.median_wall_s is not None
-    speedup = stats.speedup(serial.median_wall_s, cell.median_wall_s)
-    return replace(cell, speedup=speedup, efficiency=stats.efficiency(speedup, cell.workers, cell.tasks, cores))
+    ratios = round_ratios(cell, serial)
+    if len(ratios) >= 2:
+        speedup = stats.median(ratios)
+        ci = stats.bootstrap_ci(ratios)
+    else:
+        speedup = stats.speedup(serial.median_wall_s, cell.median_wall_s)
+        ci = (speedup, speedup)
+    ideal = stats.ideal(cell.workers, cell.tasks, cores)
+    done = replace(
+        cell,
+        speedup=speedup,
+        efficiency=speedup / ideal,
+        speedup_ci95=ci,
+        efficiency_ci95=(ci[0] / ideal, ci[1] / ideal),
+    )
+    return flag_noise(done, cores, drift)
 
 
-def plan(config: RunConfig) -> list[tuple[str, str, int]]:
-    """Return the (impl, executor, workers) cells in run order: each impl's serial baseline first."""
-    cells = []
-    for impl in config.impls:
-        cells.append((impl, "serial", 1))
-        for ex in config.executors:
-            if ex == "serial":
-                continue
-            cells.extend((impl, ex, w) for w in config.workers)
-    return cells
+def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
+    """Set noisy and noise_reason from the cell's own figures (see the module docstring)."""
+    if cell.status != "ok":
+        return cell
+    reasons = []
+    disturbed = [r for r in cell.repeats if r.disturbed]
+    if disturbed:
+        others = stats.median([r.interference.others_cores or 0.0 for r in disturbed])
+        steal = stats.median([r.interference.steal_cores or 0.0 for r in disturbed])
+        kept = sum(1 for r in cell.repeats if not r.dropped)
+        what = f"other processes used {others:.1f} of {cores} cores"
+        if steal >= 0.05:
+            what += f" and the hypervisor stole {steal:.1f}"
+        reasons.append(f"{what} during {len(disturbed)} of {kept} repeats, and no quiet moment came")
+    if cell.cv is not None and cell.cv > CV_NOISY:
+        reasons.append(f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})")
+    if cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup:
+        hw = stats.half_width(cell.speedup_ci95)
+        reasons.append(f"its speedup interval is ±{hw:.2f}, over {CI_NOISY:.0%} of {cell.speedup:.2f}")
+    if cell.efficiency is not None and cell.efficiency > EFFICIENCY_IMPOSSIBLE:
+        likely = (
+            f"the machine's own speed drifted by {drift:.0%} during the run (speed probe)"
+            if drift is not None and drift > SPEED_DRIFT
+            else "the serial baseline ran slow in its rounds"
+        )
+        reasons.append(
+            f"its efficiency {cell.efficiency:.2f} is above {EFFICIENCY_IMPOSSIBLE}, impossible on a machine "
+            f"that holds its speed; likely {likely}"
+        )
+    return replace(cell, noisy=bool(reasons), noise_reason="; ".join(reasons))
 
 
 Progress = Callable[[str, int, int], None]
 
 
-def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = None) -> RunResult:
-    """Run the whole matrix; write results.json after every cell.
+def round_order(seed: int, group: int, round_: int, keys: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """Return the cells of one round in the order they run: the keys shuffled by Random(seed, group, round)."""
+    order = list(keys)
+    random.Random(f"{seed}/{group}/{round_}").shuffle(order)
+    return order
 
-    On Ctrl-C the cells measured so far are saved, marked interrupted, and :class:`Interrupted` (a
-    KeyboardInterrupt) is raised carrying that RunResult.
+
+@dataclass
+class _Budget:
+    """What one cell may still spend on measuring disturbed repeats again."""
+
+    wait_s: float
+    extra: int
+
+
+def _failed(session: CellSession, exc: BaseException) -> Cell:
+    base = Cell(
+        session.workload,
+        session.impl,
+        session.ex.name,
+        session.ex.workers,
+        session.tasks,
+        session.size,
+        status="failed",
+        releases_gil=session.kernel.releases_gil,
+    )
+    if isinstance(exc, BrokenProcessPool):
+        return replace(base, reason=f"a worker process died ({one_line(exc)})")
+    if isinstance(exc, CellError):
+        return replace(base, reason=str(exc))
+    return replace(base, reason=one_line(exc))
+
+
+NOT_MEASURED = "no repeat was measured"
+
+
+class _Group:
+    """Every cell of one impl, started together and measured in interleaved rounds."""
+
+    def __init__(self, config: RunConfig, impl: str, size: int, group: int, cores: int) -> None:
+        self.config, self.impl, self.size, self.group, self.cores = config, impl, size, group, cores
+        self.keys = plan_impl(config, impl)
+        self.sessions: dict[tuple[str, str, int], CellSession] = {}
+        self.finished: dict[tuple[str, str, int], Cell] = {}
+        self.budget: dict[tuple[str, str, int], _Budget] = {}
+
+    def start(self) -> None:
+        """Create and warm every cell's workers; a cell that cannot start is finished as skipped or failed."""
+        cfg = self.config
+        for key in self.keys:
+            impl, ex, workers = key
+            base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
+            reason = executors.unavailable_reason(ex)
+            if reason:
+                self.finished[key] = replace(base, reason=reason)
+                continue
+            try:
+                session = CellSession(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s)
+            except _native.NotBuiltError as exc:
+                self.finished[key] = replace(base, reason=str(exc))
+                continue
+            self.sessions[key] = session
+            try:
+                session.start()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a pool that cannot start fails its cell, not the run
+                self._fail(key, exc)
+                continue
+            self.budget[key] = _Budget(cfg.max_wait_s, cfg.repeat)
+
+    def _fail(self, key: tuple[str, str, int], exc: BaseException) -> None:
+        session = self.sessions.pop(key)
+        session.close(kill=True)
+        self.finished[key] = _failed(session, exc)
+
+    def measure(self, key: tuple[str, str, int], round_: int, seq: int) -> int:
+        """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""
+        session, budget = self.sessions[key], self.budget[key]
+        try:
+            while True:
+                rep = session.run_once(round_=round_, seq=seq)
+                seq += 1
+                if not rep.interference.disturbed:
+                    return seq
+                if budget.extra <= 0 or budget.wait_s <= 0:
+                    session.drop_last(kept=True)
+                    return seq
+                quiet, waited = interference.wait_for_quiet(budget.wait_s)
+                budget.wait_s -= waited
+                if not quiet:
+                    session.drop_last(kept=True)
+                    return seq
+                session.drop_last(kept=False)
+                budget.extra -= 1
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # a fault in a task fails its cell; the others go on
+            self._fail(key, exc)
+            return seq
+
+    def converged(self) -> bool:
+        """Whether every live cell's speedup interval is within CONVERGED of its speedup."""
+        serial = self._serial()
+        if serial is None:
+            return True
+        for key, session in self.sessions.items():
+            if key[1] == "serial":
+                continue
+            ratios = round_ratios(session.summary(), serial)
+            if len(ratios) < 2:
+                return False
+            if stats.half_width(stats.bootstrap_ci(ratios)) > CONVERGED * stats.median(ratios):
+                return False
+        return True
+
+    def _serial(self) -> Cell | None:
+        key = (self.impl, "serial", 1)
+        if key in self.sessions and self.sessions[key].kept():
+            return self.sessions[key].summary()
+        return self.finished.get(key)
+
+    def cells(self, drift: float | None) -> list[Cell]:
+        """Return every cell of the group in plan order, with speedups against the serial cell's rounds."""
+        out: dict[tuple[str, str, int], Cell] = dict(self.finished)
+        for key, session in self.sessions.items():
+            if session.kept():
+                out[key] = session.summary()
+            else:
+                out[key] = replace(_failed(session, CellError(NOT_MEASURED)), status="skipped")
+        serial = out.get((self.impl, "serial", 1))
+        return [with_speedup(out[k], serial, self.cores, drift) for k in self.keys]
+
+    def close(self, kill: bool = False) -> None:
+        """Shut every live cell's workers down."""
+        for session in self.sessions.values():
+            session.close(kill=kill)
+
+
+def plan_impl(config: RunConfig, impl: str) -> list[tuple[str, str, int]]:
+    """Return one impl's cells: its serial baseline, then each executor at each worker count."""
+    cells = [(impl, "serial", 1)]
+    for ex in config.executors:
+        if ex != "serial":
+            cells.extend((impl, ex, w) for w in config.workers)
+    return cells
+
+
+def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = None) -> RunResult:
+    """Run the whole matrix in interleaved rounds, impl by impl; write results.json after every round.
+
+    A results.json written mid-run has load_after null; the finished run's has it set.
+
+    On Ctrl-C the cells measured so far (the current impl's too, where a round reached them) are saved,
+    marked interrupted, and :class:`Interrupted` (a KeyboardInterrupt) is raised carrying that RunResult.
     """
     env = environment.info()
     load_before = environment.load_average()
     cores = environment.usable_cores()
     if config.switch_interval_s is not None:
         env["switch_interval_s"] = config.switch_interval_s
-    cells_plan = plan(config)
-    total = len(cells_plan)
     sizes = dict(config.sizes)
+    spin = SpinProbe()
     result = RunResult(
         environment=env,
         config=config,
         load_before=load_before,
         load_competing=bool(load_before and load_before[0] > LOAD_COMPETING),
+        interleave={
+            "seed": config.seed,
+            "groups": "per impl: the serial baseline and every executor of one impl are alive together",
+            "order": "round_order(seed, group, round, cells) in gillab.harness.runner",
+        },
+        interference_note="" if interference.available() else interference.UNAVAILABLE,
     )
     done: list[Cell] = []
-    serial: dict[str, Cell] = {}
+    total = len(config.impls) * config.repeat
 
-    def save(**changes: Any) -> RunResult:
+    def probe_record() -> SpeedProbe:
+        ms = tuple(t * 1e3 for t in spin.spin_s)
+        return SpeedProbe(ms, spin.drift(), stats.cv(ms) if len(ms) >= 2 else None)
+
+    def save(extra: list[Cell] | None = None, **changes: Any) -> RunResult:
         nonlocal result
-        result = replace(result, cells=tuple(done), config=replace(config, sizes=dict(sizes)), **changes)
+        cells = tuple(c for c in [*done, *(extra or [])])
+        cells = tuple(replace(c, interpreter=env["interpreter"]) for c in cells)
+        result = replace(
+            result, cells=cells, config=replace(config, sizes=dict(sizes)), speed_probe=probe_record(), **changes
+        )
         if out is not None:
             results.save(result, out / "results.json")
         return result
 
+    group: _Group | None = None
+    seq = 0
     with environment.switch_interval(config.switch_interval_s):
         try:
-            for i, (impl, ex, workers) in enumerate(cells_plan):
+            for gi, impl in enumerate(config.impls):
                 if progress:
-                    progress(f"{config.workload} {impl} {ex} w{workers}", i, total)
+                    progress(f"{config.workload} {impl}: starting its workers", gi * config.repeat, total)
                 if impl not in sizes:
                     try:
                         sizes[impl] = pick_size(config.workload, impl, config.target_s)[0]
                     except _native.NotBuiltError:
                         sizes[impl] = 0
-                cell = measure_cell(
-                    config.workload,
-                    impl,
-                    ex,
-                    workers,
-                    config.n_tasks,
-                    sizes[impl],
-                    config.repeat,
-                    config.probe_interval_s,
-                )
-                if ex == "serial":
-                    serial[impl] = cell
-                cell = replace(with_speedup(cell, serial.get(impl), cores), interpreter=env["interpreter"])
-                done.append(cell)
+                group = _Group(config, impl, sizes[impl], gi, cores)
+                group.start()
+                for r in range(config.repeat):
+                    if progress:
+                        progress(f"{config.workload} {impl}: round {r + 1}", gi * config.repeat + r, total)
+                    spin.measure()
+                    for key in round_order(config.seed, gi, r, list(group.sessions)):
+                        if key in group.sessions:
+                            seq = group.measure(key, r, seq)
+                    save(group.cells(spin.drift()))  # every round on disk: a kill loses at most one round
+                    if r + 1 >= config.min_repeat and group.converged():
+                        break
+                group.close()
+                done.extend(group.cells(spin.drift()))
+                group = None
                 save()
             if progress:
                 progress("done", total, total)
             return save(load_after=environment.load_average())
         except KeyboardInterrupt:
-            raise Interrupted(save(load_after=environment.load_average(), interrupted=True)) from None
+            partial: list[Cell] = []
+            if group is not None:
+                group.close(kill=True)
+                partial = [c for c in group.cells(spin.drift()) if c.reason != NOT_MEASURED]
+            raise Interrupted(save(partial, load_after=environment.load_average(), interrupted=True)) from None
 
 
 class Interrupted(KeyboardInterrupt):

@@ -40,11 +40,25 @@ def speedup_png(result: RunResult, path: Path) -> bool:
         alpha=0.4,
         label=f"ideal: min(workers, {cores} cores)",
     )
+    noisy = []
     for impl in dict.fromkeys(c.impl for c in cells):
         for ex in dict.fromkeys(c.executor for c in cells):
-            line = sorted((c.workers, c.speedup or 0.0) for c in cells if c.impl == impl and c.executor == ex)
-            if line:
-                ax.plot(*zip(*line, strict=True), EXECUTOR_STYLE.get(ex, "-"), marker="o", label=f"{impl} / {ex}")
+            line = sorted((c for c in cells if c.impl == impl and c.executor == ex), key=lambda c: c.workers)
+            if not line:
+                continue
+            xs = [c.workers for c in line]
+            ys = [c.speedup or 0.0 for c in line]
+            lo = [max(0.0, (c.speedup or 0.0) - c.speedup_ci95[0]) if c.speedup_ci95 else 0.0 for c in line]
+            hi = [max(0.0, c.speedup_ci95[1] - (c.speedup or 0.0)) if c.speedup_ci95 else 0.0 for c in line]
+            drawn = ax.errorbar(
+                xs, ys, yerr=[lo, hi], fmt=EXECUTOR_STYLE.get(ex, "-") or "-", marker="o", capsize=3,
+                label=f"{impl} / {ex}",
+            )  # fmt: skip
+            colour = drawn[0].get_color()
+            for c in line:  # a noisy cell: a hollow marker, named in the footnote
+                if c.noisy:
+                    ax.plot([c.workers], [c.speedup or 0.0], "o", ms=11, mfc="white", mec=colour, mew=2)
+                    noisy.append(f"{impl} / {ex} at {c.workers}: {c.noise_reason}")
     ax.set_xlabel("workers")
     ax.set_ylabel("speedup over serial")
     ax.set_xticks(workers)
@@ -54,8 +68,18 @@ def speedup_png(result: RunResult, path: Path) -> bool:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    save(fig, path)
+    note = "Bars: 95% bootstrap interval over the per-round ratios."
+    if noisy:
+        note += " Hollow markers: figures to distrust. " + " | ".join(_short(n) for n in noisy)
+    fig.text(0.01, 0.005, note, fontsize=6.5, wrap=True, va="bottom", ha="left")
+    fig.subplots_adjust(bottom=0.12 + 0.03 * min(6, len(noisy)))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return True
+
+
+def _short(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def timeline_png(result: RunResult, path: Path) -> bool:

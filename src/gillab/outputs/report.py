@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from gillab.files import write_atomic
+from gillab.harness.measure import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.flag{color:#b00}
-img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}"""
+img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}
+.distrust{border:2px solid #b00;padding:0 1em;margin:1em 0}pre{overflow-x:auto}"""
 
 
 @dataclass(frozen=True)
@@ -52,22 +54,29 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
         "median wall ms",
         "IQR ms",
         "CV",
-        "speedup",
+        "rounds",
+        "speedup [95% interval]",
         "efficiency",
+        "others' cores",
+        "dropped",
         "cpu util",
         "GIL wait median ms",
         "GIL wait p95 ms",
         "GIL wait fraction",
         "threads running",
         "start-up ms",
+        "flag",
         "status",
     )
     out = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for c in cells:
         gw = c.gil_wait
         cv = _fmt(c.cv, ".1%")
-        if c.noisy:
-            cv = f'<span class="flag">{cv} noisy</span>'
+        speedup = _fmt(c.speedup, ".2f")
+        if c.speedup is not None and c.speedup_ci95 is not None:
+            speedup += f" [{c.speedup_ci95[0]:.2f}, {c.speedup_ci95[1]:.2f}]"
+        others = c.interference.others_cores if c.interference else None
+        flag = f'<span class="flag">noisy: {html.escape(c.noise_reason)}</span>' if c.noisy else ""
         vals = (
             html.escape(label(c) if label else c.impl),
             c.executor,
@@ -76,18 +85,37 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
             _fmt(c.median_wall_s and c.median_wall_s * 1e3, ".1f"),
             _fmt(c.iqr_s and c.iqr_s * 1e3, ".1f"),
             cv,
-            _fmt(c.speedup, ".2f"),
+            c.rounds,
+            speedup,
             _fmt(c.efficiency, ".2f"),
+            _fmt(others, ".2f"),
+            c.repeats_dropped,
             _fmt(c.cpu_utilization, ".2f"),
             _fmt(gw and gw.median_ms, ".3f"),
             _fmt(gw and gw.p95_ms, ".3f"),
             _fmt(gw and gw.fraction, ".2f"),
             _fmt(c.threads_running_mean, ".2f"),
             _fmt(c.startup_s and c.startup_s * 1e3, ".0f"),
+            flag,
             html.escape(c.status + (f": {c.reason}" if c.reason else "")),
         )
         out.append("<tr>" + "".join(f"<td>{v}</td>" for v in vals) + "</tr>")
     return "<table>" + "".join(out) + "</table>"
+
+
+def distrust(result: RunResult) -> str:
+    """Return the "figures to distrust" box: each noisy cell and its reason, the machine's drift, or "none"."""
+    items = [f"{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}" for c in result.cells if c.noisy]
+    probe = result.speed_probe
+    if probe is not None and probe.drift is not None and probe.drift > SPEED_DRIFT:
+        items.append(
+            f"the machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin timed "
+            "before every round): every figure may be off by as much"
+        )
+    if result.interference_note:
+        items.append(result.interference_note)
+    body = "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else "<p>none</p>"
+    return f"<div class='distrust'><h2>Figures to distrust</h2>{body}</div>"
 
 
 def findings(result: RunResult) -> list[str]:
@@ -107,7 +135,10 @@ def findings(result: RunResult) -> list[str]:
 
 
 EXPLAIN = {
-    "speedup": "Each line is one impl run by one executor. A line that follows the grey ideal uses every core; a flat "
+    "speedup": "Each point is a speedup: the median over rounds of the serial wall ÷ this cell's wall in the same "
+    "round; its bar is the 95% bootstrap interval over those per-round ratios: were the run repeated, the "
+    "median would most likely fall inside it. A hollow marker is a figure to distrust (see the box above). "
+    "Each line is one impl run by one executor. A line that follows the grey ideal uses every core; a flat "
     "line at 1 means the workers took turns. Python threads stay flat because only the thread holding the GIL runs "
     "bytecode; processes each have their own GIL; native code that releases the GIL runs on every core at once.",
     "timeline": "Each bar is one task, drawn on the lane of the worker that ran it, from the moment the workers were "
@@ -147,7 +178,7 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             "<p class='flag'>Other work was competing for the CPU when the run started (load average "
             f"{result.load_before}): figures may be depressed.</p>"
         )
-    sections = [Section("", "".join(parts))]
+    sections = [Section("", distrust(result) + "".join(parts))]
     found = findings(result)
     if found:
         sections.append(

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from gillab.harness.measure import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
 
 COLUMNS = (
@@ -14,12 +15,13 @@ COLUMNS = (
     "workers",
     "size",
     "wall ms (IQR)",
-    "speedup",
+    "speedup ±95%",
     "eff",
     "cpu util",
     "GIL wait ms",
     "running",
     "start ms",
+    "flag",
     "status",
 )
 
@@ -28,11 +30,18 @@ def _f(x: float | None, fmt: str) -> str:
     return "-" if x is None else format(x, fmt)
 
 
+def speedup_text(c: Cell) -> str:
+    """Return the speedup with the half-width of its 95% interval, e.g. '1.84 ±0.04'."""
+    if c.speedup is None:
+        return "-"
+    if c.speedup_ci95 is None:
+        return f"{c.speedup:.2f}"
+    return f"{c.speedup:.2f} ±{(c.speedup_ci95[1] - c.speedup_ci95[0]) / 2:.2f}"
+
+
 def row(c: Cell) -> tuple[str, ...]:
     """Return a cell's figures as table text."""
     wall = "-" if c.median_wall_s is None else f"{c.median_wall_s * 1e3:.0f} ({(c.iqr_s or 0) * 1e3:.0f})"
-    if c.noisy:
-        wall += " ~"
     gil = "-" if c.gil_wait is None else f"{c.gil_wait.median_ms:.3f}"
     status = c.status if c.ok else f"{c.status}: {c.reason}"
     if c.lost_updates:
@@ -44,12 +53,13 @@ def row(c: Cell) -> tuple[str, ...]:
         str(c.workers),
         str(c.size),
         wall,
-        _f(c.speedup, ".2f"),
+        speedup_text(c),
         _f(c.efficiency, ".2f"),
         _f(c.cpu_utilization, ".2f"),
         gil,
         _f(c.threads_running_mean, ".2f"),
         _f(startup, ".0f"),
+        "NOISY" if c.noisy else "",
         status,
     )
 
@@ -57,12 +67,22 @@ def row(c: Cell) -> tuple[str, ...]:
 def footnotes(result: RunResult) -> list[str]:
     """Return the lines that qualify the table: noise, load, what the columns mean."""
     notes = [
-        "speedup = serial median wall / this median wall; eff = speedup / min(workers, tasks, usable cores);",
+        "speedup = median over rounds of (serial wall / this wall) in the same round, ± half its 95% bootstrap",
+        "interval; eff = speedup / min(workers, tasks, usable cores);",
         "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL;",
         "running = mean threads in state R (running or ready to run) sampled from /proc.",
     ]
-    if any(c.noisy for c in result.cells):
-        notes.append("~ marks a cell whose coefficient of variation is over 10%: treat it with care.")
+    for c in result.cells:
+        if c.noisy:
+            notes.append(f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}.")
+    probe = result.speed_probe
+    if probe is not None and probe.drift is not None and probe.drift > SPEED_DRIFT:
+        notes.append(
+            f"The machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin, timed "
+            "before every round): every figure here may be off by as much."
+        )
+    if result.interference_note:
+        notes.append(result.interference_note)
     if result.load_competing:
         notes.append(f"The load average before the run was {result.load_before}: other work was competing.")
     if result.interrupted:

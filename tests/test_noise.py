@@ -1,0 +1,148 @@
+"""Figures with their doubt: interleaved rounds, bootstrap intervals, interference, re-measurement, flags.
+
+Behaviour, not timing: a competing process is started on purpose, and the lab must see it, name it, and
+keep it out of the figures (or flag them).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gillab import stats
+from gillab.harness import interference
+from gillab.harness.results import RunConfig, RunResult
+from gillab.harness.runner import round_order, run_matrix
+
+pytestmark = pytest.mark.skipif(not interference.available(), reason="interference is read from /proc/stat")
+
+BURN = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def competitor(seconds: float) -> subprocess.Popen[bytes]:
+    """A CPU-bound child process on one core that exits by itself after `seconds` (at most 15)."""
+    return subprocess.Popen([sys.executable, "-c", BURN.format(s=min(seconds, 15.0))])
+
+
+@pytest.fixture
+def burning() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def small(**kw: object) -> RunConfig:
+    base: dict[str, object] = {
+        "workload": "fib",
+        "impls": ("cython-nogil",),
+        "executors": ("thread",),
+        "workers": (2,),
+        "tasks": 4,
+        "sizes": {"cython-nogil": 35},  # tens of ms a task: windows far longer than /proc/stat's ticks
+        "repeat": 3,
+        "min_repeat": 3,
+    }
+    return RunConfig(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_a_competitor_through_the_whole_run_is_measured_and_flagged(burning: list[subprocess.Popen[bytes]]) -> None:
+    burning.append(competitor(15))
+    result = run_matrix(small(max_wait_s=0.3), None)
+    burning[0].kill()
+    parallel = [c for c in result.cells if c.executor != "serial"]
+    assert parallel
+    for c in parallel:
+        assert c.ok, c.reason
+        assert c.interference is not None
+        assert c.interference.others_cores is not None
+        assert c.interference.others_cores >= 0.5, c.interference
+        assert c.noisy
+        assert "other processes used" in c.noise_reason
+        assert c.available_cores is not None
+        assert c.available_cores < 2 - 0.4
+
+
+def _quiet_machine() -> bool:
+    return any(not interference.quiet_now(0.3).disturbed for _ in range(10))
+
+
+def test_a_passing_competitor_is_dropped_and_measured_again(burning: list[subprocess.Popen[bytes]]) -> None:
+    if not _quiet_machine():
+        pytest.skip("this machine is never quiet (another process competes): a passing competitor cannot be told")
+
+    def progress(label: str, done: int, total: int) -> None:
+        if label.endswith("round 2") and not burning:
+            burning.append(competitor(1.0))  # one round's worth of competition, then quiet again
+
+    result = run_matrix(small(max_wait_s=10.0), None, progress)
+    assert burning, "the competitor was never started"
+    cells = [c for c in result.cells if c.ok]
+    assert sum(c.repeats_dropped for c in cells) >= 1
+    for c in cells:
+        kept = [r for r in c.repeats if not r.dropped]
+        assert len(kept) == c.rounds
+        assert not any(r.disturbed or r.interference.disturbed for r in kept), c.repeats
+        dropped = [r for r in c.repeats if r.dropped]
+        assert all(r.interference.disturbed for r in dropped)
+        assert sorted(c.wall_s) == sorted(r.wall_s for r in kept)  # the figures come from quiet repeats only
+
+
+def test_rounds_interleave_in_the_seeded_order(tmp_path: Path) -> None:
+    cfg = small(
+        impls=("python", "cython-nogil"),
+        executors=("thread", "process"),
+        workers=(1, 2),
+        tasks=2,
+        sizes={"python": 18, "cython-nogil": 25},
+        repeat=3,
+        seed=7,
+    )
+    result = run_matrix(cfg, tmp_path)
+    for group, impl in enumerate(cfg.impls):
+        cells = [c for c in result.cells if c.impl == impl]
+        keys = [(c.impl, c.executor, c.workers) for c in cells]
+        rounds = {r.round for c in cells for r in c.repeats}
+        assert rounds == {0, 1, 2}
+        for rnd in rounds:
+            ran = sorted((r.seq, (c.impl, c.executor, c.workers)) for c in cells for r in c.repeats if r.round == rnd)
+            order = [key for _, key in ran]
+            assert sorted(order) == sorted(keys)  # each cell once per round (nothing was dropped here)
+            assert order == round_order(cfg.seed, group, rnd, keys)
+    saved = RunResult.from_json(__import__("json").loads((tmp_path / "results.json").read_text()))
+    assert saved.interleave["seed"] == 7
+    assert saved.speed_probe is not None
+    assert len(saved.speed_probe.spin_ms) >= 3
+
+
+def test_the_shuffle_differs_between_rounds_and_repeats_with_the_seed() -> None:
+    keys = [("fib", "thread", w) for w in range(1, 8)]
+    orders = [round_order(1, 0, r, keys) for r in range(5)]
+    assert len({tuple(o) for o in orders}) > 1
+    assert orders == [round_order(1, 0, r, keys) for r in range(5)]
+
+
+def test_bootstrap_interval_holds_the_median_and_narrows_with_more_rounds() -> None:
+    rng = random.Random(11)
+    ratios = [rng.gauss(1.9, 0.08) for _ in range(40)]
+    widths = []
+    for n in (3, 12, 40):
+        lo, hi = stats.bootstrap_ci(ratios[:n])
+        assert lo <= stats.median(ratios[:n]) <= hi
+        widths.append(hi - lo)
+    assert widths[0] > widths[1] > widths[2]
+    assert stats.bootstrap_ci(ratios[:9]) == stats.bootstrap_ci(ratios[:9])  # a fixed seed
+
+
+def test_interference_is_none_where_proc_stat_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(interference, "PROC_STAT", tmp_path / "no-such-file")
+    assert interference.snapshot() is None
+    seen = interference.between(None, None, 0.1)
+    assert seen.others_cores is None
+    assert not seen.disturbed
