@@ -41,3 +41,27 @@ def test_harness_run_once(benchmark: Any, empty_task: Any, overhead_log: dict[st
         cs.close()
     benchmark.extra_info["tasks"] = TASKS
     overhead_log["harness"] = benchmark.stats.stats.median
+
+
+def test_interference_reads_of_one_repeat(benchmark: Any) -> None:
+    """What measuring interference adds to every repeat: two /proc/stat reads and the arithmetic."""
+    from gillab.harness import interference
+
+    if not interference.available():
+        pytest.skip(interference.UNAVAILABLE)
+    benchmark.group = "overhead-round"
+
+    def one_repeat() -> object:
+        a = interference.snapshot()
+        return interference.between(a, interference.snapshot(), 0.0, 0.1)
+
+    benchmark(one_repeat)
+
+
+def test_speed_probe_of_one_round(benchmark: Any) -> None:
+    """What the speed probe adds before every round (a fixed spin of about 3 ms, best of three)."""
+    from gillab.harness.measure import SpinProbe
+
+    benchmark.group = "overhead-round"
+    probe = SpinProbe()
+    benchmark.pedantic(probe.measure, rounds=5, iterations=1)
