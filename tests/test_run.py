@@ -217,7 +217,10 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
-def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["INT", "TERM", "HUP"]
+)
+def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: signal.Signals, status: int) -> None:
     out = tmp_path / "o"
     # A job started in the background by a non-interactive shell (a CI step, `cmd &`) inherits SIGINT
     # ignored, and Python then installs no Ctrl-C handler in the child: give it the default disposition.
@@ -239,6 +242,8 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path) -> None
             "--size",
             "25",
             "--repeat",
+            "50",
+            "--min-repeat",
             "50",
             "--out",
             str(out),

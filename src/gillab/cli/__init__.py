@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import NoReturn
 
 from gillab.cli import check, compare, info, labs, run
@@ -42,19 +44,45 @@ def _quiet_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that stop gillab as Ctrl-C does (what `timeout`, CI runners, systemd and `kill` send)."""
+_received: list[int] = []
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_signals() -> None:
+    """Make SIGTERM and SIGHUP behave like Ctrl-C: measured results are kept, children stopped.
+
+    A signal inherited as ignored (nohup) stays ignored."""
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, _stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the gillab command line; bad input is one line on stderr and exit status 2."""
+    """Run the gillab command line; bad input is one line on stderr and exit status 2.
+
+    Ctrl-C exits 130, SIGTERM 143 and SIGHUP 129 (128 + the signal), each after keeping what was measured.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    _stop_on_signals()
     try:
-        return func(args)
+        status = func(args)
     except UsageError as exc:
         print(f"gillab {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gillab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        status = 130
     except BrokenPipeError:
         _quiet_stdout()
         return 141
+    if status == 130 and _received:
+        return 128 + _received[-1]
+    return status

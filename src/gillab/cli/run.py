@@ -65,8 +65,8 @@ def write_outputs(result: RunResult, out: Path) -> list[str]:
     return [*written, "trace.json", "report.html"]
 
 
-def _claim(out: Path, force: bool) -> None:
-    """Refuse to overwrite another run's results unless --force; with it, remove that run's files first."""
+def _claim(out: Path, force: bool, dry: bool = False) -> None:
+    """Refuse to overwrite another run's results unless --force; with it (and not dry), remove that run's files."""
     if not (out / "results.json").exists():
         return
     if not force:
@@ -74,6 +74,8 @@ def _claim(out: Path, force: bool) -> None:
             f"{out} already holds the results of an earlier run (results.json); "
             "choose another --out, or add --force to replace them"
         )
+    if dry:
+        return
     for name in RUN_FILES:
         (out / name).unlink(missing_ok=True)
 
@@ -88,6 +90,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except options.OptionError as exc:
         raise UsageError(str(exc)) from None
     out = out_dir(args.out)
+    _claim(out, args.force, dry=True)
+    try:
+        options.check_budget(config, args.max_time)
+    except options.OptionError as exc:
+        raise UsageError(str(exc)) from None
     _claim(out, args.force)
     progress = _Progress()
     try:
@@ -168,5 +175,12 @@ def add_parsers(sub: Any) -> None:
     add_run_options(p)
     p.add_argument(
         "--force", action="store_true", help="replace the results of an earlier run in --out (refused without it)"
+    )
+    p.add_argument(
+        "--max-time",
+        type=types.positive_float,
+        default=options.MAX_TIME_S,
+        help="refuse, before any work, a run estimated to take longer than this many seconds "
+        f"(default {options.MAX_TIME_S:g})",
     )
     p.set_defaults(func=cmd_run)

@@ -20,6 +20,20 @@ def time_task(workload: str, impl: str, size: int) -> float:
     return best
 
 
+def estimate_task_s(workload: str, impl: str, size: int) -> float:
+    """Return a task's time at `size` without running one that large: time a task big enough to rise above
+    noise (as calibration does), then scale it by the workload's growth model."""
+    w = get(workload)
+    probe = w.calibration_start
+    t = time_task(workload, impl, probe)
+    for _ in range(8):
+        if t >= 0.002 or probe >= size:
+            break
+        probe = min(size, w.scale_size(probe, 0.005 / max(t, 1e-7)))
+        t = time_task(workload, impl, probe)
+    return t * w.time_ratio(probe, size)
+
+
 def pick_size(workload: str, impl: str, target_s: float = 0.08) -> tuple[int, float]:
     """Return (size, seconds per task) with the task time as near target_s as the workload's steps allow."""
     w = get(workload)

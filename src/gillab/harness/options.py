@@ -6,6 +6,7 @@ Used by `gillab run`, `gillab compare` and the bench/ suite; the command line pa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gillab import environment
@@ -20,6 +21,17 @@ DEFAULT_MIN_REPEAT = 3
 """The fewest rounds."""
 DEFAULT_MAX_WAIT_S = 10.0
 """Per cell, the longest wait for a quiet machine before a disturbed repeat is measured again."""
+
+
+MAX_TIME_S = 600.0
+"""The default time budget of a run: a run whose lower-bound estimate is above it is refused (--max-time)."""
+MEMORY_PER_PROCESS = 80 * 2**20
+"""What one worker process costs in memory, about (an interpreter with numpy and gillab imported)."""
+
+
+def max_workers(cores: int | None = None) -> int:
+    """The most workers a cell may have: 64, or 8 per usable core where that is more."""
+    return max(64, 8 * (cores or environment.usable_cores()))
 
 
 class OptionError(ValueError):
@@ -74,6 +86,14 @@ def make_config(
         if bad:
             raise OptionError(f"unknown impl for {workload} {', '.join(bad)}; choose from {', '.join(w.impl_names)}")
     chosen = impls or w.default_impls
+    top = max_workers()
+    if workers and max(workers) > top:
+        raise OptionError(
+            f"--workers {max(workers)} is above the limit of {top} workers here (64, or 8 per usable core); "
+            "more workers than that measure the OS, not the GIL"
+        )
+    if tasks is not None and tasks > 100 * top:
+        raise OptionError(f"--tasks {tasks} is above the limit of {100 * top} tasks per cell here")
     if min_repeat is None:
         min_repeat = min(DEFAULT_MIN_REPEAT, repeat)
     elif min_repeat > repeat:
@@ -103,3 +123,60 @@ def check_out_dir(path: str | Path) -> Path:
     except OSError as exc:
         raise OptionError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
     return out
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
+    """Estimate, before any work, the least time the run can take; OptionError when it is over max_time_s.
+
+    Per impl, a task's time is config.target_s where it will be calibrated, else estimated at its --size
+    (calibrate.estimate_task_s). A round runs every cell once, tasks ÷ min(workers, cores) at a time (a lower
+    bound); the run takes min_repeat to repeat rounds. Both ends are checked; the upper one is returned.
+    The memory of the process pools that live together is checked too.
+    """
+    from gillab import _native
+    from gillab.harness.calibrate import estimate_task_s
+
+    cores = environment.usable_cores()
+    total = 0.0  # one round of every cell
+    for impl in config.impls:
+        try:
+            task = estimate_task_s(config.workload, impl, config.sizes[impl]) if impl in config.sizes else None
+        except _native.NotBuiltError:
+            continue
+        task = config.target_s if task is None else task
+        for ex in ("serial", *config.executors):
+            for w in (1,) if ex == "serial" else config.workers:
+                waves = -(-config.n_tasks // max(1, min(w, cores)))
+                total += waves * task
+    least, most = config.min_repeat * total, config.repeat * total
+    if least > max_time_s:
+        raise OptionError(
+            f"this run would take at least {_duration(least)} (estimated from a timed task), over the "
+            f"{_duration(max_time_s)} budget; lower --size, --tasks or --min-repeat, or raise --max-time"
+        )
+    if most > max_time_s:
+        raise OptionError(
+            f"this run could take up to {_duration(most)} ({config.repeat} rounds of about {_duration(total)}), "
+            f"over the {_duration(max_time_s)} budget; lower --repeat, or raise --max-time"
+        )
+    procs = sum(config.workers) if "process" in config.executors else 0
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not every OS says
+        free = None
+    if free is not None and procs * MEMORY_PER_PROCESS > free:
+        raise OptionError(
+            f"{procs} worker processes alive together would need about {procs * MEMORY_PER_PROCESS / 2**30:.1f} "
+            f"GiB, and {free / 2**30:.1f} GiB is free; use fewer --workers"
+        )
+    return most

@@ -93,6 +93,12 @@ class Workload:
         """Return whether a task's result matches the reference (default: equality)."""
         return bool(result == want)
 
+    def time_ratio(self, from_size: int, to_size: int) -> float:
+        """Return how many times longer a task of to_size takes than one of from_size (the growth model)."""
+        if self.step_growth is not None:
+            return float(self.step_growth ** (to_size - from_size))
+        return to_size / max(1, from_size)
+
     def scale_size(self, size: int, ratio: float) -> int:
         """Return the size whose task takes about ratio times as long as one of this size, within the limits."""
         lo, hi = self.size_limits

@@ -1,0 +1,121 @@
+"""What a new user hit, each now behaviour that holds: no overwritten results, no stale pictures, no
+traceback for a closed pipe, runaway input refused before any work, files that follow the umask."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gillab import _native
+from gillab.cli import main
+
+SMALL = ["--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"]
+
+
+def gillab(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def test_a_second_run_never_overwrites_the_first_without_force(tmp_path: Path) -> None:
+    first = gillab("run", *SMALL, "--out", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "results.json").read_text()
+    again = gillab("run", *SMALL, "--out", str(tmp_path))
+    assert again.returncode == 2
+    assert "--force" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "results.json").read_text() == before
+    forced = gillab("run", *SMALL, "--out", str(tmp_path), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "results.json").read_text() != before
+
+
+def test_a_run_that_measures_nothing_exits_1_and_shows_no_old_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", *SMALL, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "speedup.png").exists()
+    capsys.readouterr()
+    monkeypatch.setitem(_native.NATIVE_MODULES, "cython-nogil", "gillab._no_such_module")
+    assert main(["run", *SMALL, "--out", str(tmp_path), "--force"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("gillab run: no cell was measured: the cython-nogil variant is not built")
+    assert not (tmp_path / "speedup.png").exists()
+    assert not (tmp_path / "timeline.png").exists()
+    assert "data:image/png" not in (tmp_path / "report.html").read_text()
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {c["status"] for c in data["cells"]} == {"skipped"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workload", "sumsq", "--size", "10000000000"], "would take at least"),
+        (["--workload", "counter", "--size", "99999999999"], "would take at least"),
+        (["--workers", "100000"], "above the limit of"),
+        (["--repeat", "1000000"], "could take up to"),
+        (["--workers", "1,,2"], "no empty item"),
+        (["--repeat", "1,2"], "a whole number above 0"),
+        (["--min-repeat", "5", "--repeat", "3"], "above --repeat"),
+    ],
+)
+def test_runaway_input_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    proc = gillab("run", *args, "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert time.monotonic() - t0 < 60  # refused from an estimate, not after hours
+    assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_a_closed_pipe_costs_no_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m gillab dis counter --out {tmp_path} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert len(proc.stdout.splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+    assert "BrokenPipeError" not in proc.stderr
+    assert (tmp_path / "dis.json").exists()  # written before anything was printed
+
+
+def test_version() -> None:
+    proc = gillab("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("gillab ")
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        f"umask 022 && {sys.executable} -m gillab dis fib --out {tmp_path} --json {tmp_path / 'copy.json'}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("dis.json", "copy.json", "report.html"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644, name
+
+
+def test_help_lists_the_valid_impls_and_variants() -> None:
+    run_help = gillab("run", "--help").stdout
+    assert "python-rcw" in run_help
+    assert "numpy" in run_help
+    race_help = gillab("race", "--help").stdout
+    assert "cython-atomic" in race_help
