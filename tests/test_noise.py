@@ -16,8 +16,9 @@ import pytest
 
 from gillab import stats
 from gillab.harness import interference
-from gillab.harness.results import RunConfig, RunResult
+from gillab.harness.results import Cell, RunConfig, RunResult
 from gillab.harness.runner import round_order, run_matrix
+from gillab.outputs.report import interpret
 
 pytestmark = pytest.mark.skipif(not interference.available(), reason="interference is read from /proc/stat")
 
@@ -146,3 +147,40 @@ def test_interference_is_none_where_proc_stat_is_missing(monkeypatch: pytest.Mon
     seen = interference.between(None, None, 0.1)
     assert seen.others_cores is None
     assert not seen.disturbed
+
+
+def _cell(**kw: object) -> Cell:
+    base: dict[str, object] = {
+        "workload": "fib",
+        "impl": "cython-nogil",
+        "executor": "thread",
+        "workers": 2,
+        "tasks": 2,
+        "size": 30,
+        "status": "ok",
+        "speedup": 1.05,
+        "efficiency": 0.52,
+        "cpu_utilization": 0.96,
+        "threads_running_mean": 2.0,
+        "releases_gil": True,
+    }
+    return Cell(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_report_sentences_come_from_the_figures() -> None:
+    short = interpret(_cell(), gil_on=True)
+    assert "not what the GIL predicts" in short
+    assert "only 0.96 cores were busy with 2.0 threads ready to run" in short
+    scaled = interpret(_cell(speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True)
+    assert "It used the cores it had" in scaled
+    turns = interpret(_cell(impl="python", releases_gil=None, speedup=1.14, efficiency=0.57), gil_on=True)
+    assert "took turns" in turns
+    assert "1.14×" in turns
+    surprise = interpret(_cell(impl="python", releases_gil=None, speedup=1.6, efficiency=0.8), gil_on=True)
+    assert "not what the GIL predicts (no speedup" in surprise
+    free = interpret(_cell(impl="python", releases_gil=None, speedup=1.9, efficiency=0.95), gil_on=False)
+    assert "without a GIL" in free
+    noisy = interpret(_cell(noisy=True, noise_reason="other processes used 1.0 of 2 cores"), gil_on=True)
+    assert "not to be trusted: other processes used 1.0 of 2 cores" in noisy
+    process = interpret(_cell(executor="process", speedup=1.9, efficiency=0.95), gil_on=True)
+    assert "GIL wait" not in process  # the parent's GIL says nothing of process workers

@@ -61,11 +61,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finish_lab("annotate", data, args.json, out)
     for variant, v in data["variants"].items():
-        bad = v["nogil_lines_touching_python"]
-        print(
-            f"{variant}: {v['html']}: {len(data['nogil_lines'])} nogil lines, "
-            f"{'none touch Python' if not bad else f'lines {bad} touch Python'}"
-        )
+        print(f"{annotate.sentence(variant, len(data['nogil_lines']), v)} ({v['html']})")
     return 1 if any(v["nogil_lines_touching_python"] for v in data["variants"].values()) else 0
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab import _native, environment, stats
-from gillab.harness import executors, interference, results
+from gillab.harness import executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
 from gillab.harness.interference import Interference
 from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates, cpu_seconds
@@ -547,7 +547,9 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
 
     group: _Group | None = None
     seq = 0
-    with environment.switch_interval(config.switch_interval_s):
+    with environment.switch_interval(config.switch_interval_s), pools.pin_to_one():
+        env["threadpools"] = pools.pinned()
+        env["threadpools_note"] = "every BLAS and OpenMP pool pinned to 1 thread while measuring (threadpoolctl)"
         try:
             for gi, impl in enumerate(config.impls):
                 if progress:

@@ -25,9 +25,11 @@ class TaskOutcome(NamedTuple):
 
 def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int]:
     """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker."""
+    from gillab.harness.pools import pin_to_one
     from gillab.workloads.jobs import job
 
     job(workload, impl, size)
+    pin_to_one()  # this worker's BLAS and OpenMP pools: one thread each, for the life of the worker
     time.sleep(hold_s)
     return os.getpid(), threading.get_native_id()
 

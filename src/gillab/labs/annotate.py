@@ -94,6 +94,18 @@ def annotate(out: Path) -> dict[str, Any]:
     return result
 
 
+def sentence(build: str, watched: int, v: dict[str, Any]) -> str:
+    """Say what the annotation found in one build, true to what runs without the GIL in that build."""
+    bad = v["nogil_lines_touching_python"]
+    touch = "none touch Python" if not bad else f"lines {bad} touch Python"
+    if BUILDS.get(build, True):
+        return f"{build} build: of the {watched} lines that run without the GIL, {touch}"
+    return (
+        f"{build} build: nothing runs without the GIL here; the {watched} lines that the nogil build runs "
+        f"without it run with it in this build, and of them {touch}"
+    )
+
+
 def _has_cython() -> bool:
     try:
         import Cython  # noqa: F401

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab.harness.results import ResultsError, read_json
-from gillab.labs import convoy, race
+from gillab.labs import annotate, convoy, race
 from gillab.outputs.report import Section, img_tag
 
 LABS = ("race", "dis", "annotate", "io", "convoy", "states", "check")
@@ -36,12 +36,7 @@ def _dis(d: dict[str, Any]) -> str:
 def _annotate(d: dict[str, Any]) -> str:
     parts = []
     for variant, v in d["variants"].items():
-        bad = v["nogil_lines_touching_python"]
-        verdict = "none touch Python" if not bad else f"lines {bad} touch Python"
-        parts.append(
-            f"{variant} build: of the {len(d['nogil_lines'])} lines that run without the GIL, {verdict}; "
-            f"annotation in {Path(v['html']).name}"
-        )
+        parts.append(f"{annotate.sentence(variant, len(d['nogil_lines']), v)}; annotation in {Path(v['html']).name}")
     return "<p>Cython's annotation colours lines by how much they touch Python objects.</p>" + _ul(parts)
 
 

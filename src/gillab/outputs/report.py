@@ -70,7 +70,7 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
     )
     out = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     for c in cells:
-        gw = c.gil_wait
+        gw = c.gil_wait if gil_wait_shown(c) is not None else None
         cv = _fmt(c.cv, ".1%")
         speedup = _fmt(c.speedup, ".2f")
         if c.speedup is not None and c.speedup_ci95 is not None:
@@ -91,9 +91,9 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
             _fmt(others, ".2f"),
             c.repeats_dropped,
             _fmt(c.cpu_utilization, ".2f"),
-            _fmt(gw and gw.median_ms, ".3f"),
-            _fmt(gw and gw.p95_ms, ".3f"),
-            _fmt(gw and gw.fraction, ".2f"),
+            _fmt(gw.median_ms if gw else None, ".3f"),
+            _fmt(gw.p95_ms if gw else None, ".3f"),
+            _fmt(gw.fraction if gw else None, ".2f"),
             _fmt(c.threads_running_mean, ".2f"),
             _fmt(c.startup_s and c.startup_s * 1e3, ".0f"),
             flag,
@@ -118,19 +118,75 @@ def distrust(result: RunResult) -> str:
     return f"<div class='distrust'><h2>Figures to distrust</h2>{body}</div>"
 
 
+OWN_GIL_EXECUTORS = frozenset({"process", "interpreter"})
+"""Executors whose workers do not share the parent's GIL: the probe's GIL wait says nothing of them."""
+SCALES = 0.8
+"""Efficiency at or above which a cell is said to use the cores it had."""
+TAKES_TURNS = 1.2
+"""Speedup at or below which workers are said to have taken turns."""
+
+
+def gil_wait_shown(c: Cell) -> float | None:
+    """The GIL wait worth showing for a cell: None for executors whose workers have a GIL of their own."""
+    if c.executor in OWN_GIL_EXECUTORS or c.gil_wait is None:
+        return None
+    return c.gil_wait.median_ms
+
+
+def interpret(c: Cell, gil_on: bool) -> str:
+    """Return what one parallel cell showed, as a sentence built from its figures alone.
+
+    What the GIL predicts: processes (and interpreters) each have their own GIL, native code that releases
+    it and an interpreter without one run at once; threads of GIL-holding code take turns. When the figures
+    say otherwise, the sentence says so and gives the likely reason the figures themselves show.
+    """
+    assert c.speedup is not None
+    ci = f" (95% interval {c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f})" if c.speedup_ci95 else ""
+    wait = gil_wait_shown(c)
+    text = (
+        f"{c.impl} with {c.workers} {c.executor} workers ran {c.speedup:.2f}× as fast as serial{ci}, efficiency "
+        f"{_fmt(c.efficiency, '.2f')}, with {_fmt(c.cpu_utilization, '.2f')} cores busy"
+        + (f" and a median GIL wait of {wait:.3f} ms" if wait is not None else "")
+        + "."
+    )
+    if c.executor in OWN_GIL_EXECUTORS:
+        why, parallel = "each worker process has a GIL of its own", True
+    elif not gil_on:
+        why, parallel = "this interpreter runs without a GIL", True
+    elif c.releases_gil:
+        why, parallel = "its native code lets go of the GIL while it computes", True
+    else:
+        why, parallel = "only the thread that holds the GIL runs", False
+    eff = c.efficiency or 0.0
+    flagged = f" Flagged as noisy: {c.noise_reason}." if c.noisy else ""
+    if parallel and eff >= SCALES:
+        return f"{text} It used the cores it had: {why}.{flagged}"
+    if not parallel and c.speedup <= TAKES_TURNS:
+        return f"{text} The workers took turns: {why}.{flagged}"
+    expected = "to use every core" if parallel else "no speedup"
+    if c.noisy:
+        likely = f"the figure is not to be trusted: {c.noise_reason}"
+    elif parallel and c.cpu_utilization is not None and c.cpu_utilization < SCALES * min(c.workers, c.tasks):
+        running = f" with {c.threads_running_mean:.1f} threads ready to run" if c.threads_running_mean else ""
+        likely = (
+            f"only {c.cpu_utilization:.2f} cores were busy{running}: the CPU was short (other processes, or a "
+            "throttled VM), or the workers waited on something"
+        )
+    elif parallel:
+        likely = "something other than the GIL limits it: memory bandwidth, start-up cost, or too few tasks"
+    else:
+        likely = "the tasks let go of the GIL somewhere (I/O, a C call), or the threads ran in turns too short to show"
+    return f"{text} That is not what the GIL predicts ({expected}, since {why}); likely, {likely}."
+
+
 def findings(result: RunResult) -> list[str]:
-    """Return sentences built from the measured figures: what this machine showed."""
+    """Return sentences built from the measured figures: what this machine showed, at the most workers."""
     cells = [c for c in result.cells if c.ok and c.executor != "serial" and c.speedup]
-    lines = []
+    gil_on = bool(result.environment.get("gil_enabled", True))
+    lines: list[str] = []
     for ex in dict.fromkeys(c.executor for c in cells):
         top = max(c.workers for c in cells if c.executor == ex)
-        for c in (c for c in cells if c.executor == ex and c.workers == top):
-            wait = c.gil_wait.median_ms if c.gil_wait else 0.0
-            lines.append(
-                f"{c.impl} with {top} {ex} workers ran {c.speedup:.2f}× as fast as serial "
-                f"(efficiency {_fmt(c.efficiency, '.2f')}), kept {_fmt(c.cpu_utilization, '.2f')} cores busy, "
-                f"and a thread waiting for the GIL waited {wait:.3f} ms at the median."
-            )
+        lines.extend(interpret(c, gil_on) for c in cells if c.executor == ex and c.workers == top)
     return lines
 
 
@@ -138,15 +194,15 @@ EXPLAIN = {
     "speedup": "Each point is a speedup: the median over rounds of the serial wall ÷ this cell's wall in the same "
     "round; its bar is the 95% bootstrap interval over those per-round ratios: were the run repeated, the "
     "median would most likely fall inside it. A hollow marker is a figure to distrust (see the box above). "
-    "Each line is one impl run by one executor. A line that follows the grey ideal uses every core; a flat "
-    "line at 1 means the workers took turns. Python threads stay flat because only the thread holding the GIL runs "
-    "bytecode; processes each have their own GIL; native code that releases the GIL runs on every core at once.",
+    "Each line is one impl run by one executor. A line that follows the grey ideal used every core; a flat "
+    "line at 1 means the workers took turns. What this run showed, line by line, is said under 'What this machine "
+    "showed', from its own figures.",
     "timeline": "Each bar is one task, drawn on the lane of the worker that ran it, from the moment the workers were "
     "released together. When the GIL serialises threads, their bars overlap in time but each takes as long as all "
     "of them together; when the GIL is released, bars run side by side and end early.",
     "gil": "GIL wait comes from a probe thread that sleeps 1 ms, wakes, and times how long it then waits to hold the "
-    "GIL again (the OS's part of the delay is measured apart). For process pools it is the parent's GIL, which "
-    "the workers do not share.",
+    "GIL again (the OS's part of the delay is measured apart). It is shown as - for process and interpreter "
+    "pools: the probe waits for the parent's GIL, which their workers do not share.",
     "states": "Thread states come from sampling /proc from a native thread that never takes the GIL. R means running "
     "or ready to run; a Python thread waiting for the GIL sleeps (S).",
 }

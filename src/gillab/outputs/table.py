@@ -8,6 +8,7 @@ from typing import TextIO
 
 from gillab.harness.measure import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
+from gillab.outputs.report import gil_wait_shown
 
 COLUMNS = (
     "impl",
@@ -42,7 +43,8 @@ def speedup_text(c: Cell) -> str:
 def row(c: Cell) -> tuple[str, ...]:
     """Return a cell's figures as table text."""
     wall = "-" if c.median_wall_s is None else f"{c.median_wall_s * 1e3:.0f} ({(c.iqr_s or 0) * 1e3:.0f})"
-    gil = "-" if c.gil_wait is None else f"{c.gil_wait.median_ms:.3f}"
+    wait = gil_wait_shown(c)
+    gil = "-" if wait is None else f"{wait:.3f}"
     status = c.status if c.ok else f"{c.status}: {c.reason}"
     if c.lost_updates:
         status += f" (lost {min(c.lost_updates)}..{max(c.lost_updates)} updates)"
@@ -69,7 +71,8 @@ def footnotes(result: RunResult) -> list[str]:
     notes = [
         "speedup = median over rounds of (serial wall / this wall) in the same round, ± half its 95% bootstrap",
         "interval; eff = speedup / min(workers, tasks, usable cores);",
-        "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL;",
+        "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL",
+        "(- for process pools: their workers have GILs of their own);",
         "running = mean threads in state R (running or ready to run) sampled from /proc.",
     ]
     for c in result.cells:

@@ -1,0 +1,29 @@
+"""Native thread pools (BLAS, OpenMP) pinned to one thread while measuring, with threadpoolctl.
+
+numpy's BLAS (OpenBLAS, MKL) may start a thread per core on its own: a "serial" numpy cell then runs on
+every core, and its speedup means nothing. gillab pins every such pool to one thread in the parent and in
+each worker process, and records what it pinned.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+
+def pinned() -> list[dict[str, Any]]:
+    """Return the native pools loaded now: library, API and threads (what the environment records)."""
+    from threadpoolctl import threadpool_info
+
+    return [
+        {"user_api": i.get("user_api"), "internal_api": i.get("internal_api"), "threads": i.get("num_threads")}
+        for i in threadpool_info()
+    ]
+
+
+def pin_to_one() -> AbstractContextManager[Any]:
+    """Limit every loaded BLAS and OpenMP pool to one thread (a context manager; also applies at once)."""
+    from threadpoolctl import threadpool_limits
+
+    limits: AbstractContextManager[Any] = threadpool_limits(limits=1)
+    return limits
