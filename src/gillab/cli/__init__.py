@@ -13,7 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gillab.cli import check, compare, info, labs, run
 from gillab.cli.errors import UsageError
@@ -54,13 +54,15 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def _stop_on_signals() -> None:
+def _stop_on_signals() -> dict[int, Any]:
     """Make SIGTERM and SIGHUP behave like Ctrl-C: measured results are kept, children stopped.
 
-    A signal inherited as ignored (nohup) stays ignored."""
+    A signal inherited as ignored (nohup) stays ignored. Returns the handlers to put back."""
+    old: dict[int, Any] = {}
     for sig in STOP_SIGNALS:
         if signal.getsignal(sig) != signal.SIG_IGN:
-            signal.signal(sig, _stop)
+            old[sig] = signal.signal(sig, _stop)
+    return old
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
-    _stop_on_signals()
+    old_handlers = _stop_on_signals()
     try:
         status = func(args)
     except UsageError as exc:
@@ -83,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return 141
+    finally:
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
     if status == 130 and _received:
         return 128 + _received[-1]
     return status

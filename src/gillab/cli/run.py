@@ -14,7 +14,6 @@ from gillab.harness import options
 from gillab.harness.executors import EXECUTORS
 from gillab.harness.results import RunResult
 from gillab.harness.runner import Interrupted, run_matrix
-from gillab.outputs import plots, table, trace
 from gillab.workloads import REGISTRY, WORKLOADS
 
 RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
@@ -55,6 +54,8 @@ def write_outputs(result: RunResult, out: Path) -> list[str]:
     A picture with nothing to draw is not written, and an older one of that name is removed first, so the
     report never shows a picture from another run.
     """
+    from gillab.outputs import plots, trace  # matplotlib: loaded only when there is something to draw
+
     written = ["results.json"]
     for name, draw in (("speedup.png", plots.speedup_png), ("timeline.png", plots.timeline_png)):
         (out / name).unlink(missing_ok=True)
@@ -107,6 +108,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     progress.close()
     files = write_outputs(result, out)
+    from gillab.outputs import table
+
     table.render(result.cells, table.footnotes(result))
     print(f"wrote {', '.join(files)} in {out}")
     if not any(c.ok for c in result.cells):
