@@ -35,7 +35,7 @@ class Matrix:
 MATRIX = (
     Matrix(
         groups=(("fib", "thread"), ("fib", "process")),
-        impls={"fib": ("python", "cython-gil", "cython-nogil")},
+        impls={"fib": ("python", "cython", "cython-gil")},
         workers=(1, 2),
         target_s=0.05,
     )
@@ -43,8 +43,8 @@ MATRIX = (
     else Matrix(
         groups=(("fib", "thread"), ("fib", "process"), ("fib", "asyncio"), ("sumsq", "thread"), ("counter", "thread")),
         impls={
-            "fib": ("python", "cython-gil", "cython-nogil"),
-            "sumsq": ("python", "numpy", "cython-gil", "cython-nogil"),
+            "fib": ("python", "cython", "cython-gil"),
+            "sumsq": ("python", "numpy", "cython", "cython-gil"),
             "counter": ("python-lock", "cython-gil", "cython-atomic"),
         },
         workers=default_workers(),
@@ -74,11 +74,26 @@ class Case:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrise every test that asks for `case`, with ids a person can read (cython-nogil-w2)."""
+    """Parametrise every test that asks for `case`, with ids a person can read (fib-thread-cython-w2)."""
     if "case" not in metafunc.fixturenames:
         return
     cases = [Case(wl, ex, impl, w) for wl, ex in MATRIX.groups for impl in MATRIX.impls[wl] for w in MATRIX.workers]
     metafunc.parametrize("case", cases, ids=[f"{c.group}-{c.impl}-w{c.workers}" for c in cases])
+
+
+CYTHON = "cython"
+"""The benchmark name of the Cython kernels in whichever build is installed: cython-nogil where it is built,
+else cython-gil. Its name is the same in every build, so that `pytest-benchmark compare` sets a save made
+with GILLAB_BUILD=gil beside one made with GILLAB_BUILD=nogil, row by row; extra_info names the variant."""
+
+
+def variant(name: str) -> str:
+    """Return the impl a benchmark name runs; pytest.skip where it would repeat another row of this build."""
+    if name == CYTHON:
+        return "cython-nogil" if _native.is_built("cython-nogil") else "cython-gil"
+    if name == "cython-gil" and variant(CYTHON) == "cython-gil":
+        pytest.skip("this build has only cython-gil: the 'cython' row runs it")
+    return name
 
 
 @cache
@@ -108,9 +123,10 @@ def environment_info() -> dict[str, Any]:
 @pytest.fixture
 def session(case: Case) -> Iterator[CellSession]:
     """A started CellSession for the case (pool created and warmed here, untimed); skipped if not built."""
+    impl = variant(case.impl)
     try:
-        size = task_size(case.workload, case.impl)
-        cs = CellSession(case.workload, case.impl, case.executor, case.workers, TASKS, size)
+        size = task_size(case.workload, impl)
+        cs = CellSession(case.workload, impl, case.executor, case.workers, TASKS, size)
     except _native.NotBuiltError as exc:
         pytest.skip(str(exc))
     cs.start()
@@ -136,7 +152,7 @@ def figures(case: Case, session: CellSession) -> Any:
         cell = session.summary()
         assert cell.median_wall_s is not None
         cores = environment_info()["usable_cores"]
-        serial = serial_median_s(case.workload, case.impl, session.size)
+        serial = serial_median_s(case.workload, session.impl, session.size)
         ratios = [serial / w for w in cell.wall_s if w > 0]
         speedup = stats.median(ratios)
         ci = stats.bootstrap_ci(ratios)
@@ -158,6 +174,7 @@ def figures(case: Case, session: CellSession) -> Any:
             "workload": case.workload,
             "executor": case.executor,
             "impl": case.impl,
+            "variant": session.impl,
             "workers": case.workers,
             "tasks": session.tasks,
             "size": session.size,

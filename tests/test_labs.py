@@ -140,7 +140,7 @@ def test_convoy_measures_every_condition() -> None:
     data = convoy.run_convoy([0.001], threads=1, requests=10)
     assert [r["background"] for r in data["rows"]] == ["alone", "python", "cython-nogil"]
     assert all(r["requests"] == 10 for r in data["rows"])
-    assert len(convoy.facts(data)) == 1
+    assert convoy.facts(data)[0].startswith("switch interval 1 ms: round trip alone")
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
@@ -216,3 +216,22 @@ def test_race_reports_gil_state(gil: str) -> None:
     env = dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert proc.stdout.strip() == ("True" if gil == "1" else "False")
+
+
+def test_race_sizes_each_variant_so_its_threads_overlap() -> None:
+    data = race.run_race(["cython-nogil", "python"], threads=2, k=None, repeat=1, switch_interval=None)
+    assert data["k_sized"] is True
+    for r in data["results"]:
+        assert r["k"] >= race.K_DEFAULT
+        assert r["overlap_ms_median"] > 0, r["variant"]
+    native = next(r for r in data["results"] if r["variant"] == "cython-nogil")
+    assert native["k"] > race.K_DEFAULT  # a native loop is sized far past the course's k
+
+
+def test_convoy_explains_the_instant_peer_from_its_own_figures() -> None:
+    data = convoy.run_convoy([0.005], threads=1, requests=10)
+    assert data["peer_delay_ms"] == pytest.approx(0.5)
+    assert set(data["instant_peer"]) == {"switch_interval_ms", "alone_ms", "beside_python_ms"}
+    lesson = " ".join(convoy.facts(data))
+    assert "With an instant peer" in lesson
+    assert "convoy" in lesson

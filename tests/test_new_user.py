@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gillab import _native
+from gillab import _native, environment
 from gillab.cli import main
+from gillab.harness.results import Cell, RunConfig, RunResult
 
 SMALL = ["--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"]
 
@@ -119,3 +120,37 @@ def test_help_lists_the_valid_impls_and_variants() -> None:
     assert "numpy" in run_help
     race_help = gillab("race", "--help").stdout
     assert "cython-atomic" in race_help
+
+
+def _result(speedups: dict[tuple[str, int], tuple[float, float, float]]) -> dict[str, object]:
+    cells = [
+        Cell("fib", impl, "thread", w, w, 30, status="ok", speedup=s, speedup_ci95=(lo, hi))
+        for (impl, w), (s, lo, hi) in speedups.items()
+    ]
+    return RunResult(environment.info(), RunConfig(), None, cells=tuple(cells)).to_json()
+
+
+def test_diff_pairs_cells_and_says_when_a_change_is_within_the_noise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = tmp_path / "a.json"
+    b = tmp_path / "b"
+    b.mkdir()
+    a.write_text(json.dumps(_result({("python", 2): (0.98, 0.9, 1.05), ("cython-nogil", 2): (1.5, 1.45, 1.55)})))
+    (b / "results.json").write_text(
+        json.dumps(_result({("python", 2): (1.01, 0.95, 1.08), ("cython-nogil", 2): (1.9, 1.85, 1.95)}))
+    )
+    assert main(["diff", str(a), str(b)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    python = next(line for line in out if " python " in line)
+    nogil = next(line for line in out if " cython-nogil " in line)
+    assert "no significant change" in python
+    assert "B scales better" in nogil
+    assert "1.27" in nogil  # 1.9 / 1.5
+
+
+def test_diff_refuses_what_is_not_a_run_in_one_line(tmp_path: Path) -> None:
+    proc = gillab("diff", str(tmp_path / "nope.json"), str(tmp_path / "nope2.json"))
+    assert proc.returncode == 2
+    assert "No such file" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -86,7 +86,7 @@ def cmd_convoy(args: argparse.Namespace) -> int:
     from gillab.labs import convoy, pictures
 
     out = out_dir(args.out)
-    data = convoy.run_convoy(list(args.switch_interval), args.threads, args.requests)
+    data = convoy.run_convoy(list(args.switch_interval), args.threads, args.requests, args.peer_delay)
     pictures.convoy_png(data, out / "convoy.png")
     finish_lab("convoy", data, args.json, out, drew=True)
     for line in [*convoy.facts(data), *data["notes"]]:
@@ -127,7 +127,12 @@ def add_parsers(sub: Any) -> None:
         help=f"comma-separated variants (default: all): {', '.join(race.VARIANTS)}",
     )
     p.add_argument("--threads", type=types.positive_int, default=2, help="threads (default 2)")
-    p.add_argument("-k", type=types.positive_int, default=1_000_000, help="increments per thread (default 1,000,000)")
+    p.add_argument(
+        "-k",
+        type=types.positive_int,
+        help="increments per thread (default: sized per variant so that one thread runs about 0.1 s, "
+        "at least 1,000,000, so that the threads overlap)",
+    )
     p.add_argument("--repeat", type=types.positive_int, default=5, help="repeats (default 5)")
     p.add_argument("--switch-interval", type=types.positive_float, help="sys.setswitchinterval() in seconds")
     common(p)
@@ -167,6 +172,12 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--threads", type=types.positive_int, default=1, help="CPU-bound threads (default 1)")
     p.add_argument("--requests", type=types.positive_int, default=100, help="round trips per condition (default 100)")
+    p.add_argument(
+        "--peer-delay",
+        type=types.positive_float,
+        default=0.0005,
+        help="seconds the echo peer waits before it answers, like a network round trip (default 0.0005)",
+    )
     common(p)
     p.set_defaults(func=cmd_convoy)
 

@@ -18,23 +18,30 @@ from gillab import _native
 from gillab.stats import median, percentile
 from gillab.workloads import resolve
 
+PEER_DELAY_S = 0.0005
+"""The echo peer's default delay: about a round trip on a local network. A loopback peer that answers at
+once (about 10 µs) is back before the CPU thread has even been scheduled, which hides the convoy."""
 
-def _echo_peer(conn: socket.socket) -> None:
+
+def _echo_peer(conn: socket.socket, delay_s: float) -> None:
     while data := conn.recv(64):
+        if data.endswith(b"x"):  # b"i": an instant answer
+            time.sleep(delay_s)
         conn.sendall(data)
 
 
-def _round_trips(sock: socket.socket, n: int) -> list[float]:
+def _round_trips(sock: socket.socket, n: int, instant: bool = False) -> list[float]:
     out = []
+    msg = b"i" if instant else b"x"
     for _ in range(n):
         t0 = time.perf_counter()
-        sock.sendall(b"x")
+        sock.sendall(msg)
         sock.recv(64)
         out.append(time.perf_counter() - t0)
     return out
 
 
-def _condition(sock: socket.socket, background: str | None, threads: int, n: int) -> list[float]:
+def _condition(sock: socket.socket, background: str | None, threads: int, n: int, instant: bool = False) -> list[float]:
     stop = threading.Event()
     workers: list[threading.Thread] = []
     if background is not None:
@@ -50,15 +57,21 @@ def _condition(sock: socket.socket, background: str | None, threads: int, n: int
             w.start()
         time.sleep(0.05)
     try:
-        return _round_trips(sock, n)
+        return _round_trips(sock, n, instant)
     finally:
         stop.set()
         for w in workers:
             w.join()
 
 
-def run_convoy(switch_intervals: list[float], threads: int, requests: int) -> dict[str, Any]:
-    """Measure round-trip latency alone, beside python fib threads and beside cython-nogil fib threads."""
+def run_convoy(
+    switch_intervals: list[float], threads: int, requests: int, peer_delay_s: float = PEER_DELAY_S
+) -> dict[str, Any]:
+    """Measure round-trip latency alone, beside python fib threads and beside cython-nogil fib threads.
+
+    The peer answers after peer_delay_s. At the middle switch interval the round trip alone and beside
+    python fib is also measured with an instant peer, to show why such a peer hides the convoy.
+    """
     backgrounds: list[str | None] = [None, "python"]
     notes = []
     if _native.is_built("cython-nogil"):
@@ -67,7 +80,7 @@ def run_convoy(switch_intervals: list[float], threads: int, requests: int) -> di
         notes.append("cython-nogil is not built: that condition was skipped")
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = socket.socketpair()
-    peer = ctx.Process(target=_echo_peer, args=(theirs,), daemon=True)
+    peer = ctx.Process(target=_echo_peer, args=(theirs, peer_delay_s), daemon=True)
     peer.start()
     theirs.close()
     old = sys.getswitchinterval()
@@ -88,6 +101,13 @@ def run_convoy(switch_intervals: list[float], threads: int, requests: int) -> di
                         "requests": len(lat),
                     }
                 )
+        si = sorted(switch_intervals)[len(switch_intervals) // 2]
+        sys.setswitchinterval(si)
+        instant = {
+            "switch_interval_ms": si * 1e3,
+            "alone_ms": median(_condition(ours, None, threads, requests, instant=True)) * 1e3,
+            "beside_python_ms": median(_condition(ours, "python", threads, requests, instant=True)) * 1e3,
+        }
     finally:
         sys.setswitchinterval(old)
         ours.close()
@@ -95,7 +115,14 @@ def run_convoy(switch_intervals: list[float], threads: int, requests: int) -> di
         if peer.is_alive():
             peer.kill()
             peer.join()
-    return {"threads": threads, "requests": requests, "rows": rows, "notes": notes}
+    return {
+        "threads": threads,
+        "requests": requests,
+        "peer_delay_ms": peer_delay_s * 1e3,
+        "rows": rows,
+        "instant_peer": instant,
+        "notes": notes,
+    }
 
 
 def facts(data: dict[str, Any]) -> list[str]:
@@ -114,4 +141,42 @@ def facts(data: dict[str, Any]) -> list[str]:
                     f"({rows[bg]['p50_ms'] - alone:+.3f})"
                 )
         out.append(", ".join(parts) + " (medians).")
+    out.extend(_lesson(data))
+    return out
+
+
+def _lesson(data: dict[str, Any]) -> list[str]:
+    """Say, from the figures, whether the convoy showed, and why an instant peer hides it."""
+    out = []
+    rows = [r for r in data["rows"] if r["background"] == "python"]
+    delay = data.get("peer_delay_ms", 0.0)
+    for r in rows:
+        extra = r["p50_ms"] - next(
+            a["p50_ms"]
+            for a in data["rows"]
+            if a["background"] == "alone" and a["switch_interval_ms"] == r["switch_interval_ms"]
+        )
+        if extra >= 0.5 * r["switch_interval_ms"]:
+            out.append(
+                f"At {r['switch_interval_ms']:g} ms the I/O thread lost {extra:.2f} ms a round trip beside python "
+                f"fib: about {extra / r['switch_interval_ms']:.1f} switch intervals spent waiting for the CPU thread "
+                "to be forced off the GIL (the convoy)."
+            )
+        else:
+            out.append(
+                f"At {r['switch_interval_ms']:g} ms the I/O thread lost only {extra:.2f} ms beside python fib: no "
+                "convoy showed here."
+            )
+    inst = data.get("instant_peer")
+    if inst:
+        gap = inst["beside_python_ms"] - inst["alone_ms"]
+        shown = "hid the convoy" if gap < 0.5 * inst["switch_interval_ms"] else "still showed the convoy"
+        out.append(
+            f"With an instant peer (a round trip of {inst['alone_ms']:.3f} ms alone) the I/O thread lost "
+            f"{gap:.3f} ms beside python fib at {inst['switch_interval_ms']:g} ms: it {shown}. An answer that "
+            "comes back in microseconds is there before the CPU thread, which was waiting for the GIL, has even "
+            "been woken by the OS, so the I/O thread takes the GIL straight back; a peer that takes "
+            f"{delay:g} ms, like a real network, lets the CPU thread take the GIL meanwhile, and then it must be "
+            "forced off."
+        )
     return out

@@ -13,20 +13,23 @@ def race_png(data: dict[str, Any], path: Path) -> None:
     rows = [r for r in data["results"] if r["status"] == "ok"]
     names = [r["variant"] for r in rows]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-    med = [r["lost_median"] for r in rows]
+    total = [r["threads"] * r["k"] for r in rows]  # every update made, whatever its sign
+    med = [r["lost_median"] / n for r, n in zip(rows, total, strict=True)]
     err = [
-        [m - r["lost_min"] for m, r in zip(med, rows, strict=True)],
-        [r["lost_max"] - m for m, r in zip(med, rows, strict=True)],
+        [max(0.0, m - r["lost_min"] / n) for m, r, n in zip(med, rows, total, strict=True)],
+        [max(0.0, r["lost_max"] / n - m) for m, r, n in zip(med, rows, total, strict=True)],
     ]
     a1.barh(names, med, xerr=err, color="tab:red")
-    a1.set_xlabel(f"lost updates of {rows[0]['expected'] if rows else 0:,} (median, min-max)")
+    a1.set_xlabel("lost updates, share of all updates made (median, min-max)")
     a1.invert_yaxis()
     a2.barh(names, [r["ns_per_increment"] for r in rows], color="tab:blue")
     a2.set_xlabel("ns per increment (the price of safety)")
     a2.set_xscale("log")
     a2.invert_yaxis()
     fig.suptitle(
-        f"race: {data['threads']} threads × {data['k']:,} increments, Python {data['python']}, "
+        f"race: {data['threads']} threads × "
+        + (f"{data['k']:,} increments" if data["k"] else "k increments sized per variant (see the JSON)")
+        + f", Python {data['python']}, "
         f"GIL {'on' if data['gil_enabled'] else 'off'}",
         fontsize=10,
     )

@@ -44,6 +44,9 @@ class RaceResult:
     lost_max: int
     runs_losing: int
     ns_per_increment: float
+    overlap_ms: tuple[float, ...] = ()
+    """Per repeat, how long every thread was inside its loop at once (latest start to earliest end)."""
+    overlap_ms_median: float = 0.0
     status: str = "ok"
     reason: str = ""
 
@@ -65,13 +68,19 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
     expected = (threads - subtractors) * k - subtractors * k
     observed: list[int] = []
     elapsed: list[float] = []
+    overlaps: list[float] = []
     for _ in range(repeat):
         reset()
         barrier = threading.Barrier(threads + 1)
+        spans: list[tuple[int, int]] = []
 
-        def work(fn: Callable[[int], None], barrier: threading.Barrier = barrier) -> None:
+        def work(
+            fn: Callable[[int], None], barrier: threading.Barrier = barrier, spans: list[tuple[int, int]] = spans
+        ) -> None:
             barrier.wait()
+            t0 = time.monotonic_ns()
             fn(k)
+            spans.append((t0, time.monotonic_ns()))
 
         pool = [
             threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,)) for i in range(threads)
@@ -84,6 +93,7 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
             t.join()
         elapsed.append(time.perf_counter() - t0)
         observed.append(value())
+        overlaps.append(max(0, min(e for _, e in spans) - max(s for s, _ in spans)) / 1e6)
     lost = [expected - o for o in observed]
     return RaceResult(
         variant,
@@ -98,21 +108,52 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
         max(lost),
         sum(1 for x in lost if x != 0),
         median(elapsed) / (threads * k) * 1e9,
+        tuple(overlaps),
+        median(overlaps),
     )
 
 
-def run_race(variants: list[str], threads: int, k: int, repeat: int, switch_interval: float | None) -> dict[str, Any]:
-    """Run every variant; a variant whose build is missing is reported as skipped."""
+MIN_OVERLAP_S = 0.1
+"""By default each variant's k is sized so that one thread alone runs its loop at least this long, so that
+the threads overlap for about this long (or would, were nothing holding them apart)."""
+K_DEFAULT = 1_000_000
+"""The course's k, and the least k a sized variant gets."""
+
+
+def sized_k(variant: str, target_s: float = MIN_OVERLAP_S) -> int:
+    """Return the k at which one thread alone runs this variant's loop for about target_s (at least K_DEFAULT)."""
+    adder, _, counter = _parts(variant)
+    assert counter.reset is not None
+    probe = 100_000
+    while True:
+        counter.reset()
+        t0 = time.perf_counter()
+        adder(probe)
+        t = time.perf_counter() - t0
+        if t >= 0.01 or probe >= 10**10:
+            break
+        probe *= 10
+    return max(K_DEFAULT, min(10**10, int(probe * target_s / max(t, 1e-9))))
+
+
+def run_race(
+    variants: list[str], threads: int, k: int | None, repeat: int, switch_interval: float | None
+) -> dict[str, Any]:
+    """Run every variant; a variant whose build is missing is reported as skipped.
+
+    k None sizes each variant (sized_k) so that its threads overlap for about MIN_OVERLAP_S.
+    """
     with environment.switch_interval(switch_interval):
         results = []
         for v in variants:
             try:
-                results.append(asdict(race(v, threads, k, repeat)))
+                results.append(asdict(race(v, threads, k if k is not None else sized_k(v), repeat)))
             except _native.NotBuiltError as exc:
                 results.append({"variant": v, "description": VARIANTS[v], "status": "skipped", "reason": str(exc)})
         return {
             "threads": threads,
             "k": k,
+            "k_sized": k is None,
             "repeat": repeat,
             "switch_interval_s": sys.getswitchinterval(),
             "gil_enabled": environment.gil_enabled(),
@@ -132,7 +173,9 @@ def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = Non
             f"{r['variant']}: lost updates in {r['runs_losing']} of {len(r['lost'])} runs of "
             f"{r['threads']}×{r['k']:,} on Python {data['python']} {gil} "
             f"(lost min {r['lost_min']:,}, median {r['lost_median']:,.0f}, max {r['lost_max']:,}); "
-            f"{r['ns_per_increment']:.1f} ns per increment."
+            f"{r['ns_per_increment']:.1f} ns per increment; the threads were in their loops (running or "
+            "waiting to) together for "
+            f"{r['overlap_ms_median']:.0f} ms at the median."
         )
         if dis_windows and r["variant"] in dis_windows and not data["gil_enabled"]:
             line += " gillab dis: with no GIL, threads interleave anywhere; switch points do not matter."

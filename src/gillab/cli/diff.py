@@ -1,0 +1,39 @@
+"""`gillab diff A/results.json B/results.json`: what changed between two runs, with its doubt."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from gillab.cli.errors import UsageError
+from gillab.harness import results
+from gillab.outputs.diff import lines, pair
+
+
+def _load(path: str) -> results.RunResult:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    try:
+        return results.load(p)
+    except results.ResultsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Pair the cells of two runs and say, for each speedup, whether it changed beyond its interval."""
+    a, b = _load(args.a), _load(args.b)
+    if not pair(a, b)[0]:
+        raise UsageError(f"{args.a} and {args.b} have no cell in common (workload, impl, executor, workers)")
+    for line in lines(a, b):
+        print(line)
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `gillab diff`."""
+    p = sub.add_parser("diff", help="two runs' speedups side by side, with their intervals")
+    p.add_argument("a", help="the first run: its results.json, or the folder that holds it")
+    p.add_argument("b", help="the second run")
+    p.set_defaults(func=cmd_diff)
