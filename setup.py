@@ -10,8 +10,10 @@ Build rules
 * ``gillab._kernels_gil`` (impl ``cython-gil``): ``RELEASE_GIL = False``, so the
   same C code runs while holding the GIL.
 
-``cext/_instruments.pyx`` (the GIL-wait probe and the thread-state sampler) is
-always built once: the lab cannot measure without it.
+``cext/_instruments.pyx`` (the GIL-wait probe, the thread-state sampler and the
+GIL-state sampler, with ``cext/_gilstate.c``, which reads the interpreter's own GIL
+state through its internal headers) is always built once: the lab cannot measure
+without it.
 
 Environment variable, read in :func:`build_toggles` alone:
 
@@ -61,7 +63,14 @@ def extensions() -> list[Extension]:
     """Cythonize the instruments once and the kernels once per chosen variant."""
     common = {"include_dirs": ["cext"], "extra_compile_args": ["-O2"]}
     exts = cythonize(
-        [Extension("gillab._instruments", ["cext/_instruments.pyx"], depends=["cext/_sampler.h"], **common)],
+        [
+            Extension(
+                "gillab._instruments",
+                ["cext/_instruments.pyx", "cext/_gilstate.c"],
+                depends=["cext/_sampler.h", "cext/_gilstate.h"],
+                **common,
+            )
+        ],
         compiler_directives=DIRECTIVES,
         build_dir="build/cython/instruments",
     )

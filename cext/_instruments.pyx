@@ -220,3 +220,120 @@ cdef class ThreadSampler:
              chr(self.s.events[i].state))
             for i in range(self.s.nevents)
         ]
+
+
+from libc.stdint cimport int8_t, uint64_t, uintptr_t
+from posix.time cimport clockid_t
+from cpython.pystate cimport PyThreadState_Get
+
+
+cdef extern from "_gilstate.h" nogil:
+    ctypedef struct gillab_gil_sampler:
+        int64_t interval_ns
+        int nworkers
+        uintptr_t tstate[64]
+        clockid_t clock[64]
+        int64_t cap
+        int64_t n
+        int64_t *t_ns
+        int8_t *locked
+        int8_t *holder
+        uint64_t *switches
+        uint64_t *running
+        int8_t enabled
+        int64_t cpu_ns
+        int64_t t0_ns
+        int64_t t1_ns
+    const char *gillab_gil_reason()
+    int gillab_gil_start(gillab_gil_sampler *s)
+    void gillab_gil_stop(gillab_gil_sampler *s)
+    int gillab_gil_thread_clock(clockid_t *out)
+    int GILLAB_GIL_MAX_WORKERS
+
+
+
+def gil_state_unavailable():
+    """Return "" where this build can read the interpreter's GIL state, else the reason in one sentence."""
+    return gillab_gil_reason().decode()
+
+
+def thread_identity():
+    """Return (this thread's PyThreadState address, its CPU clock id): what a worker registers."""
+    cdef clockid_t c = 0
+    if gillab_gil_thread_clock(&c) != 0:
+        c = -1
+    return <uintptr_t>PyThreadState_Get(), <long>c
+
+
+cdef class GilStateSampler:
+    """Sample, on a pthread that never takes the GIL, who holds the GIL and which workers run.
+
+    Each sample holds the time, whether the GIL is locked, which registered worker last took it (or -1),
+    the interpreter's switch count, and a bit per worker whose CPU clock advanced since the last sample.
+    """
+
+    cdef gillab_gil_sampler s
+
+    def __cinit__(self, workers, double interval_s=0.0001, Py_ssize_t max_samples=2000000):
+        memset(&self.s, 0, sizeof(self.s))
+        if interval_s <= 0:
+            raise ValueError("interval_s must be > 0")
+        workers = list(workers)
+        if len(workers) > GILLAB_GIL_MAX_WORKERS:
+            raise ValueError(f"at most {GILLAB_GIL_MAX_WORKERS} workers can be watched")
+        self.s.interval_ns = <int64_t>(interval_s * 1e9)
+        self.s.nworkers = len(workers)
+        for j, (tstate, clock) in enumerate(workers):
+            self.s.tstate[j] = <uintptr_t>tstate
+            self.s.clock[j] = <clockid_t>clock
+        self.s.cap = max_samples
+        self.s.t_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
+        self.s.locked = <int8_t *>malloc(max_samples * sizeof(int8_t))
+        self.s.holder = <int8_t *>malloc(max_samples * sizeof(int8_t))
+        self.s.switches = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
+        self.s.running = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
+        if not (self.s.t_ns and self.s.locked and self.s.holder and self.s.switches and self.s.running):
+            raise MemoryError()
+
+    def __dealloc__(self):
+        gillab_gil_stop(&self.s)
+        free(self.s.t_ns)
+        free(self.s.locked)
+        free(self.s.holder)
+        free(self.s.switches)
+        free(self.s.running)
+
+    def start(self):
+        """Start sampling; RuntimeError where the GIL state cannot be read here."""
+        why = gil_state_unavailable()
+        if why:
+            raise RuntimeError(why)
+        if gillab_gil_start(&self.s) != 0:
+            raise RuntimeError("could not start the GIL-state sampler thread")
+
+    def stop(self):
+        """Stop sampling (waits for the sampler thread)."""
+        with nogil:
+            gillab_gil_stop(&self.s)
+
+    @property
+    def enabled(self):
+        """False on a free-threaded build running without its GIL."""
+        return bool(self.s.enabled)
+
+    @property
+    def cpu_s(self):
+        """The sampler thread's own CPU time (valid after stop)."""
+        return self.s.cpu_ns / 1e9
+
+    @property
+    def elapsed_s(self):
+        """How long the sampler ran (valid after stop)."""
+        return (self.s.t1_ns - self.s.t0_ns) / 1e9
+
+    def samples(self):
+        """Return one (t_ns, locked, holder index or -1, switch number, running bit mask) per sample."""
+        return [
+            (self.s.t_ns[i], self.s.locked[i], self.s.holder[i], self.s.switches[i], self.s.running[i])
+            for i in range(self.s.n)
+        ]

@@ -40,6 +40,7 @@ VOLATILE = {
     "thread_states",
     "noise_reason",
     "disturbed",
+    "gil",
 }
 """Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
 thread sampler's first sample): only their presence is kept."""

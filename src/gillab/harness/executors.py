@@ -47,8 +47,10 @@ class Executor:
         self.workers = workers
         self.startup_s = 0.0
         self.worker_ids: list[tuple[int, int]] = []
+        self.thread_idents: dict[int, tuple[int, int]] = {}
+        """Native thread id -> (PyThreadState address, CPU clock id) of each worker in this process."""
 
-    def start(self, warm: Callable[..., tuple[int, int]], warm_args: Sequence[Any]) -> None:
+    def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
         """Create the workers and run `warm` once in each; record start-up time and worker ids."""
         t0 = time.perf_counter()
         self._create()
@@ -56,7 +58,10 @@ class Executor:
         hold = WARM_HOLD_S
         for _ in range(6):
             outs = self.run([(warm, (*warm_args, hold))] * self.workers)
-            ids.update(outs)
+            for pid, tid, tstate, clock in outs:
+                ids.add((pid, tid))
+                if pid == os.getpid():
+                    self.thread_idents[tid] = (tstate, clock)
             if len(ids) >= self.workers:
                 break
             hold *= 2

@@ -13,7 +13,9 @@ Schema history:
   the kept repeats), `repeats_dropped`, and `noise_reason` beside `noisy`. The run has `speed_probe` (a fixed
   native spin timed before every round: the machine's own speed drift), `interleave` (the shuffle's seed and
   how cells were grouped) and `interference_note`; its config has `min_repeat` and `max_wait_s`, and `repeat`
-  is the most rounds.
+  is the most rounds. Each cell has `gil`: the interpreter's own GIL state sampled from C (held fraction,
+  switches per second, per worker the shares of holds / runs without the GIL / waits / idle, and the
+  segments of its repeat nearest the median), or a note saying why it was not sampled.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from gillab.files import write_atomic
+from gillab.harness.gilstate import GilSegment, GilState, ThreadGil
 from gillab.harness.interference import Interference
 from gillab.harness.measure import GilWait, ThreadShare
 
@@ -162,6 +165,8 @@ class Cell:
     """Usable cores minus what others and steal took (median over the kept repeats)."""
     repeats_dropped: int = 0
     noise_reason: str = ""
+    gil: GilState | None = None
+    """Who held the GIL, from the interpreter's own state (the repeat nearest the median)."""
     """Why the cell is flagged noisy, in words; empty when it is not."""
 
     @property
@@ -192,7 +197,19 @@ class Cell:
             speedup_ci95=_pair(data.get("speedup_ci95")),
             efficiency_ci95=_pair(data.get("efficiency_ci95")),
             interference=Interference(**itf) if itf is not None else None,
+            gil=_gil_state(data.get("gil")),
         )
+
+
+def _gil_state(d: dict[str, Any] | None) -> GilState | None:
+    if d is None:
+        return None
+    return GilState(
+        **{k: v for k, v in d.items() if k not in ("per_thread", "segments", "switch_series")},
+        per_thread=tuple(ThreadGil(**t) for t in d.get("per_thread", ())),
+        segments=tuple(GilSegment(**s) for s in d.get("segments", ())),
+        switch_series=tuple((float(t), int(n)) for t, n in d.get("switch_series", ())),
+    )
 
 
 def _pair(v: Any) -> tuple[float, float] | None:
@@ -211,6 +228,7 @@ _NESTED = frozenset(
         "speedup_ci95",
         "efficiency_ci95",
         "interference",
+        "gil",
     }
 )
 

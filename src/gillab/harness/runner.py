@@ -38,6 +38,7 @@ from typing import Any
 from gillab import _native, environment, stats
 from gillab.harness import executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
+from gillab.harness.gilstate import GilSampler, GilState, not_sampled
 from gillab.harness.interference import Interference
 from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates, cpu_seconds
 from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult, Span, SpeedProbe
@@ -67,8 +68,9 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def _timeline(outs: list[TaskOutcome], release_ns: int) -> tuple[Span, ...]:
-    lanes: dict[tuple[int, int], int] = {}
+def _timeline(outs: list[TaskOutcome], release_ns: int, workers: list[tuple[int, int]]) -> tuple[Span, ...]:
+    """Every task as a span on its worker's lane: lane i is the executor's worker i (as the GIL states')."""
+    lanes: dict[tuple[int, int], int] = {w: i for i, w in enumerate(workers)}
     for o in sorted(outs, key=lambda o: o.start_ns):
         lanes.setdefault((o.pid, o.tid), len(lanes))
     return tuple(
@@ -110,6 +112,7 @@ class Repeat:
     lost_updates: int | None
     timeline: tuple[Span, ...]
     interference: Interference = interference.NONE
+    gil: GilState | None = None
     round: int = 0
     seq: int = 0
     dropped: bool = False
@@ -154,6 +157,14 @@ class CellSession:
         roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
         roles[probe.start()] = "gil-probe"
         sampler.start()
+        here = [(pid, tid) for pid, tid in ex.worker_ids if pid == os.getpid() and tid in ex.thread_idents]
+        gil = (
+            GilSampler([(f"worker {ex.worker_ids.index(w)}", w[1], *ex.thread_idents[w[1]]) for w in here])
+            if here and environment.gil_enabled()
+            else None
+        )
+        if gil is not None:
+            gil.start()
         snap0 = interference.snapshot()
         cpu0 = cpu_seconds(pids)
         delay = ex.release_delay_s if release_delay_s is None else release_delay_s
@@ -162,6 +173,10 @@ class CellSession:
         finish = time.monotonic_ns()
         cpu1 = cpu_seconds(pids)
         snap1 = interference.snapshot()
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for o in outs:
+            spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
+        gil_state = gil.stop(spans, release, finish) if gil is not None else not_sampled(ex.name)
         st = sampler.stop(roles)
         gw = probe.stop(release, finish)
         lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
@@ -171,8 +186,9 @@ class CellSession:
             gw,
             st,
             lost,
-            _timeline(outs, release),
+            _timeline(outs, release, ex.worker_ids),
             interference.between(snap0, snap1, cpu1 - cpu0),
+            gil_state,
             round_,
             seq,
         )
@@ -228,6 +244,7 @@ class CellSession:
             thread_states_note=mid.states.reason,
             lost_updates=tuple(losts) if losts else None,
             timeline=mid.timeline,
+            gil=mid.gil,
             repeats=tuple(
                 RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed)
                 for r in self.repeats

@@ -23,15 +23,22 @@ class TaskOutcome(NamedTuple):
     tid: int
 
 
-def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int]:
-    """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker."""
+def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int, int, int]:
+    """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker.
+
+    Returns (pid, native thread id, PyThreadState address, CPU clock id): the GIL-state sampler tells the
+    workers apart by the last two, without ever touching them.
+    """
     from gillab.harness.pools import pin_to_one
     from gillab.workloads.jobs import job
 
     job(workload, impl, size)
     pin_to_one()  # this worker's BLAS and OpenMP pools: one thread each, for the life of the worker
     time.sleep(hold_s)
-    return os.getpid(), threading.get_native_id()
+    from gillab import _native
+
+    tstate, clock = _native.instruments().thread_identity()
+    return os.getpid(), threading.get_native_id(), tstate, clock
 
 
 def run_task(workload: str, impl: str, size: int, index: int, release_ns: int) -> TaskOutcome:

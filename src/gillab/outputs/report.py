@@ -63,6 +63,8 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
         "GIL wait median ms",
         "GIL wait p95 ms",
         "GIL wait fraction",
+        "GIL held",
+        "GIL switches/s",
         "threads running",
         "start-up ms",
         "flag",
@@ -94,6 +96,8 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
             _fmt(gw.median_ms if gw else None, ".3f"),
             _fmt(gw.p95_ms if gw else None, ".3f"),
             _fmt(gw.fraction if gw else None, ".2f"),
+            _fmt(c.gil.held_fraction if c.gil else None, ".0%"),
+            _fmt(c.gil.switches_per_s if c.gil else None, ".0f"),
             _fmt(c.threads_running_mean, ".2f"),
             _fmt(c.startup_s and c.startup_s * 1e3, ".0f"),
             flag,
@@ -197,9 +201,18 @@ EXPLAIN = {
     "Each line is one impl run by one executor. A line that follows the grey ideal used every core; a flat "
     "line at 1 means the workers took turns. What this run showed, line by line, is said under 'What this machine "
     "showed', from its own figures.",
-    "timeline": "Each bar is one task, drawn on the lane of the worker that ran it, from the moment the workers were "
-    "released together. When the GIL serialises threads, their bars overlap in time but each takes as long as all "
-    "of them together; when the GIL is released, bars run side by side and end early.",
+    "timeline": "Each lane is one worker, from the moment the workers were released together; the black outlines "
+    "are its tasks. Where the interpreter's GIL state was sampled (workers in this process), each moment is coloured "
+    "by what the worker was doing then.</p><p><b>Red: it holds the GIL</b> - the interpreter's own record says this "
+    "thread took the GIL last and it is still locked; only this thread runs Python code.</p><p><b>Green: it runs "
+    "without the GIL</b> - its CPU clock moved while another thread (or none) held the GIL: native code that let "
+    "go of the lock, running on a core of its own.</p><p><b>Yellow: it waits</b> - inside a task, neither holding the "
+    "GIL nor running: waiting for the GIL, or for a core the OS gave to someone else.</p><p><b>Grey: idle</b> - "
+    "no task (a thread that cannot even start its task without the GIL shows idle until it gets it).</p><p>Python "
+    "threads trade "
+    "red and yellow every switch interval (the zoomed panel shows the hand-offs); GIL-holding native tasks hold "
+    "it one after another; native code that releases it is green side by side. Process workers have GILs of "
+    "their own and keep plain bars.",
     "gil": "GIL wait comes from a probe thread that sleeps 1 ms, wakes, and times how long it then waits to hold the "
     "GIL again (the OS's part of the delay is measured apart). It is shown as - for process and interpreter "
     "pools: the probe waits for the parent's GIL, which their workers do not share.",

@@ -20,6 +20,8 @@ COLUMNS = (
     "eff",
     "cpu util",
     "GIL wait ms",
+    "GIL held",
+    "switch/s",
     "running",
     "start ms",
     "flag",
@@ -59,6 +61,8 @@ def row(c: Cell) -> tuple[str, ...]:
         _f(c.efficiency, ".2f"),
         _f(c.cpu_utilization, ".2f"),
         gil,
+        _f(c.gil.held_fraction if c.gil else None, ".0%"),
+        _f(c.gil.switches_per_s if c.gil else None, ".0f"),
         _f(c.threads_running_mean, ".2f"),
         _f(startup, ".0f"),
         "NOISY" if c.noisy else "",
@@ -73,6 +77,8 @@ def footnotes(result: RunResult) -> list[str]:
         "interval; eff = speedup / min(workers, tasks, usable cores);",
         "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL",
         "(- for process pools: their workers have GILs of their own);",
+        "GIL held, switch/s = the interpreter's own GIL state, sampled from C (- where its workers have GILs of",
+        "their own, or there is no GIL);",
         "running = mean threads in state R (running or ready to run) sampled from /proc.",
     ]
     for c in result.cells:

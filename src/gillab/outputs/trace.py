@@ -10,6 +10,9 @@ from typing import Any
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 
+GIL_TRACK = 100
+"""Thread ids from here on carry each worker's GIL states (holds, runs, waits, idle) beside its tasks."""
+
 
 def trace_events(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     """Return one process per cell, one thread per worker lane, one complete event per task."""
@@ -33,6 +36,31 @@ def trace_events(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                     "args": {"worker": span.worker, "size": c.size},
                 }
             )
+        if c.gil is not None:
+            for g in c.gil.segments:
+                events.append(
+                    {
+                        "ph": "X",
+                        "name": g.state,
+                        "cat": "gil",
+                        "pid": pid,
+                        "tid": GIL_TRACK + g.lane,
+                        "ts": g.start_s * 1e6,
+                        "dur": (g.end_s - g.start_s) * 1e6,
+                    }
+                )
+            for lane in {g.lane for g in c.gil.segments}:
+                events.append(
+                    {
+                        "ph": "M",
+                        "name": "thread_name",
+                        "pid": pid,
+                        "tid": GIL_TRACK + lane,
+                        "args": {"name": f"worker {lane}: GIL state"},
+                    }
+                )
+            for t, n in c.gil.switch_series:
+                events.append({"ph": "C", "name": "GIL switches", "pid": pid, "ts": t * 1e6, "args": {"switches": n}})
         lanes = {s.lane: s.worker for s in c.timeline}
         for lane, worker in lanes.items():
             events.append(

@@ -1,0 +1,140 @@
+"""Who holds the GIL, read from the interpreter itself: the three families of behaviour it must show.
+
+Counted from the interpreter's own GIL state, not timed: which thread holds the GIL, and how many times
+CPython says it changed hands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from gillab import _native, environment
+from gillab.harness import gilstate
+from gillab.harness.gilstate import GilSampler, GilState
+from gillab.harness.runner import measure_cell
+from gillab.workloads import resolve
+
+SAMPLED = pytest.mark.skipif(
+    bool(gilstate.unavailable()) or not environment.gil_enabled(),
+    reason=gilstate.unavailable() or "no GIL to hold on this interpreter",
+)
+
+
+def two_threads(impl: str, n: int, seconds: float = 0.5) -> GilState:
+    """Run fib(n) in a loop on two threads for `seconds`, sampling the GIL meanwhile; return what was seen."""
+    fib = resolve("fib", impl)
+    ids: list[tuple[str, int, int, int]] = []
+    ready = threading.Barrier(3)
+    stop = threading.Event()
+
+    def work(role: str) -> None:
+        tstate, clock = _native.instruments().thread_identity()
+        ids.append((role, threading.get_native_id(), tstate, clock))
+        ready.wait()
+        while not stop.is_set():
+            fib(n)
+
+    threads = [threading.Thread(target=work, args=(f"worker {i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    ids.sort()
+    sampler = GilSampler(ids)
+    t0 = time.monotonic_ns()
+    sampler.start()
+    time.sleep(seconds)
+    t1 = time.monotonic_ns()
+    stop.set()
+    for t in threads:
+        t.join()
+    return sampler.stop({tid: [(t0, t1)] for _, tid, _, _ in ids}, t0, t1)
+
+
+@SAMPLED
+@pytest.mark.usefixtures("switch_interval")
+def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
+    rates = {}
+    for interval in (0.005, 0.001):
+        sys.setswitchinterval(interval)
+        seen = two_threads("python", 20)
+        assert seen.available, seen.note
+        holds = [t.holds for t in seen.per_thread]
+        assert sum(holds) >= 0.9, holds
+        assert all(0.3 <= h <= 0.7 for h in holds), holds
+        assert seen.switches_per_s is not None
+        assert 0.6 / interval <= seen.switches_per_s <= 1.4 / interval, (interval, seen.switches_per_s)
+        rates[interval] = seen.switches_per_s
+    assert 3 <= rates[0.001] / rates[0.005] <= 7  # about 5× the switches at a fifth of the interval
+
+
+@SAMPLED
+def test_two_nogil_threads_never_hold_and_run_without_it() -> None:
+    seen = two_threads("cython-nogil", 30)
+    for t in seen.per_thread:
+        assert t.holds <= 0.05, t
+        # 0.5, not more: on a loaded 2-core machine a running thread may wait for a core a third of the time
+        assert t.runs_without_gil >= 0.5, t
+
+
+@SAMPLED
+def test_four_cython_gil_tasks_on_four_threads_hold_the_gil_one_after_another() -> None:
+    cell = measure_cell("fib", "cython-gil", "thread", 4, 4, 33, 1)
+    assert cell.ok, cell.reason
+    assert cell.gil is not None
+    assert cell.gil.available, cell.gil.note
+    blocks: list[tuple[int, float, float]] = []
+    for lane in {g.lane for g in cell.gil.segments}:
+        holds = sorted((g.start_s, g.end_s) for g in cell.gil.segments if g.lane == lane and g.state == "holds")
+        merged: list[list[float]] = []
+        for s, e in holds:  # join holds split by a sliver at most 1 ms long
+            if merged and s - merged[-1][1] <= 0.001:
+                merged[-1][1] = e
+            else:
+                merged.append([s, e])
+        long_ = [b for b in merged if b[1] - b[0] > 0.001]
+        assert len(long_) == 1, (lane, merged)  # each task holds the GIL in one contiguous segment
+        blocks.append((lane, long_[0][0], long_[0][1]))
+    assert len(blocks) == 4
+    blocks.sort(key=lambda b: b[1])
+    for (_, _, end), (_, start, _) in itertools.pairwise(blocks):
+        assert start >= end - 0.001  # no two tasks hold it at once: they ran one after another
+
+
+def test_an_unknown_interpreter_gets_the_reason_and_every_other_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+    why = "GIL state sampling is not available on 3.99: this gillab knows the GIL's layout on 3.11-3.13 only"
+    monkeypatch.setattr(gilstate, "unavailable", lambda: why)
+    cell = measure_cell("fib", "cython-nogil", "thread", 2, 2, 25, 1)
+    assert cell.ok, cell.reason
+    assert cell.gil is not None
+    assert not cell.gil.available
+    assert cell.gil.note == why or cell.gil.note.startswith("no GIL to hold")
+    assert cell.median_wall_s is not None
+    assert cell.gil_wait is not None
+    assert len(cell.timeline) == 2
+
+
+@pytest.mark.skipif(environment.gil_enabled(), reason="a free-threaded interpreter running without its GIL only")
+def test_without_a_gil_there_is_no_gil_to_hold() -> None:
+    cell = measure_cell("fib", "python", "thread", 2, 2, 20, 1)
+    assert cell.ok, cell.reason
+    assert cell.gil is not None
+    assert cell.gil.note.startswith("no GIL to hold")
+
+
+@pytest.mark.skipif(not environment.free_threaded_build(), reason="free-threaded builds only")
+def test_with_python_gil_1_a_free_threaded_build_samples_as_usual() -> None:
+    env = dict(os.environ, PYTHON_GIL="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", __file__, "-k", "two_python_threads or four_cython_gil", "-q", "-p",
+         "no:cacheprovider"],
+        capture_output=True, text=True, check=False, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "2 passed" in proc.stdout
