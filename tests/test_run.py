@@ -104,8 +104,13 @@ def test_results_file_and_pictures(small_run: dict[str, object]) -> None:
     for png in ("speedup.png", "timeline.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     trace = json.loads((out / "trace.json").read_text())
-    spans = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    spans = [e for e in trace["traceEvents"] if e["ph"] == "X" and e["cat"] != "gil"]
     assert len(spans) == sum(len(c["timeline"]) for c in data["cells"])
+    states = {e["name"] for e in trace["traceEvents"] if e["ph"] == "X" and e["cat"] == "gil"}
+    if any(c["gil"] and c["gil"]["available"] for c in data["cells"]):
+        assert states
+        assert states <= {"holds", "runs", "waits", "idle"}
+        assert any(e["ph"] == "C" and e["name"] == "GIL switches" for e in trace["traceEvents"])
     page = (out / "report.html").read_text()
     assert "data:image/png;base64," in page
     assert "What this machine showed" in page
