@@ -29,6 +29,10 @@ def test_nogil_kernel_frees_the_gil_and_gil_kernel_does_not() -> None:
     assert free["progress_during_calls"]["calls_with_progress"] > 0
     assert held["verdict"].startswith("holds the GIL")
     assert not free["verdict"].startswith("holds the GIL")
+    if held["gil_held"]["fraction"] is not None:  # the interpreter's own GIL state, where it can be read
+        assert held["gil_held"]["fraction"] >= 0.9
+        assert free["gil_held"]["fraction"] <= 0.2
+        assert "decided by the GIL state" in held["verdict"]
     assert [lv["threads"] for lv in free["scaling"]] == [1, 2]
     assert free["scaling"][0]["speedup"] == pytest.approx(1.0)
 

@@ -41,6 +41,7 @@ VOLATILE = {
     "noise_reason",
     "disturbed",
     "gil",
+    "gil_held",
 }
 """Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
 thread sampler's first sample): only their presence is kept."""

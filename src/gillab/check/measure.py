@@ -122,6 +122,88 @@ def progress_during_calls(
     return CallProgress(len(per_call), sum(1 for n in per_call if n > 0), sum(per_call), time.perf_counter() - t0)
 
 
+def held_while_calling(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    """Return the share of its time inside calls that the calling thread held the GIL, while it called func
+    again and again, read from the interpreter's own GIL state (gillab.harness.gilstate), with a Python
+    thread waiting beside it so that a released GIL is taken. Only the time inside calls counts: between
+    calls the waiting thread takes its turn whatever the callable does. {"fraction": None, "note": why}
+    where it cannot be read."""
+    from gillab.harness.gilstate import GilSampler
+
+    ident: list[tuple[str, int, int, int]] = []
+    ready = threading.Event()
+    stop = threading.Event()
+    failure: list[BaseException] = []
+    calls: list[tuple[int, int]] = []
+    now = time.monotonic_ns
+
+    go = threading.Event()
+
+    def caller() -> None:
+        tstate, clock = _native_instruments().thread_identity()
+        ident.append(("caller", threading.get_native_id(), tstate, clock))
+        ready.set()
+        go.wait()
+        # The caller ends by itself: while it holds the GIL, no other thread could tell it to stop.
+        deadline = now() + int(seconds * 1e9)
+        try:
+            while now() < deadline:
+                t0 = now()
+                func(*args, **kwargs)
+                calls.append((t0, now()))
+        except BaseException as exc:  # re-raised in the checking thread
+            failure.append(exc)
+
+    def waiter() -> None:  # takes the GIL whenever the caller lets go, and hands it back at once
+        while not stop.is_set():
+            time.sleep(1e-6)
+
+    t = threading.Thread(target=caller, daemon=True)
+    w = threading.Thread(target=waiter, daemon=True)
+    t.start()
+    ready.wait()
+    sampler = GilSampler(ident)
+    if sampler.note:
+        go.set()
+        t.join()
+        return {"fraction": None, "note": sampler.note}
+    # No forced switches (as for progress during calls): the caller keeps the GIL from stamping a call's
+    # start to stamping its end unless the callable itself lets go of it.
+    with environment.switch_interval(NO_FORCED_SWITCH_S):
+        w.start()
+        t0 = time.monotonic_ns()
+        sampler.start()
+        go.set()
+        t.join()
+        t1 = time.monotonic_ns()
+        stop.set()
+        w.join()
+    if failure:
+        raise failure[0]
+    seen = sampler.stop({ident[0][1]: calls}, t0, t1)
+    if not seen.available or not seen.per_thread:
+        return {"fraction": None, "note": seen.note}
+    share = seen.per_thread[0]
+    inside = share.holds + share.runs_without_gil + share.waits
+    if inside <= 0:
+        return {"fraction": None, "note": "no sample fell inside a call: calls too short for the GIL state"}
+    return {
+        "fraction": share.holds / inside,
+        "inside_calls": inside,
+        "calls": len(calls),
+        "switches_per_s": seen.switches_per_s,
+        "note": "",
+    }
+
+
+def _native_instruments() -> Any:
+    from gillab import _native
+
+    return _native.instruments()
+
+
 def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
     """Return a competitor that calls func until stopped."""
 
@@ -206,6 +288,7 @@ def measure(
     beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases)
     fraction = min(1.0, beside / reference) if reference > 0 else 0.0
     during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
+    held = held_while_calling(func, args, kwargs, min(0.3, duration_s))
     levels = [_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases) for t in threads]
     base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
     for lv in levels:
@@ -222,6 +305,7 @@ def measure(
         "progress_beside_per_s": beside,
         "normalisation": normalisation,
         "progress_during_calls": asdict(during) | {"held_throughout": during.held_throughout},
+        "gil_held": held,
         "usable_cores": cores,
         "switch_interval_ms": sys.getswitchinterval() * 1e3,
         "scaling": levels,

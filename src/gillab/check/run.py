@@ -17,6 +17,10 @@ HELD = 0.3
 HOLDS_WAIT = 0.5
 """A GIL-wait median (one calling thread) of at least this share of the switch interval means the callable
 holds the GIL while it runs; other threads then progress only between its calls."""
+HELD_STATE = 0.9
+"""Share of time the calling thread holds the GIL (read from the interpreter) at or above which it 'holds'."""
+FREE_STATE = 0.2
+"""Share at or below which the callable 'releases the GIL'; between the two, it releases it part of the time."""
 SCALES = 0.8
 """Efficiency at the largest thread count (within the cores) at or above which threads 'speed it up'."""
 
@@ -82,9 +86,12 @@ def run_check(
 def verdict(data: dict[str, Any]) -> str:
     """Return one sentence built from the measured figures (thresholds FREE, HELD and SCALES).
 
-    The exact count comes first: when another thread made no step during any single call (switch interval
-    raised, so only the callable's own release could let it in), the callable holds the GIL, whatever the
-    progress-based fraction says; that fraction can be bent by other processes, the count cannot.
+    The interpreter's own GIL state decides first, where it can be read (the calling thread's share of time
+    holding the GIL while another thread waits: HELD_STATE and FREE_STATE). Then the exact count: when
+    another thread made no step during any single call (switch interval raised, so only the callable's own
+    release could let it in), the callable holds the GIL, whatever the progress-based fraction says; that
+    fraction can be bent by other processes, the count and the GIL state cannot. Each verdict names the
+    figure that decided it.
     """
     f = data["gil_free_fraction"]
     levels = [lv for lv in data["scaling"] if lv["speedup"] is not None]
@@ -92,13 +99,29 @@ def verdict(data: dict[str, Any]) -> str:
     first = data["scaling"][0] if data["scaling"] else None
     held_in_calls = first is not None and first["gil_wait"]["median_ms"] >= HOLDS_WAIT * data["switch_interval_ms"]
     during = data.get("progress_during_calls")
-    if during and during["held_throughout"]:
+    held = (data.get("gil_held") or {}).get("fraction")
+    if held is not None and held >= HELD_STATE:
+        head = (
+            f"holds the GIL while it runs: the interpreter's own GIL state shows the calling thread holding it "
+            f"{held:.0%} of the time while another thread waited (decided by the GIL state)"
+        )
+    elif held is not None and held <= FREE_STATE:
+        head = (
+            f"releases the GIL: the calling thread held it only {held:.0%} of the time while another thread "
+            "waited (decided by the GIL state)"
+        )
+    elif held is not None:
+        head = (
+            f"releases the GIL part of the time: the calling thread held it {held:.0%} of the time while "
+            "another thread waited (decided by the GIL state)"
+        )
+    elif during and during["held_throughout"]:
         head = (
             f"holds the GIL while it runs: another thread made 0 steps during {during['calls']} calls "
             f"({during['window_s'] * 1e3:.0f} ms in all), and got {f:.0%} of its progress only between calls"
         )
     elif f >= FREE:
-        head = f"releases the GIL for about {f:.0%} of its run time"
+        head = f"releases the GIL for about {f:.0%} of its run time (decided by the progress-based fraction)"
     elif held_in_calls and first is not None:
         head = (
             f"holds the GIL while it runs: other threads got {f:.0%} of their progress, only between its calls "
