@@ -48,7 +48,7 @@ def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, mon
     out = tmp_path / "out"
     merged = compare_run.compare(
         [sys.executable, str(tmp_path / "no-such-python")],
-        ["--impl", "cython-nogil", "--executor", "thread", "--workers", "1,2", "--repeat", "1"],
+        ["--impl", "cython-nogil", "--executor", "thread", "--workers", "1,2", "--repeat", "1", "--max-wait", "0.2"],
         "25",
         out,
         progress=lambda _m: None,

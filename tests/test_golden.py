@@ -100,6 +100,8 @@ CASES = {
         "20",
         "--repeat",
         "2",
+        "--max-wait",
+        "0.2",
     ],
     "race": ["race", "--variant", "python-lock,cython-atomic", "-k", "1000", "--repeat", "2"],
     "dis": ["dis", "counter"],

@@ -17,7 +17,10 @@ from gillab import _native, environment
 from gillab.cli import main
 from gillab.harness.results import Cell, RunConfig, RunResult
 
-SMALL = ["--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"]
+SMALL = [
+    *("--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"),
+    *("--max-wait", "0.2"),
+]
 
 
 def gillab(*args: str) -> subprocess.CompletedProcess[str]:
@@ -154,3 +157,38 @@ def test_diff_refuses_what_is_not_a_run_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "No such file" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_blas_pools_are_pinned_while_measuring_and_the_run_says_so() -> None:
+    from gillab.harness.results import RunConfig
+    from gillab.harness.runner import run_matrix
+
+    cfg = RunConfig(
+        workload="sumsq",
+        impls=("numpy",),
+        executors=("thread",),
+        workers=(2,),
+        tasks=2,
+        sizes={"numpy": 200_000},
+        repeat=1,
+        min_repeat=1,
+        max_wait_s=0.2,
+    )
+    result = run_matrix(cfg, None)
+    pools = result.environment["threadpools"]
+    assert "pinned to 1 thread" in result.environment["threadpools_note"]
+    assert all(p["threads"] == 1 for p in pools), pools
+    serial = next(c for c in result.cells if c.executor == "serial")
+    assert serial.ok, serial.reason
+
+
+def test_annotate_says_what_the_gil_build_runs_without_the_gil() -> None:
+    from gillab.labs import annotate
+
+    clean = {"nogil_lines_touching_python": []}
+    assert annotate.sentence("nogil", 23, clean) == (
+        "nogil build: of the 23 lines that run without the GIL, none touch Python"
+    )
+    gil = annotate.sentence("gil", 23, clean)
+    assert gil.startswith("gil build: nothing runs without the GIL here")
+    assert "of the 23 lines that run without the GIL" not in gil

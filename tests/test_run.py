@@ -56,6 +56,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         tasks=2,
         sizes={"python": 18, "cython-gil": 25, "cython-nogil": 25},
         repeat=2,
+        max_wait_s=0.2,  # a loaded machine must not make this fixture wait for quiet: tests of waiting do
     )
     result = run_matrix(config, out)
     files = write_outputs(result, out)
@@ -250,6 +251,8 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: si
             "50",
             "--min-repeat",
             "50",
+            "--max-wait",
+            "0.2",
             "--out",
             str(out),
         ],
@@ -302,6 +305,8 @@ def test_plain_text_table_when_not_a_tty(tmp_path: Path) -> None:
         "20",
         "--repeat",
         "1",
+        "--max-wait",
+        "0.2",
         "--out",
         str(tmp_path),
     )
