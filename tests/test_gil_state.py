@@ -16,7 +16,7 @@ import time
 import pytest
 
 from gillab import _native, environment
-from gillab.harness import gilstate
+from gillab.harness import gilstate, interference
 from gillab.harness.gilstate import GilSampler, GilState
 from gillab.harness.runner import measure_cell
 from gillab.workloads import resolve
@@ -61,16 +61,28 @@ def two_threads(impl: str, n: int, seconds: float = 0.5) -> GilState:
 @pytest.mark.usefixtures("switch_interval")
 def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
     rates = {}
+    disturbed = False
     for interval in (0.005, 0.001):
         sys.setswitchinterval(interval)
+        cpu0, before = time.process_time(), interference.snapshot()
         seen = two_threads("python", 20)
+        others = interference.between(before, interference.snapshot(), time.process_time() - cpu0)
+        disturbed = disturbed or others.disturbed
         assert seen.available, seen.note
         holds = [t.holds for t in seen.per_thread]
-        assert sum(holds) >= 0.9, holds
+        assert sum(holds) >= 0.9, holds  # the GIL is always held by one of them, load or not
         assert all(0.3 <= h <= 0.7 for h in holds), holds
         assert seen.switches_per_s is not None
-        assert 0.6 / interval <= seen.switches_per_s <= 1.4 / interval, (interval, seen.switches_per_s)
         rates[interval] = seen.switches_per_s
+    if disturbed:
+        # Another process took a core: a thread asked to hand over the GIL must then also wait for the OS to
+        # run its successor, so switches come later than every interval (as the lab itself would flag). The
+        # GIL still changes hands, and more often at the shorter interval.
+        assert rates[0.005] >= 0.3 / 0.005, rates
+        assert rates[0.001] > 1.5 * rates[0.005], rates
+        return
+    for interval, rate in rates.items():
+        assert 0.6 / interval <= rate <= 1.4 / interval, (interval, rate)
     assert 3 <= rates[0.001] / rates[0.005] <= 7  # about 5× the switches at a fifth of the interval
 
 
