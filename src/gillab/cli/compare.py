@@ -8,10 +8,9 @@ from typing import Any
 
 from gillab.cli.errors import UsageError
 from gillab.cli.report import out_dir, refresh_report
-from gillab.cli.run import add_run_options
+from gillab.cli.run import add_run_options, config_from
 from gillab.compare.report import compare_png
 from gillab.compare.run import compare
-from gillab.harness import options
 
 
 def _flag(value: Any) -> str:
@@ -36,13 +35,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run the matrix under each --python and gather: results.json, compare.png, report.html."""
     if not args.python:
         raise UsageError("name at least one interpreter with --python PATH")
-    try:  # the same checks as gillab run, before any interpreter is prepared
-        options.make_config(
-            args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval, args.min_repeat, args.max_wait,
-        )  # fmt: skip
-    except options.OptionError as exc:
-        raise UsageError(str(exc)) from None
+    config_from(args)  # the same checks as gillab run, before any interpreter is prepared
     out = out_dir(args.out)
     run_args: list[str] = []
     for attr, flag in RUN_FLAGS.items():

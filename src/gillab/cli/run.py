@@ -12,7 +12,7 @@ from gillab.cli.errors import UsageError
 from gillab.cli.report import out_dir, refresh_report
 from gillab.harness import options
 from gillab.harness.executors import EXECUTORS
-from gillab.harness.results import RunResult
+from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
 from gillab.workloads import REGISTRY, WORKLOADS
 
@@ -81,15 +81,20 @@ def _claim(out: Path, force: bool, dry: bool = False) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Run the matrix and write results.json, speedup.png, timeline.png, trace.json and report.html."""
+def config_from(args: argparse.Namespace) -> RunConfig:
+    """Return the run's config from the parsed matrix options; UsageError where they disagree."""
     try:
-        config = options.make_config(
+        return options.make_config(
             args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
             args.switch_interval, args.min_repeat, args.max_wait,
         )  # fmt: skip
     except options.OptionError as exc:
         raise UsageError(str(exc)) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the matrix and write results.json, speedup.png, timeline.png, trace.json and report.html."""
+    config = config_from(args)
     out = out_dir(args.out)
     _claim(out, args.force, dry=True)
     try:

@@ -107,17 +107,24 @@ def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
     return "<table>" + "".join(out) + "</table>"
 
 
-def distrust(result: RunResult) -> str:
-    """Return the "figures to distrust" box: each noisy cell and its reason, the machine's drift, or "none"."""
-    items = [f"{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}" for c in result.cells if c.noisy]
+def run_warnings(result: RunResult) -> list[str]:
+    """Return what the whole run says of its own figures: the machine's speed drift, unmeasured interference."""
+    out = []
     probe = result.speed_probe
     if probe is not None and probe.drift is not None and probe.drift > SPEED_DRIFT:
-        items.append(
-            f"the machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin timed "
-            "before every round): every figure may be off by as much"
+        out.append(
+            f"The machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin, timed "
+            "before every round): every figure here may be off by as much."
         )
     if result.interference_note:
-        items.append(result.interference_note)
+        out.append(result.interference_note)
+    return out
+
+
+def distrust(result: RunResult) -> str:
+    """Return the "figures to distrust" box: each noisy cell and its reason, the run's warnings, or "none"."""
+    items = [f"{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}" for c in result.cells if c.noisy]
+    items += run_warnings(result)
     body = "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else "<p>none</p>"
     return f"<div class='distrust'><h2>Figures to distrust</h2>{body}</div>"
 

@@ -6,9 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from gillab.harness.measure import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs.report import gil_wait_shown
+from gillab.outputs.report import gil_wait_shown, run_warnings
 
 COLUMNS = (
     "impl",
@@ -84,14 +83,7 @@ def footnotes(result: RunResult) -> list[str]:
     for c in result.cells:
         if c.noisy:
             notes.append(f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}.")
-    probe = result.speed_probe
-    if probe is not None and probe.drift is not None and probe.drift > SPEED_DRIFT:
-        notes.append(
-            f"The machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin, timed "
-            "before every round): every figure here may be off by as much."
-        )
-    if result.interference_note:
-        notes.append(result.interference_note)
+    notes += run_warnings(result)
     if result.load_competing:
         notes.append(f"The load average before the run was {result.load_before}: other work was competing.")
     if result.interrupted:
