@@ -12,9 +12,10 @@ from typing import IO, Any
 class ChildFailed(Exception):  # noqa: N818 - reads as what happened
     """A child process could not start, was killed, timed out or exited non-zero; the message is one line."""
 
-    def __init__(self, message: str, returncode: int | None = None) -> None:
+    def __init__(self, message: str, returncode: int | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.returncode = returncode
+        self.timed_out = timed_out
 
 
 def last_line(text: str | None, limit: int = 300) -> str:
@@ -67,7 +68,7 @@ def run_child(
     except OSError as exc:
         raise ChildFailed(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None
     except subprocess.TimeoutExpired:
-        raise ChildFailed(f"{what} did not finish within {timeout_s:g} s; it was killed") from None
+        raise ChildFailed(f"{what} did not finish within {timeout_s:g} s; it was killed", timed_out=True) from None
     if proc.returncode < 0:
         raise ChildFailed(f"{what} was killed by {signal_name(proc.returncode)}", proc.returncode)
     if check and proc.returncode != 0:

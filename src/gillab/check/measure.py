@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from gillab import environment, stats
+from gillab import _native, environment, stats
 from gillab.harness import interference
 from gillab.harness.measure import Probe
 
@@ -142,7 +142,7 @@ def held_while_calling(
     go = threading.Event()
 
     def caller() -> None:
-        tstate, clock = _native_instruments().thread_identity()
+        tstate, clock = _native.instruments().thread_identity()
         ident.append(("caller", threading.get_native_id(), tstate, clock))
         ready.set()
         go.wait()
@@ -198,12 +198,6 @@ def held_while_calling(
     }
 
 
-def _native_instruments() -> Any:
-    from gillab import _native
-
-    return _native.instruments()
-
-
 def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
     """Return a competitor that calls func until stopped."""
 
@@ -216,8 +210,6 @@ def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
 
 def nogil_reference() -> tuple[Callable[[threading.Event], None] | None, str]:
     """Return a competitor known to release the GIL, and how the fraction is normalised."""
-    from gillab import _native
-
     if not _native.is_built("cython-nogil"):
         cores = environment.usable_cores()
         return None, f"no cython-nogil build: normalised by min(1, {cores} cores / 2 threads)"

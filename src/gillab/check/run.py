@@ -65,7 +65,7 @@ def run_check(
                 raise CheckFailed(
                     f"{target} crashed the child process ({signal_name(exc.returncode)}); gillab survived"
                 ) from None
-            if "did not finish" in str(exc):
+            if exc.timed_out:
                 raise CheckFailed(
                     f"{target} did not finish within --timeout {timeout_s:g} s: it hangs, or needs "
                     "a longer timeout; the child process was killed"

@@ -279,7 +279,6 @@ def measure_cell(
         session = CellSession(workload, impl, executor, workers, tasks, size, probe_interval_s)
     except _native.NotBuiltError as exc:
         return replace(base, reason=str(exc))
-    base = replace(base, releases_gil=session.kernel.releases_gil)
     try:
         session.start()
         for _ in range(repeat):
@@ -287,15 +286,9 @@ def measure_cell(
     except KeyboardInterrupt:
         session.close(kill=True)
         raise
-    except BrokenProcessPool as exc:
-        session.close(kill=True)
-        return replace(base, status="failed", reason=f"a worker process died ({one_line(exc)})")
-    except CellError as exc:
-        session.close(kill=True)
-        return replace(base, status="failed", reason=str(exc))
     except Exception as exc:  # foreign faults in a task: report, go on with the next cell
         session.close(kill=True)
-        return replace(base, status="failed", reason=one_line(exc))
+        return _failed(session, exc)
     session.close()
     return flag_noise(session.summary(), environment.usable_cores())
 
@@ -470,26 +463,24 @@ class _Group:
             self._fail(key, exc)
             return seq
 
-    def converged(self) -> bool:
-        """Whether every live cell's speedup interval is within CONVERGED of its speedup."""
-        serial = self._serial()
-        if serial is None:
+    def converged(self, cells: list[Cell]) -> bool:
+        """Whether every live cell's speedup interval is within CONVERGED of its speedup.
+
+        cells: this group's cells as :meth:`cells` returns them, intervals already computed.
+        """
+        by_key = dict(zip(self.keys, cells, strict=True))
+        serial = by_key[(self.impl, "serial", 1)]
+        if serial.reason == NOT_MEASURED:
             return True
-        for key, session in self.sessions.items():
+        for key in self.sessions:
+            c = by_key[key]
             if key[1] == "serial":
                 continue
-            ratios = round_ratios(session.summary(), serial)
-            if len(ratios) < 2:
+            if len(round_ratios(c, serial)) < 2 or c.speedup is None or c.speedup_ci95 is None:
                 return False
-            if stats.half_width(stats.bootstrap_ci(ratios)) > CONVERGED * stats.median(ratios):
+            if stats.half_width(c.speedup_ci95) > CONVERGED * c.speedup:
                 return False
         return True
-
-    def _serial(self) -> Cell | None:
-        key = (self.impl, "serial", 1)
-        if key in self.sessions and self.sessions[key].kept():
-            return self.sessions[key].summary()
-        return self.finished.get(key)
 
     def cells(self, drift: float | None) -> list[Cell]:
         """Return every cell of the group in plan order, with speedups against the serial cell's rounds."""
@@ -585,8 +576,9 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
                     for key in round_order(config.seed, gi, r, list(group.sessions)):
                         if key in group.sessions:
                             seq = group.measure(key, r, seq)
-                    save(group.cells(spin.drift()))  # every round on disk: a kill loses at most one round
-                    if r + 1 >= config.min_repeat and group.converged():
+                    cells = group.cells(spin.drift())
+                    save(cells)  # every round on disk: a kill loses at most one round
+                    if r + 1 >= config.min_repeat and group.converged(cells):
                         break
                 group.close()
                 done.extend(group.cells(spin.drift()))

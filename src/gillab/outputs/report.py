@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def _fmt(x: Any, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
 
-def cell_rows(cells: Sequence[Cell], label: Any = None) -> str:
+def cell_rows(cells: Sequence[Cell], label: Callable[[Cell], str] | None = None) -> str:
     """Return every cell as an HTML table; label(cell) replaces the impl column when given."""
     head = (
         "impl",
