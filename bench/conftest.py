@@ -55,6 +55,7 @@ TASKS = max(MATRIX.workers)
 SUMMARY: dict[str, dict[str, tuple[int, float]]] = {}
 """group -> impl -> (workers, efficiency) at the highest worker count benchmarked."""
 OVERHEAD: dict[str, float] = {}
+SAMPLER: dict[str, tuple[float, float, float]] = {}
 """'raw' and 'harness' -> median seconds for the same near-empty tasks (bench/test_overhead.py)."""
 
 
@@ -141,6 +142,12 @@ def overhead_log() -> dict[str, float]:
 
 
 @pytest.fixture
+def sampler_log() -> dict[str, tuple[float, float, float]]:
+    """Where the GIL-state sampler's benchmarks leave (median wall, CPU share, rate reached) for the summary."""
+    return SAMPLER
+
+
+@pytest.fixture
 def figures(case: Case, session: CellSession) -> Any:
     """Return a function that derives and records the harness's figures for a finished benchmark."""
 
@@ -199,11 +206,11 @@ def figures(case: Case, session: CellSession) -> Any:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print, per group, each impl's efficiency at the highest worker count: the lesson at a glance."""
-    if not SUMMARY:
+    if not (SUMMARY or OVERHEAD or SAMPLER):
         return
     tr = terminalreporter
     cores = environment.usable_cores()
-    tr.section(f"gillab: efficiency at the highest worker count ({cores} usable cores)")
+    tr.section(f"gillab: efficiency at the highest worker count, and the instruments' cost ({cores} usable cores)")
     for group, impls in SUMMARY.items():
         cells = ", ".join(f"{impl} {eff:.2f}" for impl, (_, eff) in impls.items())
         w = next(iter(impls.values()))[0]
@@ -211,3 +218,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if {"raw", "harness", "tasks"} <= set(OVERHEAD):
         per_task = (OVERHEAD["harness"] - OVERHEAD["raw"]) / OVERHEAD["tasks"]
         tr.write_line(f"harness overhead: {per_task * 1e6:.1f} µs per task beyond a raw ThreadPoolExecutor.map")
+    off = SAMPLER.get("off")
+    for label, (wall, share, hz) in SAMPLER.items():
+        if label != "off" and off is not None:
+            tr.write_line(
+                f"GIL-state sampler {label}: {share:.1%} of a core at {hz / 1e3:.1f} kHz reached, "
+                f"cell wall {wall / off[0] - 1:+.1%} against the sampler off (medians; budget 3%)"
+            )

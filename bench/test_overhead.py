@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from gillab import _native
+from gillab.harness.gilstate import BUDGET, unavailable
 from gillab.harness.runner import CellSession
+from gillab.stats import median
 from gillab.workloads import resolve
 
 TASKS = 2000
@@ -65,3 +67,33 @@ def test_speed_probe_of_one_round(benchmark: Any) -> None:
     benchmark.group = "overhead-round"
     probe = SpinProbe()
     benchmark.pedantic(probe.measure, rounds=5, iterations=1)
+
+
+SAMPLER_CASES = {
+    "off": (None, 0.0),
+    "5 kHz, no budget": (0.0002, 0.0),
+    "10 kHz, no budget": (0.0001, 0.0),
+    "10 kHz, governed": (0.0001, BUDGET),
+}
+"""What the GIL-state sampler costs: off, at fixed rates, and at the default rate under its CPU budget."""
+
+
+@pytest.mark.parametrize("label", list(SAMPLER_CASES))
+def test_gil_state_sampler(benchmark: Any, label: str, sampler_log: dict[str, tuple[float, float, float]]) -> None:
+    """A python-threads cell's wall with the GIL-state sampler off and on, and the sampler's CPU share."""
+    if unavailable():
+        pytest.skip(unavailable())
+    interval, budget = SAMPLER_CASES[label]
+    benchmark.group = "overhead-gil-sampler"
+    cs = CellSession("fib", "python", "thread", 2, 2, 27, gil_interval_s=interval, gil_budget=budget)
+    cs.start()
+    try:
+        benchmark.pedantic(cs.run_once, kwargs={"release_delay_s": 0.0}, rounds=7, iterations=1)
+    finally:
+        cs.close()
+    states = [r.gil for r in cs.repeats if r.gil is not None and r.gil.available]
+    share = median([g.overhead for g in states if g.overhead is not None]) if states else 0.0
+    hz = median([1 / g.interval_s for g in states if g.interval_s]) if states else 0.0
+    walls = [r.wall_s for r in cs.repeats]
+    benchmark.extra_info.update(cpu_share=share, sampled_hz=hz, cell_wall_median_s=median(walls))
+    sampler_log[label] = (median(walls), share, hz)

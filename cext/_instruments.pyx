@@ -230,6 +230,11 @@ from cpython.pystate cimport PyThreadState_Get
 cdef extern from "_gilstate.h" nogil:
     ctypedef struct gillab_gil_sampler:
         int64_t interval_ns
+        int64_t max_interval_ns
+        double budget
+        int64_t cur_interval_ns
+        int64_t wake_cost_ns
+        int slowed
         int nworkers
         uintptr_t tstate[64]
         clockid_t clock[64]
@@ -244,7 +249,13 @@ cdef extern from "_gilstate.h" nogil:
         int64_t cpu_ns
         int64_t t0_ns
         int64_t t1_ns
+    ctypedef struct gillab_gil_reading:
+        int locked
+        uintptr_t holder
+        uint64_t switches
+        int enabled
     const char *gillab_gil_reason()
+    int gillab_gil_read(gillab_gil_reading *out)
     int gillab_gil_start(gillab_gil_sampler *s)
     void gillab_gil_stop(gillab_gil_sampler *s)
     int gillab_gil_thread_clock(clockid_t *out)
@@ -255,6 +266,15 @@ cdef extern from "_gilstate.h" nogil:
 def gil_state_unavailable():
     """Return "" where this build can read the interpreter's GIL state, else the reason in one sentence."""
     return gillab_gil_reason().decode()
+
+
+def gil_switches():
+    """Return CPython's own count of GIL switches since it started, or None where it cannot be read or there
+    is no GIL (a free-threaded build running without one)."""
+    cdef gillab_gil_reading r
+    if gillab_gil_reason()[0] != 0 or gillab_gil_read(&r) != 0 or not r.enabled:
+        return None
+    return r.switches
 
 
 def thread_identity():
@@ -270,14 +290,24 @@ cdef class GilStateSampler:
 
     Each sample holds the time, whether the GIL is locked, which registered worker last took it (or -1),
     the interpreter's switch count, and a bit per worker whose CPU clock advanced since the last sample.
+
+    With a budget (a share of one core), the sampler reads its own CPU clock every few milliseconds and
+    lengthens its interval, from interval_s up to max_interval_s, so that its cost stays within it.
+    start_interval_s is where it begins (the interval an earlier sampler settled on).
     """
 
     cdef gillab_gil_sampler s
 
-    def __cinit__(self, workers, double interval_s=0.0001, Py_ssize_t max_samples=2000000):
+    def __cinit__(self, workers, double interval_s=0.0001, Py_ssize_t max_samples=2000000,
+                  double budget=0.0, double max_interval_s=0.0, double start_interval_s=0.0):
         memset(&self.s, 0, sizeof(self.s))
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")
+        if budget < 0:
+            raise ValueError("budget must be >= 0")
+        self.s.budget = budget
+        self.s.max_interval_ns = <int64_t>(max(max_interval_s, interval_s) * 1e9)
+        self.s.cur_interval_ns = <int64_t>(min(max(start_interval_s, interval_s), max(max_interval_s, interval_s)) * 1e9)
         workers = list(workers)
         if len(workers) > GILLAB_GIL_MAX_WORKERS:
             raise ValueError(f"at most {GILLAB_GIL_MAX_WORKERS} workers can be watched")
@@ -330,6 +360,21 @@ cdef class GilStateSampler:
     def elapsed_s(self):
         """How long the sampler ran (valid after stop)."""
         return (self.s.t1_ns - self.s.t0_ns) / 1e9
+
+    @property
+    def interval_s(self):
+        """The interval the governor settled on (the one asked for, without a budget)."""
+        return self.s.cur_interval_ns / 1e9
+
+    @property
+    def wake_cost_s(self):
+        """The sampler's CPU time per sample in its last governor window (0 before one ended)."""
+        return self.s.wake_cost_ns / 1e9
+
+    @property
+    def slowed(self):
+        """True where the governor had to sample more slowly than asked, to keep within its budget."""
+        return bool(self.s.slowed)
 
     def samples(self):
         """Return one (t_ns, locked, holder index or -1, switch number, running bit mask) per sample."""

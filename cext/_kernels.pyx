@@ -18,6 +18,8 @@ cdef extern from "_sync.h" nogil:
     int64_t gillab_load_relaxed(int64_t *p)
     void gillab_store_relaxed(int64_t *p, int64_t v)
     int64_t gillab_fetch_add(int64_t *p, int64_t v)
+    void gillab_stamp_end()
+    int64_t gillab_last_end()
 
 RELEASES_GIL = RELEASE_GIL
 """True when this build runs its kernels inside ``with nogil``."""
@@ -27,6 +29,15 @@ DIRECTIVES = dict(DIRECTIVES_BUILT)
 
 CYTHON_VERSION = CYTHON_BUILT
 """The version of Cython that compiled this module."""
+
+
+def last_end_ns():
+    """Return when this thread's last kernel call finished its work (CLOCK_MONOTONIC ns; 0 before any call).
+
+    Stamped inside the kernel, before it takes the GIL back: time.monotonic_ns() after the call returns
+    would also count the wait for the GIL.
+    """
+    return gillab_last_end()
 
 
 # --- fib ---------------------------------------------------------------------
@@ -44,6 +55,7 @@ def fib(n):
     cdef int64_t result
     with nogil(RELEASE_GIL):
         result = _fib(c_n)
+        gillab_stamp_end()
     return result
 
 
@@ -70,6 +82,7 @@ def add_unsync(k):
     with nogil(RELEASE_GIL):
         for i in range(c_k):
             gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
+        gillab_stamp_end()
 
 
 def add_atomic(k):
@@ -79,6 +92,7 @@ def add_atomic(k):
     with nogil(RELEASE_GIL):
         for i in range(c_k):
             gillab_fetch_add(&_total, 1)
+        gillab_stamp_end()
 
 
 def add_mutex(k):
@@ -90,6 +104,7 @@ def add_mutex(k):
             gillab_mutex_lock()
             gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
             gillab_mutex_unlock()
+        gillab_stamp_end()
 
 
 # --- sumsq ---------------------------------------------------------------------
@@ -112,4 +127,5 @@ def sumsq(a, start, stop):
     cdef double result
     with nogil(RELEASE_GIL):
         result = _sumsq(view, c_start, c_stop)
+        gillab_stamp_end()
     return result

@@ -20,6 +20,24 @@ def test_fib_agrees_with_python_for_0_to_30(impl: str) -> None:
     assert [fib(n) for n in range(31)] == [pure.fib(n) for n in range(31)]
 
 
+@pytest.mark.parametrize("variant", ["cython-gil", "cython-nogil"])
+def test_native_kernels_stamp_where_their_work_ended_in_this_thread(variant: str) -> None:
+    """A task's end is stamped inside the kernel, before it takes the GIL back, and per thread."""
+    import time
+
+    k = kernel("fib", variant)
+    mod = _native.kernels(variant)
+    t0 = time.monotonic_ns()
+    k.func(20)
+    t1 = time.monotonic_ns()
+    assert t0 < mod.last_end_ns() <= t1
+    other: list[int] = []
+    th = threading.Thread(target=lambda: other.append(mod.last_end_ns()))
+    th.start()
+    th.join()
+    assert other == [0]  # a thread that never called a kernel has no stamp
+
+
 def test_fib_reference_matches_the_recursion() -> None:
     assert [pure.fib_reference(n) for n in range(25)] == [pure.fib(n) for n in range(25)]
     assert pure.fib_reference(92) == 7540113804746346429  # < 2**63

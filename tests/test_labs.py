@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
+from gillab.harness import gilstate
 from gillab.labs import annotate, convoy, disasm, io, race, states
 from gillab.workloads import exact_counters
 
@@ -46,6 +47,11 @@ def test_race_facts_are_built_from_the_figures() -> None:
         assert "switch point lies between" in lines[0]
     else:
         assert "switch points do not matter" in lines[0]
+    sampled = not gilstate.unavailable() and environment.gil_enabled()
+    for r in data["results"]:  # the GIL's own switch count per run, where there is a GIL to read
+        assert len(r["switches"]) == (2 if sampled else 0)
+        assert all(n >= 0 for n in r["switches"])
+    assert ("The GIL changed hands" in lines[0]) is sampled
 
 
 def test_dis_marks_switch_points_and_finds_the_rcw_window() -> None:
@@ -141,6 +147,11 @@ def test_convoy_measures_every_condition() -> None:
     assert [r["background"] for r in data["rows"]] == ["alone", "python", "cython-nogil"]
     assert all(r["requests"] == 10 for r in data["rows"])
     assert convoy.facts(data)[0].startswith("switch interval 1 ms: round trip alone")
+    if not gilstate.unavailable() and environment.gil_enabled():
+        for r in data["rows"]:  # the I/O thread's shares, from the interpreter's own GIL state
+            assert 0.0 <= r["io_waits"] <= 1.0, r
+            assert abs(r["io_holds"] + r["io_runs_without_gil"] + r["io_waits"] - 1.0) < 1e-6, r
+        assert "from the interpreter's own GIL state" in " ".join(convoy.facts(data))
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")

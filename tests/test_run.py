@@ -175,6 +175,8 @@ def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pyt
         (["--repeat", "0"], "above 0"),
         (["--size", "93"], "0 <= n <= 92"),
         (["--switch-interval", "0"], "above 0"),
+        (["--gil-rate", "50"], "0 (off) or from 100 to 100000"),
+        (["--gil-rate", "fast"], "0 (off) or from 100 to 100000"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ RUN_FLAGS = {
     "min_repeat": "--min-repeat",
     "max_wait": "--max-wait",
     "switch_interval": "--switch-interval",
+    "gil_rate": "--gil-rate",
 }
 """The run options compare passes on to `gillab run` under each interpreter (--size is passed apart)."""
 
@@ -45,6 +46,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     merged = compare(args.python, run_args, args.size, out, progress=lambda m: print(m, file=sys.stderr))
     compare_png(merged, out / "compare.png")
     refresh_report(out, comparison=merged)
+    for r in merged.runs:
+        if r.switches():
+            print(f"{r.label}: {r.switches()}")
     for s in merged.slowdowns:
         print(f"{s.impl} serial: {s.free_threaded} took {s.slowdown:.2f}× as long as {s.gil_build}")
     top = max((c.workers for c in merged.cells), default=0)

@@ -10,7 +10,7 @@ from typing import Any
 from gillab.cli import types
 from gillab.cli.errors import UsageError
 from gillab.cli.report import out_dir, refresh_report
-from gillab.harness import options
+from gillab.harness import gilstate, options
 from gillab.harness.executors import EXECUTORS
 from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
@@ -86,7 +86,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     try:
         return options.make_config(
             args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval, args.min_repeat, args.max_wait,
+            args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate,
         )  # fmt: skip
     except options.OptionError as exc:
         raise UsageError(str(exc)) from None
@@ -173,6 +173,14 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
     )
     p.add_argument(
         "--switch-interval", type=types.positive_float, help="sys.setswitchinterval() in seconds for the run"
+    )
+    p.add_argument(
+        "--gil-rate",
+        type=types.gil_rate,
+        metavar="HZ",
+        default=gilstate.DEFAULT_RATE_HZ,
+        help="samples per second asked of the GIL-state sampler; it slows down where that would cost more than "
+        f"{gilstate.BUDGET * 100:g}%% of a core; 0 turns it off (default {gilstate.DEFAULT_RATE_HZ:g})",
     )
     p.add_argument("--out", default=out_default, help=f"output folder (default {out_default})")
 

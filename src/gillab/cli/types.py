@@ -58,6 +58,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def gil_rate(text: str) -> float:
+    """Samples per second for the GIL-state sampler: 0 (off), or 100 to 100000."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not (value == 0 or 100 <= value <= 100_000):
+        raise Bad(f"must be 0 (off) or from 100 to 100000 samples per second; got {text!r}")
+    return value
+
+
 def positive_floats(text: str) -> tuple[float, ...]:
     """A comma-separated list of numbers above 0, in the order given."""
     try:

@@ -62,7 +62,9 @@ def compare_sections(merged: CompareResult, out: Path) -> list[Section]:
         env = r.result.environment
         parts.append(
             f"<li>{html.escape(r.label)}: {html.escape(env['executable'])}, free-threaded build: "
-            f"{r.free_threaded}, GIL on: {env['gil_enabled']}, {env['usable_cores']} usable cores</li>"
+            f"{r.free_threaded}, GIL on: {env['gil_enabled']}, {env['usable_cores']} usable cores"
+            + (f". {html.escape(r.switches())}" if r.switches() else "")
+            + "</li>"
         )
     parts.append("</ul>")
     parts += [f"<p class='flag'>{html.escape(e)}</p>" for e in merged.errors]

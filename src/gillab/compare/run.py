@@ -136,6 +136,19 @@ class CompareRun:
         """The interpreter label its cells carry, e.g. '3.13.5t PYTHON_GIL=1'."""
         return str(self.result.environment["interpreter"])
 
+    def switches(self) -> str:
+        """Say how often the GIL changed hands, per impl, in the thread cells at the most workers."""
+        threads = [c for c in self.result.cells if c.executor == "thread" and c.ok]
+        if not threads:
+            return ""
+        top = max(c.workers for c in threads)
+        seen = [c for c in threads if c.workers == top and c.gil is not None]
+        rates = [f"{c.impl} {c.gil.switches_per_s:.0f}" for c in seen if c.gil and c.gil.switches_per_s is not None]
+        if rates:
+            return f"GIL switches per second on {top} threads: " + ", ".join(rates)
+        notes = {c.gil.note for c in seen if c.gil and c.gil.note}
+        return "GIL switches: " + "; ".join(sorted(notes)) if notes else ""
+
 
 @dataclass(frozen=True)
 class Slowdown:

@@ -12,14 +12,26 @@ CPU clock advanced. With the task spans the harness already has, every sample of
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gillab import _native, environment
 
-DEFAULT_INTERVAL_S = 0.0002
-"""5 kHz. On the 2-core VM gillab was built on, each wake-up of the sampler costs about 9 µs of CPU:
-4-5% of a core at 5 kHz, 10% at 10 kHz (the cost is measured and recorded in every cell)."""
+DEFAULT_RATE_HZ = 10_000.0
+"""The rate asked for; the budget decides what the machine can afford."""
+DEFAULT_INTERVAL_S = 1 / DEFAULT_RATE_HZ
+BUDGET = 0.03
+"""The sampler's CPU may use at most this share of one core. A wake-up costs about 1-2 µs of CPU on bare
+metal, so 10 kHz fits; on the 2-core VM gillab was built on it costs 9-14 µs, and the governor settles near
+2-3 kHz. The cost and the rate reached are recorded in every cell."""
+SLOWEST_INTERVAL_S = 0.002
+"""The governor never samples more slowly than 500 Hz, whatever it costs (the cost is then reported)."""
+_settled: dict[float, tuple[float, float]] = {}
+"""Asked-for interval -> (the interval the last sampler settled on, its CPU per sample): the next starts there
+(the cost is the machine's, so a new sampler need not learn it again over the first milliseconds of every
+repeat)."""
 STATES = ("holds", "runs", "waits", "idle")
 SERIES_POINTS = 400
 
@@ -53,6 +65,7 @@ class GilState:
     note: str
     """"" when sampled; else why not (unknown version, process workers, no GIL to hold)."""
     interval_s: float | None = None
+    """The mean interval between samples over the window (the governor's choice, and late wake-ups)."""
     samples: int = 0
     held_fraction: float | None = None
     """Share of the samples in which the GIL was locked."""
@@ -61,6 +74,11 @@ class GilState:
     per_thread: tuple[ThreadGil, ...] = ()
     overhead: float | None = None
     """The sampler thread's CPU time ÷ its running time: its cost, as a share of one core."""
+    requested_interval_s: float | None = None
+    rate_note: str = ""
+    """"" when the sampler kept the rate asked for; else why it sampled more slowly."""
+    sample_cost_s: float | None = None
+    """The sampler's CPU time per sample, as its governor last measured it."""
     segments: tuple[GilSegment, ...] = ()
     switch_series: tuple[tuple[float, int], ...] = ()
     """(seconds from the release, switches since the first sample), thinned to at most SERIES_POINTS."""
@@ -75,17 +93,46 @@ def unavailable() -> str:
     return why
 
 
+def switch_count() -> int | None:
+    """Return CPython's own count of GIL switches so far, or None where it cannot be read or there is no GIL."""
+    if unavailable():
+        return None
+    n: int | None = _native.instruments().gil_switches()
+    return n
+
+
+def this_thread(role: str) -> tuple[str, int, int, int]:
+    """Return the calling thread's lane for a GilSampler: (role, native id, PyThreadState address, CPU clock)."""
+    tstate, clock = _native.instruments().thread_identity()
+    return role, threading.get_native_id(), tstate, clock
+
+
 class GilSampler:
     """Sample the GIL's state over one repeat of the workers of this process."""
 
-    def __init__(self, lanes: Sequence[tuple[str, int, int, int]], interval_s: float = DEFAULT_INTERVAL_S) -> None:
-        """lanes: (role, native thread id, PyThreadState address, CPU clock id) per worker, in lane order."""
+    def __init__(
+        self,
+        lanes: Sequence[tuple[str, int, int, int]],
+        interval_s: float = DEFAULT_INTERVAL_S,
+        budget: float = BUDGET,
+    ) -> None:
+        """lanes: (role, native thread id, PyThreadState address, CPU clock id) per worker, in lane order.
+
+        interval_s is the rate asked for; budget, the share of one core the sampler may use (0: no limit).
+        """
         self.lanes = list(lanes)
         self.interval_s = interval_s
+        self.budget = budget
         self.note = unavailable()
         self._s = None
         if not self.note and self.lanes:
-            self._s = _native.instruments().GilStateSampler([(ts, ck) for _, _, ts, ck in self.lanes], interval_s)
+            self._s = _native.instruments().GilStateSampler(
+                [(ts, ck) for _, _, ts, ck in self.lanes],
+                interval_s,
+                budget=budget,
+                max_interval_s=max(SLOWEST_INTERVAL_S, interval_s),
+                start_interval_s=_settled.get(interval_s, (interval_s, 0.0))[0] if budget else interval_s,
+            )
 
     def start(self) -> None:
         """Start sampling (nothing, where it cannot)."""
@@ -99,47 +146,69 @@ class GilSampler:
         self._s.stop()
         if not self._s.enabled:
             return GilState(False, "no GIL to hold: this free-threaded interpreter runs without one")
+        if self.budget:
+            cost = self._s.wake_cost_s or _settled.get(self.interval_s, (0.0, 0.0))[1]
+            _settled[self.interval_s] = (self._s.interval_s, cost)
         rows = [r for r in self._s.samples() if since_ns <= r[0] < until_ns]
         overhead = self._s.cpu_s / self._s.elapsed_s if self._s.elapsed_s > 0 else None
+        rate_note = self._rate_note(overhead)
         if len(rows) < 2:
             return GilState(
-                True, "the repeat was too short for a sample", self.interval_s, len(rows), overhead=overhead
+                True,
+                "the repeat was too short for a sample",
+                self.interval_s,
+                len(rows),
+                overhead=overhead,
+                requested_interval_s=self.interval_s,
+                rate_note=rate_note,
+                sample_cost_s=self._cost(),
             )
+        # Each sample stands for the time until the next (the last, for the mean interval): the shares are
+        # shares of time, whatever the governor or a late wake-up did to the spacing.
         window = (rows[-1][0] - rows[0][0]) / 1e9
-        counts = [dict.fromkeys(STATES, 0) for _ in self.lanes]
+        step = window / (len(rows) - 1)
+        times = [r[0] for r in rows]
+        weights = [(b - a) / 1e9 for a, b in itertools.pairwise(times)] + [step]
+        total = sum(weights)
+        shares = [dict.fromkeys(STATES, 0.0) for _ in self.lanes]
+        held = 0.0
         segments: list[GilSegment] = []
         open_: list[tuple[str, int] | None] = [None] * len(self.lanes)
-        for t, locked, holder, _, running in rows:
+        last_holder = -1
+        for (t, locked, holder, _, running), w in zip(rows, weights, strict=True):
+            held += w if locked else 0.0
             for j, (_, tid, _, _) in enumerate(self.lanes):
                 if not any(a <= t < b for a, b in spans.get(tid, ())):
                     state = "idle"
                 elif locked and holder == j:
                     state = "holds"
-                elif running >> j & 1:
+                elif running >> j & 1 and last_holder != j:
+                    # CPU time since the last sample; a worker that held the GIL then spent it holding it
                     state = "runs"
                 else:
                     state = "waits"
-                counts[j][state] += 1
+                shares[j][state] += w
                 cur = open_[j]
                 if cur is None or cur[0] != state:
                     if cur is not None:
                         segments.append(GilSegment(j, cur[0], (cur[1] - since_ns) / 1e9, (t - since_ns) / 1e9))
                     open_[j] = (state, t)
+            last_holder = holder if locked else -1
         end = rows[-1][0]
         for j, cur in enumerate(open_):
             if cur is not None:
                 segments.append(GilSegment(j, cur[0], (cur[1] - since_ns) / 1e9, (end - since_ns) / 1e9))
         n = len(rows)
         per = tuple(
-            ThreadGil(role, c["holds"] / n, c["runs"] / n, c["waits"] / n, c["idle"] / n)
-            for (role, _, _, _), c in zip(self.lanes, counts, strict=True)
+            ThreadGil(role, c["holds"] / total, c["runs"] / total, c["waits"] / total, c["idle"] / total)
+            for (role, _, _, _), c in zip(self.lanes, shares, strict=True)
         )
         return GilState(
             available=True,
             note="",
-            interval_s=self.interval_s,
+            interval_s=step,
             samples=n,
-            held_fraction=sum(r[1] for r in rows) / n,
+            held_fraction=held / total,
             switches_per_s=(rows[-1][3] - rows[0][3]) / window if window > 0 else None,
             per_thread=per,
             overhead=overhead,
@@ -147,11 +216,34 @@ class GilSampler:
             switch_series=tuple(
                 ((r[0] - since_ns) / 1e9, r[3] - rows[0][3]) for r in rows[:: max(1, n // SERIES_POINTS)]
             ),
+            requested_interval_s=self.interval_s,
+            rate_note=rate_note,
+            sample_cost_s=self._cost(),
+        )
+
+    def _cost(self) -> float | None:
+        assert self._s is not None
+        cost = _settled.get(self.interval_s, (0.0, self._s.wake_cost_s))[1] if self.budget else self._s.wake_cost_s
+        return cost or None
+
+    def _rate_note(self, overhead: float | None) -> str:
+        assert self._s is not None
+        if not self._s.slowed:
+            return ""
+        cost = self._cost()
+        return (
+            f"sampled at {1 / self._s.interval_s / 1e3:.1f} kHz, not {1 / self.interval_s / 1e3:g} kHz: "
+            + (f"each sample costs {cost * 1e6:.1f} µs of CPU here, and " if cost else "")
+            + f"the sampler keeps within {self.budget:.0%} of a core"
+            + (f" (it used {overhead:.1%})" if overhead is not None and overhead > self.budget else "")
         )
 
 
-def not_sampled(executor: str) -> GilState:
-    """The GilState of a cell whose workers have GILs of their own, or of an interpreter without one."""
+def not_sampled(executor: str, interval_s: float | None = DEFAULT_INTERVAL_S) -> GilState:
+    """The GilState of a cell whose workers have GILs of their own, of an interpreter without one, or of a run
+    that turned the sampler off (interval_s None)."""
     if not environment.gil_enabled():
         return GilState(False, "no GIL to hold: this free-threaded interpreter runs without one")
+    if interval_s is None:
+        return GilState(False, "the GIL-state sampler was turned off (--gil-rate 0)")
     return GilState(False, f"{executor} workers each have a GIL of their own: this process's GIL says nothing of them")

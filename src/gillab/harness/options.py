@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from gillab import environment
+from gillab.harness import gilstate
 from gillab.harness.results import RunConfig
 from gillab.workloads import get
 
@@ -78,6 +79,7 @@ def make_config(
     switch_interval_s: float | None = None,
     min_repeat: int | None = None,
     max_wait_s: float = DEFAULT_MAX_WAIT_S,
+    gil_rate_hz: float = gilstate.DEFAULT_RATE_HZ,
 ) -> RunConfig:
     """Return the RunConfig, with defaults filled in; OptionError where the options disagree."""
     w = get(workload)
@@ -109,6 +111,7 @@ def make_config(
         min_repeat=min_repeat,
         max_wait_s=max_wait_s,
         switch_interval_s=switch_interval_s,
+        gil_rate_hz=gil_rate_hz,
     )
 
 

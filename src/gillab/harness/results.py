@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from gillab.files import write_atomic
-from gillab.harness.gilstate import GilSegment, GilState, ThreadGil
+from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilSegment, GilState, ThreadGil
 from gillab.harness.interference import Interference
 from gillab.harness.measure import GilWait, ThreadShare
 
@@ -63,6 +63,8 @@ class RunConfig:
     target_s: float = 0.08
     probe_interval_s: float = 0.001
     switch_interval_s: float | None = None
+    gil_rate_hz: float = DEFAULT_RATE_HZ
+    """The GIL-state sampler's rate asked for (its CPU budget may lower it); 0 turns it off."""
 
     @property
     def n_tasks(self) -> int:
@@ -86,6 +88,7 @@ class RunConfig:
             target_s=data["target_s"],
             probe_interval_s=data["probe_interval_s"],
             switch_interval_s=data["switch_interval_s"],
+            gil_rate_hz=data.get("gil_rate_hz", DEFAULT_RATE_HZ),
         )
 
 

@@ -38,7 +38,7 @@ from typing import Any
 from gillab import _native, environment, stats
 from gillab.harness import executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
-from gillab.harness.gilstate import GilSampler, GilState, not_sampled
+from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, not_sampled
 from gillab.harness.interference import Interference
 from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates, cpu_seconds
 from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult, Span, SpeedProbe
@@ -135,9 +135,14 @@ class CellSession:
         tasks: int,
         size: int,
         probe_interval_s: float = 0.001,
+        gil_interval_s: float | None = DEFAULT_INTERVAL_S,
+        gil_budget: float = BUDGET,
     ) -> None:
+        """gil_interval_s: the GIL-state sampler's interval asked for, or None for no sampler; gil_budget: the
+        share of one core it may use (0: no limit)."""
         self.workload, self.impl, self.tasks, self.size = workload, impl, tasks, size
         self.probe_interval_s = probe_interval_s
+        self.gil_interval_s, self.gil_budget = gil_interval_s, gil_budget
         self.kernel = kernel(workload, impl)  # NotBuiltError when its variant is not built
         self.ex = executors.make(executor, workers)
         self.repeats: list[Repeat] = []
@@ -159,8 +164,12 @@ class CellSession:
         sampler.start()
         here = [(pid, tid) for pid, tid in ex.worker_ids if pid == os.getpid() and tid in ex.thread_idents]
         gil = (
-            GilSampler([(f"worker {ex.worker_ids.index(w)}", w[1], *ex.thread_idents[w[1]]) for w in here])
-            if here and environment.gil_enabled()
+            GilSampler(
+                [(f"worker {ex.worker_ids.index(w)}", w[1], *ex.thread_idents[w[1]]) for w in here],
+                self.gil_interval_s,
+                self.gil_budget,
+            )
+            if here and environment.gil_enabled() and self.gil_interval_s is not None
             else None
         )
         if gil is not None:
@@ -176,13 +185,15 @@ class CellSession:
         spans: dict[int, list[tuple[int, int]]] = {}
         for o in outs:
             spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
-        gil_state = gil.stop(spans, release, finish) if gil is not None else not_sampled(ex.name)
+        gil_state = gil.stop(spans, release, finish) if gil is not None else not_sampled(ex.name, self.gil_interval_s)
         st = sampler.stop(roles)
         gw = probe.stop(release, finish)
         lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
+        wall = (finish - release) / 1e9
+        own = gw.cpu_s + st.cpu_s + (gil_state.overhead or 0.0) * wall  # the instruments' CPU, not the work's
         rep = Repeat(
-            (finish - release) / 1e9,
-            max(0.0, cpu1 - cpu0 - gw.cpu_s - st.cpu_s),
+            wall,
+            max(0.0, cpu1 - cpu0 - own),
             gw,
             st,
             lost,
@@ -419,7 +430,10 @@ class _Group:
                 self.finished[key] = replace(base, reason=reason)
                 continue
             try:
-                session = CellSession(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s)
+                session = CellSession(
+                    cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s,
+                    1 / cfg.gil_rate_hz if cfg.gil_rate_hz else None,
+                )  # fmt: skip
             except _native.NotBuiltError as exc:
                 self.finished[key] = replace(base, reason=str(exc))
                 continue

@@ -14,7 +14,8 @@ import threading
 import time
 from typing import Any
 
-from gillab import _native
+from gillab import _native, environment
+from gillab.harness import gilstate
 from gillab.stats import median, percentile
 from gillab.workloads import resolve
 
@@ -41,27 +42,60 @@ def _round_trips(sock: socket.socket, n: int, instant: bool = False) -> list[flo
     return out
 
 
-def _condition(sock: socket.socket, background: str | None, threads: int, n: int, instant: bool = False) -> list[float]:
+def _condition(
+    sock: socket.socket, background: str | None, threads: int, n: int, instant: bool = False
+) -> tuple[list[float], dict[str, Any]]:
+    """Return the round trips' latencies, and what the GIL-state sampler saw of the I/O thread meanwhile."""
     stop = threading.Event()
     workers: list[threading.Thread] = []
+    lanes = [gilstate.this_thread("I/O thread")] if not gilstate.unavailable() else []
     if background is not None:
         fib = resolve("fib", background)
         size = 22 if background == "python" else 30
 
-        def burn() -> None:
+        def burn(i: int) -> None:
+            if lanes:
+                lanes.append(gilstate.this_thread(f"{background} fib {i}"))
             while not stop.is_set():
                 fib(size)
 
-        workers = [threading.Thread(target=burn, daemon=True) for _ in range(threads)]
+        workers = [threading.Thread(target=burn, args=(i,), daemon=True) for i in range(threads)]
         for w in workers:
             w.start()
         time.sleep(0.05)
+    sampler = gilstate.GilSampler(lanes) if environment.gil_enabled() else None
     try:
-        return _round_trips(sock, n, instant)
+        if sampler is not None:
+            sampler.start()
+        t0 = time.monotonic_ns()
+        lat = _round_trips(sock, n, instant)
+        t1 = time.monotonic_ns()
+        seen = sampler.stop({lanes[0][1]: [(t0, t1)]} if lanes else {}, t0, t1) if sampler is not None else None
+        return lat, _io_state(seen)
     finally:
         stop.set()
         for w in workers:
             w.join()
+
+
+def _io_state(seen: gilstate.GilState | None) -> dict[str, Any]:
+    """The I/O thread's shares of the round trips' time, from the GIL-state sampler (None, and why, where none)."""
+    out: dict[str, Any] = dict.fromkeys(
+        ("io_holds", "io_runs_without_gil", "io_waits", "switches_per_s", "gil_sample_hz")
+    )
+    if seen is None:
+        return out | {"gil_note": "no GIL to hold: this free-threaded interpreter runs without one"}
+    if not seen.available or not seen.per_thread:
+        return out | {"gil_note": seen.note or "the GIL state was not sampled"}
+    io = seen.per_thread[0]
+    return {
+        "io_holds": io.holds,
+        "io_runs_without_gil": io.runs_without_gil,
+        "io_waits": io.waits,
+        "switches_per_s": seen.switches_per_s,
+        "gil_sample_hz": 1 / seen.interval_s if seen.interval_s else None,
+        "gil_note": seen.note,
+    }
 
 
 def run_convoy(
@@ -90,7 +124,7 @@ def run_convoy(
         for si in switch_intervals:
             sys.setswitchinterval(si)
             for bg in backgrounds:
-                lat = _condition(ours, bg, threads, requests)
+                lat, io = _condition(ours, bg, threads, requests)
                 rows.append(
                     {
                         "switch_interval_ms": si * 1e3,
@@ -99,14 +133,15 @@ def run_convoy(
                         "p50_ms": median(lat) * 1e3,
                         "p95_ms": percentile(lat, 0.95) * 1e3,
                         "requests": len(lat),
+                        **io,
                     }
                 )
         si = sorted(switch_intervals)[len(switch_intervals) // 2]
         sys.setswitchinterval(si)
         instant = {
             "switch_interval_ms": si * 1e3,
-            "alone_ms": median(_condition(ours, None, threads, requests, instant=True)) * 1e3,
-            "beside_python_ms": median(_condition(ours, "python", threads, requests, instant=True)) * 1e3,
+            "alone_ms": median(_condition(ours, None, threads, requests, instant=True)[0]) * 1e3,
+            "beside_python_ms": median(_condition(ours, "python", threads, requests, instant=True)[0]) * 1e3,
         }
     finally:
         sys.setswitchinterval(old)
@@ -141,6 +176,25 @@ def facts(data: dict[str, Any]) -> list[str]:
                     f"({rows[bg]['p50_ms'] - alone:+.3f})"
                 )
         out.append(", ".join(parts) + " (medians).")
+        shares = [
+            (bg, rows[bg]) for bg in ("alone", "python", "cython-nogil") if rows.get(bg, {}).get("io_waits") is not None
+        ]
+        if shares:
+            out.append(
+                f"Switch interval {si:g} ms, from the interpreter's own GIL state: the I/O thread waited (neither "
+                "running nor holding the GIL: for the peer, the GIL or a core) "
+                + ", ".join(
+                    f"{r['io_waits']:.0%} of the time {'alone' if bg == 'alone' else f'beside {bg} fib'}"
+                    for bg, r in shares
+                )
+                + "; the share above 'alone' is time spent waiting for the GIL (or a core). Sampled at "
+                + f"{min(r.get('gil_sample_hz') or 0 for _, r in shares) / 1e3:.1f} kHz or more: a thread whose CPU "
+                "clock moved at all between two samples counts as running. The GIL changed hands "
+                + ", ".join(
+                    f"{r['switches_per_s']:.0f}/s {bg}" for bg, r in shares if r.get("switches_per_s") is not None
+                )
+                + "."
+            )
     out.extend(_lesson(data))
     return out
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gillab import _native, environment
+from gillab.harness import gilstate
 from gillab.stats import median
 from gillab.workloads import Kernel, kernel, pure
 
@@ -47,6 +48,10 @@ class RaceResult:
     overlap_ms: tuple[float, ...] = ()
     """Per repeat, how long every thread was inside its loop at once (latest start to earliest end)."""
     overlap_ms_median: float = 0.0
+    switches: tuple[int, ...] = ()
+    """Per repeat, how many times the GIL changed hands while the threads ran (CPython's own count; empty
+    where it cannot be read, or there is no GIL)."""
+    switches_per_s_median: float | None = None
     status: str = "ok"
     reason: str = ""
 
@@ -69,6 +74,7 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
     observed: list[int] = []
     elapsed: list[float] = []
     overlaps: list[float] = []
+    switches: list[int] = []
     for _ in range(repeat):
         reset()
         barrier = threading.Barrier(threads + 1)
@@ -87,11 +93,15 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
         ]
         for t in pool:
             t.start()
+        n0 = gilstate.switch_count()
         barrier.wait()
         t0 = time.perf_counter()
         for t in pool:
             t.join()
         elapsed.append(time.perf_counter() - t0)
+        n1 = gilstate.switch_count()
+        if n0 is not None and n1 is not None:
+            switches.append(n1 - n0)
         observed.append(value())
         overlaps.append(max(0, min(e for _, e in spans) - max(s for s, _ in spans)) / 1e6)
     lost = [expected - o for o in observed]
@@ -110,6 +120,8 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
         median(elapsed) / (threads * k) * 1e9,
         tuple(overlaps),
         median(overlaps),
+        tuple(switches),
+        median([n / t for n, t in zip(switches, elapsed, strict=True)]) if switches else None,
     )
 
 
@@ -177,6 +189,11 @@ def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = Non
             "waiting to) together for "
             f"{r['overlap_ms_median']:.0f} ms at the median."
         )
+        if r.get("switches"):
+            line += (
+                f" The GIL changed hands {median([float(n) for n in r['switches']]):,.0f} times a run at the median "
+                f"({r['switches_per_s_median']:,.0f}/s, CPython's own count)."
+            )
         if dis_windows and r["variant"] in dis_windows and not data["gil_enabled"]:
             line += " gillab dis: with no GIL, threads interleave anywhere; switch points do not matter."
         elif dis_windows and r["variant"] in dis_windows and dis_windows[r["variant"]] is not None:

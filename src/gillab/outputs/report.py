@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from gillab.files import write_atomic
+from gillab.harness.gilstate import BUDGET
 from gillab.harness.measure import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
+from gillab.stats import median
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
@@ -119,6 +121,27 @@ def run_warnings(result: RunResult) -> list[str]:
     if result.interference_note:
         out.append(result.interference_note)
     return out
+
+
+def gil_sampler_note(cells: Sequence[Cell]) -> str:
+    """Return one sentence on the GIL-state sampler over the cells it watched: rate asked, rate reached, cost."""
+    seen = [c.gil for c in cells if c.gil is not None and c.gil.available and c.gil.interval_s]
+    if not seen:
+        return ""
+    rates = sorted(1 / g.interval_s for g in seen if g.interval_s)
+    costs = sorted(g.overhead for g in seen if g.overhead is not None)
+    asked = next((g.requested_interval_s for g in seen if g.requested_interval_s), None)
+    reached = f"{rates[0] / 1e3:.1f}" + (f"-{rates[-1] / 1e3:.1f}" if rates[-1] - rates[0] >= 50 else "")
+    text = "The GIL-state sampler " + (f"was asked for {1 / asked / 1e3:g} kHz and " if asked else "")
+    text += f"sampled at {reached} kHz"
+    if costs:
+        text += f", costing {median(costs):.1%} of one core (median over {len(costs)} cells)"
+    slowed = [g for g in seen if g.rate_note]
+    if slowed:
+        per = [g.sample_cost_s for g in slowed if g.sample_cost_s]
+        text += ": fewer than asked" + (f", as each sample costs {median(per) * 1e6:.1f} µs of CPU here" if per else "")
+        text += f" and the sampler keeps within {BUDGET:.0%} of a core"
+    return text + "."
 
 
 def distrust(result: RunResult) -> str:
@@ -261,7 +284,11 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             Section("What this machine showed", "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in found) + "</ul>")
         )
     sections.append(
-        Section("Every cell", cell_rows(result.cells) + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']}</p>")
+        Section(
+            "Every cell",
+            cell_rows(result.cells)
+            + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {html.escape(gil_sampler_note(result.cells))}</p>",
+        )
     )
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
         img = img_tag(out / name)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs.report import gil_wait_shown, run_warnings
+from gillab.outputs.report import gil_sampler_note, gil_wait_shown, run_warnings
 
 COLUMNS = (
     "impl",
@@ -77,9 +77,12 @@ def footnotes(result: RunResult) -> list[str]:
         "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL",
         "(- for process pools: their workers have GILs of their own);",
         "GIL held, switch/s = the interpreter's own GIL state, sampled from C (- where its workers have GILs of",
-        "their own, or there is no GIL);",
+        "their own, or there is no GIL); switch/s counts every hand-off in this process, the GIL probe's too;",
         "running = mean threads in state R (running or ready to run) sampled from /proc.",
     ]
+    sampler = gil_sampler_note(result.cells)
+    if sampler:
+        notes.append(sampler)
     for c in result.cells:
         if c.noisy:
             notes.append(f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}.")

@@ -28,6 +28,17 @@ def job(workload: str, impl: str, size: int) -> Callable[[], Any]:
 
 
 @cache
+def end_stamp(workload: str, impl: str) -> Callable[[], int] | None:
+    """Return the impl's own clock of when its last kernel call in this thread finished, where it keeps one.
+
+    The native kernels stamp their end before they take the GIL back; a task's end read after the call
+    returns would also count that wait (on threads, the wait for every other GIL-holding task).
+    """
+    stamp: Callable[[], int] | None = getattr(get(workload).impl(impl).module(), "last_end_ns", None)
+    return stamp
+
+
+@cache
 def expected(workload: str, size: int) -> Any:
     """Return the result one task must produce, computed by the reference (pure-Python) definition."""
     w = get(workload)
