@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
-from gillab.check.run import CheckFailed, TargetError, run_check, verdict
+from gillab.checker.run import CheckFailed, TargetError, run_check, verdict
 
 FAST = {"threads": [1, 2], "duration_s": 0.3, "timeout_s": 60.0}
 

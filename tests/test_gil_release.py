@@ -1,7 +1,7 @@
 """Behavioural proof that cython-nogil lets go of the GIL and cython-gil does not.
 
 The main thread counts steps while a worker thread is inside single native fib calls, with the switch
-interval raised so that no thread is ever forced off the GIL (see gillab.check.measure.progress_during_calls).
+interval raised so that no thread is ever forced off the GIL (see gillab.checker.measure.progress_during_calls).
 Steps are counted, never timed: beside a GIL-holding call the count is exactly zero on any machine under any
 load, and beside a releasing one it is above zero once the OS has run the main thread at all.
 """
@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from gillab import environment
-from gillab.check.measure import progress_during_calls
+from gillab.checker.measure import progress_during_calls
 from gillab.workloads import resolve
 
 N = 32  # one native call of a few milliseconds; calls repeat for 0.3 s

@@ -99,7 +99,7 @@ def test_only_the_entry_points_import_the_command_line() -> None:
 
 @pytest.mark.parametrize("layer", ["gillab.outputs", "gillab.harness", "gillab.workloads"])
 def test_lower_layers_never_import_the_layers_above(layer: str) -> None:
-    above = ("gillab.labs", "gillab.check", "gillab.compare", "gillab.cli")
+    above = ("gillab.labs", "gillab.checker", "gillab.compare", "gillab.cli")
     for name, deps in GRAPH.items():
         if name == layer or name.startswith(layer + "."):
             assert not [d for d in deps if d.startswith(above)], name

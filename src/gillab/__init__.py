@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from gillab._native import NotBuiltError
+from gillab.checker.api import CheckResult, Releases, check
 from gillab.workloads import available, resolve
 
 try:
@@ -10,4 +11,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - only in an uninstalled checkout
     __version__ = "0+unknown"
 
-__all__ = ["NotBuiltError", "__version__", "available", "resolve"]
+__all__ = ["CheckResult", "NotBuiltError", "Releases", "__version__", "available", "check", "resolve"]

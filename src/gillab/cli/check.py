@@ -5,32 +5,68 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from gillab.check.run import CheckFailed, TargetError, run_check
+from gillab.checker import catalogue
+from gillab.checker.api import DEFAULT_DURATION_S, DEFAULT_THREADS, CheckResult, check_target
+from gillab.checker.run import CheckFailed, TargetError, run_check
 from gillab.cli import types
 from gillab.cli.errors import UsageError
 from gillab.cli.report import finish_lab, out_dir
 from gillab.files import write_json
 from gillab.harness.options import DEFAULT_OUT
+from gillab.interpreters import InterpreterError, describe, venv_for
 from gillab.labs.common import lab_document
 
 
+def _call_args(text: str | None) -> list[Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    return value if isinstance(value, list) else [value]
+
+
+def _interpreter(python: str | None, out: Path | None) -> str | None:
+    """Return the python to run the check under: a venv of its own for another interpreter (as compare)."""
+    if python is None:
+        return None
+    try:
+        info = describe(python)
+        log = (out or Path(tempfile.gettempdir())) / "check-setup.log"
+        return str(venv_for(python, info, log))
+    except InterpreterError as exc:
+        raise UsageError(f"--python {python}: {exc}") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Measure whether a callable releases the GIL, and how it scales with threads."""
-    call_args = None
-    if args.args is not None:
-        try:
-            call_args = json.loads(args.args)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--args is not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(call_args, list):
-            call_args = [call_args]
+    """Measure whether a callable releases the GIL, and how it scales with threads (or, with --sizes, from which
+    input size it lets go)."""
+    call_args = _call_args(args.args)
     if ":" not in args.target:
         raise UsageError(f"TARGET must look like package.module:attr or path/file.py:attr, got {args.target!r}")
+    if args.sizes is not None and (args.setup is None or "{n}" not in args.setup):
+        raise UsageError('--sizes needs --setup with {n} where the size goes, e.g. --setup "data = bytes({n})"')
     out = out_dir(args.out) if args.out else None
+    python = _interpreter(args.python, out)
     try:
-        data = run_check(args.target, args.setup, call_args, list(args.threads), args.duration, args.timeout)
+        if args.sizes is not None:
+            data = run_check(
+                args.target, args.setup, call_args, [1], args.duration, args.timeout, python=python,
+                sizes=list(args.sizes),
+            )  # fmt: skip
+            _print_sweep(args.target, data)
+        else:
+            result = check_target(
+                args.target, args.setup, call_args, args.threads, args.duration, args.timeout, python=python
+            )
+            data = result.to_json()
+            _print_check(result)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     except CheckFailed as exc:
@@ -40,15 +76,45 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_json(lab_document("check", data), args.json)
     if out is not None:
         finish_lab("check", data, None, out)
-    print(f"{args.target}: {data['verdict']}")
-    print(f"  GIL-free fraction {data['gil_free_fraction']:.2f} ({data['normalisation']})")
-    for lv in data["scaling"]:
-        print(
-            f"  {lv['threads']:>3} threads: {lv['calls_per_s']:10.1f} calls/s  speedup {lv['speedup']:.2f}  "
-            f"efficiency {lv['efficiency']:.2f}  CPU {lv['cpu_utilization']:.2f}  "
-            f"GIL wait median {lv['gil_wait']['median_ms']:.3f} ms"
-        )
     return 0
+
+
+def _print_check(result: CheckResult) -> None:
+    print(f"{result.target}: {result.verdict}")
+    print(f"  GIL-free fraction {result.gil_free_fraction:.2f} ({result.figures['normalisation']})")
+    if result.held_fraction is not None:
+        print(f"  held the GIL {result.held_fraction:.0%} of its time inside calls (the interpreter's own GIL state)")
+    for lv in result.scaling:
+        print(
+            f"  {lv.threads:>3} threads: {lv.calls_per_s:10.1f} calls/s  speedup {lv.speedup or 0:.2f}  "
+            f"efficiency {lv.efficiency or 0:.2f}  CPU {lv.cpu_utilization:.2f}  "
+            f"GIL wait median {lv.gil_wait_median_ms:.3f} ms"
+        )
+    print(f"  {readiness(result.gil_import)}")
+
+
+def readiness(gil_import: Mapping[str, Any]) -> str:
+    """Say whether importing the target's module turned the GIL back on (a free-threaded build's question)."""
+    if not gil_import or not gil_import.get("free_threaded_build"):
+        return "free-threading readiness: not a free-threaded interpreter (check it with --python PATH to a 3.13t)"
+    if gil_import.get("reenabled"):
+        said = gil_import.get("warning") or "no warning given"
+        return f"free-threading readiness: importing it turned the GIL back ON ({said})"
+    if gil_import.get("gil_before"):
+        return "free-threading readiness: the GIL was already on (PYTHON_GIL=1, or an earlier import)"
+    return "free-threading readiness: importing it left the GIL off"
+
+
+def _print_sweep(target: str, data: dict[str, Any]) -> None:
+    print(f"{target}: {data['threshold']}")
+    for row in data["sizes"]:
+        seen = (
+            f"{row['switches']} GIL switches" if row["switches"] is not None else f"{row['waiter_steps']} waiter steps"
+        )
+        print(
+            f"  n = {row['size']:>10}: {row['releases']:<8}  {row['per_call_s'] * 1e6:10.1f} µs a call, "
+            f"{seen} in {row['calls']} calls ({row['method']})"
+        )
 
 
 def add_parsers(sub: Any) -> None:
@@ -60,11 +126,93 @@ def add_parsers(sub: Any) -> None:
         help="Python code defining the call's inputs (its names are passed in order, or define args / kwargs)",
     )
     p.add_argument("--args", help="the call's positional arguments as JSON (a list, or one value)")
-    p.add_argument("--threads", type=types.positive_ints, default=(1, 2, 4), help="thread counts (default 1,2,4)")
-    p.add_argument("--duration", type=types.positive_float, default=1.0, help="seconds per measurement (default 1.0)")
+    p.add_argument(
+        "--threads",
+        type=types.positive_ints,
+        default=DEFAULT_THREADS,
+        help=f"thread counts (default {','.join(map(str, DEFAULT_THREADS))})",
+    )
+    p.add_argument(
+        "--duration",
+        type=types.positive_float,
+        default=DEFAULT_DURATION_S,
+        help=f"seconds per measured phase (default {DEFAULT_DURATION_S:g})",
+    )
     p.add_argument(
         "--timeout", type=types.positive_float, default=60.0, help="seconds before the child is killed (default 60)"
+    )
+    p.add_argument(
+        "--sizes",
+        type=types.positive_ints,
+        help="input sizes to sweep; --setup then puts each where it says {n}, and the threshold is named",
+    )
+    p.add_argument(
+        "--python",
+        help="run the check under this interpreter (in a venv of its own, as gillab compare), e.g. a 3.13t",
     )
     p.add_argument("--json", help="write every figure and the environment to this path")
     p.add_argument("--out", help=f"also write check.json and a report section into this folder (e.g. {DEFAULT_OUT})")
     p.set_defaults(func=cmd_check)
+    add_catalogue_parser(sub)
+
+
+CATALOGUE_COLUMNS = ("callable", "expected", "measured", "decided by", "GIL-free", "held", "2-thread ×", "agrees")
+
+
+def _catalogue_row(r: dict[str, Any]) -> tuple[str, ...]:
+    def f(x: Any, spec: str) -> str:
+        return "-" if x is None else format(x, spec)
+
+    agrees = {True: "yes", False: "NO", None: "-"}[r.get("agrees")]
+    return (
+        r["name"],
+        r["expected"],
+        r["measured"],
+        r.get("decided_by", ""),
+        f(r.get("fraction"), ".2f"),
+        f(r.get("held_fraction"), ".0%"),
+        f(r.get("speedup_2"), ".2f"),
+        agrees,
+    )
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    """Measure the catalogue of stdlib and numpy callables and show where each agrees with its source."""
+    entries = catalogue.select(args.only)
+    if not entries:
+        raise UsageError(f"--only {args.only!r} matches no entry; `gillab catalogue --list` names them all")
+    if args.list:
+        for e in entries:
+            print(f"{e.name}  [{e.target}]  expected: {e.expected}  ({e.source})")
+        return 0
+    out = out_dir(args.out)
+    python = _interpreter(args.python, out)
+
+    def progress(done: int, total: int, row: dict[str, Any]) -> None:
+        mark = {True: "agrees", False: "DISAGREES", None: "not judged"}[row.get("agrees")]
+        print(f"[{done}/{total}] {row['name']}: {row['measured']} ({mark})", file=sys.stderr)
+
+    got = catalogue.run_catalogue(entries, python=python, progress=progress)
+    data = {"entries": list(got.rows), "summary": catalogue.summary(got.rows), "error": got.error}
+    finish_lab("catalogue", data, args.json, out)
+    if got.rows:
+        from gillab.outputs.table import render_rows
+
+        render_rows(CATALOGUE_COLUMNS, [_catalogue_row(r) for r in got.rows], sys.stdout)
+    print(data["summary"])
+    if got.error:
+        print(f"gillab catalogue: {got.error}", file=sys.stderr)
+    if got.interrupted:
+        return 130
+    return 1 if got.error else 0
+
+
+def add_catalogue_parser(sub: Any) -> None:
+    """Register `gillab catalogue`."""
+    p = sub.add_parser("catalogue", help="which stdlib and numpy calls release the GIL, measured on this Python")
+    p.add_argument("--only", help="entries whose name or target matches this pattern (a word, or fnmatch: sha*)")
+    p.add_argument("--list", action="store_true", help="name the entries, their expectations and sources; measure none")
+    p.add_argument("--python", help="measure under this interpreter (in a venv of its own, as gillab compare)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--json", help="also write catalogue.json to this path")
+    p.set_defaults(func=cmd_catalogue)

@@ -10,7 +10,6 @@ Schema history:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -19,21 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gillab.checkout import source_root
 from gillab.childproc import ChildFailed, run_child
 from gillab.files import write_atomic
 from gillab.harness import results
 from gillab.harness.results import Cell, ResultsError, RunResult
+from gillab.interpreters import InterpreterError, describe, venv_for
 
 COMPARE_SCHEMA_VERSION = 1
-
-
-def cache_dir() -> Path:
-    """Return gillab's cache folder (GILLAB_CACHE, else XDG_CACHE_HOME/gillab, else ~/.cache/gillab)."""
-    env = os.environ.get("GILLAB_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gillab"
 
 
 @dataclass(frozen=True)
@@ -50,57 +41,6 @@ class Condition:
         if self.gil_forced:
             env["PYTHON_GIL"] = "1"
         return env
-
-
-class InterpreterError(Exception):
-    """This interpreter could not be prepared or could not run gillab; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    """What an interpreter says of itself."""
-
-    version: str
-    free_threaded: bool
-    executable: str
-
-
-def describe(python: str) -> Interpreter:
-    """Return the interpreter's version and whether it is a free-threaded build."""
-    code = (
-        "import json, platform, sys, sysconfig; print(json.dumps({'version': platform.python_version(), "
-        "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), 'executable': sys.executable}))"
-    )
-    try:
-        proc = run_child([python, "-c", code], python, timeout_s=60)
-    except ChildFailed as exc:
-        raise InterpreterError(str(exc)) from None
-    return Interpreter(**json.loads(proc.stdout))
-
-
-def venv_for(python: str, info: Interpreter, log: Path) -> Path:
-    """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it.
-
-    The interpreter running gillab now already has it installed, and is used as it is.
-    """
-    if info.executable == sys.executable:
-        return Path(sys.executable)
-    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[:12]
-    venv = cache_dir() / "venvs" / f"{info.version}{'t' if info.free_threaded else ''}-{key}"
-    vpy = venv / "bin" / "python"
-    try:
-        root = source_root()
-        with log.open("a") as fh:
-            if not vpy.exists():
-                run_child([python, "-m", "venv", venv], f"{python}: creating a venv", log=fh)
-            run_child(
-                [vpy, "-m", "pip", "install", "-q", "--prefer-binary", "-e", root],
-                f"{python}: pip install -e . in {venv}",
-                log=fh,
-            )
-    except (ChildFailed, FileNotFoundError) as exc:
-        raise InterpreterError(str(exc)) from None
-    return vpy
 
 
 def run_one(vpy: Path, cond: Condition, run_args: list[str], out: Path, log: Path) -> RunResult:

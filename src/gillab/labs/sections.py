@@ -11,7 +11,7 @@ from gillab.harness.results import ResultsError, read_json
 from gillab.labs import annotate, convoy, race
 from gillab.outputs.report import Section, img_tag
 
-LABS = ("race", "dis", "annotate", "io", "convoy", "states", "check")
+LABS = ("race", "dis", "annotate", "io", "convoy", "states", "check", "catalogue")
 
 
 def _ul(lines: list[str]) -> str:
@@ -68,7 +68,39 @@ def _states(d: dict[str, Any]) -> str:
 
 
 def _check(d: dict[str, Any]) -> str:
-    return f"<p><code>{html.escape(d['target'])}</code>: {html.escape(d.get('verdict', ''))}</p>"
+    head = f"<p><code>{html.escape(d['target'])}</code>: {html.escape(d.get('verdict', ''))}</p>"
+    if "sizes" in d:  # a size sweep
+        return head + _ul(
+            [
+                f"n = {r['size']}: {r['releases']} ({r['per_call_s'] * 1e6:.1f} µs a call; {r['method']}: "
+                f"{r['switches'] if r['switches'] is not None else r['waiter_steps']} in {r['calls']} calls)"
+                for r in d["sizes"]
+            ]
+        )
+    return head
+
+
+def _catalogue(d: dict[str, Any]) -> str:
+    def cell(x: Any, spec: str) -> str:
+        return "-" if x is None else format(x, spec)
+
+    rows = "".join(
+        f"<tr><td>{html.escape(r['name'])}</td><td>{html.escape(r['expected'])}</td>"
+        f"<td>{html.escape(str(r['measured']))}</td><td>{cell(r.get('fraction'), '.2f')}</td>"
+        f"<td>{cell(r.get('speedup_2'), '.2f')}</td>"
+        f"<td{' class=flag' if r.get('agrees') is False else ''}>"
+        f"{ {True: 'yes', False: 'NO', None: '-'}[r.get('agrees')] }</td>"
+        f"<td style='text-align:left'>{html.escape(r['source'])}</td></tr>"
+        for r in d["entries"]
+    )
+    return (
+        "<p>Which stdlib and numpy calls release the GIL, measured on this interpreter with the method of "
+        "<code>gillab check</code>, beside what their source says. A disagreement is shown, never hidden.</p>"
+        f"<p><b>{html.escape(d['summary'])}</b></p>"
+        + (f"<p class='flag'>{html.escape(d['error'])}</p>" if d.get("error") else "")
+        + "<table><tr><th>callable</th><th>expected</th><th>measured</th><th>GIL-free fraction</th>"
+        "<th>2-thread speedup</th><th>agrees</th><th>source</th></tr>" + rows + "</table>"
+    )
 
 
 RENDER = {
@@ -79,6 +111,7 @@ RENDER = {
     "convoy": _convoy,
     "states": _states,
     "check": _check,
+    "catalogue": _catalogue,
 }
 
 

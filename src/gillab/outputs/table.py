@@ -96,14 +96,24 @@ def footnotes(result: RunResult) -> list[str]:
 
 def render(cells: Sequence[Cell], notes: Sequence[str], out: TextIO = sys.stdout, rich: bool | None = None) -> None:
     """Print the table, with rich when out is a terminal."""
+    render_rows(COLUMNS, [row(c) for c in cells], out, notes, rich)
+
+
+def render_rows(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    out: TextIO = sys.stdout,
+    notes: Sequence[str] = (),
+    rich: bool | None = None,
+) -> None:
+    """Print any table of strings: rich on a terminal, aligned plain text elsewhere."""
     if rich is None:
         rich = out.isatty()
-    rows = [row(c) for c in cells]
     if rich:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(*COLUMNS)
+        table = Table(*columns)
         for r in rows:
             table.add_row(*r)
         console = Console(file=out)
@@ -111,8 +121,9 @@ def render(cells: Sequence[Cell], notes: Sequence[str], out: TextIO = sys.stdout
         for n in notes:
             console.print(n, style="dim", highlight=False)
         return
-    widths = [max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) for i in range(len(COLUMNS) - 1)]
-    print("  ".join(f"{h:<{w}}" for h, w in zip(COLUMNS, widths, strict=False)) + "  status", file=out)
+    widths = [max(len(columns[i]), *(len(r[i]) for r in rows)) for i in range(len(columns) - 1)]
+    last = columns[-1]
+    print("  ".join(f"{h:<{w}}" for h, w in zip(columns, widths, strict=False)) + f"  {last}", file=out)
     for r in rows:
         print("  ".join(f"{v:<{w}}" for v, w in zip(r, widths, strict=False)) + f"  {r[-1]}", file=out)
     for n in notes:

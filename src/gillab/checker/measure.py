@@ -299,6 +299,7 @@ def measure(
         "progress_during_calls": asdict(during) | {"held_throughout": during.held_throughout},
         "gil_held": held,
         "usable_cores": cores,
+        "gil_enabled": environment.gil_enabled(),
         "switch_interval_ms": sys.getswitchinterval() * 1e3,
         "scaling": levels,
         "interference": phases,

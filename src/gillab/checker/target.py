@@ -1,20 +1,13 @@
-"""The child side of `gillab check`: load the target, measure, write JSON. Exit 3: target error; 4: it raised."""
+"""A check's target and inputs, in the child: 'module:attr' or 'file.py:attr', and --setup code."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import sys
-import traceback
 import types
 from pathlib import Path
 from typing import Any
-
-from gillab.check.measure import measure
-
-TARGET_ERROR = 3
-CALL_ERROR = 4
 
 
 class TargetError(Exception):
@@ -72,27 +65,3 @@ def call_inputs(setup: str | None, args: list[Any] | None) -> tuple[tuple[Any, .
         return tuple(namespace.get("args", ())), dict(namespace.get("kwargs", {}))
     values = (v for k, v in namespace.items() if not k.startswith("_") and not isinstance(v, types.ModuleType))
     return (*values, *(args or ())), {}
-
-
-def main(spec_path: str) -> int:
-    """Run one check as described by the JSON spec file; write the result next to it."""
-    spec = json.loads(Path(spec_path).read_text())
-    out = Path(spec["result_path"])
-    try:
-        func = load_target(spec["target"])
-        args, kwargs = call_inputs(spec.get("setup"), spec.get("args"))
-    except TargetError as exc:
-        out.write_text(json.dumps({"error": str(exc)}))
-        return TARGET_ERROR
-    try:
-        result = measure(func, args, kwargs, spec["threads"], spec["duration_s"])
-    except Exception as exc:
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"}))
-        return CALL_ERROR
-    out.write_text(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1]))
