@@ -7,7 +7,7 @@ Pools are created and warmed in fixtures, never inside the timed calls.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
@@ -56,6 +56,8 @@ SUMMARY: dict[str, dict[str, tuple[int, float]]] = {}
 """group -> impl -> (workers, efficiency) at the highest worker count benchmarked."""
 OVERHEAD: dict[str, float] = {}
 SAMPLER: dict[str, tuple[float, float, float]] = {}
+DASK: dict[str, float] = {}
+"""fib-dask: 'per_task_ms' and 'efficiency' (bench/test_dask.py)."""
 """'raw' and 'harness' -> median seconds for the same near-empty tasks (bench/test_overhead.py)."""
 
 
@@ -136,6 +138,23 @@ def session(case: Case) -> Iterator[CellSession]:
 
 
 @pytest.fixture
+def dask_log() -> dict[str, float]:
+    """Where the fib-dask benchmarks leave their figures for the summary."""
+    return DASK
+
+
+@pytest.fixture
+def baseline() -> Callable[[str, str], tuple[int, float]]:
+    """Return a function giving (task size, serial median wall) for a workload's impl, as the matrix uses."""
+
+    def get(workload: str, impl: str) -> tuple[int, float]:
+        size = task_size(workload, impl)
+        return size, serial_median_s(workload, impl, size)
+
+    return get
+
+
+@pytest.fixture
 def overhead_log() -> dict[str, float]:
     """Where the overhead benchmarks leave their medians for the summary."""
     return OVERHEAD
@@ -206,7 +225,7 @@ def figures(case: Case, session: CellSession) -> Any:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print, per group, each impl's efficiency at the highest worker count: the lesson at a glance."""
-    if not (SUMMARY or OVERHEAD or SAMPLER):
+    if not (SUMMARY or OVERHEAD or SAMPLER or DASK):
         return
     tr = terminalreporter
     cores = environment.usable_cores()
@@ -218,6 +237,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if {"raw", "harness", "tasks"} <= set(OVERHEAD):
         per_task = (OVERHEAD["harness"] - OVERHEAD["raw"]) / OVERHEAD["tasks"]
         tr.write_line(f"harness overhead: {per_task * 1e6:.1f} µs per task beyond a raw ThreadPoolExecutor.map")
+    if DASK:
+        tr.write_line("fib-dask: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in DASK.items()))
     off = SAMPLER.get("off")
     for label, (wall, share, hz) in SAMPLER.items():
         if label != "off" and off is not None:

@@ -10,10 +10,9 @@ from typing import Any
 from gillab.cli import types
 from gillab.cli.errors import UsageError
 from gillab.cli.report import out_dir, refresh_report
-from gillab.harness import gilstate, options
-from gillab.harness.executors import EXECUTORS
+from gillab.harness import engines, gilstate, options
 from gillab.harness.results import RunConfig, RunResult
-from gillab.harness.runner import Interrupted, run_matrix
+from gillab.harness.runner import EXECUTORS, Interrupted, run_matrix
 from gillab.workloads import REGISTRY, WORKLOADS
 
 RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
@@ -86,15 +85,28 @@ def config_from(args: argparse.Namespace) -> RunConfig:
     try:
         return options.make_config(
             args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate,
+            args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate, args.scheduler,
         )  # fmt: skip
     except options.OptionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_scheduler(config: RunConfig) -> None:
+    """Refuse, before any work, a --scheduler the dask cells cannot use (UsageError: one line, exit 2)."""
+    if config.scheduler is None:
+        return
+    if not set(config.executors) & set(engines.DASK_EXECUTORS):
+        raise UsageError(f"--scheduler is for the dask executors ({', '.join(engines.DASK_EXECUTORS)})")
+    try:
+        engines.cluster_facts(config.scheduler)
+    except engines.EngineError as exc:
         raise UsageError(str(exc)) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the matrix and write results.json, speedup.png, timeline.png, trace.json and report.html."""
     config = config_from(args)
+    check_scheduler(config)
     out = out_dir(args.out)
     _claim(out, args.force, dry=True)
     try:
@@ -181,6 +193,12 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         default=gilstate.DEFAULT_RATE_HZ,
         help="samples per second asked of the GIL-state sampler; it slows down where that would cost more than "
         f"{gilstate.BUDGET * 100:g}%% of a core; 0 turns it off (default {gilstate.DEFAULT_RATE_HZ:g})",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the dask executors' cells on this existing dask cluster (tcp://host:port); gillab never starts "
+        "or stops it. Default: a LocalCluster on 127.0.0.1 per cell",
     )
     p.add_argument("--out", default=out_default, help=f"output folder (default {out_default})")
 

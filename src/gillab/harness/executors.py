@@ -14,8 +14,11 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from gillab.harness.gilstate import GilState
+from gillab.harness.measure import GilWait, cpu_seconds
 
 EXECUTORS = ("serial", "thread", "process", "asyncio", "interpreter")
 
@@ -49,6 +52,10 @@ class Executor:
         self.worker_ids: list[tuple[int, int]] = []
         self.thread_idents: dict[int, tuple[int, int]] = {}
         """Native thread id -> (PyThreadState address, CPU clock id) of each worker in this process."""
+        self.remote_idents: dict[tuple[int, int], tuple[int, int]] = {}
+        """(pid, native thread id) -> (PyThreadState address, CPU clock id) of every worker, in any process."""
+        self.overhead_s: float | None = None
+        """The per-task cost the executor itself adds, where it measures one (an engine's scheduler)."""
 
     def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
         """Create the workers and run `warm` once in each; record start-up time and worker ids."""
@@ -60,6 +67,7 @@ class Executor:
             outs = self.run([(warm, (*warm_args, hold))] * self.workers)
             for pid, tid, tstate, clock in outs:
                 ids.add((pid, tid))
+                self.remote_idents[(pid, tid)] = (tstate, clock)
                 if pid == os.getpid():
                     self.thread_idents[tid] = (tstate, clock)
             if len(ids) >= self.workers:
@@ -71,6 +79,19 @@ class Executor:
     def worker_pids(self) -> list[int]:
         """Return the pids of worker processes other than this one."""
         return sorted({pid for pid, _ in self.worker_ids if pid != os.getpid()})
+
+    def cpu_seconds(self) -> float:
+        """This process's CPU time plus that of the worker processes."""
+        return cpu_seconds(self.worker_pids())
+
+    def instruments_start(self, gil_interval_s: float | None) -> None:
+        """Start instruments inside the workers, where they live elsewhere (an engine's); nothing here."""
+
+    def instruments_stop(
+        self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
+    ) -> tuple[GilWait | None, GilState | None]:
+        """Return what instruments inside the workers saw (GIL wait, GIL state); None where there are none."""
+        return None, None
 
     def _create(self) -> None:
         raise NotImplementedError

@@ -80,6 +80,7 @@ def make_config(
     min_repeat: int | None = None,
     max_wait_s: float = DEFAULT_MAX_WAIT_S,
     gil_rate_hz: float = gilstate.DEFAULT_RATE_HZ,
+    scheduler: str | None = None,
 ) -> RunConfig:
     """Return the RunConfig, with defaults filled in; OptionError where the options disagree."""
     w = get(workload)
@@ -112,6 +113,7 @@ def make_config(
         max_wait_s=max_wait_s,
         switch_interval_s=switch_interval_s,
         gil_rate_hz=gil_rate_hz,
+        scheduler=scheduler,
     )
 
 

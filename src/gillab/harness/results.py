@@ -16,6 +16,10 @@ Schema history:
   is the most rounds. Each cell has `gil`: the interpreter's own GIL state sampled from C (held fraction,
   switches per second, per worker the shares of holds / runs without the GIL / waits / idle, and the
   segments of its repeat nearest the median), or a note saying why it was not sampled.
+  Added later within 3, every field optional on reading: the GIL-state sampler's rate asked, reached and its
+  cost per sample (`gil`), `config.gil_rate_hz` and `config.scheduler`, each cell's `task_overhead_s` (the
+  per-task cost of an engine's scheduler), and the run's `engine` block (dask.distributed: versions, the
+  scheduler's address or "local", and the workers).
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class RunConfig:
     switch_interval_s: float | None = None
     gil_rate_hz: float = DEFAULT_RATE_HZ
     """The GIL-state sampler's rate asked for (its CPU budget may lower it); 0 turns it off."""
+    scheduler: str | None = None
+    """An existing dask cluster's address for the dask executors; None: a LocalCluster per cell."""
 
     @property
     def n_tasks(self) -> int:
@@ -89,6 +95,7 @@ class RunConfig:
             probe_interval_s=data["probe_interval_s"],
             switch_interval_s=data["switch_interval_s"],
             gil_rate_hz=data.get("gil_rate_hz", DEFAULT_RATE_HZ),
+            scheduler=data.get("scheduler"),
         )
 
 
@@ -150,6 +157,8 @@ class Cell:
     efficiency: float | None = None
     cpu_utilization: float | None = None
     startup_s: float | None = None
+    task_overhead_s: float | None = None
+    """What the executor adds per task, timed with empty tasks (dask's scheduler); None for the stdlib's."""
     gil_wait: GilWait | None = None
     threads_running_mean: float | None = None
     thread_states: tuple[ThreadShare, ...] = ()
@@ -253,6 +262,8 @@ class RunResult:
     """How the rounds were interleaved: the shuffle's seed and which cells were alive together."""
     interference_note: str = ""
     """Said once, where interference could not be measured."""
+    engine: dict[str, Any] | None = None
+    """The distributed engine the dask cells ran on: versions, scheduler ("local" or its address), workers."""
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def to_json(self) -> dict[str, Any]:
@@ -280,6 +291,7 @@ class RunResult:
                 speed_probe=_speed_probe(data["speed_probe"]),
                 interleave=dict(data["interleave"]),
                 interference_note=data["interference_note"],
+                engine=data.get("engine"),
             )
         except (KeyError, TypeError) as exc:
             raise ResultsError(f"a run result of schema {SCHEMA_VERSION} with a missing or odd field ({exc})") from None

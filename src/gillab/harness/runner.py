@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from gillab import _native, environment, stats
-from gillab.harness import executors, interference, pools, results
+from gillab.harness import engines, executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
 from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, not_sampled
 from gillab.harness.interference import Interference
-from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates, cpu_seconds
+from gillab.harness.measure import SPEED_DRIFT, GilWait, Probe, Sampler, SpinProbe, ThreadStates
 from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult, Span, SpeedProbe
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
@@ -119,6 +119,24 @@ class Repeat:
     disturbed: bool = False
 
 
+EXECUTORS = executors.EXECUTORS + engines.DASK_EXECUTORS
+"""Every executor a cell can name: the standard library's, and dask.distributed's (with the extra)."""
+
+
+def executor_unavailable(name: str) -> str | None:
+    """Return why an executor cannot run here, or None when it can."""
+    if name in engines.DASK_EXECUTORS:
+        return engines.unavailable()
+    return executors.unavailable_reason(name)
+
+
+def make_executor(name: str, workers: int, scheduler: str | None = None) -> executors.Executor:
+    """Return an executor by name (not yet started); scheduler: an existing dask cluster's address."""
+    if name in engines.DASK_EXECUTORS:
+        return engines.make(name, workers, scheduler)
+    return executors.make(name, workers)
+
+
 class CellSession:
     """One cell's executor, started once and run many times: what both `gillab run` and bench/ time.
 
@@ -137,6 +155,7 @@ class CellSession:
         probe_interval_s: float = 0.001,
         gil_interval_s: float | None = DEFAULT_INTERVAL_S,
         gil_budget: float = BUDGET,
+        scheduler: str | None = None,
     ) -> None:
         """gil_interval_s: the GIL-state sampler's interval asked for, or None for no sampler; gil_budget: the
         share of one core it may use (0: no limit)."""
@@ -144,7 +163,7 @@ class CellSession:
         self.probe_interval_s = probe_interval_s
         self.gil_interval_s, self.gil_budget = gil_interval_s, gil_budget
         self.kernel = kernel(workload, impl)  # NotBuiltError when its variant is not built
-        self.ex = executors.make(executor, workers)
+        self.ex = make_executor(executor, workers, scheduler)
         self.repeats: list[Repeat] = []
 
     def start(self) -> None:
@@ -174,23 +193,33 @@ class CellSession:
         )
         if gil is not None:
             gil.start()
+        ex.instruments_start(self.gil_interval_s)
         snap0 = interference.snapshot()
-        cpu0 = cpu_seconds(pids)
+        cpu0 = ex.cpu_seconds()
         delay = ex.release_delay_s if release_delay_s is None else release_delay_s
         release = time.monotonic_ns() + int(delay * 1e9)
         outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
         finish = time.monotonic_ns()
-        cpu1 = cpu_seconds(pids)
+        cpu1 = ex.cpu_seconds()
         snap1 = interference.snapshot()
         spans: dict[int, list[tuple[int, int]]] = {}
         for o in outs:
             spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
-        gil_state = gil.stop(spans, release, finish) if gil is not None else not_sampled(ex.name, self.gil_interval_s)
+        inside_gw, inside_gil = ex.instruments_stop(spans, release, finish)
+        if inside_gil is not None:
+            gil_state = inside_gil
+        elif gil is not None:
+            gil_state = gil.stop(spans, release, finish)
+        else:
+            gil_state = not_sampled(ex.name, self.gil_interval_s)
         st = sampler.stop(roles)
         gw = probe.stop(release, finish)
         lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
         wall = (finish - release) / 1e9
         own = gw.cpu_s + st.cpu_s + (gil_state.overhead or 0.0) * wall  # the instruments' CPU, not the work's
+        if inside_gw is not None:  # the GIL that matters is the workers' own: their probe speaks for them
+            own += inside_gw.cpu_s
+            gw = inside_gw
         rep = Repeat(
             wall,
             max(0.0, cpu1 - cpu0 - own),
@@ -249,6 +278,7 @@ class CellSession:
             cv=cv,
             cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
             startup_s=self.ex.startup_s,
+            task_overhead_s=self.ex.overhead_s,
             gil_wait=mid.gil_wait,
             threads_running_mean=mid.states.threads_running_mean,
             thread_states=mid.states.threads,
@@ -283,7 +313,7 @@ def measure_cell(
 ) -> Cell:
     """Measure one cell; a fault in it becomes a failed or skipped cell, never an exception (except Ctrl-C)."""
     base = Cell(workload, impl, executor, workers, tasks, size, status="skipped")
-    reason = executors.unavailable_reason(executor)
+    reason = executor_unavailable(executor)
     if reason:
         return replace(base, reason=reason)
     try:
@@ -425,14 +455,14 @@ class _Group:
         for key in self.keys:
             impl, ex, workers = key
             base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
-            reason = executors.unavailable_reason(ex)
+            reason = executor_unavailable(ex)
             if reason:
                 self.finished[key] = replace(base, reason=reason)
                 continue
             try:
                 session = CellSession(
                     cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s,
-                    1 / cfg.gil_rate_hz if cfg.gil_rate_hz else None,
+                    1 / cfg.gil_rate_hz if cfg.gil_rate_hz else None, scheduler=cfg.scheduler,
                 )  # fmt: skip
             except _native.NotBuiltError as exc:
                 self.finished[key] = replace(base, reason=str(exc))
@@ -522,6 +552,18 @@ def plan_impl(config: RunConfig, impl: str) -> list[tuple[str, str, int]]:
     return cells
 
 
+def _engine(config: RunConfig) -> dict[str, Any] | None:
+    """The engine block of a run with dask cells (None without them, or without the extra)."""
+    if not set(config.executors) & set(engines.DASK_EXECUTORS) or engines.unavailable():
+        return None
+    if config.scheduler is None:
+        return engines.local_engine()
+    try:
+        return engines.cluster_facts(config.scheduler)
+    except engines.EngineError as exc:
+        return {"engine": "dask.distributed", "scheduler": config.scheduler, "error": str(exc)}
+
+
 def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = None) -> RunResult:
     """Run the whole matrix in interleaved rounds, impl by impl; write results.json after every round.
 
@@ -537,6 +579,9 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
         env["switch_interval_s"] = config.switch_interval_s
     sizes = dict(config.sizes)
     spin = SpinProbe()
+    engine = _engine(config)
+    if engine and isinstance(engine.get("workers"), list):
+        env["dask_workers"] = engine["workers"]  # an existing cluster: its hosts, threads and Pythons
     result = RunResult(
         environment=env,
         config=config,
@@ -548,6 +593,7 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
             "order": "round_order(seed, group, round, cells) in gillab.harness.runner",
         },
         interference_note="" if interference.available() else interference.UNAVAILABLE,
+        engine=engine,
     )
     done: list[Cell] = []
     total = len(config.impls) * config.repeat

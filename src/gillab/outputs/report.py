@@ -153,7 +153,9 @@ def distrust(result: RunResult) -> str:
 
 
 OWN_GIL_EXECUTORS = frozenset({"process", "interpreter"})
-"""Executors whose workers do not share the parent's GIL: the probe's GIL wait says nothing of them."""
+"""Executors whose workers do not share the parent's GIL: the parent's probe says nothing of them."""
+ONE_GIL_PER_WORKER = OWN_GIL_EXECUTORS | {"dask-processes"}
+"""Executors whose every worker has a GIL of its own (dask's workers carry a probe of their own)."""
 SCALES = 0.8
 """Efficiency at or above which a cell is said to use the cores it had."""
 TAKES_TURNS = 1.2
@@ -183,7 +185,7 @@ def interpret(c: Cell, gil_on: bool) -> str:
         + (f" and a median GIL wait of {wait:.3f} ms" if wait is not None else "")
         + "."
     )
-    if c.executor in OWN_GIL_EXECUTORS:
+    if c.executor in ONE_GIL_PER_WORKER:
         why, parallel = "each worker process has a GIL of its own", True
     elif not gil_on:
         why, parallel = "this interpreter runs without a GIL", True
@@ -221,7 +223,51 @@ def findings(result: RunResult) -> list[str]:
     for ex in dict.fromkeys(c.executor for c in cells):
         top = max(c.workers for c in cells if c.executor == ex)
         lines.extend(interpret(c, gil_on) for c in cells if c.executor == ex and c.workers == top)
-    return lines
+    return lines + dask_advice(cells)
+
+
+def dask_advice(cells: Sequence[Cell]) -> list[str]:
+    """Say, per impl, which dask shape to use, from the dask cells' speedups at the most workers, and what
+    dask itself costs per task against the task's length."""
+    out = []
+    for impl in dict.fromkeys(c.impl for c in cells):
+        mine = [c for c in cells if c.impl == impl and c.executor in ("dask-threads", "dask-processes")]
+        if not mine:
+            continue
+        top = max(c.workers for c in mine)
+        t = next((c for c in mine if c.executor == "dask-threads" and c.workers == top), None)
+        p = next((c for c in mine if c.executor == "dask-processes" and c.workers == top), None)
+        if t is not None and p is not None and t.speedup and p.speedup and top > 1:
+            t_hi = t.speedup_ci95[1] if t.speedup_ci95 else t.speedup
+            p_lo = p.speedup_ci95[0] if p.speedup_ci95 else p.speedup
+            t_lo = t.speedup_ci95[0] if t.speedup_ci95 else t.speedup
+            p_hi = p.speedup_ci95[1] if p.speedup_ci95 else p.speedup
+            wait = t.gil_wait.median_ms if t.gil_wait else None
+            figures = (
+                f"{top} worker processes ran {p.speedup:.2f}× as fast as serial, one worker with {top} threads "
+                f"{t.speedup:.2f}×" + (f" (its threads' GIL wait: {wait:.1f} ms at the median)" if wait else "")
+            )
+            if p_lo > t_hi:
+                out.append(f"For {impl} on dask, use nthreads=1 and {top} processes per machine: {figures}.")
+            elif t_lo > p_hi:
+                out.append(f"For {impl} on dask, use one process with nthreads={top}: {figures}.")
+            else:
+                out.append(
+                    f"For {impl} on dask, threads do as well as processes here ({figures}, intervals overlapping): "
+                    f"one process with nthreads={top} shares memory and starts faster."
+                )
+        over = [c for c in mine if c.task_overhead_s and c.timeline]
+        if over:
+            c = max(over, key=lambda x: x.workers)
+            task = sorted(s.end_s - s.start_s for s in c.timeline)[len(c.timeline) // 2]
+            cost = c.task_overhead_s or 0.0
+            share = cost / task if task > 0 else 0.0
+            out.append(
+                f"dask adds {cost * 1e3:.1f} ms per task here (empty tasks, {c.executor}); a task of "
+                f"{impl} took {task * 1e3:.0f} ms, so dask's own cost is {share:.0%} of it"
+                + ("; tasks this short are too small for the engine." if share > 0.1 else ".")
+            )
+    return out
 
 
 EXPLAIN = {

@@ -1,0 +1,461 @@
+"""dask.distributed as executors: the same cells, the same figures, on an existing distributed engine.
+
+- ``dask-threads``: one worker process with `workers` threads (dask's default shape: the GIL is shared);
+- ``dask-processes``: `workers` worker processes with one thread each (one GIL each).
+
+By default each cell starts a local cluster on 127.0.0.1 only (no dashboard), outside the timing, and
+closes it on every exit path: distributed's ``SubprocessCluster``, whose scheduler and workers each run in
+a process of their own. (A ``LocalCluster`` runs its scheduler inside the calling process, and its event
+loop took this process's GIL and CPU from every other cell measured beside it.) With a scheduler address
+(``gillab run --scheduler``) the cells run on that cluster, which gillab never starts or stops:
+``dask-threads`` uses one worker with enough threads, ``dask-processes`` as many workers as asked.
+
+Inside each worker, gillab's own instruments (the GIL-wait probe and the GIL-state sampler) are installed
+by a ``WorkerPlugin`` and read around every repeat with ``Client.run``: the GIL that matters is the
+worker's, not this process's. The workers' CPU time is read on each worker the same way.
+
+Needs the optional extra: ``pip install -e '.[dask]'``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from gillab.harness.executors import Executor, ExecutorUnavailableError
+from gillab.harness.gilstate import GilSegment, GilState, ThreadGil
+from gillab.harness.measure import GilWait
+
+DASK_EXECUTORS = ("dask-threads", "dask-processes")
+INSTALL = "pip install -e '.[dask]'"
+EMPTY_TASKS = 50
+"""Empty tasks timed once per cell: the per-task cost dask adds."""
+
+
+QUIET_CONFIG = {
+    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "5s",
+    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "5s",
+    "DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING": "False",
+}
+"""dask settings of the local clusters gillab starts (a setting the user exported is kept). With dask's
+defaults an idle worker used about 5% of a core here and an idle scheduler 3%, mostly the worker's
+statistical profiler, which also takes the worker's GIL every 10 ms; the clusters of the cells measured
+beside one another would take 0.3-0.4 of 2 cores from every cell. With these, 0.3% and 1%."""
+
+
+class EngineError(Exception):
+    """The cluster cannot run gillab's cells; the message is one line and names the fix."""
+
+
+def _module(name: str) -> Any:
+    """Import a module of the optional extra, untyped (dask's own typing is partial)."""
+    return importlib.import_module(name)
+
+
+def unavailable() -> str | None:
+    """Return why the dask executors cannot run here (the extra is not installed), or None."""
+    try:
+        _module("distributed")
+    except ImportError as exc:
+        return f"dask.distributed is not installed ({exc}); install the extra: {INSTALL}"
+    return None
+
+
+def versions() -> dict[str, str]:
+    """Return dask's and distributed's versions."""
+    return {"dask": str(_module("dask").__version__), "distributed": str(_module("distributed").__version__)}
+
+
+# --- run inside each worker ---------------------------------------------------------------------------------
+
+_INSIDE: dict[str, Any] = {}
+"""In a worker process: the instruments of the repeat under way."""
+
+
+def _worker_facts() -> dict[str, Any]:
+    """What a worker says of itself; "" for native when gillab's compiled modules import."""
+    from gillab import _native
+
+    native = ""
+    try:
+        _native.instruments()
+        _native.kernels("cython-nogil")
+        _native.kernels("cython-gil")
+    except (_native.NotBuiltError, ImportError, ValueError) as exc:
+        native = str(exc)
+    return {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "native": native,
+    }
+
+
+def _cpu_s() -> float:
+    return time.process_time()
+
+
+def _instruments_start(lanes: Sequence[tuple[str, int, int, int]], gil_interval_s: float | None) -> None:
+    from gillab import environment
+    from gillab.harness.gilstate import GilSampler
+    from gillab.harness.measure import Probe
+
+    probe = Probe()
+    probe.start()
+    sampler = None
+    if lanes and gil_interval_s is not None and environment.gil_enabled():
+        sampler = GilSampler(lanes, gil_interval_s)
+        sampler.start()
+    _INSIDE.update(probe=probe, sampler=sampler)
+
+
+def _instruments_stop(
+    spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
+) -> tuple[GilWait, GilState | None]:
+    probe = _INSIDE.pop("probe")
+    sampler = _INSIDE.pop("sampler", None)
+    gil = sampler.stop(spans, since_ns, until_ns) if sampler is not None else None
+    return probe.stop(since_ns, until_ns), gil
+
+
+def _empty() -> None:
+    return None
+
+
+try:
+    _PluginBase: Any = _module("distributed.diagnostics.plugin").WorkerPlugin
+except ImportError:  # the extra is not installed: the executors say so, nothing here is used
+    _PluginBase = object
+
+
+class GillabPlugin(_PluginBase):  # type: ignore[misc]
+    """Installed on every worker: imports gillab's instruments there, so a worker without them fails at once."""
+
+    name = "gillab"
+
+    def setup(self, worker: Any) -> None:
+        facts = _worker_facts()
+        if facts["native"]:
+            raise RuntimeError(facts["native"])
+
+
+# --- the parent side ---------------------------------------------------------------------------------------
+
+
+def _quiet() -> None:
+    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def cluster_facts(address: str, timeout_s: float = 5.0) -> dict[str, Any]:
+    """Connect to an existing cluster and return its engine block; EngineError (one line) if it cannot run
+    gillab's cells: unreachable, no workers, or workers without gillab's native modules."""
+    why = unavailable()
+    if why:
+        raise EngineError(why)
+    client_cls = _module("distributed").Client
+    _quiet()
+    try:
+        client = client_cls(address, timeout=timeout_s, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise EngineError(f"cannot reach the dask scheduler at {address}: {exc}") from None
+    try:
+        facts = client.run(_worker_facts)
+        threads = client.nthreads()
+    finally:
+        client.close()
+    if not facts:
+        raise EngineError(f"the dask scheduler at {address} has no workers")
+    bad = {addr: f["native"] for addr, f in facts.items() if f["native"]}
+    if bad:
+        addr, why = next(iter(bad.items()))
+        raise EngineError(
+            f"{len(bad)} of {len(facts)} dask workers lack gillab's native modules (worker {addr}: {why}); "
+            "install gillab on every worker: pip install -e . in its checkout"
+        )
+    return {
+        "engine": "dask.distributed",
+        **versions(),
+        "scheduler": address,
+        "workers": [
+            {"address": a, "host": f["host"], "threads": threads.get(a), "python": f["python"]}
+            for a, f in sorted(facts.items())
+        ],
+    }
+
+
+def make(name: str, workers: int, scheduler: str | None = None) -> DaskExecutor:
+    """Return a dask executor by name (not yet started)."""
+    cls = {"dask-threads": DaskThreadsExecutor, "dask-processes": DaskProcessesExecutor}[name]
+    return cls(workers, scheduler)
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables the user has not set, for the processes started meanwhile."""
+    added = [k for k in values if k not in os.environ]
+    os.environ.update({k: values[k] for k in added})
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def local_engine() -> dict[str, Any]:
+    """The engine block of a run whose dask cells each start a local cluster of their own."""
+    return {
+        "engine": "dask.distributed",
+        **versions(),
+        "scheduler": "local",
+        "workers": "per cell: a scheduler and its workers, each in a process of its own, on 127.0.0.1",
+        "config": {k: os.environ.get(k, v) for k, v in QUIET_CONFIG.items()},
+    }
+
+
+class DaskExecutor(Executor):
+    """A dask.distributed cluster: a LocalCluster of the cell's own, or an existing one by address."""
+
+    shares_memory = False
+    release_delay_s = 0.1
+    threads_per_worker = 1
+
+    def __init__(self, workers: int, scheduler: str | None = None) -> None:
+        super().__init__(workers)
+        self.scheduler = scheduler
+        self.cluster: Any = None
+        self.client: Any = None
+        self.targets: list[str] = []
+        """The worker addresses this cell runs on."""
+        self.pid_of: dict[str, int] = {}
+        self.local = True
+        """Whether the workers run on this host (their pids and clocks are this machine's)."""
+        self.lanes: dict[str, list[tuple[str, int, int, int]]] = {}
+        self.gil_interval_s: float | None = None
+        self.overhead_s: float | None = None
+
+    def _shape(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def _create(self) -> None:
+        why = unavailable()
+        if why:
+            raise ExecutorUnavailableError(why)
+        d = _module("distributed")
+        _quiet()
+        if self.scheduler is None:
+            n_workers, threads = self._shape()
+            # The scheduler runs in a process of its own (a LocalCluster's would run inside this one, and its
+            # event loop would take this process's GIL and CPU from every other cell measured beside it), and
+            # so does each worker, without a nanny: a worker that dies is gone, and its cell fails.
+            with _environment(QUIET_CONFIG):
+                self.cluster = _module("distributed.deploy.subprocess").SubprocessCluster(
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    worker_class="distributed.Worker",
+                    n_workers=n_workers,
+                    threads_per_worker=threads,
+                    silence_logs=logging.ERROR,
+                )
+            self.client = d.Client(self.cluster, set_as_default=False)
+            self.client.wait_for_workers(n_workers, timeout=120)
+        else:
+            self.client = d.Client(self.scheduler, timeout=10, set_as_default=False)
+        self.client.register_plugin(GillabPlugin())
+        self.targets = self._choose(self.client.nthreads())
+        facts = self.client.run(_worker_facts, workers=self.targets)
+        self.pid_of = {a: f["pid"] for a, f in facts.items()}
+        here = socket.gethostname()
+        self.local = all(f["host"] == here for f in facts.values())
+
+    def _choose(self, nthreads: Mapping[str, int]) -> list[str]:
+        """Return the worker addresses to run on (all of a LocalCluster's; a subset of an existing one)."""
+        if self.scheduler is None:
+            return sorted(nthreads)
+        return self._choose_existing(nthreads)
+
+    def _choose_existing(self, nthreads: Mapping[str, int]) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
+        """Create and warm the cluster, register each worker thread's lane, and time an empty task."""
+        super().start(warm, warm_args)
+        by_pid = {pid: addr for addr, pid in self.pid_of.items()}
+        self.lanes = {}
+        for role_index, (pid, tid) in enumerate(self.worker_ids):
+            tstate, clock = self.remote_idents[(pid, tid)]
+            self.lanes.setdefault(by_pid[pid], []).append((f"worker {role_index}", tid, tstate, clock))
+        t0 = time.perf_counter()
+        self.run([(_empty, ())] * EMPTY_TASKS)
+        self.overhead_s = (time.perf_counter() - t0) / EMPTY_TASKS
+
+    def run(self, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+        futures = [
+            self.client.submit(fn, *args, pure=False, workers=self._where(i), allow_other_workers=False)
+            for i, (fn, args) in enumerate(calls)
+        ]
+        out = []
+        try:
+            for f in futures:
+                while True:
+                    try:
+                        out.append(f.result(timeout=1.0))
+                        break
+                    except TimeoutError:  # still running: are its workers still there?
+                        gone = set(self.targets) - set(self.client.scheduler_info()["workers"])
+                        if gone:
+                            raise RuntimeError(
+                                f"dask worker {', '.join(sorted(gone))} died mid-cell; its tasks cannot finish"
+                            ) from None
+            return out
+        finally:
+            for f in futures:
+                f.release()
+
+    def _where(self, i: int) -> list[str]:
+        return self.targets
+
+    def worker_pids(self) -> list[int]:
+        """The workers' pids, where they run on this host (else none: their /proc is not this one)."""
+        return sorted(self.pid_of.values()) if self.local else []
+
+    def cpu_seconds(self) -> float:
+        """This process's CPU time plus the workers' own, each read on its worker."""
+        got: dict[str, float] = self.client.run(_cpu_s, workers=self.targets)
+        return time.process_time() + sum(got.values())
+
+    def instruments_start(self, gil_interval_s: float | None) -> None:
+        """Start gillab's probe and GIL-state sampler inside every worker of the cell."""
+        for addr in self.targets:
+            self.client.run(_instruments_start, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
+
+    def instruments_stop(
+        self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
+    ) -> tuple[GilWait | None, GilState | None]:
+        """Stop them; return the workers' GIL wait (pooled) and GIL state (merged, one lane per thread)."""
+        got = self.client.run(_instruments_stop, dict(spans), since_ns, until_ns, workers=self.targets)
+        waits = [gw for gw, _ in got.values()]
+        states = [(addr, gs) for addr, (_, gs) in sorted(got.items()) if gs is not None]
+        return pool_waits(waits), merge_states(states, self.lanes, self.worker_ids)
+
+    def shutdown(self, kill: bool = False) -> None:
+        client, cluster = self.client, self.cluster
+        self.client = self.cluster = None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=5 if not kill else 1)
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=5 if not kill else 1)
+            if kill:
+                _kill(self.pid_of.values())
+
+
+def _kill(pids: Any) -> None:
+    import signal
+
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class DaskThreadsExecutor(DaskExecutor):
+    """One dask worker process with `workers` threads: its threads share one GIL."""
+
+    name = "dask-threads"
+
+    def _shape(self) -> tuple[int, int]:
+        return 1, self.workers
+
+    def _choose_existing(self, nthreads: Mapping[str, int]) -> list[str]:
+        fit = [a for a, n in sorted(nthreads.items()) if n >= self.workers]
+        if not fit:
+            raise ExecutorUnavailableError(
+                f"no worker of the cluster at {self.scheduler} has {self.workers} threads "
+                f"(it has {', '.join(map(str, sorted(nthreads.values()))) or 'none'})"
+            )
+        return fit[:1]
+
+
+class DaskProcessesExecutor(DaskExecutor):
+    """`workers` dask worker processes with one thread each: one GIL each."""
+
+    name = "dask-processes"
+
+    def _shape(self) -> tuple[int, int]:
+        return self.workers, 1
+
+    def _choose_existing(self, nthreads: Mapping[str, int]) -> list[str]:
+        if len(nthreads) < self.workers:
+            raise ExecutorUnavailableError(
+                f"the cluster at {self.scheduler} has {len(nthreads)} workers, fewer than {self.workers}"
+            )
+        return sorted(nthreads)[: self.workers]
+
+    def _where(self, i: int) -> list[str]:
+        return [self.targets[i % len(self.targets)]]  # one task per worker at a time, as a 1-thread worker runs
+
+
+def pool_waits(waits: Sequence[GilWait]) -> GilWait | None:
+    """One GIL-wait figure for several workers: the worst median and p95, the mean fraction, their sums."""
+    if not waits:
+        return None
+    return GilWait(
+        median_ms=max(w.median_ms for w in waits),
+        p95_ms=max(w.p95_ms for w in waits),
+        fraction=sum(w.fraction for w in waits) / len(waits),
+        samples=sum(w.samples for w in waits),
+        wake_late_median_ms=max(w.wake_late_median_ms for w in waits),
+        overhead=sum(w.overhead for w in waits),
+        cpu_s=sum(w.cpu_s for w in waits),
+    )
+
+
+def merge_states(
+    states: Sequence[tuple[str, GilState]],
+    lanes: Mapping[str, Sequence[tuple[str, int, int, int]]],
+    worker_ids: Sequence[tuple[int, int]],
+) -> GilState | None:
+    """Merge the GIL states of several worker processes (each its own GIL) into one, lanes numbered as the
+    timeline numbers them: held fraction and switches per second are the mean over the processes."""
+    seen = [(addr, s) for addr, s in states if s.available]
+    if not seen:
+        return states[0][1] if states else None
+    tids = [tid for _, tid in worker_ids]
+    per: list[ThreadGil] = []
+    segments: list[GilSegment] = []
+    for addr, s in seen:
+        mapping = [tids.index(tid) for _, tid, _, _ in lanes.get(addr, [])]
+        per.extend(s.per_thread)
+        segments.extend(
+            GilSegment(mapping[g.lane] if g.lane < len(mapping) else g.lane, g.state, g.start_s, g.end_s)
+            for g in s.segments
+        )
+    held = [s.held_fraction for _, s in seen if s.held_fraction is not None]
+    rates = [s.switches_per_s for _, s in seen if s.switches_per_s is not None]
+    first = seen[0][1]
+    return GilState(
+        available=True,
+        note="",
+        interval_s=first.interval_s,
+        samples=sum(s.samples for _, s in seen),
+        held_fraction=sum(held) / len(held) if held else None,
+        switches_per_s=sum(rates) / len(rates) if rates else None,
+        per_thread=tuple(per),
+        overhead=sum(s.overhead or 0.0 for _, s in seen),
+        segments=tuple(segments),
+        switch_series=first.switch_series,
+        requested_interval_s=first.requested_interval_s,
+        rate_note=first.rate_note,
+        sample_cost_s=first.sample_cost_s,
+    )
