@@ -76,11 +76,11 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp
 
 @NEEDS_DASK
 def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
-    session = CellSession("fib", "python", "dask-processes", 2, 2, 32)
+    session = CellSession("fib", "python", "dask-processes", 2, 2, 34)  # tasks of about a second
     session.start()
     try:
         victim = session.ex.worker_pids()[0]
-        threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
+        threading.Timer(0.4, os.kill, (victim, signal.SIGKILL)).start()
         with pytest.raises(RuntimeError, match="died mid-cell") as info:
             session.run_once()
         cell = _failed(session, info.value)

@@ -312,10 +312,10 @@ class DaskExecutor(Executor):
                         out.append(f.result(timeout=1.0))
                         break
                     except TimeoutError:  # still running: are its workers still there?
-                        gone = set(self.targets) - set(self.client.scheduler_info()["workers"])
+                        gone = self._gone()
                         if gone:
                             raise RuntimeError(
-                                f"dask worker {', '.join(sorted(gone))} died mid-cell; its tasks cannot finish"
+                                f"dask worker {', '.join(gone)} died mid-cell; its tasks cannot finish"
                             ) from None
             return out
         finally:
@@ -325,25 +325,42 @@ class DaskExecutor(Executor):
     def _where(self, i: int) -> list[str]:
         return self.targets
 
+    def _gone(self) -> list[str]:
+        try:
+            alive = set(self.client.scheduler_info()["workers"])
+        except Exception:
+            return list(self.targets)
+        return sorted(set(self.targets) - alive)
+
+    def _on_workers(self, fn: Callable[..., Any], *args: Any, workers: list[str] | None = None) -> Any:
+        """Client.run on the cell's workers; a worker that died makes it one RuntimeError in one line."""
+        try:
+            return self.client.run(fn, *args, workers=workers or self.targets, wait=True)
+        except Exception as exc:
+            gone = self._gone()
+            if gone:
+                raise RuntimeError(f"dask worker {', '.join(gone)} died mid-cell") from None
+            raise RuntimeError(f"dask could not reach its workers: {type(exc).__name__}: {exc}") from None
+
     def worker_pids(self) -> list[int]:
         """The workers' pids, where they run on this host (else none: their /proc is not this one)."""
         return sorted(self.pid_of.values()) if self.local else []
 
     def cpu_seconds(self) -> float:
         """This process's CPU time plus the workers' own, each read on its worker."""
-        got: dict[str, float] = self.client.run(_cpu_s, workers=self.targets)
+        got: dict[str, float] = self._on_workers(_cpu_s)
         return time.process_time() + sum(got.values())
 
     def instruments_start(self, gil_interval_s: float | None) -> None:
         """Start gillab's probe and GIL-state sampler inside every worker of the cell."""
         for addr in self.targets:
-            self.client.run(_instruments_start, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
+            self._on_workers(_instruments_start, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
 
     def instruments_stop(
         self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
     ) -> tuple[GilWait | None, GilState | None]:
         """Stop them; return the workers' GIL wait (pooled) and GIL state (merged, one lane per thread)."""
-        got = self.client.run(_instruments_stop, dict(spans), since_ns, until_ns, workers=self.targets)
+        got = self._on_workers(_instruments_stop, dict(spans), since_ns, until_ns)
         waits = [gw for gw, _ in got.values()]
         states = [(addr, gs) for addr, (_, gs) in sorted(got.items()) if gs is not None]
         return pool_waits(waits), merge_states(states, self.lanes, self.worker_ids)
