@@ -89,6 +89,7 @@ def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
     assert cell.status == "failed"
     assert "died mid-cell" in cell.reason
     assert "\n" not in cell.reason
+    assert not [t for t in threading.enumerate() if t.name == "gillab-probe"]  # the repeat's probe stopped too
 
 
 @NEEDS_DASK

@@ -158,6 +158,7 @@ def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pyt
     cell = measure_cell("fib", "python", "process", 2, 4, 27, 3)
     assert cell.status == "failed"
     assert "worker process died" in cell.reason
+    assert not [t for t in threading.enumerate() if t.name == "gillab-probe"]  # the failed repeat's probe stopped
     monkeypatch.undo()
     assert measure_cell("fib", "python", "process", 2, 2, 15, 1).status == "ok"
 

@@ -26,6 +26,7 @@ How a matrix is measured (run_matrix):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -180,40 +181,47 @@ class CellSession:
         sampler = Sampler([os.getpid(), *pids])
         roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
         roles[probe.start()] = "gil-probe"
-        sampler.start()
-        here = [(pid, tid) for pid, tid in ex.worker_ids if pid == os.getpid() and tid in ex.thread_idents]
-        gil = (
-            GilSampler(
-                [(f"worker {ex.worker_ids.index(w)}", w[1], *ex.thread_idents[w[1]]) for w in here],
-                self.gil_interval_s,
-                self.gil_budget,
+        gil: GilSampler | None = None
+        stopped = False
+        try:
+            sampler.start()
+            here = [(pid, tid) for pid, tid in ex.worker_ids if pid == os.getpid() and tid in ex.thread_idents]
+            gil = (
+                GilSampler(
+                    [(f"worker {ex.worker_ids.index(w)}", w[1], *ex.thread_idents[w[1]]) for w in here],
+                    self.gil_interval_s,
+                    self.gil_budget,
+                )
+                if here and environment.gil_enabled() and self.gil_interval_s is not None
+                else None
             )
-            if here and environment.gil_enabled() and self.gil_interval_s is not None
-            else None
-        )
-        if gil is not None:
-            gil.start()
-        ex.instruments_start(self.gil_interval_s)
-        snap0 = interference.snapshot()
-        cpu0 = ex.cpu_seconds()
-        delay = ex.release_delay_s if release_delay_s is None else release_delay_s
-        release = time.monotonic_ns() + int(delay * 1e9)
-        outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
-        finish = time.monotonic_ns()
-        cpu1 = ex.cpu_seconds()
-        snap1 = interference.snapshot()
-        spans: dict[int, list[tuple[int, int]]] = {}
-        for o in outs:
-            spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
-        inside_gw, inside_gil = ex.instruments_stop(spans, release, finish)
-        if inside_gil is not None:
-            gil_state = inside_gil
-        elif gil is not None:
-            gil_state = gil.stop(spans, release, finish)
-        else:
-            gil_state = not_sampled(ex.name, self.gil_interval_s)
-        st = sampler.stop(roles)
-        gw = probe.stop(release, finish)
+            if gil is not None:
+                gil.start()
+            ex.instruments_start(self.gil_interval_s)
+            snap0 = interference.snapshot()
+            cpu0 = ex.cpu_seconds()
+            delay = ex.release_delay_s if release_delay_s is None else release_delay_s
+            release = time.monotonic_ns() + int(delay * 1e9)
+            outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
+            finish = time.monotonic_ns()
+            cpu1 = ex.cpu_seconds()
+            snap1 = interference.snapshot()
+            spans: dict[int, list[tuple[int, int]]] = {}
+            for o in outs:
+                spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
+            inside_gw, inside_gil = ex.instruments_stop(spans, release, finish)
+            if inside_gil is not None:
+                gil_state = inside_gil
+            elif gil is not None:
+                gil_state = gil.stop(spans, release, finish)
+            else:
+                gil_state = not_sampled(ex.name, self.gil_interval_s)
+            st = sampler.stop(roles)
+            gw = probe.stop(release, finish)
+            stopped = True
+        finally:
+            if not stopped:  # a task failed, a worker died or Ctrl-C: no instrument thread may outlive the repeat
+                _stop_quietly(probe, sampler, gil)
         lost = _check(self.workload, self.impl, ex, outs, self.size, self.tasks)
         wall = (finish - release) / 1e9
         own = gw.cpu_s + st.cpu_s + (gil_state.overhead or 0.0) * wall  # the instruments' CPU, not the work's
@@ -416,6 +424,17 @@ class _Budget:
 
     wait_s: float
     extra: int
+
+
+def _stop_quietly(probe: Probe, sampler: Sampler, gil: GilSampler | None) -> None:
+    """Stop the instruments of a repeat that did not finish, whatever state each is in."""
+    with contextlib.suppress(Exception):
+        probe.stop(0, 0)
+    with contextlib.suppress(Exception):
+        sampler.stop({})
+    if gil is not None:
+        with contextlib.suppress(Exception):
+            gil.stop({}, 0, 0)
 
 
 def _failed(session: CellSession, exc: BaseException) -> Cell:
