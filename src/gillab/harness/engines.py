@@ -161,7 +161,7 @@ def cluster_facts(address: str, timeout_s: float = 5.0) -> dict[str, Any]:
     gillab's cells: unreachable, no workers, or workers without gillab's native modules."""
     why = unavailable()
     if why:
-        raise EngineError(why)
+        raise EngineError(f"cannot use the dask scheduler at {address}: {why}")
     client_cls = _module("distributed").Client
     _quiet()
     try:
