@@ -42,6 +42,7 @@ VOLATILE = {
     "disturbed",
     "gil",
     "gil_held",
+    "gil_note",
 }
 """Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
 thread sampler's first sample): only their presence is kept."""
