@@ -410,7 +410,7 @@ def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> dict[str, Any
     from gillab import environment
     from gillab.checker.measure import measure
     from gillab.checker.run import decide, verdict
-    from gillab.checker.sweep import sweep
+    from gillab.checker.sweep import releases_from, sweep
     from gillab.checker.target import call_inputs, load_target
 
     row: dict[str, Any] = asdict(entry)
@@ -418,9 +418,8 @@ def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> dict[str, Any
     if entry.sizes:
         got = sweep(func, lambda n: call_inputs(entry.setup.replace("{n}", str(n)), None), entry.sizes)
         rows = got["sizes"]
-        first = next((r["size"] for r in sorted(rows, key=lambda r: r["size"]) if r["releases"] == "releases"), None)
-        freed_above = first is not None and all(r["releases"] == "releases" for r in rows if r["size"] >= first)
-        measured = f"releases from {first} up" if freed_above else got["threshold"]
+        start = releases_from(rows)
+        measured = f"releases from {start} up" if start is not None else got["threshold"]
         if not environment.gil_enabled():
             measured = "no GIL"
         row |= {

@@ -94,21 +94,32 @@ def sweep(
     return {"sizes": rows, "threshold": threshold(rows), "gil_enabled": environment.gil_enabled()}
 
 
+def releases_from(rows: Sequence[dict[str, Any]]) -> int | None:
+    """Return the smallest size tried from which every size tried releases the GIL; None where no size
+    does, or where the sizes that release are not all above those that hold."""
+    ordered = sorted(rows, key=lambda r: r["size"])
+    first = next((i for i, r in enumerate(ordered) if r["releases"] == "releases"), None)
+    if first is None or any(r["releases"] != "releases" for r in ordered[first:]):
+        return None
+    size: int = ordered[first]["size"]
+    return size
+
+
 def threshold(rows: Sequence[dict[str, Any]]) -> str:
     """Name the size from which the callable releases the GIL, from the rows (in any order)."""
     if not rows:
         return "no size was tried"
     ordered = sorted(rows, key=lambda r: r["size"])
-    kinds = [r["releases"] for r in ordered]
-    if kinds[0] == "no GIL":
+    if ordered[0]["releases"] == "no GIL":
         return "no GIL to release: this free-threaded interpreter runs without one"
-    if all(k == "releases" for k in kinds):
-        return f"releases the GIL at every size tried ({ordered[0]['size']} and up)"
-    if all(k == "holds" for k in kinds):
+    start = releases_from(ordered)
+    if start == ordered[0]["size"]:
+        return f"releases the GIL at every size tried ({start} and up)"
+    if all(r["releases"] == "holds" for r in ordered):
         return f"holds the GIL at every size tried (up to {ordered[-1]['size']})"
-    first = next(i for i, k in enumerate(kinds) if k == "releases")
-    if all(k == "releases" for k in kinds[first:]):
-        return f"releases the GIL from {ordered[first]['size']} up; holds it at {ordered[first - 1]['size']} and below"
+    if start is not None:
+        below = max(r["size"] for r in ordered if r["size"] < start)
+        return f"releases the GIL from {start} up; holds it at {below} and below"
     held = ", ".join(str(r["size"]) for r in ordered if r["releases"] == "holds")
     freed = ", ".join(str(r["size"]) for r in ordered if r["releases"] == "releases")
     return f"no single threshold: releases the GIL at {freed}; holds it at {held}"

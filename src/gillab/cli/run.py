@@ -198,7 +198,7 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         "--scheduler",
         metavar="ADDRESS",
         help="run the dask executors' cells on this existing dask cluster (tcp://host:port); gillab never starts "
-        "or stops it. Default: a LocalCluster on 127.0.0.1 per cell",
+        "or stops it. Default: a local cluster of each cell's own, on 127.0.0.1",
     )
     p.add_argument("--out", default=out_default, help=f"output folder (default {out_default})")
 
