@@ -1,19 +1,20 @@
-"""Build gillab's native core: one Cython source compiled into two variants.
+"""Build gillab's native core: one Cython source compiled into two variants, and the instruments.
 
 Build rules
 -----------
-``cext/_kernels.pyx`` is compiled twice, with the compile-time constant
-``RELEASE_GIL`` set through ``compile_time_env``:
+``cext/_kernels.pyx`` is compiled once per variant of ``src/gillab/_variants.py`` (the one table of them),
+with the compile-time constant ``RELEASE_GIL`` set through ``compile_time_env``:
 
 * ``gillab._kernels_nogil`` (impl ``cython-nogil``): ``RELEASE_GIL = True``, so
   every kernel runs inside ``with nogil``;
 * ``gillab._kernels_gil`` (impl ``cython-gil``): ``RELEASE_GIL = False``, so the
   same C code runs while holding the GIL.
 
-``cext/_instruments.pyx`` (the GIL-wait probe, the thread-state sampler and the
-GIL-state sampler, with ``cext/_gilstate.c``, which reads the interpreter's own GIL
-state through its internal headers) is always built once: the lab cannot measure
-without it.
+``cext/_instruments.pyx`` (the GIL-wait probe and the thread-state sampler, with ``cext/_threads.c``) and
+``cext/_gilstate.pyx`` (the GIL-state sampler, with ``cext/_gil_read.c``, which reads the interpreter's own
+GIL state through its internal headers, and ``cext/_gil_sampler.c``) are always built: the lab cannot
+measure without them. Each C header has its ``.pxd``, and every header and ``.pxd`` is listed in
+``depends`` so that editing one rebuilds what uses it.
 
 Environment variable, read in :func:`build_toggles` alone:
 
@@ -23,6 +24,9 @@ Environment variable, read in :func:`build_toggles` alone:
     An editable install builds the modules in place (``src/gillab``), so the
     in-place module of a variant left out is removed: toggling really toggles.
 
+Nothing happens at import: Cython runs, and left-out builds are pruned, only inside the ``build_ext``
+command, so that a metadata or sdist call neither compiles nor deletes anything.
+
 Directives for every module: ``language_level=3``, ``embedsignature=True`` and
 ``freethreading_compatible=True`` (importing them never re-enables the GIL on a
 free-threaded interpreter).
@@ -31,64 +35,90 @@ free-threaded interpreter).
 from __future__ import annotations
 
 import os
+import runpy
 from pathlib import Path
+from typing import Any
 
-import Cython
-from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
 DIRECTIVES = {"language_level": 3, "embedsignature": True, "freethreading_compatible": True}
-VARIANTS = {"nogil": True, "gil": False}  # variant name -> RELEASE_GIL
+VARIANTS = runpy.run_path(str(HERE / "src" / "gillab" / "_variants.py"))["VARIANTS"]
+HEADERS = {"_clock": [], "_threads": ["_clock"], "_gil": ["_clock"], "_sync": []}
+"""Each header of cext/ (with its .pxd), and the headers it includes."""
 
 
-def build_toggles() -> list[str]:
+def build_toggles() -> list[Any]:
     """Return the kernel variants to build, from GILLAB_BUILD."""
     choice = os.environ.get("GILLAB_BUILD", "both").strip().lower() or "both"
     if choice == "both":
         return list(VARIANTS)
-    if choice in VARIANTS:
-        return [choice]
-    raise SystemExit(f"GILLAB_BUILD must be one of both, nogil, gil; got {choice!r}")
+    chosen = [v for v in VARIANTS if v.build == choice]
+    if not chosen:
+        words = ", ".join(["both", *(v.build for v in VARIANTS)])
+        raise SystemExit(f"GILLAB_BUILD must be one of {words}; got {choice!r}")
+    return chosen
 
 
-def remove_left_out(chosen: list[str]) -> None:
-    """Delete in-place builds (from earlier editable installs) of the variants not chosen now."""
-    for variant in set(VARIANTS) - set(chosen):
-        for stale in (HERE / "src" / "gillab").glob(f"_kernels_{variant}.*.so"):
-            stale.unlink()
+def depends(*headers: str) -> list[str]:
+    """Return the headers and .pxd files an extension depends on, with those they include."""
+    names: set[str] = set()
+    todo = list(headers)
+    while todo:
+        h = todo.pop()
+        if h not in names:
+            names.add(h)
+            todo += HEADERS[h]
+    return sorted(f"cext/{n}{ext}" for n in names for ext in (".h", ".pxd"))
 
 
-def extensions() -> list[Extension]:
-    """Cythonize the instruments once and the kernels once per chosen variant."""
+def plain_extensions() -> list[Extension]:
+    """The extensions that exist in every build (not yet cythonized)."""
     common = {"include_dirs": ["cext"], "extra_compile_args": ["-O2"]}
-    exts = cythonize(
-        [
-            Extension(
-                "gillab._instruments",
-                ["cext/_instruments.pyx", "cext/_gilstate.c"],
-                depends=["cext/_sampler.h", "cext/_gilstate.h"],
-                **common,
-            )
-        ],
-        compiler_directives=DIRECTIVES,
-        build_dir="build/cython/instruments",
-    )
-    chosen = build_toggles()
-    remove_left_out(chosen)
-    for variant in chosen:
-        env = {
-            "RELEASE_GIL": VARIANTS[variant],
-            "DIRECTIVES_BUILT": tuple(sorted(DIRECTIVES.items())),
-            "CYTHON_BUILT": Cython.__version__,
-        }
-        exts += cythonize(
-            [Extension(f"gillab._kernels_{variant}", ["cext/_kernels.pyx"], depends=["cext/_sync.h"], **common)],
-            compiler_directives=DIRECTIVES,
-            compile_time_env=env,
-            build_dir=f"build/cython/{variant}",
+    return [
+        Extension("gillab._instruments", ["cext/_instruments.pyx", "cext/_threads.c"], depends=depends("_threads"),
+                  **common),
+        Extension("gillab._gilstate", ["cext/_gilstate.pyx", "cext/_gil_read.c", "cext/_gil_sampler.c"],
+                  depends=depends("_gil"), **common),
+    ]  # fmt: skip
+
+
+class BuildExt(build_ext):
+    """build_ext that cythonizes the chosen variants, and removes the in-place builds of those left out."""
+
+    def finalize_options(self) -> None:
+        import Cython
+        from Cython.Build import cythonize
+
+        chosen = build_toggles()
+        exts = cythonize(
+            plain_extensions(), compiler_directives=DIRECTIVES, include_path=["cext"], build_dir="build/cython/core"
         )
-    return exts
+        for v in chosen:
+            env = {
+                "RELEASE_GIL": v.release_gil,
+                "DIRECTIVES_BUILT": tuple(sorted(DIRECTIVES.items())),
+                "CYTHON_BUILT": Cython.__version__,
+            }
+            exts += cythonize(
+                [Extension(v.module, ["cext/_kernels.pyx"], depends=depends("_sync"), include_dirs=["cext"],
+                           extra_compile_args=["-O2"])],
+                compiler_directives=DIRECTIVES, compile_time_env=env, include_path=["cext"],
+                build_dir=f"build/cython/{v.build}",
+            )  # fmt: skip
+        self.distribution.ext_modules = exts
+        super().finalize_options()
+        self.left_out = [v for v in VARIANTS if v not in chosen]
+
+    def run(self) -> None:
+        super().run()
+        if self.inplace:  # an editable install: a variant left out must not linger beside the sources
+            for v in self.left_out:
+                for stale in (HERE / "src" / "gillab").glob(f"_kernels_{v.build}.*.so"):
+                    stale.unlink()
 
 
-setup(ext_modules=extensions())
+# A placeholder extension tells setuptools the package has compiled parts (a platform wheel); BuildExt
+# replaces the list with the real, cythonized extensions.
+setup(ext_modules=[Extension("gillab._instruments", ["cext/_instruments.pyx"])], cmdclass={"build_ext": BuildExt})

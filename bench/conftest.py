@@ -6,18 +6,24 @@ Pools are created and warmed in fixtures, never inside the timed calls.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
 import pytest
 
-from gillab import _native, environment, stats
+from gillab import _native, environment
+from gillab.codec import encode
+from gillab.errors import GillabError
 from gillab.harness.calibrate import pick_size
+from gillab.harness.noise import with_speedup
 from gillab.harness.options import default_workers
-from gillab.harness.runner import CellSession, flag_noise, measure_cell
+from gillab.harness.results import Cell
+from gillab.harness.rounds import measure_cell
+from gillab.harness.session import CellSession
 
 QUICK = os.environ.get("GILLAB_BENCH_QUICK", "") not in ("", "0")
 
@@ -52,13 +58,16 @@ MATRIX = (
     )
 )
 TASKS = max(MATRIX.workers)
+ROUNDS = 5
+"""Timed rounds per benchmark; the serial baseline is measured in as many, and round i pairs with round i."""
 SUMMARY: dict[str, dict[str, tuple[int, float]]] = {}
 """group -> impl -> (workers, efficiency) at the highest worker count benchmarked."""
 OVERHEAD: dict[str, float] = {}
+"""'raw' and 'harness' -> median seconds for the same near-empty tasks (bench/test_overhead.py)."""
 SAMPLER: dict[str, tuple[float, float, float]] = {}
+"""The GIL-state sampler's cases -> (median wall, CPU share, rate reached) (bench/test_overhead.py)."""
 DASK: dict[str, float] = {}
 """fib-dask: 'per_task_ms' and 'efficiency' (bench/test_dask.py)."""
-"""'raw' and 'harness' -> median seconds for the same near-empty tasks (bench/test_overhead.py)."""
 
 
 @dataclass(frozen=True)
@@ -106,18 +115,33 @@ def task_size(workload: str, impl: str) -> int:
 
 
 @cache
-def serial_median_s(workload: str, impl: str, size: int) -> float:
-    """Return the harness's serial median wall for the same impl, size and tasks (untimed by pytest-benchmark)."""
-    cell = measure_cell(workload, impl, "serial", 1, TASKS, size, repeat=3)
+def serial_cell(workload: str, impl: str, size: int, tasks: int = TASKS) -> Cell:
+    """Return the harness's serial cell for the same impl, size and tasks, in ROUNDS rounds (untimed by
+    pytest-benchmark): the baseline every benchmark's speedup is taken against, round by round."""
+    cell = measure_cell(workload, impl, "serial", 1, tasks, size, repeat=ROUNDS)
     if cell.median_wall_s is None:
         raise RuntimeError(f"serial baseline failed: {cell.reason}")
-    return cell.median_wall_s
+    return cell
+
+
+@pytest.fixture
+def timed_rounds() -> dict[str, Any]:
+    """pytest-benchmark's pedantic arguments for ROUNDS timed repeats of a session's run_once, each numbered
+    as a round (0, 1, ...) so that the harness pairs it with the serial cell's round of the same number."""
+    numbers = itertools.count()
+    return {"setup": lambda: ((), {"release_delay_s": 0.0, "round_": next(numbers)}), "rounds": ROUNDS, "iterations": 1}
+
+
+def speedup_cell(session: CellSession) -> Cell:
+    """The session's cell with its speedup against the serial cell: the harness's own code (noise.with_speedup)."""
+    serial = serial_cell(session.workload, session.impl, session.size, session.tasks)
+    return with_speedup(session.summary(), serial, environment.usable_cores())
 
 
 @cache
 def environment_info() -> dict[str, Any]:
     """Return the environment fields every benchmark records."""
-    info = environment.info()
+    info = encode(environment.info())
     return {
         k: info[k] for k in ("python_version", "free_threaded_build", "gil_enabled", "usable_cores", "cython_version")
     }
@@ -130,7 +154,7 @@ def session(case: Case) -> Iterator[CellSession]:
     try:
         size = task_size(case.workload, impl)
         cs = CellSession(case.workload, impl, case.executor, case.workers, TASKS, size)
-    except _native.NotBuiltError as exc:
+    except GillabError as exc:  # not built, or cannot load here
         pytest.skip(str(exc))
     cs.start()
     yield cs
@@ -144,14 +168,15 @@ def dask_log() -> dict[str, float]:
 
 
 @pytest.fixture
-def baseline() -> Callable[[str, str], tuple[int, float]]:
-    """Return a function giving (task size, serial median wall) for a workload's impl, as the matrix uses."""
+def sized() -> Callable[[str, str], int]:
+    """task_size: the size that makes one task of an impl take about the target time here."""
+    return task_size
 
-    def get(workload: str, impl: str) -> tuple[int, float]:
-        size = task_size(workload, impl)
-        return size, serial_median_s(workload, impl, size)
 
-    return get
+@pytest.fixture
+def against_serial() -> Callable[[CellSession], Cell]:
+    """speedup_cell: a finished session's cell, with its speedup against the serial cell round by round."""
+    return speedup_cell
 
 
 @pytest.fixture
@@ -172,30 +197,13 @@ def figures(case: Case, session: CellSession) -> Any:
 
     def derive() -> dict[str, Any]:
         # Speedup compares the harness's own walls (release to last result) for this cell and the serial one,
-        # as `gillab run` does; pytest-benchmark's times also hold the instruments' start and stop.
-        # The serial baseline is its own benchmark, so each round's ratio uses its median: the interval is over
-        # this cell's rounds only (gillab run pairs rounds of both, interleaved).
-        cell = session.summary()
-        assert cell.median_wall_s is not None
-        cores = environment_info()["usable_cores"]
-        serial = serial_median_s(case.workload, session.impl, session.size)
-        ratios = [serial / w for w in cell.wall_s if w > 0]
-        speedup = stats.median(ratios)
-        ci = stats.bootstrap_ci(ratios)
-        ideal = stats.ideal(case.workers, session.tasks, cores)
-        efficiency = speedup / ideal
-        cell = flag_noise(
-            replace(
-                cell,
-                speedup=speedup,
-                efficiency=efficiency,
-                speedup_ci95=ci,
-                efficiency_ci95=(ci[0] / ideal, ci[1] / ideal),
-            ),
-            cores,
-        )
+        # as `gillab run` does, round i with round i; pytest-benchmark's times also hold the instruments' start
+        # and stop. The serial baseline is measured apart, not interleaved (gillab run interleaves them).
+        cell = speedup_cell(session)
+        assert cell.speedup is not None
+        assert cell.efficiency is not None
         if case.workers == max(MATRIX.workers):
-            SUMMARY.setdefault(case.group, {})[case.impl] = (case.workers, efficiency)
+            SUMMARY.setdefault(case.group, {})[case.impl] = (case.workers, cell.efficiency)
         return {
             "workload": case.workload,
             "executor": case.executor,
@@ -205,10 +213,10 @@ def figures(case: Case, session: CellSession) -> Any:
             "tasks": session.tasks,
             "size": session.size,
             "rounds": len(cell.wall_s),
-            "speedup": speedup,
-            "speedup_ci95": list(ci),
-            "efficiency": efficiency,
-            "efficiency_ci95": [ci[0] / ideal, ci[1] / ideal],
+            "speedup": cell.speedup,
+            "speedup_ci95": list(cell.speedup_ci95 or ()),
+            "efficiency": cell.efficiency,
+            "efficiency_ci95": list(cell.efficiency_ci95 or ()),
             "interference": asdict(cell.interference) if cell.interference else None,
             "repeats_disturbed": sum(1 for r in session.repeats if r.interference.disturbed),
             "noisy": cell.noisy,

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from gillab import environment, stats
-from gillab.harness import engines
-from gillab.harness.runner import CellSession
+from gillab.harness.executors import dask as engines
+from gillab.harness.session import CellSession
 
 pytestmark = pytest.mark.skipif(engines.unavailable() is not None, reason=engines.unavailable() or "")
 ROUNDS = 5
@@ -21,10 +20,10 @@ EMPTY = 50
 def test_dask_per_task_overhead(benchmark: Any, dask_log: dict[str, float]) -> None:
     """50 empty tasks through a 2-process local cluster: the engine's own cost per task."""
     benchmark.group = "fib-dask"
-    ex = engines.make("dask-processes", 2)
+    ex = engines.DaskProcessesExecutor(2)
     ex._create()
     try:
-        calls = [(engines._empty, ())] * EMPTY
+        calls = [(engines.empty_task, ())] * EMPTY
         ex.run(calls)
         benchmark.pedantic(ex.run, args=(calls,), rounds=ROUNDS, iterations=1)
     finally:
@@ -33,24 +32,22 @@ def test_dask_per_task_overhead(benchmark: Any, dask_log: dict[str, float]) -> N
     dask_log["per_task_ms"] = benchmark.extra_info["per_task_ms"]
 
 
-def test_dask_processes_efficiency_at_2_workers(benchmark: Any, baseline: Any, dask_log: dict[str, float]) -> None:
-    """python fib on 2 dask worker processes against the serial median of the same tasks."""
+def test_dask_processes_efficiency_at_2_workers(
+    benchmark: Any, sized: Any, against_serial: Any, timed_rounds: dict[str, Any], dask_log: dict[str, float]
+) -> None:
+    """python fib on 2 dask worker processes against the serial cell of the same tasks, round by round."""
     benchmark.group = "fib-dask"
-    size, serial = baseline("fib", "python")
-    cs = CellSession("fib", "python", "dask-processes", 2, 2, size)
-    cs.start()
-    try:
-        benchmark.pedantic(cs.run_once, rounds=ROUNDS, iterations=1)
-    finally:
-        cs.close()
-    ratios = [serial / r.wall_s for r in cs.repeats if r.wall_s > 0]
-    speedup = stats.median(ratios)
-    ideal = stats.ideal(2, 2, environment.usable_cores())
+    size = sized("fib", "python")
+    with CellSession("fib", "python", "dask-processes", 2, 2, size) as cs:
+        benchmark.pedantic(cs.run_once, **timed_rounds)
+    cell = against_serial(cs)
     benchmark.extra_info.update(
         size=size,
-        speedup=speedup,
-        speedup_ci95=stats.bootstrap_ci(ratios),
-        efficiency=speedup / ideal,
+        speedup=cell.speedup,
+        speedup_ci95=cell.speedup_ci95,
+        efficiency=cell.efficiency,
+        noisy=cell.noisy,
+        noise_reason=cell.noise_reason,
         per_task_overhead_ms=(cs.ex.overhead_s or 0.0) * 1e3,
     )
-    dask_log.update(processes_speedup_w2=speedup, processes_efficiency_w2=speedup / ideal)
+    dask_log.update(processes_speedup_w2=cell.speedup, processes_efficiency_w2=cell.efficiency)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gillab.harness.runner import CellSession
-
-ROUNDS = 5
+from gillab.harness.session import CellSession
 
 
-def test_matrix(benchmark: Any, case: Any, session: CellSession, figures: Any) -> None:
+def test_matrix(benchmark: Any, case: Any, session: CellSession, figures: Any, timed_rounds: dict[str, Any]) -> None:
     benchmark.group = case.group
     # Each timed call releases every task and checks every result against the python impl (CellError if wrong).
-    benchmark.pedantic(session.run_once, kwargs={"release_delay_s": 0.0}, rounds=ROUNDS, iterations=1)
+    benchmark.pedantic(session.run_once, **timed_rounds)
     benchmark.extra_info.update(figures())
-    assert benchmark.extra_info["rounds"] == ROUNDS
+    assert benchmark.extra_info["rounds"] == timed_rounds["rounds"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from gillab import _native
+from gillab.errors import GillabError
 from gillab.harness.gilstate import BUDGET, unavailable
-from gillab.harness.runner import CellSession
+from gillab.harness.session import CellSession
 from gillab.stats import median
 from gillab.workloads import resolve
 
@@ -20,7 +20,7 @@ TASKS = 2000
 def empty_task() -> Any:
     try:
         return resolve("counter", "cython-atomic")
-    except _native.NotBuiltError as exc:
+    except GillabError as exc:
         pytest.skip(str(exc))
 
 
@@ -62,7 +62,7 @@ def test_interference_reads_of_one_repeat(benchmark: Any) -> None:
 
 def test_speed_probe_of_one_round(benchmark: Any) -> None:
     """What the speed probe adds before every round (a fixed spin of about 3 ms, best of three)."""
-    from gillab.harness.measure import SpinProbe
+    from gillab.harness.instruments import SpinProbe
 
     benchmark.group = "overhead-round"
     probe = SpinProbe()

@@ -10,16 +10,13 @@ GIL is held). The release of the GIL is the only difference between the builds.
 cimport cython
 from libc.stdint cimport int64_t
 
+from _sync cimport (
+    gillab_fetch_add, gillab_last_end, gillab_load_relaxed, gillab_mutex_lock, gillab_mutex_unlock,
+    gillab_stamp_end, gillab_store_relaxed,
+)
+
 from gillab._domain import check_count, check_fib_n, check_sumsq_args
 
-cdef extern from "_sync.h" nogil:
-    void gillab_mutex_lock()
-    void gillab_mutex_unlock()
-    int64_t gillab_load_relaxed(int64_t *p)
-    void gillab_store_relaxed(int64_t *p, int64_t v)
-    int64_t gillab_fetch_add(int64_t *p, int64_t v)
-    void gillab_stamp_end()
-    int64_t gillab_last_end()
 
 RELEASES_GIL = RELEASE_GIL
 """True when this build runs its kernels inside ``with nogil``."""

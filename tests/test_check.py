@@ -3,63 +3,75 @@
 from __future__ import annotations
 
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gillab import environment
-from gillab.checker.run import CheckFailed, TargetError, run_check, verdict
+from gillab.checker.measure import CallProgress, HeldShare, Level, Measurement, Wait
+from gillab.checker.run import run_check
+from gillab.checker.verdict import verdict
+from gillab.errors import CheckFailed, TargetError
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 FAST = {"threads": [1, 2], "duration_s": 0.3, "timeout_s": 60.0}
 
 
 GIL_ONLY = pytest.mark.skipif(not environment.gil_enabled(), reason="needs a GIL to hold")
 
 
+@pytest.mark.slow
 @GIL_ONLY
 def test_nogil_kernel_frees_the_gil_and_gil_kernel_does_not() -> None:
     # Counted, not timed: load on the machine can slow the other thread, never make it step inside a
     # GIL-holding call, nor stop it stepping across the 0.2 s window of a releasing one.
-    free = run_check("gillab._kernels_nogil:fib", None, [32], **FAST)
-    held = run_check("gillab._kernels_gil:fib", None, [32], **FAST)
-    assert held["progress_during_calls"]["steps"] == 0
-    assert held["progress_during_calls"]["held_throughout"]
-    assert free["progress_during_calls"]["steps"] > 0
-    assert free["progress_during_calls"]["calls_with_progress"] > 0
-    assert held["verdict"].startswith("holds the GIL")
-    assert not free["verdict"].startswith("holds the GIL")
-    if held["gil_held"]["fraction"] is not None:  # the interpreter's own GIL state, where it can be read
-        assert held["gil_held"]["fraction"] >= 0.9
-        assert free["gil_held"]["fraction"] <= 0.2
-        assert "decided by the GIL state" in held["verdict"]
-    assert [lv["threads"] for lv in free["scaling"]] == [1, 2]
-    assert free["scaling"][0]["speedup"] == pytest.approx(1.0)
+    free = run_check("gillab._kernels_nogil:fib", None, [32], **FAST).measurement
+    held = run_check("gillab._kernels_gil:fib", None, [32], **FAST).measurement
+    assert free is not None
+    assert held is not None
+    assert held.progress_during_calls.steps == 0
+    assert held.progress_during_calls.held_throughout
+    assert free.progress_during_calls.steps > 0
+    assert free.progress_during_calls.calls_with_progress > 0
+    assert verdict(held).startswith("holds the GIL")
+    assert not verdict(free).startswith("holds the GIL")
+    if held.gil_held.fraction is not None:  # the interpreter's own GIL state, where it can be read
+        assert held.gil_held.fraction >= 0.9
+        assert free.gil_held.fraction is not None
+        assert free.gil_held.fraction <= 0.2
+        assert "decided by the GIL state" in verdict(held)
+    assert [lv.threads for lv in free.scaling] == [1, 2]
+    assert free.scaling[0].speedup == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_hashlib_of_one_mib_releases_the_gil() -> None:
-    data = run_check("hashlib:sha256", "data = bytes(1 << 20)", None, **FAST)
-    assert data["progress_during_calls"]["steps"] > 0
-    assert data["target"] == "hashlib:sha256"
+    data = run_check("hashlib:sha256", "data = bytes(1 << 20)", None, **FAST).measurement
+    assert data is not None
+    assert data.progress_during_calls.steps > 0
 
 
+@pytest.mark.slow
 @GIL_ONLY
 def test_json_dumps_holds_the_gil() -> None:
     setup = "import json; data = [{'a': i, 'b': str(i)} for i in range(20000)]"
-    data = run_check("json:dumps", setup, None, **FAST)
-    assert data["progress_during_calls"]["steps"] == 0
-    assert "holds the GIL" in data["verdict"]
+    data = run_check("json:dumps", setup, None, **FAST).measurement
+    assert data is not None
+    assert data.progress_during_calls.steps == 0
+    assert "holds the GIL" in verdict(data)
 
 
 def test_verdict_names_poor_scaling_despite_release() -> None:
-    data = {
-        "gil_free_fraction": 0.97,
-        "switch_interval_ms": 5.0,
-        "scaling": [
-            {"threads": 1, "speedup": 1.0, "efficiency": 1.0, "gil_wait": {"median_ms": 0.0}},
-            {"threads": 2, "speedup": 1.1, "efficiency": 0.55, "gil_wait": {"median_ms": 0.0}},
-        ],
-    }
+    def level(threads: int, speedup: float, efficiency: float) -> Level:
+        return Level(threads, 100, 100.0, 1.0, 1.0, Wait(0.0, 0.0, 0.0), speedup, threads, efficiency)
+
+    data = Measurement(
+        gil_free_fraction=0.97, progress_solo_per_s=1.0, progress_reference_per_s=1.0, progress_beside_per_s=0.97,
+        normalisation="", progress_during_calls=CallProgress(10, 10, 100, 0.2), gil_held=HeldShare(None),
+        usable_cores=2, gil_enabled=True, switch_interval_ms=5.0, scaling=(level(1, 1.0, 1.0), level(2, 1.1, 0.55)),
+        interference={}, interference_note="", disturbed=(),
+    )  # fmt: skip
     text = verdict(data)
     assert text.startswith("releases the GIL for about 97%")
     assert "scales poorly" in text
@@ -83,6 +95,7 @@ def test_segfault_is_survived(foreign: Path) -> None:
         run_check(f"{foreign}:crash", None, None, **FAST)
 
 
+@pytest.mark.slow
 def test_hang_is_killed_at_the_timeout(foreign: Path) -> None:
     with pytest.raises(CheckFailed, match="did not finish within --timeout 3 s"):
         run_check(f"{foreign}:hang", None, None, [1], 0.2, 3.0)
@@ -121,39 +134,20 @@ def test_non_callable_is_refused(foreign: Path) -> None:
         (["hashlib:sha256", "--threads", "0"], "above 0"),
     ],
 )
-def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "gillab", "check", *args], capture_output=True, text=True, check=False, timeout=120
-    )
+def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str, cli: Cli) -> None:
+    proc = cli("check", *args)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_cli_writes_json_and_report(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gillab",
-            "check",
-            "zlib:compress",
-            "--setup",
-            "data = bytes(range(256)) * 256",
-            "--threads",
-            "1,2",
-            "--duration",
-            "0.3",
-            "--json",
-            str(tmp_path / "c.json"),
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+@pytest.mark.slow
+def test_cli_writes_json_and_report(tmp_path: Path, cli: Cli) -> None:
+    setup = "data = bytes(range(256)) * 256"
+    proc = cli(
+        "check", "zlib:compress", "--setup", setup, "--threads", "1,2", "--duration", "0.3",
+        "--json", str(tmp_path / "c.json"), "--out", str(tmp_path),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "zlib:compress:" in proc.stdout
     assert (tmp_path / "c.json").exists()

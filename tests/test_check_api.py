@@ -11,10 +11,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,10 +22,12 @@ import pytest
 import gillab
 from gillab import _native, environment
 from gillab.checker import catalogue
-from gillab.checker.api import CheckResult, Releases, TargetError, check_target
-from gillab.checker.run import run_check
+from gillab.checker.api import CheckResult, Releases, check_target, sweep_target
+from gillab.checker.entries import ENTRIES
+from gillab.errors import CheckFailed, TargetError
 
 GIL_ON = environment.gil_enabled()
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 FAST = {"threads": (1, 2), "duration_s": 0.2}
 
 pytest_plugins = ["pytester"]
@@ -38,6 +40,7 @@ def _kernels() -> tuple[object, object]:
         pytest.skip(str(exc))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("isolate", [True, False])
 def test_check_tells_a_releasing_callable_from_a_holding_one(isolate: bool) -> None:
     free_fib, held_fib = _kernels()
@@ -75,7 +78,7 @@ def test_in_process_check_takes_any_callable_and_says_it_is_not_isolated() -> No
 def test_an_isolated_crash_is_reported_not_suffered() -> None:
     import ctypes
 
-    with pytest.raises(gillab.checker.api.CheckFailed, match="crashed the child process"):
+    with pytest.raises(CheckFailed, match="crashed the child process"):
         gillab.check(ctypes.string_at, 0, **FAST)  # reads address 0: a segfault, in the child only
 
 
@@ -90,6 +93,7 @@ WANTS = """
 """
 
 
+@pytest.mark.slow
 def test_the_fixture_passes_and_fails_with_the_measured_figure(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=textwrap.dedent(WANTS))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # the plugin comes from the entry point
@@ -100,29 +104,31 @@ def test_the_fixture_passes_and_fails_with_the_measured_figure(pytester: pytest.
     result.stdout.fnmatch_lines(["*expected json.dumps to release the GIL; other threads got *% of their progress*"])
 
 
+@pytest.mark.slow
 def test_the_catalogue_agrees_with_its_sources_on_a_slice() -> None:
     names = ("time.sleep, 5 ms", "json.dumps of 100,000 numbers", "hashlib.sha256 below and above its threshold")
-    entries = [e for e in catalogue.ENTRIES if e.name in names]
+    entries = [e for e in ENTRIES if e.name in names]
     got = catalogue.run_catalogue(entries, duration_s=0.2)
     assert not got.error
-    assert [r["name"] for r in got.rows] == [e.name for e in entries]
+    assert [r.entry.name for r in got.rows] == [e.name for e in entries]
     for row in got.rows:
-        assert row["source"]
+        assert row.entry.source
         if GIL_ON:
-            assert row["agrees"], row
+            assert row.got.agrees, row
         else:
-            assert row["agrees"] is None
-    assert catalogue.summary(got.rows).startswith("3 of 3 entries agree" if GIL_ON else "0 of 0")
+            assert row.got.agrees is None
+    assert got.summary.startswith("3 of 3 entries agree" if GIL_ON else "0 of 0")
+    assert catalogue.Catalogue.from_json(got.to_json()).to_json() == got.to_json()
 
 
 def test_the_catalogue_is_big_enough_and_every_entry_has_its_proof() -> None:
-    assert len(catalogue.ENTRIES) >= 25
-    assert len({e.name for e in catalogue.ENTRIES}) == len(catalogue.ENTRIES)
-    for e in catalogue.ENTRIES:
+    assert len(ENTRIES) >= 25
+    assert len({e.name for e in ENTRIES}) == len(ENTRIES)
+    for e in ENTRIES:
         assert e.source.startswith(("CPython ", "numpy ")), e.name
-        assert e.expected in ("releases", "partly", "holds") or e.threshold is not None, e.name
-        assert ("{n}" in e.setup) == bool(e.sizes), e.name
-    assert {e.target for e in catalogue.ENTRIES if e.trap} >= {"hashlib:sha256", "zlib:crc32"}
+        assert e.expected in (Releases.RELEASES, Releases.PARTLY, Releases.HOLDS), e.name
+        assert ("{n}" in e.setup) == bool(e.sizes) == (e.threshold is not None), e.name
+    assert {e.target for e in ENTRIES if e.trap} >= {"hashlib:sha256", "zlib:crc32"}
     assert catalogue.select("sha256")
     assert not catalogue.select("no-such-thing")
 
@@ -130,20 +136,21 @@ def test_the_catalogue_is_big_enough_and_every_entry_has_its_proof() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("GILLAB_SLOW") != "1", reason="the whole catalogue: GILLAB_SLOW=1")
 def test_the_whole_catalogue_agrees_with_its_sources() -> None:
-    got = catalogue.run_catalogue(list(catalogue.ENTRIES))
+    got = catalogue.run_catalogue(list(ENTRIES))
     assert not got.error
-    assert all(r["agrees"] is not False for r in got.rows), catalogue.summary(got.rows)
+    assert all(r.got.agrees is not False for r in got.rows), got.summary
 
 
 def test_a_size_sweep_names_zlib_crc32s_threshold() -> None:
-    data = run_check("zlib:crc32", "data = bytes({n})", None, [1], 0.2, 60.0, sizes=[4096, 5120, 5121, 8192])
+    data = sweep_target("zlib:crc32", "data = bytes({n})", [4096, 5120, 5121, 8192])
     if not GIL_ON:
-        assert data["threshold"].startswith("no GIL")
+        assert data.verdict.startswith("no GIL")
         return
-    assert data["threshold"] == "releases the GIL from 5121 up; holds it at 5120 and below"
-    by = {r["size"]: r for r in data["sizes"]}
-    assert by[5120]["switches"] == 0  # not one other thread got in during tens of thousands of calls
-    assert by[5121]["switches"] > 0
+    assert data.verdict == "releases the GIL from 5121 up; holds it at 5120 and below"
+    assert data.sweep.releases_from == 5121
+    by = {r.size: r for r in data.sweep.sizes}
+    assert by[5120].switches == 0  # not one other thread got in during tens of thousands of calls
+    assert (by[5121].switches or 0) > 0
 
 
 @pytest.mark.parametrize(
@@ -155,10 +162,8 @@ def test_a_size_sweep_names_zlib_crc32s_threshold() -> None:
         (["catalogue", "--only", "no-such-entry"], "matches no entry"),
     ],
 )
-def test_bad_check_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, cwd=tmp_path, timeout=60
-    )
+def test_bad_check_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+    proc = cli(*args, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -197,9 +202,10 @@ def test_an_extension_without_free_threading_support_turns_the_gil_back_on(tmp_p
     finally:
         if env_gil is not None:
             os.environ["PYTHON_GIL"] = env_gil
-    assert result.gil_import["free_threaded_build"]
-    assert result.gil_import["reenabled"], result.gil_import
-    assert "GIL" in result.gil_import["warning"]
+    assert result.gil_import is not None
+    assert result.gil_import.free_threaded_build
+    assert result.gil_import.reenabled, result.gil_import
+    assert "GIL" in result.gil_import.warning
 
 
 @FREE_THREADED
@@ -207,6 +213,7 @@ def test_gillabs_own_modules_leave_the_gil_off() -> None:
     if os.environ.get("PYTHON_GIL") == "1":
         pytest.skip("PYTHON_GIL=1 turns the GIL on before any import")
     result = check_target("gillab._kernels_nogil:fib", args=[20], threads=(1,), duration_s=0.1)
-    assert result.gil_import["free_threaded_build"]
-    assert result.gil_import["gil_before"] is False
-    assert result.gil_import["reenabled"] is False
+    assert result.gil_import is not None
+    assert result.gil_import.free_threaded_build
+    assert result.gil_import.gil_before is False
+    assert result.gil_import.reenabled is False

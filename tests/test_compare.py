@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,13 +17,15 @@ from gillab.compare import run as compare_run
 from gillab.compare.report import compare_png
 from gillab.harness.results import Cell, RunConfig, RunResult
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
 
 def _run(label: str, walls: dict[tuple[str, int], float]) -> RunResult:
     cells = tuple(
         Cell("fib", impl, "serial", 1, 1, size, status="ok", median_wall_s=wall, interpreter=label)
         for (impl, size), wall in walls.items()
     )
-    return RunResult(environment.info() | {"interpreter": label}, RunConfig(), None, cells=cells)
+    return RunResult(replace(environment.info(), interpreter=label), RunConfig(), None, cells=cells)
 
 
 def test_slowdowns_pair_free_threaded_with_gil_builds_of_equal_size() -> None:
@@ -43,6 +47,7 @@ def test_slowdowns_pair_free_threaded_with_gil_builds_of_equal_size() -> None:
     }
 
 
+@pytest.mark.slow
 def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GILLAB_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
@@ -70,18 +75,13 @@ def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, mon
     assert "no-such-python" in (out / "report.html").read_text()
 
 
-def test_a_lab_in_a_compare_folder_keeps_the_comparison_in_the_report(tmp_path: Path) -> None:
+def test_a_lab_in_a_compare_folder_keeps_the_comparison_in_the_report(tmp_path: Path, cli: Cli) -> None:
     # A lab refreshes report.html of the folder it writes to; a comparison there is no run result.
     merged = compare_run.CompareResult(
         ("py",), (), None, (compare_run.CompareRun("py", False, False, _run("3.11.7", {("python", 30): 1.0})),)
     )
     (tmp_path / "results.json").write_text(json.dumps(merged.to_json()))
-    proc = subprocess.run(
-        [sys.executable, "-m", "gillab", "dis", "fib", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = cli("dis", "fib", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "report.html").read_text()
     assert "gillab compare" in page

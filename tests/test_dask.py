@@ -14,26 +14,25 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gillab import environment
-from gillab.harness import engines
+from gillab.errors import EngineError
+from gillab.harness.executors import dask as engines
 from gillab.harness.results import RunConfig
-from gillab.harness.runner import CellSession, _failed, run_matrix
+from gillab.harness.runner import run_matrix
+from gillab.harness.session import CellSession
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 NEEDS_DASK = pytest.mark.skipif(engines.unavailable() is not None, reason=engines.unavailable() or "")
 GIL_ON = environment.gil_enabled()
 
 
-def gillab(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=300, **kwargs
-    )
-
-
+@pytest.mark.slow
 @NEEDS_DASK
 @pytest.mark.skipif(not GIL_ON, reason="the lesson of a GIL")
 def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp_path: Path) -> None:
@@ -60,7 +59,7 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp
     assert threads.task_overhead_s is not None
     assert threads.task_overhead_s > 0
     assert result.engine is not None
-    assert result.engine["scheduler"] == "local"
+    assert result.engine.scheduler == "local"
     cores = environment.usable_cores()
     if cores >= 2:
         quiet = not procs.noisy and not (procs.interference and procs.interference.disturbed)
@@ -74,6 +73,7 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp
     assert json.loads((tmp_path / "results.json").read_text())["engine"]["engine"] == "dask.distributed"
 
 
+@pytest.mark.slow
 @NEEDS_DASK
 def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
     session = CellSession("fib", "python", "dask-processes", 2, 2, 34)  # tasks of about a second
@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
         threading.Timer(0.4, os.kill, (victim, signal.SIGKILL)).start()
         with pytest.raises(RuntimeError, match="died mid-cell") as info:
             session.run_once()
-        cell = _failed(session, info.value)
+        cell = session.failed(info.value)
     finally:
         session.close(kill=True)
     assert cell.status == "failed"
@@ -92,6 +92,7 @@ def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
     assert not [t for t in threading.enumerate() if t.name == "gillab-probe"]  # the repeat's probe stopped too
 
 
+@pytest.mark.slow
 @NEEDS_DASK
 def test_ctrl_c_during_a_dask_cell_leaves_no_dask_process(tmp_path: Path) -> None:
     psutil = pytest.importorskip("psutil")
@@ -131,15 +132,16 @@ def test_ctrl_c_during_a_dask_cell_leaves_no_dask_process(tmp_path: Path) -> Non
     assert not alive, f"dask processes left behind: {alive}"
 
 
+@pytest.mark.slow
 @NEEDS_DASK
-def test_an_existing_cluster_runs_the_same_cells_and_is_left_running(tmp_path: Path) -> None:
+def test_an_existing_cluster_runs_the_same_cells_and_is_left_running(tmp_path: Path, cli: Cli) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     ) as cluster, distributed.Client(cluster, set_as_default=False) as client:  # fmt: skip
         address = cluster.scheduler_address
-        proc = gillab(
+        proc = cli(
             "run", "--executor", "dask-processes", "--workers", "2", "--impl", "python", "--size", "22",
             "--repeat", "2", "--max-wait", "0.2", "--scheduler", address, "--out", str(tmp_path),
         )  # fmt: skip
@@ -165,31 +167,36 @@ def test_a_cluster_without_gillabs_native_modules_is_refused(monkeypatch: pytest
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
     ) as cluster:  # fmt: skip
         monkeypatch.setattr(_native, "instruments", missing)  # the in-process worker lacks them
-        with pytest.raises(engines.EngineError, match=r"lack gillab's native modules .*pip install -e \."):
+        with pytest.raises(EngineError, match=r"lack gillab's native modules .*pip install -e \."):
             engines.cluster_facts(cluster.scheduler_address)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--executor", "dask-threads", "--scheduler", "tcp://127.0.0.1:9"], "tcp://127.0.0.1:9"),
+        pytest.param(
+            ["--executor", "dask-threads", "--scheduler", "tcp://127.0.0.1:9"],
+            "tcp://127.0.0.1:9",
+            marks=pytest.mark.slow,  # the connection times out after 5 s
+        ),
         (["--executor", "thread", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler is for the dask executors"),
     ],
 )
-def test_a_bad_scheduler_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
-    proc = gillab("run", *args, "--out", str(tmp_path))
+def test_a_bad_scheduler_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+    proc = cli("run", *args, "--out", str(tmp_path))
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_without_the_extra_the_dask_cells_are_skipped_with_the_install_command(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_without_the_extra_the_dask_cells_are_skipped_with_the_install_command(tmp_path: Path, cli: Cli) -> None:
     hide = tmp_path / "hide"
     (hide / "distributed").mkdir(parents=True)
     (hide / "distributed" / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")])))
     out = tmp_path / "out"
-    proc = gillab(
+    proc = cli(
         "run", "--executor", "thread,dask-threads", "--workers", "1", "--impl", "python", "--size", "18",
         "--repeat", "1", "--max-wait", "0.2", "--out", str(out), env=env,
     )  # fmt: skip

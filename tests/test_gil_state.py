@@ -18,7 +18,7 @@ import pytest
 from gillab import _native, environment
 from gillab.harness import gilstate, interference
 from gillab.harness.gilstate import GilSampler, GilState
-from gillab.harness.runner import measure_cell
+from gillab.harness.rounds import measure_cell
 from gillab.workloads import resolve
 
 SAMPLED = pytest.mark.skipif(
@@ -35,7 +35,7 @@ def two_threads(impl: str, n: int, seconds: float = 0.5) -> GilState:
     stop = threading.Event()
 
     def work(role: str) -> None:
-        tstate, clock = _native.instruments().thread_identity()
+        tstate, clock = _native.gilstate().thread_identity()
         ids.append((role, threading.get_native_id(), tstate, clock))
         ready.wait()
         while not stop.is_set():

@@ -16,13 +16,15 @@ import json
 import os
 import re
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gillab import environment
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("GILLAB_GOLDEN_UPDATE") == "1"
@@ -72,13 +74,6 @@ def mask(value: Any, key: str = "", volatile: frozenset[str] = frozenset()) -> A
     return [distinct[k] for k in sorted(distinct)]
 
 
-def gillab(*args: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-
-
 def check_golden(name: str, data: Any) -> None:
     path = GOLDEN / f"{name}.json"
     got = mask(data, volatile=frozenset(CASE_VOLATILE.get(name, ())))
@@ -115,25 +110,29 @@ CASE_VOLATILE = {"catalogue": {"verdict"}}
 """Keys volatile in one case only: a catalogue row's verdict ends with its 2-thread scaling, which load bends."""
 
 
+SLOW_CASES = {"catalogue", "check", "convoy", "run"}
+"""The cases of more than a couple of seconds (pytest -m "not slow" leaves them out)."""
+
+
 @pytest.mark.skipif(not environment.gil_enabled(), reason="the goldens were taken with a GIL")
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_json_output_keeps_its_shape(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in sorted(CASES)]
+)
+def test_json_output_keeps_its_shape(name: str, tmp_path: Path, cli: Cli) -> None:
     args = CASES[name]
     if name == "run":
-        gillab(*args, "--out", str(tmp_path))
+        proc = cli(*args, "--out", str(tmp_path))
         data = json.loads((tmp_path / "results.json").read_text())
     else:
-        gillab(*args, "--out", str(tmp_path), "--json", str(tmp_path / "doc.json"))
+        proc = cli(*args, "--out", str(tmp_path), "--json", str(tmp_path / "doc.json"))
         data = json.loads((tmp_path / "doc.json").read_text())
+    assert proc.returncode == 0, proc.stderr
     check_golden(name, data)
 
 
-def test_diff_prints_what_it_printed(tmp_path: Path) -> None:
+def test_diff_prints_what_it_printed(cli: Cli) -> None:
     """Two stored runs (schema 3, as an older gillab wrote them): the diff's text, to the byte."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "gillab", "diff", str(GOLDEN / "diff-a.json"), str(GOLDEN / "diff-b.json")],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    proc = cli("diff", str(GOLDEN / "diff-a.json"), str(GOLDEN / "diff-b.json"))
     assert proc.returncode == 0, proc.stderr
     if UPDATE:
         (GOLDEN / "diff.txt").write_text(proc.stdout)

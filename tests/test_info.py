@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
 from gillab import environment
 from gillab.cli import main
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def test_info_json_has_every_field(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,20 +54,20 @@ def test_gil_state_follows_the_interpreter(gil: str) -> None:
     if gil == "0" and not environment.free_threaded_build():
         pytest.skip("PYTHON_GIL=0 needs a free-threaded build")
     env = dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
-    code = "from gillab import environment; print(environment.gil_enabled(), environment.info()['gil_enabled'])"
+    code = "from gillab import environment; print(environment.gil_enabled(), environment.info().gil_enabled)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     want = "True" if gil == "1" else "False"
     assert proc.stdout.split() == [want, want]
 
 
-def test_python_dash_m_works() -> None:
-    proc = subprocess.run([sys.executable, "-m", "gillab", "info"], capture_output=True, text=True, check=False)
+def test_python_dash_m_works(cli: Cli) -> None:
+    proc = cli("info")
     assert proc.returncode == 0, proc.stderr
     assert "usable cores" in proc.stdout
 
 
-def test_unknown_command_is_one_line_and_exit_2() -> None:
-    proc = subprocess.run([sys.executable, "-m", "gillab", "nope"], capture_output=True, text=True, check=False)
+def test_unknown_command_is_one_line_and_exit_2(cli: Cli) -> None:
+    proc = cli("nope")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

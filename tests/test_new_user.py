@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,28 +18,25 @@ from gillab import _native, environment
 from gillab.cli import main
 from gillab.harness.results import Cell, RunConfig, RunResult
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
 SMALL = [
     *("--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"),
     *("--max-wait", "0.2"),
 ]
 
 
-def gillab(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=120
-    )
-
-
-def test_a_second_run_never_overwrites_the_first_without_force(tmp_path: Path) -> None:
-    first = gillab("run", *SMALL, "--out", str(tmp_path))
+@pytest.mark.slow
+def test_a_second_run_never_overwrites_the_first_without_force(tmp_path: Path, cli: Cli) -> None:
+    first = cli("run", *SMALL, "--out", str(tmp_path))
     assert first.returncode == 0, first.stderr
     before = (tmp_path / "results.json").read_text()
-    again = gillab("run", *SMALL, "--out", str(tmp_path))
+    again = cli("run", *SMALL, "--out", str(tmp_path))
     assert again.returncode == 2
     assert "--force" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
     assert (tmp_path / "results.json").read_text() == before
-    forced = gillab("run", *SMALL, "--out", str(tmp_path), "--force")
+    forced = cli("run", *SMALL, "--out", str(tmp_path), "--force")
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "results.json").read_text() != before
 
@@ -72,9 +70,9 @@ def test_a_run_that_measures_nothing_exits_1_and_shows_no_old_picture(
         (["--min-repeat", "5", "--repeat", "3"], "above --repeat"),
     ],
 )
-def test_runaway_input_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path) -> None:
+def test_runaway_input_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
     t0 = time.monotonic()
-    proc = gillab("run", *args, "--out", str(tmp_path / "o"))
+    proc = cli("run", *args, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -97,8 +95,8 @@ def test_a_closed_pipe_costs_no_traceback(tmp_path: Path) -> None:
     assert (tmp_path / "dis.json").exists()  # written before anything was printed
 
 
-def test_version() -> None:
-    proc = gillab("--version")
+def test_version(cli: Cli) -> None:
+    proc = cli("--version")
     assert proc.returncode == 0
     assert proc.stdout.startswith("gillab ")
 
@@ -117,11 +115,11 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644, name
 
 
-def test_help_lists_the_valid_impls_and_variants() -> None:
-    run_help = gillab("run", "--help").stdout
+def test_help_lists_the_valid_impls_and_variants(cli: Cli) -> None:
+    run_help = cli("run", "--help").stdout
     assert "python-rcw" in run_help
     assert "numpy" in run_help
-    race_help = gillab("race", "--help").stdout
+    race_help = cli("race", "--help").stdout
     assert "cython-atomic" in race_help
 
 
@@ -152,8 +150,8 @@ def test_diff_pairs_cells_and_says_when_a_change_is_within_the_noise(
     assert "1.27" in nogil  # 1.9 / 1.5
 
 
-def test_diff_refuses_what_is_not_a_run_in_one_line(tmp_path: Path) -> None:
-    proc = gillab("diff", str(tmp_path / "nope.json"), str(tmp_path / "nope2.json"))
+def test_diff_refuses_what_is_not_a_run_in_one_line(tmp_path: Path, cli: Cli) -> None:
+    proc = cli("diff", str(tmp_path / "nope.json"), str(tmp_path / "nope2.json"))
     assert proc.returncode == 2
     assert "No such file" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -175,9 +173,10 @@ def test_blas_pools_are_pinned_while_measuring_and_the_run_says_so() -> None:
         max_wait_s=0.2,
     )
     result = run_matrix(cfg, None)
-    pools = result.environment["threadpools"]
-    assert "pinned to 1 thread" in result.environment["threadpools_note"]
-    assert all(p["threads"] == 1 for p in pools), pools
+    pools = result.environment.threadpools
+    assert pools is not None
+    assert "pinned to 1 thread" in (result.environment.threadpools_note or "")
+    assert all(p.threads == 1 for p in pools), pools
     serial = next(c for c in result.cells if c.executor == "serial")
     assert serial.ok, serial.reason
 
@@ -185,7 +184,7 @@ def test_blas_pools_are_pinned_while_measuring_and_the_run_says_so() -> None:
 def test_annotate_says_what_the_gil_build_runs_without_the_gil() -> None:
     from gillab.labs import annotate
 
-    clean = {"nogil_lines_touching_python": []}
+    clean = annotate.Build("x.html", 10, ())
     assert annotate.sentence("nogil", 23, clean) == (
         "nogil build: of the 23 lines that run without the GIL, none touch Python"
     )

@@ -17,8 +17,9 @@ import pytest
 from gillab import stats
 from gillab.harness import interference
 from gillab.harness.results import Cell, RunConfig, RunResult
-from gillab.harness.runner import round_order, run_matrix
-from gillab.outputs.report import interpret
+from gillab.harness.rounds import round_order
+from gillab.harness.runner import run_matrix
+from gillab.outputs.findings import interpret
 
 pytestmark = pytest.mark.skipif(not interference.available(), reason="interference is read from /proc/stat")
 
@@ -74,6 +75,7 @@ def _quiet_machine() -> bool:
     return any(not interference.quiet_now(0.3).disturbed for _ in range(10))
 
 
+@pytest.mark.slow
 def test_a_passing_competitor_is_dropped_and_measured_again(burning: list[subprocess.Popen[bytes]]) -> None:
     if not _quiet_machine():
         pytest.skip("this machine is never quiet (another process competes): a passing competitor cannot be told")
@@ -95,6 +97,7 @@ def test_a_passing_competitor_is_dropped_and_measured_again(burning: list[subpro
         assert sorted(c.wall_s) == sorted(r.wall_s for r in kept)  # the figures come from quiet repeats only
 
 
+@pytest.mark.slow
 def test_rounds_interleave_in_the_seeded_order(tmp_path: Path) -> None:
     cfg = small(
         impls=("python", "cython-nogil"),
@@ -124,7 +127,8 @@ def test_rounds_interleave_in_the_seeded_order(tmp_path: Path) -> None:
             assert sorted(order) == sorted(keys)  # each cell once per round
             assert order == round_order(cfg.seed, group, rnd, keys)
     saved = RunResult.from_json(__import__("json").loads((tmp_path / "results.json").read_text()))
-    assert saved.interleave["seed"] == 7
+    assert saved.interleave is not None
+    assert saved.interleave.seed == 7
     assert saved.speed_probe is not None
     assert len(saved.speed_probe.spin_ms) >= 3
 

@@ -147,3 +147,83 @@ def _declared(stub: str) -> set[str]:
                 else:
                     declared.add(a.asname or a.name)
     return {n for n in declared if not n.startswith("_")}
+
+
+LAYERS = (
+    ("leaves", ("gillab._native", "gillab._variants", "gillab._domain", "gillab.errors", "gillab.codec",
+                "gillab.environment", "gillab.stats", "gillab.files", "gillab.childproc", "gillab.checkout",
+                "gillab.interpreters")),
+    ("workloads", ("gillab.workloads",)),
+    ("harness", ("gillab.harness",)),
+    ("outputs", ("gillab.outputs",)),
+    ("features", ("gillab.labs", "gillab.checker", "gillab.compare", "gillab.advise")),
+    ("cli", ("gillab.cli", "gillab.__main__")),
+)  # fmt: skip
+"""The documented chain, lowest first: a module imports only from its own layer and the layers below it."""
+
+
+def layer(name: str) -> int:
+    """The rank of a module's layer in LAYERS."""
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return rank
+    raise AssertionError(f"{name} belongs to no layer of the documented chain")
+
+
+def test_every_module_has_a_layer_and_imports_run_down_the_chain() -> None:
+    for name, deps in GRAPH.items():
+        if name == "gillab":  # the package's own __init__ re-exports the public API from above
+            continue
+        up = sorted(d for d in deps if d != "gillab" and layer(d) > layer(name))
+        assert not up, f"{name} ({LAYERS[layer(name)][0]}) imports from above: {up}"
+
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+DATA_MODULES = {"gillab.checker.entries"}
+"""Modules that are data (the catalogue's entries): long by nature."""
+
+
+def test_modules_and_functions_stay_small() -> None:
+    for name, path in MODULES.items():
+        text = path.read_text()
+        if name not in DATA_MODULES:
+            assert len(text.splitlines()) <= MAX_MODULE_LINES, name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                assert length <= MAX_FUNCTION_LINES, f"{name}.{node.name}: {length} lines"
+
+
+EDGE = {"gillab.childproc"}
+"""Where a child's JSON lines are read, before the caller turns them into objects."""
+
+
+def test_no_result_dataclass_holds_untyped_json() -> None:
+    """Figures travel as dataclasses: no dataclass field is Any or a dict of Any."""
+    for name, path in MODULES.items():
+        if name in EDGE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any("dataclass" in ast.unparse(d) for d in node.decorator_list):
+                for item in node.body:
+                    if isinstance(item, ast.AnnAssign):
+                        ann = ast.unparse(item.annotation)
+                        if ann.startswith("Callable["):  # a function, not a figure
+                            continue
+                        assert ann != "Any", f"{name}.{node.name}: {ann}"
+                        assert "dict[str, Any]" not in ann, f"{name}.{node.name}: {ann}"
+
+
+def test_only_an_executors_class_knows_its_name() -> None:
+    """Nothing outside gillab.harness.executors compares a name with an executor's (its facts are the class's)."""
+    from gillab.harness import executors
+
+    names = set(executors.names())
+    for name, path in MODULES.items():
+        if name.startswith("gillab.harness.executors"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and "ex" in ast.unparse(node):  # an executor, by its name
+                consts = [c.value for c in (node.left, *node.comparators) if isinstance(c, ast.Constant)]
+                assert not names & set(consts), f"{name}:{node.lineno} compares with an executor's name"

@@ -2,8 +2,8 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from gillab._native import NotBuiltError
 from gillab.checker.api import CheckResult, Releases, check
+from gillab.errors import GillabError, NotBuiltError
 from gillab.workloads import available, resolve
 
 try:
@@ -11,4 +11,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - only in an uninstalled checkout
     __version__ = "0+unknown"
 
-__all__ = ["CheckResult", "NotBuiltError", "Releases", "__version__", "available", "check", "resolve"]
+__all__ = ["CheckResult", "GillabError", "NotBuiltError", "Releases", "__version__", "available", "check", "resolve"]

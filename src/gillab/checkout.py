@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gillab
-
 
 def source_dir() -> Path:
     """Return the cext/ folder of this checkout, or raise FileNotFoundError saying what is needed."""
-    here = Path(gillab.__file__).resolve().parent
+    here = Path(__file__).resolve().parent  # the gillab package
     for base in (here.parent.parent, here.parent):
         if (base / "cext" / "_kernels.pyx").is_file():
             return base / "cext"

@@ -1,21 +1,31 @@
-"""Run a child process and reduce its failure to one line: the one way gillab starts other programs."""
+"""Run a child process and reduce its failure to one line: the one way gillab starts other programs.
+
+Two ways: :func:`run_child` runs a program to its end; :func:`run_spec` runs one of gillab's own child
+entry points (``python -m MODULE SPEC``), the protocol that `gillab check` and `gillab catalogue` share: the
+parent writes a JSON spec, the child appends one JSON object per line to the spec's ``result_path`` as it
+goes, and exits with 0, EXIT_BAD_INPUT or EXIT_RAISED. Every line written before a crash, a time-out or
+Ctrl-C is kept.
+"""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from gillab.errors import ChildFailed
 
-class ChildFailed(Exception):  # noqa: N818 - reads as what happened
-    """A child process could not start, was killed, timed out or exited non-zero; the message is one line."""
-
-    def __init__(self, message: str, returncode: int | None = None, timed_out: bool = False) -> None:
-        super().__init__(message)
-        self.returncode = returncode
-        self.timed_out = timed_out
+EXIT_BAD_INPUT = 3
+"""A child entry point's exit status when it could not load what it was asked to run (its last line says why)."""
+EXIT_RAISED = 4
+"""A child entry point's exit status when the code it ran raised (its last line says what)."""
 
 
 def last_line(text: str | None, limit: int = 300) -> str:
@@ -75,3 +85,89 @@ def run_child(
         where = f" (see {log.name})" if log is not None and hasattr(log, "name") else ""
         raise ChildFailed(f"{what} failed (exit {proc.returncode}): {last_line(proc.stderr)}{where}", proc.returncode)
     return proc
+
+
+@dataclass(frozen=True)
+class SpecRun:
+    """How a child entry point ended, and every line it wrote."""
+
+    returncode: int | None
+    """None where gillab killed it (a time-out, or Ctrl-C)."""
+    lines: tuple[dict[str, Any], ...]
+    stderr: str
+    timed_out: bool = False
+    interrupted: bool = False
+
+    def failure(self, what: str, timeout_s: float | None) -> str:
+        """One line saying how the child ended, if not well ("" when it exited 0)."""
+        if self.interrupted:
+            return "interrupted"
+        if self.timed_out:
+            return f"{what} did not finish within {timeout_s:g} s; it was killed"
+        if self.returncode is not None and self.returncode < 0:
+            return f"{what} was killed by {signal_name(self.returncode)}"
+        if self.returncode:
+            return f"{what} failed (exit {self.returncode}): {last_line(self.stderr)}"
+        return ""
+
+
+def run_spec(
+    module: str,
+    spec: Mapping[str, Any],
+    what: str,
+    *,
+    python: str | None = None,
+    timeout_s: float | None = None,
+    on_line: Callable[[dict[str, Any]], None] | None = None,
+    files: Mapping[str, bytes] | None = None,
+) -> SpecRun:
+    """Run ``python -m module SPEC`` (the protocol in the module docstring) and return how it ended.
+
+    spec gets ``result_path`` added; files (name -> bytes) are written beside it first and their paths
+    added as spec[name]. on_line(obj) is called for each line as it arrives. Ctrl-C and the time-out kill
+    the child and return what it wrote; ChildFailed only where the child cannot start.
+    """
+    with tempfile.TemporaryDirectory(prefix="gillab-child-") as tmp:
+        result = Path(tmp) / "lines.jsonl"
+        result.touch()
+        doc = dict(spec, result_path=str(result))
+        for name, data in (files or {}).items():
+            (Path(tmp) / name).write_bytes(data)
+            doc[name] = str(Path(tmp) / name)
+        spec_path = Path(tmp) / "spec.json"
+        spec_path.write_text(json.dumps(doc))
+        errors = Path(tmp) / "stderr.txt"
+        lines: list[dict[str, Any]] = []
+
+        def poll() -> None:
+            got = [x for x in result.read_text().splitlines() if x.strip()]
+            for line in got[len(lines) :]:
+                lines.append(json.loads(line))
+                if on_line is not None:
+                    on_line(lines[-1])
+
+        with errors.open("w") as err:
+            proc = _start([python or sys.executable, "-m", module, str(spec_path)], what, err)
+            timed_out = interrupted = False
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            try:
+                while proc.poll() is None:
+                    time.sleep(0.05)
+                    poll()
+                    if deadline is not None and time.monotonic() > deadline:
+                        proc.kill()
+                        timed_out = True
+            except KeyboardInterrupt:
+                proc.kill()
+                interrupted = True
+            proc.wait()
+        poll()
+        code = None if timed_out or interrupted else proc.returncode
+        return SpecRun(code, tuple(lines), errors.read_text(), timed_out, interrupted)
+
+
+def _start(cmd: list[str], what: str, err: IO[str]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    except OSError as exc:
+        raise ChildFailed(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None

@@ -1,4 +1,5 @@
-"""What the machine and interpreter in front of us are: the context every figure needs."""
+"""What the machine and interpreter in front of us are: the context every figure needs, as a frozen
+:class:`Environment` (the ``environment`` block of every results file)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from gillab import _native
+from gillab.codec import omit_if_none
+from gillab.errors import GillabError
 
 
 def usable_cores() -> int:
@@ -59,27 +62,31 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def native_variants() -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class NativeVariant:
+    """One native kernel variant in this install: built or not, and what its RELEASES_GIL says."""
+
+    built: bool
+    releases_gil: bool | None
+    module: str
+    directives: dict[str, bool | int | str] | None = omit_if_none()
+    cython_version: str | None = omit_if_none()
+    error: str | None = omit_if_none()
+    """Why it cannot be imported, where it is not built (or cannot be loaded here)."""
+
+
+def native_variants() -> dict[str, NativeVariant]:
     """Return, per native impl, whether it is built and what its RELEASES_GIL says."""
-    out: dict[str, dict[str, Any]] = {}
-    for impl in _native.NATIVE_MODULES:
+    out: dict[str, NativeVariant] = {}
+    for impl, name in _native.NATIVE_MODULES.items():
         try:
             mod = _native.kernels(impl)
-        except _native.NotBuiltError as exc:
-            out[impl] = {
-                "built": False,
-                "releases_gil": None,
-                "module": _native.NATIVE_MODULES[impl],
-                "error": str(exc),
-            }
+        except GillabError as exc:
+            out[impl] = NativeVariant(False, None, name, error=str(exc))
         else:
-            out[impl] = {
-                "built": True,
-                "releases_gil": bool(mod.RELEASES_GIL),
-                "module": mod.__name__,
-                "directives": dict(mod.DIRECTIVES),
-                "cython_version": mod.CYTHON_VERSION,
-            }
+            out[impl] = NativeVariant(
+                True, bool(mod.RELEASES_GIL), mod.__name__, dict(mod.DIRECTIVES), str(mod.CYTHON_VERSION)
+            )
     return out
 
 
@@ -98,26 +105,73 @@ def interpreter_label() -> str:
     return f"{label} PYTHON_GIL={forced}" if forced is not None and free_threaded_build() else label
 
 
-def info() -> dict[str, Any]:
-    """Return everything `gillab info` reports, as plain JSON-ready data."""
-    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+@dataclass(frozen=True)
+class Pool:
+    """A native thread pool (BLAS, OpenMP) loaded in this process, and its threads."""
+
+    user_api: str | None
+    internal_api: str | None
+    threads: int | None
+
+
+@dataclass(frozen=True)
+class DaskWorker:
+    """One worker of an existing dask cluster: where it runs, with how many threads, under which Python."""
+
+    address: str
+    host: str
+    threads: int | None
+    python: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The machine and interpreter a figure was measured on (and, for a run, the pools it pinned)."""
+
+    gillab: str | None
+    python_version: str
+    python_implementation: str
+    interpreter: str
+    executable: str
+    free_threaded_build: bool
+    gil_enabled: bool
+    switch_interval_s: float
+    cpu_count: int | None
+    usable_cores: int
+    affinity: tuple[int, ...] | None
+    load_average: tuple[float, ...] | None
+    platform: str
+    cython_version: str | None
+    numpy_version: str
+    native: dict[str, NativeVariant]
+    dask_workers: tuple[DaskWorker, ...] | None = omit_if_none()
+    """An existing dask cluster's workers, where a run's dask cells ran on one."""
+    threadpools: tuple[Pool, ...] | None = omit_if_none()
+    """The native pools a run pinned while measuring."""
+    threadpools_note: str | None = omit_if_none()
+
+
+def info() -> Environment:
+    """Return everything `gillab info` reports."""
+    affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else None
     import numpy
 
-    return {
-        "gillab": _dist_version("gillab"),
-        "python_version": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "interpreter": interpreter_label(),
-        "executable": sys.executable,
-        "free_threaded_build": free_threaded_build(),
-        "gil_enabled": gil_enabled(),
-        "switch_interval_s": sys.getswitchinterval(),
-        "cpu_count": os.cpu_count(),
-        "usable_cores": usable_cores(),
-        "affinity": affinity,
-        "load_average": load_average(),
-        "platform": platform.platform(),
-        "cython_version": cython_version(),
-        "numpy_version": numpy.__version__,
-        "native": native_variants(),
-    }
+    load = load_average()
+    return Environment(
+        gillab=_dist_version("gillab"),
+        python_version=platform.python_version(),
+        python_implementation=platform.python_implementation(),
+        interpreter=interpreter_label(),
+        executable=sys.executable,
+        free_threaded_build=free_threaded_build(),
+        gil_enabled=gil_enabled(),
+        switch_interval_s=sys.getswitchinterval(),
+        cpu_count=os.cpu_count(),
+        usable_cores=usable_cores(),
+        affinity=affinity,
+        load_average=tuple(load) if load is not None else None,
+        platform=platform.platform(),
+        cython_version=cython_version(),
+        numpy_version=numpy.__version__,
+        native=native_variants(),
+    )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gillab.checkout import source_root
-from gillab.childproc import ChildFailed, run_child
+from gillab.childproc import run_child
+from gillab.errors import ChildFailed, InterpreterError
 
 
 def cache_dir() -> Path:
@@ -22,10 +23,6 @@ def cache_dir() -> Path:
     if env:
         return Path(env)
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gillab"
-
-
-class InterpreterError(Exception):
-    """This interpreter could not be prepared or could not run gillab; the message is one line."""
 
 
 @dataclass(frozen=True)

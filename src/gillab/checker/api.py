@@ -3,47 +3,42 @@ and the pytest fixture ``gil``.
 
 A check runs the same measurements as the command (see :mod:`gillab.checker.measure`), by default in a
 child process so that a crash in foreign code cannot take the caller down, and returns a frozen
-:class:`CheckResult`.
+:class:`CheckResult`; a size sweep returns a :class:`SweepResult`.
 """
 
 from __future__ import annotations
 
-import enum
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gillab.checker.run import CheckFailed, TargetError, decide, run_check, verdict
+from gillab.checker.measure import Level, Measurement
+from gillab.checker.run import Readiness, read_measured, run_check
+from gillab.checker.sweep import Sweep
+from gillab.checker.verdict import Releases, decide, verdict
+from gillab.codec import decode, encode, encode_fields
+from gillab.errors import CheckFailed, TargetError
 
 DEFAULT_THREADS = (1, 2)
 DEFAULT_DURATION_S = 0.5
 """Seconds per measured phase: a check takes about 3 s with the defaults."""
 DEFAULT_TIMEOUT_S = 60.0
 
-__all__ = ["CheckFailed", "CheckResult", "Releases", "TargetError", "ThreadLevel", "check", "check_target"]
+ThreadLevel = Level
+"""Calls per second with `threads` threads calling at once, against one thread."""
 
-
-class Releases(enum.Enum):
-    """What a callable does with the GIL while it runs."""
-
-    RELEASES = "releases"
-    PARTLY = "partly"
-    HOLDS = "holds"
-    NO_GIL = "no GIL"
-    """A free-threaded interpreter running without a GIL: there is none to hold."""
-
-
-@dataclass(frozen=True)
-class ThreadLevel:
-    """Calls per second with `threads` threads calling at once, against one thread."""
-
-    threads: int
-    calls_per_s: float
-    speedup: float | None
-    efficiency: float | None
-    cpu_utilization: float
-    gil_wait_median_ms: float
+__all__ = [
+    "CheckFailed",
+    "CheckResult",
+    "Releases",
+    "SweepResult",
+    "TargetError",
+    "ThreadLevel",
+    "check",
+    "check_target",
+    "sweep_target",
+]
 
 
 @dataclass(frozen=True)
@@ -51,25 +46,52 @@ class CheckResult:
     """What one check measured, and the verdict built from it."""
 
     target: str
-    verdict: str
-    releases: Releases
-    decided_by: str
-    """The figure that decided: "GIL state", "step count", "progress fraction", "GIL wait" or "the interpreter"."""
-    gil_free_fraction: float
-    """Other threads' progress beside the callable, against their progress beside a GIL-free reference."""
-    held_fraction: float | None
-    """Share of its time inside calls that the calling thread held the GIL (the interpreter's own state)."""
-    steps_during_calls: int | None
-    """Another thread's steps while the callable ran, with no forced switches: 0 means it held the GIL."""
-    scaling: tuple[ThreadLevel, ...]
-    disturbed: tuple[str, ...]
-    """The phases in which other processes took a core, even when measured again."""
+    measurement: Measurement = field(repr=False)
+    """Every figure the check measured, as check.json holds them."""
     isolated: bool
-    gil_import: Mapping[str, Any] = field(default_factory=dict)
+    gil_import: Readiness | None = None
     """On a free-threaded build: whether importing the target's module turned the GIL back on."""
     note: str = ""
-    figures: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    """Every figure the check measured, as in check.json."""
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in one sentence, built from the figures."""
+        return verdict(self.measurement)
+
+    @property
+    def releases(self) -> Releases:
+        """What the callable does with the GIL."""
+        return decide(self.measurement).releases
+
+    @property
+    def decided_by(self) -> str:
+        """The figure that decided: "GIL state", "step count", "progress fraction", "GIL wait" or "the interpreter"."""
+        return decide(self.measurement).decided_by
+
+    @property
+    def gil_free_fraction(self) -> float:
+        """Other threads' progress beside the callable, against their progress beside a GIL-free reference."""
+        return self.measurement.gil_free_fraction
+
+    @property
+    def held_fraction(self) -> float | None:
+        """Share of its time inside calls that the calling thread held the GIL (the interpreter's own state)."""
+        return self.measurement.gil_held.fraction
+
+    @property
+    def steps_during_calls(self) -> int:
+        """Another thread's steps while the callable ran, with no forced switches: 0 means it held the GIL."""
+        return self.measurement.progress_during_calls.steps
+
+    @property
+    def scaling(self) -> tuple[Level, ...]:
+        """Calls per second at each thread count, with speedup and efficiency."""
+        return self.measurement.scaling
+
+    @property
+    def disturbed(self) -> tuple[str, ...]:
+        """The phases in which other processes took a core, even when measured again."""
+        return self.measurement.disturbed
 
     @property
     def noisy(self) -> bool:
@@ -82,45 +104,58 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form: every figure, the verdict and its kind."""
-        return dict(self.figures) | {
+        d = decide(self.measurement)
+        return encode_fields(self.measurement) | {
+            "gil_import": encode(self.gil_import) if self.gil_import is not None else {},
             "target": self.target,
             "verdict": self.verdict,
-            "releases": self.releases.value,
-            "decided_by": self.decided_by,
+            "releases": d.releases.value,
+            "decided_by": d.decided_by,
             "isolated": self.isolated,
             "note": self.note,
         }
 
     @classmethod
-    def from_figures(cls, data: dict[str, Any], isolated: bool, note: str = "") -> CheckResult:
-        """Build the result from a check's figures (run_check's or measure's dict)."""
-        d = decide(data)
-        during = data.get("progress_during_calls") or {}
+    def from_json(cls, doc: dict[str, Any]) -> CheckResult:
+        """Read a check's JSON (check.json) back."""
+        derived = {"gil_import", "target", "verdict", "releases", "decided_by", "isolated", "note"}
+        figures = {k: v for k, v in doc.items() if k not in derived | {"schema_version", "lab", "environment"}}
         return cls(
-            target=data["target"],
-            verdict=data.get("verdict") or verdict(data),
-            releases=Releases(d.releases),
-            decided_by=d.decided_by,
-            gil_free_fraction=data["gil_free_fraction"],
-            held_fraction=(data.get("gil_held") or {}).get("fraction"),
-            steps_during_calls=during.get("steps"),
-            scaling=tuple(
-                ThreadLevel(
-                    lv["threads"],
-                    lv["calls_per_s"],
-                    lv["speedup"],
-                    lv["efficiency"],
-                    lv["cpu_utilization"],
-                    lv["gil_wait"]["median_ms"],
-                )
-                for lv in data["scaling"]
-            ),
-            disturbed=tuple(data.get("disturbed") or ()),
-            isolated=isolated,
-            gil_import=data.get("gil_import") or {},
-            note=note,
-            figures=data,
+            doc["target"],
+            decode(Measurement, figures, "check"),
+            doc.get("isolated", True),
+            decode(Readiness, doc["gil_import"]) if doc.get("gil_import") else None,
+            doc.get("note", ""),
         )
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A size sweep of one target: each size decided, and the size from which it lets go of the GIL."""
+
+    target: str
+    sweep: Sweep
+    gil_import: Readiness | None = None
+
+    @property
+    def verdict(self) -> str:
+        """The threshold in words."""
+        return self.sweep.threshold
+
+    def to_json(self) -> dict[str, Any]:
+        """The sweep's JSON, as check.json holds it."""
+        return self.sweep.to_json() | {
+            "gil_import": encode(self.gil_import) if self.gil_import is not None else {},
+            "target": self.target,
+            "verdict": self.verdict,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> SweepResult:
+        """Read a sweep's JSON back."""
+        m = read_measured({"sweep": doc, "gil_import": doc.get("gil_import")})
+        assert m.sweep is not None
+        return cls(doc["target"], m.sweep, m.readiness)
 
 
 def reference(func: Callable[..., Any]) -> str | None:
@@ -174,10 +209,8 @@ def check(
     if not isolate:
         from gillab.checker.measure import measure
 
-        data = measure(func, args, kwargs, levels, duration_s)
-        data["target"] = name
-        data["verdict"] = verdict(data)
-        return CheckResult.from_figures(data, isolated=False, note="in-process: a crash in it would take the caller")
+        m = measure(func, args, kwargs, levels, duration_s)
+        return CheckResult(name, m, isolated=False, note="in-process: a crash in it would take the caller")
     ref = reference(func)
     try:
         payload = pickle.dumps((None if ref else func, args, kwargs))
@@ -187,8 +220,9 @@ def check(
             "and picklable arguments, or isolate=False to check it in this process (a crash would then take the "
             "caller with it)"
         ) from None
-    data = run_check(ref, None, None, levels, duration_s, timeout_s, payload=payload, label=name)
-    return CheckResult.from_figures(data, isolated=True)
+    got = run_check(ref, None, None, levels, duration_s, timeout_s, payload=payload, label=name)
+    assert got.measurement is not None
+    return CheckResult(name, got.measurement, isolated=True, gil_import=got.readiness)
 
 
 def check_target(
@@ -202,5 +236,20 @@ def check_target(
 ) -> CheckResult:
     """Check a callable named 'module:attr' or 'file.py:attr' in a child process (optionally under another
     interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs."""
-    data = run_check(target, setup, args, list(threads), duration_s, timeout_s, python=python)
-    return CheckResult.from_figures(data, isolated=True)
+    got = run_check(target, setup, args, list(threads), duration_s, timeout_s, python=python)
+    assert got.measurement is not None
+    return CheckResult(target, got.measurement, isolated=True, gil_import=got.readiness)
+
+
+def sweep_target(
+    target: str,
+    setup: str,
+    sizes: Sequence[int],
+    args: list[Any] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    python: str | None = None,
+) -> SweepResult:
+    """Decide, size by size, whether the named callable releases the GIL; setup puts each size at {n}."""
+    got = run_check(target, setup, args, [1], DEFAULT_DURATION_S, timeout_s, python=python, sizes=list(sizes))
+    assert got.sweep is not None
+    return SweepResult(target, got.sweep, got.readiness)

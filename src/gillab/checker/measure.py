@@ -20,13 +20,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
 from gillab import _native, environment, stats
-from gillab.harness import interference
-from gillab.harness.measure import Probe
+from gillab.harness import gilstate, interference
+from gillab.harness.instruments import Probe
 
 
 def progress_rate(duration_s: float, competitor: Callable[[threading.Event], None] | None) -> float:
@@ -68,11 +68,11 @@ class CallProgress:
     """The other thread's steps, summed over the calls (each read on either side of one call)."""
     window_s: float
     """How long the calls ran in all; a window of several scheduler slices lets the OS run the stepper."""
+    held_throughout: bool = field(init=False)
+    """True when no step was made during any call: the callable kept the GIL from entry to return."""
 
-    @property
-    def held_throughout(self) -> bool:
-        """True when no step was made during any call: the callable kept the GIL from entry to return."""
-        return self.calls > 0 and self.steps == 0
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "held_throughout", self.calls > 0 and self.steps == 0)
 
 
 def progress_during_calls(
@@ -122,80 +122,90 @@ def progress_during_calls(
     return CallProgress(len(per_call), sum(1 for n in per_call if n > 0), sum(per_call), time.perf_counter() - t0)
 
 
-def held_while_calling(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float
-) -> dict[str, Any]:
-    """Return the share of its time inside calls that the calling thread held the GIL, while it called func
-    again and again, read from the interpreter's own GIL state (gillab.harness.gilstate), with a Python
-    thread waiting beside it so that a released GIL is taken. Only the time inside calls counts: between
-    calls the waiting thread takes its turn whatever the callable does. {"fraction": None, "note": why}
-    where it cannot be read."""
-    from gillab.harness.gilstate import GilSampler
+@dataclass(frozen=True)
+class HeldShare:
+    """The calling thread's share of its time inside calls holding the GIL (the interpreter's own state)."""
 
-    ident: list[tuple[str, int, int, int]] = []
-    ready = threading.Event()
-    stop = threading.Event()
-    failure: list[BaseException] = []
-    calls: list[tuple[int, int]] = []
-    now = time.monotonic_ns
+    fraction: float | None
+    """None where the GIL state cannot be read here; note says why."""
+    inside_calls: float | None = None
+    """The share of the sampled time that fell inside calls."""
+    calls: int | None = None
+    switches_per_s: float | None = None
+    note: str = ""
 
-    go = threading.Event()
 
-    def caller() -> None:
-        tstate, clock = _native.instruments().thread_identity()
-        ident.append(("caller", threading.get_native_id(), tstate, clock))
-        ready.set()
-        go.wait()
+class _Caller:
+    """A thread that calls func again and again for `seconds` once told to go, stamping each call's span."""
+
+    def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float):
+        self.func, self.args, self.kwargs, self.seconds = func, args, kwargs, seconds
+        self.lane: list[gilstate.Lane] = []
+        self.ready, self.go = threading.Event(), threading.Event()
+        self.calls: list[tuple[int, int]] = []
+        self.failure: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.lane.append(gilstate.this_thread("caller"))
+        self.ready.set()
+        self.go.wait()
+        now = time.monotonic_ns
         # The caller ends by itself: while it holds the GIL, no other thread could tell it to stop.
-        deadline = now() + int(seconds * 1e9)
+        deadline = now() + int(self.seconds * 1e9)
         try:
             while now() < deadline:
                 t0 = now()
-                func(*args, **kwargs)
-                calls.append((t0, now()))
+                self.func(*self.args, **self.kwargs)
+                self.calls.append((t0, now()))
         except BaseException as exc:  # re-raised in the checking thread
-            failure.append(exc)
+            self.failure.append(exc)
+
+
+def held_while_calling(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float
+) -> HeldShare:
+    """Return the share of its time inside calls that the calling thread held the GIL, while it called func
+    again and again, read from the interpreter's own GIL state (gillab.harness.gilstate), with a Python
+    thread waiting beside it so that a released GIL is taken. Only the time inside calls counts: between
+    calls the waiting thread takes its turn whatever the callable does. The fraction is None, and the note
+    says why, where it cannot be read."""
+    caller = _Caller(func, args, kwargs, seconds)
+    stop = threading.Event()
 
     def waiter() -> None:  # takes the GIL whenever the caller lets go, and hands it back at once
         while not stop.is_set():
             time.sleep(1e-6)
 
-    t = threading.Thread(target=caller, daemon=True)
     w = threading.Thread(target=waiter, daemon=True)
-    t.start()
-    ready.wait()
-    sampler = GilSampler(ident)
+    caller.thread.start()
+    caller.ready.wait()
+    sampler = gilstate.GilSampler(caller.lane)
     if sampler.note:
-        go.set()
-        t.join()
-        return {"fraction": None, "note": sampler.note}
+        caller.go.set()
+        caller.thread.join()
+        return HeldShare(None, note=sampler.note)
     # No forced switches (as for progress during calls): the caller keeps the GIL from stamping a call's
     # start to stamping its end unless the callable itself lets go of it.
     with environment.switch_interval(NO_FORCED_SWITCH_S):
         w.start()
         t0 = time.monotonic_ns()
         sampler.start()
-        go.set()
-        t.join()
+        caller.go.set()
+        caller.thread.join()
         t1 = time.monotonic_ns()
         stop.set()
         w.join()
-    if failure:
-        raise failure[0]
-    seen = sampler.stop({ident[0][1]: calls}, t0, t1)
+    if caller.failure:
+        raise caller.failure[0]
+    seen = sampler.stop({caller.lane[0][1]: caller.calls}, t0, t1)
     if not seen.available or not seen.per_thread:
-        return {"fraction": None, "note": seen.note}
+        return HeldShare(None, note=seen.note)
     share = seen.per_thread[0]
     inside = share.holds + share.runs_without_gil + share.waits
     if inside <= 0:
-        return {"fraction": None, "note": "no sample fell inside a call: calls too short for the GIL state"}
-    return {
-        "fraction": share.holds / inside,
-        "inside_calls": inside,
-        "calls": len(calls),
-        "switches_per_s": seen.switches_per_s,
-        "note": "",
-    }
+        return HeldShare(None, note="no sample fell inside a call: calls too short for the GIL state")
+    return HeldShare(share.holds / inside, inside, len(caller.calls), seen.switches_per_s)
 
 
 def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
@@ -222,9 +232,38 @@ def nogil_reference() -> tuple[Callable[[threading.Event], None] | None, str]:
     return spin, "normalised by the progress beside cython-nogil fib (a competitor that holds no GIL)"
 
 
+@dataclass(frozen=True)
+class Wait:
+    """The GIL wait of the harness's probe during one scaling phase."""
+
+    median_ms: float
+    p95_ms: float
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Level:
+    """Calls per second with `threads` threads calling at once, against one thread."""
+
+    threads: int
+    calls: int
+    calls_per_s: float
+    wall_s: float
+    cpu_utilization: float
+    gil_wait: Wait
+    speedup: float | None = None
+    ideal: int | None = None
+    efficiency: float | None = None
+
+    @property
+    def gil_wait_median_ms(self) -> float:
+        """The probe's median wait for the GIL while these threads called."""
+        return self.gil_wait.median_ms
+
+
 def scaling(
     func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: int, duration_s: float
-) -> dict[str, Any]:
+) -> Level:
     """Run `threads` threads calling func for duration_s; return calls per second, CPU use and GIL wait."""
     counts = [0] * threads
     stop = threading.Event()
@@ -254,23 +293,69 @@ def scaling(
     wall = (t1 - t0) / 1e9
     cpu = time.process_time() - cpu0
     gw = probe.stop(t0, t1)
-    return {
-        "threads": threads,
-        "calls": sum(counts),
-        "calls_per_s": sum(counts) / wall,
-        "wall_s": wall,
-        "cpu_utilization": max(0.0, cpu - gw.cpu_s) / wall,
-        "gil_wait": {"median_ms": gw.median_ms, "p95_ms": gw.p95_ms, "fraction": gw.fraction},
-    }
+    return Level(
+        threads, sum(counts), sum(counts) / wall, wall, max(0.0, cpu - gw.cpu_s) / wall,
+        Wait(gw.median_ms, gw.p95_ms, gw.fraction),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What other processes took during one phase of a check, and whether it was measured again."""
+
+    others_cores: float | None
+    steal_cores: float | None
+    resolution_cores: float | None
+    disturbed: bool
+    measured_again: bool
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Every figure one check measured (what check.json holds, before its verdict)."""
+
+    gil_free_fraction: float
+    progress_solo_per_s: float
+    progress_reference_per_s: float
+    progress_beside_per_s: float
+    normalisation: str
+    progress_during_calls: CallProgress
+    gil_held: HeldShare
+    usable_cores: int
+    gil_enabled: bool
+    switch_interval_ms: float
+    scaling: tuple[Level, ...]
+    interference: dict[str, Phase]
+    interference_note: str
+    disturbed: tuple[str, ...]
+    """The phases in which other processes took a core, even when measured again."""
+
+
+def _speedups(levels: list[Level], cores: int) -> tuple[Level, ...]:
+    """Each level's speedup and efficiency: rates, not times (calls per second at N threads over the
+    per-thread rate at the first level)."""
+    base = levels[0].calls_per_s / levels[0].threads if levels and levels[0].calls_per_s else 0.0
+    out = []
+    for lv in levels:
+        speedup = stats.speedup(lv.calls_per_s, base) if base else None
+        out.append(
+            replace(
+                lv,
+                speedup=speedup,
+                ideal=stats.ideal(lv.threads, lv.threads, cores),
+                efficiency=stats.efficiency(speedup, lv.threads, lv.threads, cores) if speedup is not None else None,
+            )
+        )
+    return tuple(out)
 
 
 def measure(
     func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: list[int], duration_s: float
-) -> dict[str, Any]:
+) -> Measurement:
     """Measure the GIL-free fraction and the scaling of func(*args, **kwargs)."""
     func(*args, **kwargs)  # warm-up; an exception here is the callable's own
     cores = environment.usable_cores()
-    phases: dict[str, dict[str, Any]] = {}
+    phases: dict[str, Phase] = {}
     solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases)
     ref_competitor, normalisation = nogil_reference()
     if ref_competitor is not None:
@@ -278,40 +363,33 @@ def measure(
     else:
         reference = solo * min(1.0, cores / 2)
     beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases)
-    fraction = min(1.0, beside / reference) if reference > 0 else 0.0
     during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
     held = held_while_calling(func, args, kwargs, min(0.3, duration_s))
     levels = [_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases) for t in threads]
-    base = levels[0]["calls_per_s"] / levels[0]["threads"] if levels and levels[0]["calls_per_s"] else 0.0
-    for lv in levels:
-        # rates, not times: calls per second at N threads over the per-thread rate at the first level
-        lv["speedup"] = stats.speedup(lv["calls_per_s"], base) if base else None
-        lv["ideal"] = stats.ideal(lv["threads"], lv["threads"], cores)
-        lv["efficiency"] = (
-            stats.efficiency(lv["speedup"], lv["threads"], lv["threads"], cores) if lv["speedup"] is not None else None
-        )
-    return {
-        "gil_free_fraction": fraction,
-        "progress_solo_per_s": solo,
-        "progress_reference_per_s": reference,
-        "progress_beside_per_s": beside,
-        "normalisation": normalisation,
-        "progress_during_calls": asdict(during) | {"held_throughout": during.held_throughout},
-        "gil_held": held,
-        "usable_cores": cores,
-        "gil_enabled": environment.gil_enabled(),
-        "switch_interval_ms": sys.getswitchinterval() * 1e3,
-        "scaling": levels,
-        "interference": phases,
-        "interference_note": "" if interference.available() else interference.UNAVAILABLE,
-        "disturbed": sorted(name for name, p in phases.items() if p["disturbed"]),
-    }
+    return Measurement(
+        gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
+        progress_solo_per_s=solo,
+        progress_reference_per_s=reference,
+        progress_beside_per_s=beside,
+        normalisation=normalisation,
+        progress_during_calls=during,
+        gil_held=held,
+        usable_cores=cores,
+        gil_enabled=environment.gil_enabled(),
+        switch_interval_ms=sys.getswitchinterval() * 1e3,
+        scaling=_speedups(levels, cores),
+        interference=phases,
+        interference_note="" if interference.available() else interference.UNAVAILABLE,
+        disturbed=tuple(sorted(name for name, p in phases.items() if p.disturbed)),
+    )
 
 
 T = TypeVar("T")
+QUIET_WAIT_S = 2.0
+"""How long a disturbed phase waits for a quiet machine before it is measured again (once)."""
 
 
-def _phase(name: str, run: Callable[[], T], record: dict[str, dict[str, Any]]) -> T:
+def _phase(name: str, run: Callable[[], T], record: dict[str, Phase]) -> T:
     """Run one phase of the check, measuring what other processes took meanwhile; run a disturbed one again
     once (after waiting up to QUIET_WAIT_S for a quiet machine), and record what was seen."""
     again = False
@@ -324,9 +402,5 @@ def _phase(name: str, run: Callable[[], T], record: dict[str, dict[str, Any]]) -
             break
         interference.wait_for_quiet(QUIET_WAIT_S)
         again = True
-    record[name] = asdict(itf) | {"disturbed": itf.disturbed, "measured_again": again}
+    record[name] = Phase(itf.others_cores, itf.steal_cores, itf.resolution_cores, itf.disturbed, again)
     return value
-
-
-QUIET_WAIT_S = 2.0
-"""How long a disturbed phase waits for a quiet machine before it is measured again (once)."""

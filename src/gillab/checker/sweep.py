@@ -15,23 +15,50 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gillab import environment
 from gillab.checker.measure import NO_FORCED_SWITCH_S
+from gillab.checker.verdict import Releases
+from gillab.codec import encode
 from gillab.harness import gilstate
 
 WINDOW_S = 0.2
 """How long each size is called for: enough for a loaded OS to run the waiting thread many times."""
 
 
+@dataclass(frozen=True)
+class SweepRow:
+    """One size: how many calls ran, how long each took, and who got the GIL meanwhile."""
+
+    size: int
+    calls: int
+    per_call_s: float
+    switches: int | None
+    """CPython's own switch count during the calls; None where it cannot be read."""
+    waiter_steps: int
+    method: str
+    """Which of the two decided: "GIL switches during calls" or "steps of a waiting thread during calls"."""
+    releases: Releases
+
+    @property
+    def seen(self) -> int:
+        """What decided: the switches, else the waiting thread's steps."""
+        return self.switches if self.switches is not None else self.waiter_steps
+
+
 def switches_during_calls(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], window_s: float = WINDOW_S
-) -> dict[str, Any]:
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    size: int,
+    window_s: float = WINDOW_S,
+) -> SweepRow:
     """Call func for window_s while another Python thread waits for the GIL; count who got in.
 
-    Returns calls, the median seconds per call, the GIL switches counted (None where the counter cannot be
-    read), the waiting thread's steps, and which of the two decided.
+    The row holds the calls, the median seconds per call, the GIL switches counted (None where the counter
+    cannot be read), the waiting thread's steps, which of the two decided, and what that says.
     """
     steps = [0]
     stop = threading.Event()
@@ -63,19 +90,57 @@ def switches_during_calls(
         stop.set()
         w.join()
     switches = n1 - n0 if n0 is not None and n1 is not None else None
-    return {
-        "calls": calls,
-        "per_call_s": elapsed / calls,
-        "switches": switches,
-        "waiter_steps": s1 - s0,
-        "method": "GIL switches during calls" if switches is not None else "steps of a waiting thread during calls",
-    }
+    seen = switches if switches is not None else s1 - s0
+    releases = Releases.RELEASES if seen > 0 else Releases.HOLDS
+    if not environment.gil_enabled():
+        releases = Releases.NO_GIL
+    return SweepRow(
+        size, calls, elapsed / calls, switches, s1 - s0,
+        "GIL switches during calls" if switches is not None else "steps of a waiting thread during calls",
+        releases,
+    )  # fmt: skip
 
 
-def kind(row: dict[str, Any]) -> str:
-    """Return "releases" where anyone got the GIL during the calls, else "holds"."""
-    seen = row["switches"] if row["switches"] is not None else row["waiter_steps"]
-    return "releases" if seen > 0 else "holds"
+@dataclass(frozen=True)
+class Sweep:
+    """A callable decided size by size, and the size from which it lets go of the GIL."""
+
+    sizes: tuple[SweepRow, ...]
+    gil_enabled: bool
+
+    @property
+    def releases_from(self) -> int | None:
+        """The smallest size tried from which every size tried releases the GIL; None where no size does, or
+        where the sizes that release are not all above those that hold."""
+        ordered = sorted(self.sizes, key=lambda r: r.size)
+        first = next((i for i, r in enumerate(ordered) if r.releases is Releases.RELEASES), None)
+        if first is None or any(r.releases is not Releases.RELEASES for r in ordered[first:]):
+            return None
+        return ordered[first].size
+
+    @property
+    def threshold(self) -> str:
+        """Name the size from which the callable releases the GIL, from the rows (in any order)."""
+        if not self.sizes:
+            return "no size was tried"
+        ordered = sorted(self.sizes, key=lambda r: r.size)
+        if ordered[0].releases is Releases.NO_GIL:
+            return "no GIL to release: this free-threaded interpreter runs without one"
+        start = self.releases_from
+        if start == ordered[0].size:
+            return f"releases the GIL at every size tried ({start} and up)"
+        if all(r.releases is Releases.HOLDS for r in ordered):
+            return f"holds the GIL at every size tried (up to {ordered[-1].size})"
+        if start is not None:
+            below = max(r.size for r in ordered if r.size < start)
+            return f"releases the GIL from {start} up; holds it at {below} and below"
+        held = ", ".join(str(r.size) for r in ordered if r.releases is Releases.HOLDS)
+        freed = ", ".join(str(r.size) for r in ordered if r.releases is Releases.RELEASES)
+        return f"no single threshold: releases the GIL at {freed}; holds it at {held}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The sweep's JSON: its rows, its threshold in words, and whether there was a GIL."""
+        return {"sizes": encode(self.sizes), "threshold": self.threshold, "gil_enabled": self.gil_enabled}
 
 
 def sweep(
@@ -83,43 +148,10 @@ def sweep(
     inputs: Callable[[int], tuple[tuple[Any, ...], dict[str, Any]]],
     sizes: Sequence[int],
     window_s: float = WINDOW_S,
-) -> dict[str, Any]:
+) -> Sweep:
     """Decide, size by size, whether func releases the GIL; inputs(n) gives the call's args and kwargs."""
     rows = []
     for n in sizes:
         args, kwargs = inputs(n)
-        row = {"size": n, **switches_during_calls(func, args, kwargs, window_s)}
-        row["releases"] = kind(row) if environment.gil_enabled() else "no GIL"
-        rows.append(row)
-    return {"sizes": rows, "threshold": threshold(rows), "gil_enabled": environment.gil_enabled()}
-
-
-def releases_from(rows: Sequence[dict[str, Any]]) -> int | None:
-    """Return the smallest size tried from which every size tried releases the GIL; None where no size
-    does, or where the sizes that release are not all above those that hold."""
-    ordered = sorted(rows, key=lambda r: r["size"])
-    first = next((i for i, r in enumerate(ordered) if r["releases"] == "releases"), None)
-    if first is None or any(r["releases"] != "releases" for r in ordered[first:]):
-        return None
-    size: int = ordered[first]["size"]
-    return size
-
-
-def threshold(rows: Sequence[dict[str, Any]]) -> str:
-    """Name the size from which the callable releases the GIL, from the rows (in any order)."""
-    if not rows:
-        return "no size was tried"
-    ordered = sorted(rows, key=lambda r: r["size"])
-    if ordered[0]["releases"] == "no GIL":
-        return "no GIL to release: this free-threaded interpreter runs without one"
-    start = releases_from(ordered)
-    if start == ordered[0]["size"]:
-        return f"releases the GIL at every size tried ({start} and up)"
-    if all(r["releases"] == "holds" for r in ordered):
-        return f"holds the GIL at every size tried (up to {ordered[-1]['size']})"
-    if start is not None:
-        below = max(r["size"] for r in ordered if r["size"] < start)
-        return f"releases the GIL from {start} up; holds it at {below} and below"
-    held = ", ".join(str(r["size"]) for r in ordered if r["releases"] == "holds")
-    freed = ", ".join(str(r["size"]) for r in ordered if r["releases"] == "releases")
-    return f"no single threshold: releases the GIL at {freed}; holds it at {held}"
+        rows.append(switches_during_calls(func, args, kwargs, n, window_s))
+    return Sweep(tuple(rows), environment.gil_enabled())

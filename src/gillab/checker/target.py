@@ -9,9 +9,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-
-class TargetError(Exception):
-    """The target could not be loaded, or is not callable, or its setup failed."""
+from gillab.errors import TargetError
 
 
 def load_target(target: str) -> Any:

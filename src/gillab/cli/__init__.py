@@ -1,8 +1,9 @@
 """The gillab command line: argparse subcommands, one ``cmd_*`` function each, dispatched from here.
 
 Every option is parsed by a ``type=`` function of :mod:`gillab.cli.types`, so bad input fails in the
-parser: one line on stderr, exit status 2. Only ``gillab/__main__.py`` and the console script import this
-package; nothing else in gillab depends on the command line.
+parser: one line on stderr, exit status 2. Whatever else a user can get wrong raises a
+:class:`~gillab.errors.GillabError`, caught once here: one line, exit status 2. Only ``gillab/__main__.py``
+and the console script import this package; nothing else in gillab depends on the command line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from gillab.cli import check, compare, diff, info, labs, run
-from gillab.cli.errors import UsageError
+from gillab.errors import GillabError, OptionError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +66,16 @@ def _stop_on_signals() -> dict[int, Any]:
     return old
 
 
+def flag(option: str) -> str:
+    """The command-line spelling of a run option's name (min_repeat: --min-repeat)."""
+    return "--" + option.replace("_", "-")
+
+
+def message(exc: GillabError) -> str:
+    """An error's one line, with the options it names spelt as this command line's flags."""
+    return exc.render(flag) if isinstance(exc, OptionError) else str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the gillab command line; bad input is one line on stderr and exit status 2.
 
@@ -76,8 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     old_handlers = _stop_on_signals()
     try:
         status = func(args)
-    except UsageError as exc:
-        print(f"gillab {args.command}: error: {exc}", file=sys.stderr)
+    except GillabError as exc:
+        print(f"gillab {args.command}: error: {message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gillab {args.command}: interrupted", file=sys.stderr)

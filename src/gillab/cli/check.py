@@ -6,20 +6,21 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from gillab.checker import catalogue
-from gillab.checker.api import DEFAULT_DURATION_S, DEFAULT_THREADS, CheckResult, check_target
-from gillab.checker.run import CheckFailed, TargetError, run_check
+from gillab.checker.api import DEFAULT_DURATION_S, DEFAULT_THREADS, CheckResult, SweepResult, check_target, sweep_target
+from gillab.checker.report import AGREES
+from gillab.checker.run import Readiness
 from gillab.cli import types
-from gillab.cli.errors import UsageError
+from gillab.cli.common import add_json, add_out
 from gillab.cli.report import finish_lab, out_dir
+from gillab.errors import CheckFailed, InterpreterError, UsageError
 from gillab.files import write_json
-from gillab.harness.options import DEFAULT_OUT
-from gillab.interpreters import InterpreterError, describe, venv_for
-from gillab.labs.common import lab_document
+from gillab.interpreters import describe, venv_for
+from gillab.outputs.documents import lab_document
+from gillab.outputs.findings import fmt
 
 
 def _call_args(text: str | None) -> list[Any] | None:
@@ -54,34 +55,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError('--sizes needs --setup with {n} where the size goes, e.g. --setup "data = bytes({n})"')
     out = out_dir(args.out) if args.out else None
     python = _interpreter(args.python, out)
+    result: CheckResult | SweepResult
     try:
         if args.sizes is not None:
-            data = run_check(
-                args.target, args.setup, call_args, [1], args.duration, args.timeout, python=python,
-                sizes=list(args.sizes),
-            )  # fmt: skip
-            _print_sweep(args.target, data)
+            result = sweep_target(args.target, args.setup, list(args.sizes), call_args, args.timeout, python)
+            _print_sweep(result)
         else:
             result = check_target(
                 args.target, args.setup, call_args, args.threads, args.duration, args.timeout, python=python
             )
-            data = result.to_json()
             _print_check(result)
-    except TargetError as exc:
-        raise UsageError(str(exc)) from None
-    except CheckFailed as exc:
+    except CheckFailed as exc:  # a fact about the callable, not bad input: exit 1
         print(f"gillab check: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        write_json(lab_document("check", data), args.json)
+        write_json(lab_document("check", result.to_json()), args.json)
     if out is not None:
-        finish_lab("check", data, None, out)
+        finish_lab("check", result.to_json(), None, out)
     return 0
 
 
 def _print_check(result: CheckResult) -> None:
     print(f"{result.target}: {result.verdict}")
-    print(f"  GIL-free fraction {result.gil_free_fraction:.2f} ({result.figures['normalisation']})")
+    print(f"  GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation})")
     if result.held_fraction is not None:
         print(f"  held the GIL {result.held_fraction:.0%} of its time inside calls (the interpreter's own GIL state)")
     for lv in result.scaling:
@@ -93,27 +89,25 @@ def _print_check(result: CheckResult) -> None:
     print(f"  {readiness(result.gil_import)}")
 
 
-def readiness(gil_import: Mapping[str, Any]) -> str:
+def readiness(gil_import: Readiness | None) -> str:
     """Say whether importing the target's module turned the GIL back on (a free-threaded build's question)."""
-    if not gil_import or not gil_import.get("free_threaded_build"):
+    if gil_import is None or not gil_import.free_threaded_build:
         return "free-threading readiness: not a free-threaded interpreter (check it with --python PATH to a 3.13t)"
-    if gil_import.get("reenabled"):
-        said = gil_import.get("warning") or "no warning given"
+    if gil_import.reenabled:
+        said = gil_import.warning or "no warning given"
         return f"free-threading readiness: importing it turned the GIL back ON ({said})"
-    if gil_import.get("gil_before"):
+    if gil_import.gil_before:
         return "free-threading readiness: the GIL was already on (PYTHON_GIL=1, or an earlier import)"
     return "free-threading readiness: importing it left the GIL off"
 
 
-def _print_sweep(target: str, data: dict[str, Any]) -> None:
-    print(f"{target}: {data['threshold']}")
-    for row in data["sizes"]:
-        seen = (
-            f"{row['switches']} GIL switches" if row["switches"] is not None else f"{row['waiter_steps']} waiter steps"
-        )
+def _print_sweep(result: SweepResult) -> None:
+    print(f"{result.target}: {result.verdict}")
+    for row in result.sweep.sizes:
+        seen = f"{row.switches} GIL switches" if row.switches is not None else f"{row.waiter_steps} waiter steps"
         print(
-            f"  n = {row['size']:>10}: {row['releases']:<8}  {row['per_call_s'] * 1e6:10.1f} µs a call, "
-            f"{seen} in {row['calls']} calls ({row['method']})"
+            f"  n = {row.size:>10}: {row.releases.value:<8}  {row.per_call_s * 1e6:10.1f} µs a call, "
+            f"{seen} in {row.calls} calls ({row.method})"
         )
 
 
@@ -150,8 +144,8 @@ def add_parsers(sub: Any) -> None:
         "--python",
         help="run the check under this interpreter (in a venv of its own, as gillab compare), e.g. a 3.13t",
     )
-    p.add_argument("--json", help="write every figure and the environment to this path")
-    p.add_argument("--out", help=f"also write check.json and a report section into this folder (e.g. {DEFAULT_OUT})")
+    add_json(p, "write every figure and the environment to this path")
+    add_out(p, None, "also write check.json and a report section into this folder (e.g. gillab-results)")
     p.set_defaults(func=cmd_check)
     add_catalogue_parser(sub)
 
@@ -159,20 +153,17 @@ def add_parsers(sub: Any) -> None:
 CATALOGUE_COLUMNS = ("callable", "expected", "measured", "decided by", "GIL-free", "held", "2-thread ×", "agrees")
 
 
-def _catalogue_row(r: dict[str, Any]) -> tuple[str, ...]:
-    def f(x: Any, spec: str) -> str:
-        return "-" if x is None else format(x, spec)
-
-    agrees = {True: "yes", False: "NO", None: "-"}[r.get("agrees")]
+def _catalogue_row(r: catalogue.Row) -> tuple[str, ...]:
+    g = r.got
     return (
-        r["name"],
-        r["expected"],
-        r["measured"],
-        r.get("decided_by", ""),
-        f(r.get("fraction"), ".2f"),
-        f(r.get("held_fraction"), ".0%"),
-        f(r.get("speedup_2"), ".2f"),
-        agrees,
+        r.entry.name,
+        r.entry.expected_text,
+        g.measured,
+        g.decided_by,
+        fmt(g.fraction, ".2f"),
+        fmt(g.held_fraction, ".0%"),
+        fmt(g.speedup_2, ".2f"),
+        AGREES[g.agrees],
     )
 
 
@@ -183,23 +174,22 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         raise UsageError(f"--only {args.only!r} matches no entry; `gillab catalogue --list` names them all")
     if args.list:
         for e in entries:
-            print(f"{e.name}  [{e.target}]  expected: {e.expected}  ({e.source})")
+            print(f"{e.name}  [{e.target}]  expected: {e.expected_text}  ({e.source})")
         return 0
     out = out_dir(args.out)
     python = _interpreter(args.python, out)
 
-    def progress(done: int, total: int, row: dict[str, Any]) -> None:
-        mark = {True: "agrees", False: "DISAGREES", None: "not judged"}[row.get("agrees")]
-        print(f"[{done}/{total}] {row['name']}: {row['measured']} ({mark})", file=sys.stderr)
+    def progress(done: int, total: int, row: catalogue.Row) -> None:
+        mark = {True: "agrees", False: "DISAGREES", None: "not judged"}[row.got.agrees]
+        print(f"[{done}/{total}] {row.entry.name}: {row.got.measured} ({mark})", file=sys.stderr)
 
     got = catalogue.run_catalogue(entries, python=python, progress=progress)
-    data = {"entries": list(got.rows), "summary": catalogue.summary(got.rows), "error": got.error}
-    finish_lab("catalogue", data, args.json, out)
+    finish_lab("catalogue", got.to_json(), args.json, out)
     if got.rows:
         from gillab.outputs.table import render_rows
 
         render_rows(CATALOGUE_COLUMNS, [_catalogue_row(r) for r in got.rows], sys.stdout)
-    print(data["summary"])
+    print(got.summary)
     if got.error:
         print(f"gillab catalogue: {got.error}", file=sys.stderr)
     if got.interrupted:
@@ -213,6 +203,6 @@ def add_catalogue_parser(sub: Any) -> None:
     p.add_argument("--only", help="entries whose name or target matches this pattern (a word, or fnmatch: sha*)")
     p.add_argument("--list", action="store_true", help="name the entries, their expectations and sources; measure none")
     p.add_argument("--python", help="measure under this interpreter (in a venv of its own, as gillab compare)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--json", help="also write catalogue.json to this path")
+    add_out(p)
+    add_json(p, "also write catalogue.json to this path")
     p.set_defaults(func=cmd_catalogue)

@@ -6,11 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from gillab.cli.errors import UsageError
 from gillab.cli.report import out_dir, refresh_report
 from gillab.cli.run import add_run_options, config_from
 from gillab.compare.report import compare_png
 from gillab.compare.run import compare
+from gillab.errors import UsageError
+from gillab.harness import executors
 
 
 def _flag(value: Any) -> str:
@@ -53,7 +54,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"{s.impl} serial: {s.free_threaded} took {s.slowdown:.2f}× as long as {s.gil_build}")
     top = max((c.workers for c in merged.cells), default=0)
     for c in merged.cells:
-        if c.workers == top and c.executor != "serial" and c.ok:
+        if c.workers == top and not executors.lookup(c.executor).baseline and c.ok:
             ci = f" [95% {c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
             flag = f"  NOISY: {c.noise_reason}" if c.noisy else ""
             print(

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gillab.cli.errors import UsageError
+from gillab.errors import UsageError
 from gillab.harness import results
 from gillab.outputs.diff import lines, pair
 
@@ -15,10 +15,7 @@ def _load(path: str) -> results.RunResult:
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
-    try:
-        return results.load(p)
-    except results.ResultsError as exc:
-        raise UsageError(str(exc)) from None
+    return results.load(p)  # ResultsError: one line, exit 2
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -7,11 +7,12 @@ import json
 from typing import Any
 
 from gillab import environment
+from gillab.codec import encode
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Report the interpreter, the machine and the native builds."""
-    data = environment.info()
+    data = encode(environment.info())
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

@@ -1,4 +1,4 @@
-"""report.html for an output folder: the run (or comparison) in it, then every lab found there."""
+"""report.html for an output folder: the run (or comparison) in it, then every lab and check found there."""
 
 from __future__ import annotations
 
@@ -7,23 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from gillab import environment
-from gillab.cli.errors import UsageError
+from gillab.checker.report import KINDS as CHECK_KINDS
 from gillab.compare.report import compare_sections
 from gillab.compare.run import CompareResult, is_compare
-from gillab.files import write_json
-from gillab.harness.options import OptionError, check_out_dir
-from gillab.harness.results import ResultsError, RunResult, read_json
-from gillab.labs.common import lab_document
-from gillab.labs.sections import lab_sections
+from gillab.errors import ResultsError
+from gillab.harness.options import check_out_dir
+from gillab.harness.results import RunResult, read_json
+from gillab.labs import KINDS as LAB_KINDS
+from gillab.outputs.documents import sections as document_sections
+from gillab.outputs.documents import write_document
 from gillab.outputs.report import Section, environment_html, run_sections, write_page
 
 
 def out_dir(path: str | Path) -> Path:
-    """Create the output folder and prove it writable; UsageError (exit 2) otherwise."""
-    try:
-        return check_out_dir(path)
-    except OptionError as exc:
-        raise UsageError(str(exc)) from None
+    """Create the output folder and prove it writable; OptionError (one line, exit 2) otherwise."""
+    return check_out_dir(path)
 
 
 def refresh_report(out: Path, run: RunResult | None = None, comparison: CompareResult | None = None) -> None:
@@ -48,7 +46,7 @@ def refresh_report(out: Path, run: RunResult | None = None, comparison: CompareR
         sections += run_sections(run, out)
     else:
         sections.append(Section("", environment_html(environment.info())))
-    sections += lab_sections(out)
+    sections += document_sections(out, (*LAB_KINDS, *CHECK_KINDS))
     write_page(out, sections, title)
 
 
@@ -58,10 +56,7 @@ def finish_lab(lab: str, data: dict[str, Any], json_path: str | None, out: Path,
     drew: whether the lab drew out/<lab>.png this time; if not, an older picture is removed, so that the
     report never shows a picture from another run.
     """
-    doc = lab_document(lab, data)
-    write_json(doc, out / f"{lab}.json")
-    if json_path:
-        write_json(doc, json_path)
+    write_document(lab, data, out, json_path)
     if not drew:
         (out / f"{lab}.png").unlink(missing_ok=True)
     refresh_report(out)

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from gillab.cli import types
-from gillab.cli.errors import UsageError
+from gillab.cli.common import add_out, add_switch_interval
 from gillab.cli.report import out_dir, refresh_report
-from gillab.harness import engines, gilstate, options
+from gillab.errors import UsageError
+from gillab.harness import executors, gilstate, options
+from gillab.harness.options import DEFAULTS
 from gillab.harness.results import RunConfig, RunResult
-from gillab.harness.runner import EXECUTORS, Interrupted, run_matrix
+from gillab.harness.runner import Interrupted, run_matrix
 from gillab.workloads import REGISTRY, WORKLOADS
 
 RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
@@ -81,26 +83,24 @@ def _claim(out: Path, force: bool, dry: bool = False) -> None:
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
-    """Return the run's config from the parsed matrix options; UsageError where they disagree."""
-    try:
-        return options.make_config(
-            args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
-            args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate, args.scheduler,
-        )  # fmt: skip
-    except options.OptionError as exc:
-        raise UsageError(str(exc)) from None
+    """Return the run's config from the parsed matrix options; OptionError where they disagree."""
+    return options.make_config(
+        args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
+        args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate, args.scheduler,
+    )  # fmt: skip
 
 
 def check_scheduler(config: RunConfig) -> None:
-    """Refuse, before any work, a --scheduler the dask cells cannot use (UsageError: one line, exit 2)."""
+    """Refuse, before any work, a --scheduler the engine's cells cannot use (one line, exit 2)."""
     if config.scheduler is None:
         return
-    if not set(config.executors) & set(engines.DASK_EXECUTORS):
-        raise UsageError(f"--scheduler is for the dask executors ({', '.join(engines.DASK_EXECUTORS)})")
-    try:
-        engines.cluster_facts(config.scheduler)
-    except engines.EngineError as exc:
-        raise UsageError(str(exc)) from None
+    on_engine = [n for n in executors.names() if executors.get(n).engine]
+    chosen = [e for e in config.executors if executors.get(e).engine]
+    if not chosen:
+        raise UsageError(f"--scheduler is for the dask executors ({', '.join(on_engine)})")
+    first = {executors.get(e).engine: e for e in reversed(chosen)}  # one executor per engine checks its cluster
+    for name in first.values():
+        executors.get(name).check_scheduler(config.scheduler)  # EngineError: one line, exit 2
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -109,10 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_scheduler(config)
     out = out_dir(args.out)
     _claim(out, args.force, dry=True)
-    try:
-        options.check_budget(config, args.max_time)
-    except options.OptionError as exc:
-        raise UsageError(str(exc)) from None
+    options.check_budget(config, args.max_time)
     _claim(out, args.force)
     progress = _Progress()
     try:
@@ -156,8 +153,8 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
     )
     p.add_argument(
         "--executor",
-        type=types.names(EXECUTORS, "executor"),
-        help=f"comma-separated, from {', '.join(EXECUTORS)} (default {','.join(options.DEFAULT_EXECUTORS)})",
+        type=types.names(executors.names(), "executor"),
+        help=f"comma-separated, from {', '.join(executors.names())} (default {','.join(DEFAULTS.executors)})",
     )
     p.add_argument("--workers", type=types.positive_ints, help="comma-separated worker counts (default 1,2,2×cores)")
     p.add_argument("--tasks", type=types.positive_int, help="tasks per cell (default: the largest worker count)")
@@ -167,32 +164,29 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
     p.add_argument(
         "--repeat",
         type=types.positive_int,
-        default=options.DEFAULT_REPEAT,
-        help=f"the most rounds; each round measures every cell once (default {options.DEFAULT_REPEAT})",
+        default=DEFAULTS.repeat,
+        help=f"the most rounds; each round measures every cell once (default {DEFAULTS.repeat})",
     )
     p.add_argument(
         "--min-repeat",
         type=types.positive_int,
-        help="the fewest rounds, before the speedups' intervals may end the run "
-        f"(default {options.DEFAULT_MIN_REPEAT})",
+        help=f"the fewest rounds, before the speedups' intervals may end the run (default {DEFAULTS.min_repeat})",
     )
     p.add_argument(
         "--max-wait",
         type=types.positive_float,
-        default=options.DEFAULT_MAX_WAIT_S,
+        default=DEFAULTS.max_wait_s,
         help="per cell, the most seconds to wait for a quiet machine to measure a disturbed repeat again "
-        f"(default {options.DEFAULT_MAX_WAIT_S:g})",
+        f"(default {DEFAULTS.max_wait_s:g})",
     )
-    p.add_argument(
-        "--switch-interval", type=types.positive_float, help="sys.setswitchinterval() in seconds for the run"
-    )
+    add_switch_interval(p, "sys.setswitchinterval() in seconds for the run")
     p.add_argument(
         "--gil-rate",
         type=types.gil_rate,
         metavar="HZ",
-        default=gilstate.DEFAULT_RATE_HZ,
+        default=DEFAULTS.gil_rate_hz,
         help="samples per second asked of the GIL-state sampler; it slows down where that would cost more than "
-        f"{gilstate.BUDGET * 100:g}%% of a core; 0 turns it off (default {gilstate.DEFAULT_RATE_HZ:g})",
+        f"{gilstate.BUDGET * 100:g}%% of a core; 0 turns it off (default {DEFAULTS.gil_rate_hz:g})",
     )
     p.add_argument(
         "--scheduler",
@@ -200,7 +194,7 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         help="run the dask executors' cells on this existing dask cluster (tcp://host:port); gillab never starts "
         "or stops it. Default: a local cluster of each cell's own, on 127.0.0.1",
     )
-    p.add_argument("--out", default=out_default, help=f"output folder (default {out_default})")
+    add_out(p, out_default)
 
 
 def add_parsers(sub: Any) -> None:

@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 
 from gillab.compare.run import CompareResult
+from gillab.harness import executors
 from gillab.outputs.report import Section, cell_rows, img_tag
 
 
@@ -13,7 +14,7 @@ def compare_png(merged: CompareResult, path: Path) -> bool:
     """Draw, per interpreter, each impl × executor's speedup at the largest worker count, side by side."""
     from gillab.outputs.plots import plt
 
-    cells = [c for c in merged.cells if c.ok and c.executor != "serial" and c.speedup]
+    cells = [c for c in merged.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup]
     if not cells:
         return False
     top = max(c.workers for c in cells)
@@ -37,7 +38,7 @@ def compare_png(merged: CompareResult, path: Path) -> bool:
                 bar.set_hatch("//")
                 bar.set_alpha(0.5)
                 noisy.append(f"{c.interpreter} {s}: {c.noise_reason}")
-    cores = merged.runs[0].result.environment.get("usable_cores", top) if merged.runs else top
+    cores = merged.runs[0].result.environment.usable_cores if merged.runs else top
     ax.axhline(min(top, cores), color="grey", ls=":", label=f"ideal ({min(top, cores)})")
     ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(interps))])
     ax.set_xticklabels(interps)
@@ -61,8 +62,8 @@ def compare_sections(merged: CompareResult, out: Path) -> list[Section]:
     for r in merged.runs:
         env = r.result.environment
         parts.append(
-            f"<li>{html.escape(r.label)}: {html.escape(env['executable'])}, free-threaded build: "
-            f"{r.free_threaded}, GIL on: {env['gil_enabled']}, {env['usable_cores']} usable cores"
+            f"<li>{html.escape(r.label)}: {html.escape(env.executable)}, free-threaded build: "
+            f"{r.free_threaded}, GIL on: {env.gil_enabled}, {env.usable_cores} usable cores"
             + (f". {html.escape(r.switches())}" if r.switches() else "")
             + "</li>"
         )

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gillab.childproc import ChildFailed, run_child
+from gillab.childproc import run_child
+from gillab.codec import encode
+from gillab.errors import ChildFailed, InterpreterError, ResultsError
 from gillab.files import write_atomic
-from gillab.harness import results
-from gillab.harness.results import Cell, ResultsError, RunResult
-from gillab.interpreters import InterpreterError, describe, venv_for
+from gillab.harness import executors, results
+from gillab.harness.results import Cell, RunResult
+from gillab.interpreters import describe, venv_for
 
 COMPARE_SCHEMA_VERSION = 1
 
@@ -74,20 +76,31 @@ class CompareRun:
     @property
     def label(self) -> str:
         """The interpreter label its cells carry, e.g. '3.13.5t PYTHON_GIL=1'."""
-        return str(self.result.environment["interpreter"])
+        return self.result.environment.interpreter
 
     def switches(self) -> str:
-        """Say how often the GIL changed hands, per impl, in the thread cells at the most workers."""
-        threads = [c for c in self.result.cells if c.executor == "thread" and c.ok]
+        """Say how often the GIL changed hands, per impl, in the cells on threads at the most workers."""
+        threads = [c for c in self.result.cells if c.ok and _threads(c.executor)]
         if not threads:
             return ""
         top = max(c.workers for c in threads)
         seen = [c for c in threads if c.workers == top and c.gil is not None]
-        rates = [f"{c.impl} {c.gil.switches_per_s:.0f}" for c in seen if c.gil and c.gil.switches_per_s is not None]
+        several = len({c.executor for c in seen}) > 1
+        rates = [
+            f"{c.impl}{f' on {c.executor}' if several else ''} {c.gil.switches_per_s:.0f}"
+            for c in seen
+            if c.gil and c.gil.switches_per_s is not None
+        ]
         if rates:
             return f"GIL switches per second on {top} threads: " + ", ".join(rates)
         notes = {c.gil.note for c in seen if c.gil and c.gil.note}
         return "GIL switches: " + "; ".join(sorted(notes)) if notes else ""
+
+
+def _threads(executor: str) -> bool:
+    """Whether an executor runs its tasks on threads of this process, sharing its GIL (not the baseline)."""
+    ex = executors.lookup(executor)
+    return ex.shares_gil and not ex.baseline
 
 
 @dataclass(frozen=True)
@@ -106,11 +119,12 @@ def slowdowns(runs: tuple[CompareRun, ...]) -> tuple[Slowdown, ...]:
     gil_runs = [r for r in runs if not r.free_threaded]
     for ft in (r for r in runs if r.free_threaded):
         for c in ft.result.cells:
-            if c.executor != "serial" or not c.ok or not c.median_wall_s:
+            if not executors.lookup(c.executor).baseline or not c.ok or not c.median_wall_s:
                 continue
             for base in gil_runs:
                 for b in base.result.cells:
-                    if b.executor == "serial" and b.ok and b.impl == c.impl and b.size == c.size and b.median_wall_s:
+                    same = b.ok and b.impl == c.impl and b.size == c.size and b.executor == c.executor
+                    if same and b.median_wall_s:
                         out.append(Slowdown(c.impl, ft.label, base.label, c.median_wall_s / b.median_wall_s))
     return tuple(out)
 
@@ -152,7 +166,7 @@ class CompareResult:
                 for r in self.runs
             ],
             "errors": list(self.errors),
-            "slowdowns": [vars(s) for s in self.slowdowns],
+            "slowdowns": [encode(s) for s in self.slowdowns],
         }
 
     @classmethod

@@ -15,9 +15,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from gillab import _native, environment
+from gillab.errors import GillabError
 
 DEFAULT_RATE_HZ = 10_000.0
 """The rate asked for; the budget decides what the machine can afford."""
@@ -28,10 +29,6 @@ metal, so 10 kHz fits; on the 2-core VM gillab was built on it costs 9-14 µs, a
 2-3 kHz. The cost and the rate reached are recorded in every cell."""
 SLOWEST_INTERVAL_S = 0.002
 """The governor never samples more slowly than 500 Hz, whatever it costs (the cost is then reported)."""
-_settled: dict[float, tuple[float, float]] = {}
-"""Asked-for interval -> (the interval the last sampler settled on, its CPU per sample): the next starts there
-(the cost is the machine's, so a new sampler need not learn it again over the first milliseconds of every
-repeat)."""
 STATES = ("holds", "runs", "waits", "idle")
 SERIES_POINTS = 400
 
@@ -87,8 +84,8 @@ class GilState:
 def unavailable() -> str:
     """Return why the GIL state cannot be sampled here, or ""."""
     try:
-        why: str = _native.instruments().gil_state_unavailable()
-    except _native.NotBuiltError as exc:
+        why: str = _native.gilstate().gil_state_unavailable()
+    except GillabError as exc:
         return str(exc)
     return why
 
@@ -97,14 +94,36 @@ def switch_count() -> int | None:
     """Return CPython's own count of GIL switches so far, or None where it cannot be read or there is no GIL."""
     if unavailable():
         return None
-    n: int | None = _native.instruments().gil_switches()
+    n: int | None = _native.gilstate().gil_switches()
     return n
 
 
-def this_thread(role: str) -> tuple[str, int, int, int]:
+def this_thread(role: str) -> Lane:
     """Return the calling thread's lane for a GilSampler: (role, native id, PyThreadState address, CPU clock)."""
-    tstate, clock = _native.instruments().thread_identity()
+    tstate, clock = _native.gilstate().thread_identity()
     return role, threading.get_native_id(), tstate, clock
+
+
+Lane = tuple[str, int, int, int]
+"""(role, native thread id, PyThreadState address, CPU clock id) of one watched worker."""
+
+
+@dataclass
+class Settled:
+    """Where a sampler's governor settled, so that the next sampler of the same cell starts there: the cost of a
+    sample is the machine's, and a new sampler need not learn it again over the first milliseconds of every
+    repeat. Each cell keeps its own, so that no cell's rate depends on the cells measured before it."""
+
+    by_interval: dict[float, tuple[float, float]] = field(default_factory=dict)
+    """Asked-for interval -> (the interval the last sampler settled on, its CPU per sample)."""
+
+    def start_for(self, asked_s: float) -> float:
+        """The interval a sampler asked for asked_s starts at."""
+        return self.by_interval.get(asked_s, (asked_s, 0.0))[0]
+
+    def cost_for(self, asked_s: float) -> float:
+        """The last CPU cost per sample learnt at that rate (0.0 before any)."""
+        return self.by_interval.get(asked_s, (0.0, 0.0))[1]
 
 
 class GilSampler:
@@ -112,26 +131,29 @@ class GilSampler:
 
     def __init__(
         self,
-        lanes: Sequence[tuple[str, int, int, int]],
+        lanes: Sequence[Lane],
         interval_s: float = DEFAULT_INTERVAL_S,
         budget: float = BUDGET,
+        settled: Settled | None = None,
     ) -> None:
         """lanes: (role, native thread id, PyThreadState address, CPU clock id) per worker, in lane order.
 
-        interval_s is the rate asked for; budget, the share of one core the sampler may use (0: no limit).
+        interval_s is the rate asked for; budget, the share of one core the sampler may use (0: no limit);
+        settled, where an earlier sampler of the same cell settled (a fresh one when not given).
         """
         self.lanes = list(lanes)
         self.interval_s = interval_s
         self.budget = budget
+        self.settled = settled if settled is not None else Settled()
         self.note = unavailable()
         self._s = None
         if not self.note and self.lanes:
-            self._s = _native.instruments().GilStateSampler(
+            self._s = _native.gilstate().GilStateSampler(
                 [(ts, ck) for _, _, ts, ck in self.lanes],
                 interval_s,
                 budget=budget,
                 max_interval_s=max(SLOWEST_INTERVAL_S, interval_s),
-                start_interval_s=_settled.get(interval_s, (interval_s, 0.0))[0] if budget else interval_s,
+                start_interval_s=self.settled.start_for(interval_s) if budget else interval_s,
             )
 
     def start(self) -> None:
@@ -145,24 +167,33 @@ class GilSampler:
             return GilState(False, self.note or "no worker of this process to watch")
         self._s.stop()
         if not self._s.enabled:
-            return GilState(False, "no GIL to hold: this free-threaded interpreter runs without one")
+            return GilState(False, NO_GIL)
         if self.budget:
-            cost = self._s.wake_cost_s or _settled.get(self.interval_s, (0.0, 0.0))[1]
-            _settled[self.interval_s] = (self._s.interval_s, cost)
+            cost = self._s.wake_cost_s or self.settled.cost_for(self.interval_s)
+            self.settled.by_interval[self.interval_s] = (self._s.interval_s, cost)
         rows = [r for r in self._s.samples() if since_ns <= r[0] < until_ns]
         overhead = self._s.cpu_s / self._s.elapsed_s if self._s.elapsed_s > 0 else None
-        rate_note = self._rate_note(overhead)
-        if len(rows) < 2:
-            return GilState(
-                True,
-                "the repeat was too short for a sample",
-                self.interval_s,
-                len(rows),
-                overhead=overhead,
-                requested_interval_s=self.interval_s,
-                rate_note=rate_note,
-                sample_cost_s=self._cost(),
-            )
+        cost = GilState(
+            True,
+            "the repeat was too short for a sample",
+            self.interval_s,
+            len(rows),
+            overhead=overhead,
+            requested_interval_s=self.interval_s,
+            rate_note=self._rate_note(overhead),
+            sample_cost_s=self._cost(),
+        )
+        return cost if len(rows) < 2 else self._classify(rows, spans, since_ns, cost)
+
+    def _classify(
+        self,
+        rows: list[tuple[int, int, int, int, int]],
+        spans: Mapping[int, Sequence[tuple[int, int]]],
+        since_ns: int,
+        cost: GilState,
+    ) -> GilState:
+        """Turn the samples into each worker's shares of time in each state, and its segments (the sampler's
+        own figures taken from cost)."""
         # Each sample stands for the time until the next (the last, for the mean interval): the shares are
         # shares of time, whatever the governor or a late wake-up did to the spacing.
         window = (rows[-1][0] - rows[0][0]) / 1e9
@@ -172,58 +203,37 @@ class GilSampler:
         total = sum(weights)
         shares = [dict.fromkeys(STATES, 0.0) for _ in self.lanes]
         held = 0.0
-        segments: list[GilSegment] = []
-        open_: list[tuple[str, int] | None] = [None] * len(self.lanes)
+        tracks = _Tracks(len(self.lanes), since_ns)
         last_holder = -1
         for (t, locked, holder, _, running), w in zip(rows, weights, strict=True):
             held += w if locked else 0.0
             for j, (_, tid, _, _) in enumerate(self.lanes):
-                if not any(a <= t < b for a, b in spans.get(tid, ())):
-                    state = "idle"
-                elif locked and holder == j:
-                    state = "holds"
-                elif running >> j & 1 and last_holder != j:
-                    # CPU time since the last sample; a worker that held the GIL then spent it holding it
-                    state = "runs"
-                else:
-                    state = "waits"
+                state = _state(any(a <= t < b for a, b in spans.get(tid, ())), locked, holder, running, j, last_holder)
                 shares[j][state] += w
-                cur = open_[j]
-                if cur is None or cur[0] != state:
-                    if cur is not None:
-                        segments.append(GilSegment(j, cur[0], (cur[1] - since_ns) / 1e9, (t - since_ns) / 1e9))
-                    open_[j] = (state, t)
+                tracks.see(j, state, t)
             last_holder = holder if locked else -1
-        end = rows[-1][0]
-        for j, cur in enumerate(open_):
-            if cur is not None:
-                segments.append(GilSegment(j, cur[0], (cur[1] - since_ns) / 1e9, (end - since_ns) / 1e9))
         n = len(rows)
         per = tuple(
             ThreadGil(role, c["holds"] / total, c["runs"] / total, c["waits"] / total, c["idle"] / total)
             for (role, _, _, _), c in zip(self.lanes, shares, strict=True)
         )
-        return GilState(
-            available=True,
+        return replace(
+            cost,
             note="",
             interval_s=step,
             samples=n,
             held_fraction=held / total,
             switches_per_s=(rows[-1][3] - rows[0][3]) / window if window > 0 else None,
             per_thread=per,
-            overhead=overhead,
-            segments=tuple(segments),
+            segments=tracks.close(rows[-1][0]),
             switch_series=tuple(
                 ((r[0] - since_ns) / 1e9, r[3] - rows[0][3]) for r in rows[:: max(1, n // SERIES_POINTS)]
             ),
-            requested_interval_s=self.interval_s,
-            rate_note=rate_note,
-            sample_cost_s=self._cost(),
         )
 
     def _cost(self) -> float | None:
         assert self._s is not None
-        cost = _settled.get(self.interval_s, (0.0, self._s.wake_cost_s))[1] if self.budget else self._s.wake_cost_s
+        cost = self.settled.cost_for(self.interval_s) if self.budget else self._s.wake_cost_s
         return cost or None
 
     def _rate_note(self, overhead: float | None) -> str:
@@ -239,11 +249,51 @@ class GilSampler:
         )
 
 
-def not_sampled(executor: str, interval_s: float | None = DEFAULT_INTERVAL_S) -> GilState:
-    """The GilState of a cell whose workers have GILs of their own, of an interpreter without one, or of a run
-    that turned the sampler off (interval_s None)."""
+def _state(in_task: bool, locked: int, holder: int, running: int, j: int, last_holder: int) -> str:
+    """One worker's state in one sample."""
+    if not in_task:
+        return "idle"
+    if locked and holder == j:
+        return "holds"
+    if running >> j & 1 and last_holder != j:
+        return "runs"  # CPU time since the last sample; a worker that held the GIL then spent it holding it
+    return "waits"
+
+
+class _Tracks:
+    """Each worker's run of one state, closed into a GilSegment when the state changes."""
+
+    def __init__(self, lanes: int, since_ns: int) -> None:
+        self.since_ns = since_ns
+        self.open: list[tuple[str, int] | None] = [None] * lanes
+        self.segments: list[GilSegment] = []
+
+    def see(self, lane: int, state: str, t: int) -> None:
+        cur = self.open[lane]
+        if cur is None or cur[0] != state:
+            if cur is not None:
+                self._close(lane, cur, t)
+            self.open[lane] = (state, t)
+
+    def _close(self, lane: int, cur: tuple[str, int], t: int) -> None:
+        self.segments.append(GilSegment(lane, cur[0], (cur[1] - self.since_ns) / 1e9, (t - self.since_ns) / 1e9))
+
+    def close(self, end: int) -> tuple[GilSegment, ...]:
+        for lane, cur in enumerate(self.open):
+            if cur is not None:
+                self._close(lane, cur, end)
+        return tuple(self.segments)
+
+
+NO_GIL = "no GIL to hold: this free-threaded interpreter runs without one"
+OFF = "the GIL-state sampler was turned off (a rate of 0)"
+
+
+def not_sampled(own_gils: str, interval_s: float | None = DEFAULT_INTERVAL_S) -> GilState:
+    """The GilState of a cell whose workers have GILs of their own (own_gils: why, in the executor's words), of
+    an interpreter without one, or of a run that turned the sampler off (interval_s None)."""
     if not environment.gil_enabled():
-        return GilState(False, "no GIL to hold: this free-threaded interpreter runs without one")
+        return GilState(False, NO_GIL)
     if interval_s is None:
-        return GilState(False, "the GIL-state sampler was turned off (--gil-rate 0)")
-    return GilState(False, f"{executor} workers each have a GIL of their own: this process's GIL says nothing of them")
+        return GilState(False, OFF)
+    return GilState(False, own_gils)

@@ -1,7 +1,9 @@
-"""Run options, defined once: their defaults and the checks that need more than one option at a time.
+"""Run options: the checks that need more than one option at a time, and the run's budget.
 
-Used by `gillab run`, `gillab compare` and the bench/ suite; the command line parses each option's text
-(gillab.cli.types) and hands the values here.
+The defaults live in one place, :class:`~gillab.harness.results.RunConfig`. Used by `gillab run`, `gillab
+compare` and the bench/ suite; the command line parses each option's text (gillab.cli.types) and hands the
+values here. An :class:`~gillab.errors.OptionError` names options as $name; the command line spells them as
+its flags.
 """
 
 from __future__ import annotations
@@ -10,18 +12,14 @@ import os
 from pathlib import Path
 
 from gillab import environment
-from gillab.harness import gilstate
+from gillab.errors import OptionError, literal
+from gillab.harness import executors
 from gillab.harness.results import RunConfig
 from gillab.workloads import get
 
-DEFAULT_EXECUTORS = ("thread", "process")
+DEFAULTS = RunConfig()
+"""Every run option's default."""
 DEFAULT_OUT = "gillab-results"
-DEFAULT_REPEAT = 9
-"""The most rounds."""
-DEFAULT_MIN_REPEAT = 3
-"""The fewest rounds."""
-DEFAULT_MAX_WAIT_S = 10.0
-"""Per cell, the longest wait for a quiet machine before a disturbed repeat is measured again."""
 
 
 MAX_TIME_S = 600.0
@@ -33,10 +31,6 @@ MEMORY_PER_PROCESS = 80 * 2**20
 def max_workers(cores: int | None = None) -> int:
     """The most workers a cell may have: 64, or 8 per usable core where that is more."""
     return max(64, 8 * (cores or environment.usable_cores()))
-
-
-class OptionError(ValueError):
-    """A run option is invalid; the message says what is valid."""
 
 
 def default_workers(cores: int | None = None) -> tuple[int, ...]:
@@ -64,7 +58,7 @@ def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, 
         for size in sizes.values():
             w.check_size(size)
     except ValueError as exc:
-        raise OptionError(f"--size {text!r} is not valid for {workload}: {exc}") from None
+        raise OptionError("$size " + literal(f"{text!r} is not valid for {workload}: {exc}")) from None
     return sizes
 
 
@@ -75,11 +69,11 @@ def make_config(
     workers: tuple[int, ...] | None = None,
     tasks: int | None = None,
     size: str | None = None,
-    repeat: int = DEFAULT_REPEAT,
+    repeat: int = DEFAULTS.repeat,
     switch_interval_s: float | None = None,
     min_repeat: int | None = None,
-    max_wait_s: float = DEFAULT_MAX_WAIT_S,
-    gil_rate_hz: float = gilstate.DEFAULT_RATE_HZ,
+    max_wait_s: float = DEFAULTS.max_wait_s,
+    gil_rate_hz: float = DEFAULTS.gil_rate_hz,
     scheduler: str | None = None,
 ) -> RunConfig:
     """Return the RunConfig, with defaults filled in; OptionError where the options disagree."""
@@ -87,24 +81,25 @@ def make_config(
     if impls is not None:
         bad = [i for i in impls if i not in w.impl_names]
         if bad:
-            raise OptionError(f"unknown impl for {workload} {', '.join(bad)}; choose from {', '.join(w.impl_names)}")
+            choices = ", ".join(w.impl_names)
+            raise OptionError(literal(f"unknown impl for {workload} {', '.join(bad)}; choose from {choices}"))
     chosen = impls or w.default_impls
     top = max_workers()
     if workers and max(workers) > top:
         raise OptionError(
-            f"--workers {max(workers)} is above the limit of {top} workers here (64, or 8 per usable core); "
+            f"$workers {max(workers)} is above the limit of {top} workers here (64, or 8 per usable core); "
             "more workers than that measure the OS, not the GIL"
         )
     if tasks is not None and tasks > 100 * top:
-        raise OptionError(f"--tasks {tasks} is above the limit of {100 * top} tasks per cell here")
+        raise OptionError(f"$tasks {tasks} is above the limit of {100 * top} tasks per cell here")
     if min_repeat is None:
-        min_repeat = min(DEFAULT_MIN_REPEAT, repeat)
+        min_repeat = min(DEFAULTS.min_repeat, repeat)
     elif min_repeat > repeat:
-        raise OptionError(f"--min-repeat {min_repeat} is above --repeat {repeat} (the most rounds)")
+        raise OptionError(f"$min_repeat {min_repeat} is above $repeat {repeat} (the most rounds)")
     return RunConfig(
         workload=workload,
         impls=chosen,
-        executors=executors or DEFAULT_EXECUTORS,
+        executors=executors or DEFAULTS.executors,
         workers=workers or default_workers(),
         tasks=tasks,
         sizes=parse_sizes(size, workload, chosen) if size is not None else {},
@@ -126,7 +121,7 @@ def check_out_dir(path: str | Path) -> Path:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise OptionError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
+        raise OptionError(literal(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}")) from None
     return out
 
 
@@ -148,7 +143,7 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
     bound); the run takes min_repeat to repeat rounds. Both ends are checked; the upper one is returned.
     The memory of the process pools that live together is checked too.
     """
-    from gillab import _native
+    from gillab.errors import GillabError
     from gillab.harness.calibrate import estimate_task_s
 
     cores = environment.usable_cores()
@@ -156,25 +151,25 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
     for impl in config.impls:
         try:
             task = estimate_task_s(config.workload, impl, config.sizes[impl]) if impl in config.sizes else None
-        except _native.NotBuiltError:
+        except GillabError:
             continue
         task = config.target_s if task is None else task
-        for ex in ("serial", *config.executors):
-            for w in (1,) if ex == "serial" else config.workers:
+        for ex in (executors.baseline(), *config.executors):
+            for w in (1,) if executors.get(ex).baseline else config.workers:
                 waves = -(-config.n_tasks // max(1, min(w, cores)))
                 total += waves * task
     least, most = config.min_repeat * total, config.repeat * total
     if least > max_time_s:
         raise OptionError(
             f"this run would take at least {_duration(least)} (estimated from a timed task), over the "
-            f"{_duration(max_time_s)} budget; lower --size, --tasks or --min-repeat, or raise --max-time"
+            f"{_duration(max_time_s)} budget; lower $size, $tasks or $min_repeat, or raise $max_time"
         )
     if most > max_time_s:
         raise OptionError(
             f"this run could take up to {_duration(most)} ({config.repeat} rounds of about {_duration(total)}), "
-            f"over the {_duration(max_time_s)} budget; lower --repeat, or raise --max-time"
+            f"over the {_duration(max_time_s)} budget; lower $repeat, or raise $max_time"
         )
-    procs = sum(config.workers) if "process" in config.executors else 0
+    procs = sum(config.workers) * sum(1 for e in config.executors if executors.get(e).gil_per_worker)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not every OS says
@@ -182,6 +177,6 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
     if free is not None and procs * MEMORY_PER_PROCESS > free:
         raise OptionError(
             f"{procs} worker processes alive together would need about {procs * MEMORY_PER_PROCESS / 2**30:.1f} "
-            f"GiB, and {free / 2**30:.1f} GiB is free; use fewer --workers"
+            f"GiB, and {free / 2**30:.1f} GiB is free; use fewer $workers"
         )
     return most

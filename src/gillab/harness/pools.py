@@ -10,15 +10,16 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
+from gillab.environment import Pool
 
-def pinned() -> list[dict[str, Any]]:
+NOTE = "every BLAS and OpenMP pool pinned to 1 thread while measuring (threadpoolctl)"
+
+
+def pinned() -> tuple[Pool, ...]:
     """Return the native pools loaded now: library, API and threads (what the environment records)."""
     from threadpoolctl import threadpool_info
 
-    return [
-        {"user_api": i.get("user_api"), "internal_api": i.get("internal_api"), "threads": i.get("num_threads")}
-        for i in threadpool_info()
-    ]
+    return tuple(Pool(i.get("user_api"), i.get("internal_api"), i.get("num_threads")) for i in threadpool_info())
 
 
 def pin_to_one() -> AbstractContextManager[Any]:

@@ -1,7 +1,8 @@
 """Results as frozen dataclasses, and their versioned JSON file, written atomically.
 
 Results travel as objects: the harness returns a :class:`RunResult`, the outputs take it, and
-:func:`load` turns a results.json written by another run back into one (refusing unknown versions).
+:func:`load` turns a results.json written by another run back into one (refusing unknown versions). The JSON
+form is the dataclasses' own, field by field (gillab.codec); nothing else writes or parses it.
 
 Schema history:
 - 1: first version: environment, load before/after, interrupted, config, cells.
@@ -16,37 +17,40 @@ Schema history:
   is the most rounds. Each cell has `gil`: the interpreter's own GIL state sampled from C (held fraction,
   switches per second, per worker the shares of holds / runs without the GIL / waits / idle, and the
   segments of its repeat nearest the median), or a note saying why it was not sampled.
-  Added later within 3, every field optional on reading: the GIL-state sampler's rate asked, reached and its
-  cost per sample (`gil`), `config.gil_rate_hz` and `config.scheduler`, each cell's `task_overhead_s` (the
-  per-task cost of an engine's scheduler), and the run's `engine` block (dask.distributed: versions, the
-  scheduler's address or "local", and the workers).
+- 4: what 3 gained after its release, now part of the schema: the GIL-state sampler's rate asked, reached
+  and its cost per sample (`gil`), `config.gil_rate_hz` and `config.scheduler`, each cell's
+  `task_overhead_s` (the per-task cost of an engine's scheduler), and the run's `engine` block
+  (dask.distributed: versions, the scheduler's address or "local", the workers). Files of schema 3 are
+  still read (a field they lack takes its default).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from gillab.codec import decode, encode, omit_if_none
+from gillab.environment import DaskWorker, Environment
+from gillab.errors import ResultsError
 from gillab.files import write_atomic
-from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilSegment, GilState, ThreadGil
+from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilState
+from gillab.harness.instruments import GilWait, ThreadShare
 from gillab.harness.interference import Interference
-from gillab.harness.measure import GilWait, ThreadShare
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+READS = (3, 4)
+"""The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
-STATUSES: tuple[Status, ...] = ("ok", "skipped", "failed")
 
-
-class ResultsError(ValueError):
-    """A results file is not one this version of gillab can read; the message is one line."""
+__all__ = ["ResultsError", "RunConfig", "RunResult", "load", "save"]
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """What to run: the matrix and how to measure it."""
+    """What to run: the matrix and how to measure it. Its defaults are the run's defaults, everywhere."""
 
     workload: str = "fib"
     impls: tuple[str, ...] = ("python", "cython-gil", "cython-nogil")
@@ -70,33 +74,17 @@ class RunConfig:
     gil_rate_hz: float = DEFAULT_RATE_HZ
     """The GIL-state sampler's rate asked for (its CPU budget may lower it); 0 turns it off."""
     scheduler: str | None = None
-    """An existing dask cluster's address for the dask executors; None: a LocalCluster per cell."""
+    """An existing dask cluster's address for the dask executors; None: a local cluster per cell."""
 
     @property
     def n_tasks(self) -> int:
         """The tasks in every cell."""
         return self.tasks if self.tasks is not None else max(self.workers)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunConfig:
-        """Rebuild a config from its JSON form."""
-        return cls(
-            workload=data["workload"],
-            impls=tuple(data["impls"]),
-            executors=tuple(data["executors"]),
-            workers=tuple(data["workers"]),
-            tasks=data["tasks"],
-            sizes=dict(data["sizes"]),
-            repeat=data["repeat"],
-            min_repeat=data["min_repeat"],
-            max_wait_s=data["max_wait_s"],
-            seed=data["seed"],
-            target_s=data["target_s"],
-            probe_interval_s=data["probe_interval_s"],
-            switch_interval_s=data["switch_interval_s"],
-            gil_rate_hz=data.get("gil_rate_hz", DEFAULT_RATE_HZ),
-            scheduler=data.get("scheduler"),
-        )
+    @property
+    def gil_interval_s(self) -> float | None:
+        """The GIL-state sampler's interval asked for, or None when it is turned off."""
+        return 1 / self.gil_rate_hz if self.gil_rate_hz else None
 
 
 @dataclass(frozen=True)
@@ -177,130 +165,89 @@ class Cell:
     """Usable cores minus what others and steal took (median over the kept repeats)."""
     repeats_dropped: int = 0
     noise_reason: str = ""
+    """Why the cell is flagged noisy, in words; empty when it is not."""
     gil: GilState | None = None
     """Who held the GIL, from the interpreter's own state (the repeat nearest the median)."""
-    """Why the cell is flagged noisy, in words; empty when it is not."""
 
     @property
     def ok(self) -> bool:
         """Whether the cell was measured."""
         return self.status == "ok"
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Cell:
-        """Rebuild a cell from its JSON form."""
-        if data["status"] not in STATUSES:
-            raise ResultsError(f"cell status {data['status']!r} is not one of {', '.join(STATUSES)}")
-        gw = data.get("gil_wait")
-        lost = data.get("lost_updates")
-        itf = data.get("interference")
-        return cls(
-            **{k: v for k, v in data.items() if k not in _NESTED},
-            wall_s=tuple(data.get("wall_s", ())),
-            cpu_s=tuple(data.get("cpu_s", ())),
-            gil_wait=GilWait(**gw) if gw is not None else None,
-            thread_states=tuple(ThreadShare(**t) for t in data.get("thread_states", ())),
-            lost_updates=tuple(lost) if lost is not None else None,
-            timeline=tuple(Span(**s) for s in data.get("timeline", ())),
-            repeats=tuple(
-                RepeatRecord(**{**r, "interference": Interference(**r["interference"])})
-                for r in data.get("repeats", ())
-            ),
-            speedup_ci95=_pair(data.get("speedup_ci95")),
-            efficiency_ci95=_pair(data.get("efficiency_ci95")),
-            interference=Interference(**itf) if itf is not None else None,
-            gil=_gil_state(data.get("gil")),
-        )
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """The cell's place in its impl's group: impl, executor, workers."""
+        return (self.impl, self.executor, self.workers)
 
 
-def _gil_state(d: dict[str, Any] | None) -> GilState | None:
-    if d is None:
-        return None
-    return GilState(
-        **{k: v for k, v in d.items() if k not in ("per_thread", "segments", "switch_series")},
-        per_thread=tuple(ThreadGil(**t) for t in d.get("per_thread", ())),
-        segments=tuple(GilSegment(**s) for s in d.get("segments", ())),
-        switch_series=tuple((float(t), int(n)) for t, n in d.get("switch_series", ())),
-    )
+@dataclass(frozen=True)
+class Interleave:
+    """How the rounds were interleaved: the shuffle's seed and which cells were alive together."""
+
+    seed: int
+    groups: str = "per impl: the serial baseline and every executor of one impl are alive together"
+    order: str = "round_order(seed, group, round, cells) in gillab.harness.rounds"
 
 
-def _pair(v: Any) -> tuple[float, float] | None:
-    return (float(v[0]), float(v[1])) if v is not None else None
+@dataclass(frozen=True)
+class EngineInfo:
+    """The distributed engine the dask cells ran on: versions, the scheduler ("local" or its address), and
+    its workers (or, for local clusters, how they were made), or why the cluster could not be reached."""
 
-
-_NESTED = frozenset(
-    {
-        "wall_s",
-        "cpu_s",
-        "gil_wait",
-        "thread_states",
-        "lost_updates",
-        "timeline",
-        "repeats",
-        "speedup_ci95",
-        "efficiency_ci95",
-        "interference",
-        "gil",
-    }
-)
+    engine: str = "dask.distributed"
+    dask: str | None = omit_if_none()
+    distributed: str | None = omit_if_none()
+    scheduler: str = "local"
+    workers: str | tuple[DaskWorker, ...] | None = omit_if_none()
+    config: dict[str, str] | None = omit_if_none()
+    """The dask settings of the local clusters gillab starts."""
+    error: str | None = omit_if_none()
 
 
 @dataclass(frozen=True)
 class RunResult:
     """A whole run: where it ran, what it was asked, and every cell measured so far."""
 
-    environment: dict[str, Any]
-    """The machine and interpreter (gillab.environment.info()), a free-form context block."""
+    environment: Environment
+    """The machine and interpreter (gillab.environment.info()), with the pools the run pinned."""
     config: RunConfig
-    load_before: list[float] | None
-    load_after: list[float] | None = None
+    load_before: tuple[float, ...] | None
+    load_after: tuple[float, ...] | None = None
     load_competing: bool = False
     interrupted: bool = False
     cells: tuple[Cell, ...] = ()
     speed_probe: SpeedProbe | None = None
-    interleave: dict[str, Any] = field(default_factory=dict)
+    interleave: Interleave | None = None
     """How the rounds were interleaved: the shuffle's seed and which cells were alive together."""
     interference_note: str = ""
     """Said once, where interference could not be measured."""
-    engine: dict[str, Any] | None = None
+    engine: EngineInfo | None = None
     """The distributed engine the dask cells ran on: versions, scheduler ("local" or its address), workers."""
-    schema_version: int = field(default=SCHEMA_VERSION)
+    schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form of the run (schema_version first; config.tasks resolved)."""
-        data = asdict(self)
+        data: dict[str, Any] = encode(self)
         data["config"] |= {"tasks": self.config.n_tasks}
+        if self.interleave is None:
+            data["interleave"] = {}
         return {"schema_version": data.pop("schema_version"), **data}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
         """Rebuild a run from its JSON form; ResultsError for another schema or shape."""
-        if data.get("schema_version") != SCHEMA_VERSION or "cells" not in data or "config" not in data:
+        if data.get("schema_version") not in READS or "cells" not in data or "config" not in data:
             kind = data.get("kind")
             what = f"a gillab {kind} result" if kind else f"schema_version {data.get('schema_version')!r}"
             raise ResultsError(f"{what}, expected a gillab run result of schema_version {SCHEMA_VERSION}")
+        doc = dict(data, schema_version=SCHEMA_VERSION)  # an older file, as this version holds it
+        if doc.get("interleave") == {}:
+            doc["interleave"] = None
         try:
-            return cls(
-                environment=dict(data["environment"]),
-                config=RunConfig.from_json(data["config"]),
-                load_before=data["load_before"],
-                load_after=data["load_after"],
-                load_competing=data["load_competing"],
-                interrupted=data["interrupted"],
-                cells=tuple(Cell.from_json(c) for c in data["cells"]),
-                speed_probe=_speed_probe(data["speed_probe"]),
-                interleave=dict(data["interleave"]),
-                interference_note=data["interference_note"],
-                engine=data.get("engine"),
-            )
-        except (KeyError, TypeError) as exc:
-            raise ResultsError(f"a run result of schema {SCHEMA_VERSION} with a missing or odd field ({exc})") from None
-
-
-def _speed_probe(d: dict[str, Any] | None) -> SpeedProbe | None:
-    if d is None:
-        return None
-    return SpeedProbe(tuple(d["spin_ms"]), d["drift"], d["cv"])
+            return decode(cls, doc, "run")
+        except ResultsError as exc:
+            version = data["schema_version"]
+            raise ResultsError(f"a run result of schema {version} with a missing or odd field ({exc})") from None
 
 
 def save(result: RunResult, path: Path) -> None:

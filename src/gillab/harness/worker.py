@@ -40,7 +40,7 @@ def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int, 
     time.sleep(hold_s)
     from gillab import _native
 
-    tstate, clock = _native.instruments().thread_identity()
+    tstate, clock = _native.gilstate().thread_identity()
     return os.getpid(), threading.get_native_id(), tstate, clock
 
 

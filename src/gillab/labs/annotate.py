@@ -10,14 +10,18 @@ import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gillab._variants import BY_BUILD
 from gillab.checkout import source_dir
-from gillab.childproc import ChildFailed, run_child
+from gillab.childproc import run_child
+from gillab.codec import Record
+from gillab.errors import ChildFailed, LabError
+from gillab.outputs.documents import ul
 
-BUILDS = {"nogil": True, "gil": False}
-"""Build -> whether RELEASE_GIL is set in it."""
+NAME = "annotate"
 _LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>\s*\+?<span class="">(\d+)</span>:')
 
 
@@ -47,58 +51,74 @@ def scores(html: str) -> dict[int, int]:
     return {int(n): int(s) for s, n in _LINE.findall(html)}
 
 
-def annotate(out: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Build:
+    """One build's annotation: where it is, how many lines it scored, and the nogil lines touching Python."""
+
+    html: str
+    lines_scored: int
+    nogil_lines_touching_python: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Annotation(Record):
+    """Cython's annotation of both builds of the kernels, and the lines that run without the GIL."""
+
+    source: str
+    nogil_lines: tuple[int, ...]
+    variants: dict[str, Build]
+
+    @property
+    def touching(self) -> bool:
+        """Whether any nogil line touches Python in any build."""
+        return any(v.nogil_lines_touching_python for v in self.variants.values())
+
+
+def _cython_a(cext: Path, source: str, build: str, out: Path) -> Path:
+    """Annotate one build into out/annotate-<build>.html; return its path."""
+    with tempfile.TemporaryDirectory(prefix="gillab-annotate-") as tmp:
+        pyx = Path(tmp) / f"_kernels_{build}.pyx"
+        pyx.write_text(source)
+        cmd = [
+            sys.executable, "-m", "cython", "-a", "-3", "-I", str(cext), "-E",
+            f"RELEASE_GIL={BY_BUILD[build].release_gil}", "-E", "DIRECTIVES_BUILT=()", "-E", "CYTHON_BUILT=''",
+            str(pyx),
+        ]  # fmt: skip
+        try:
+            run_child(cmd, "cython -a", timeout_s=300)
+        except ChildFailed as exc:
+            raise LabError(str(exc)) from None
+        target = out / f"annotate-{build}.html"
+        target.write_text(pyx.with_suffix(".html").read_text())
+    return target
+
+
+def run(out: Path) -> Annotation:
     """Annotate both builds of the kernels into out/annotate-<variant>.html and check the nogil lines."""
-    cext = source_dir()
+    try:
+        cext = source_dir()
+    except FileNotFoundError as exc:
+        raise LabError(str(exc)) from None
     if shutil.which("cython") is None and not _has_cython():
-        raise FileNotFoundError("Cython is not installed here: pip install 'cython>=3.1'")
+        raise LabError("Cython is not installed here: pip install 'cython>=3.1'")
     source = (cext / "_kernels.pyx").read_text()
     watched = nogil_lines(source)
-    result: dict[str, Any] = {"source": str(cext / "_kernels.pyx"), "nogil_lines": sorted(watched), "variants": {}}
     out.mkdir(parents=True, exist_ok=True)
-    for variant, release in BUILDS.items():
-        with tempfile.TemporaryDirectory(prefix="gillab-annotate-") as tmp:
-            pyx = Path(tmp) / f"_kernels_{variant}.pyx"
-            pyx.write_text(source)
-            shutil.copy(cext / "_sync.h", tmp)
-            cmd = [
-                sys.executable,
-                "-m",
-                "cython",
-                "-a",
-                "-3",
-                "-I",
-                str(cext),
-                "-E",
-                f"RELEASE_GIL={release}",
-                "-E",
-                "DIRECTIVES_BUILT=()",
-                "-E",
-                "CYTHON_BUILT=''",
-                str(pyx),
-            ]
-            try:
-                run_child(cmd, "cython -a", timeout_s=300)
-            except ChildFailed as exc:
-                raise RuntimeError(str(exc)) from None
-            html = pyx.with_suffix(".html").read_text()
-        target = out / f"annotate-{variant}.html"
-        target.write_text(html)
-        sc = scores(html)
-        touching = sorted(n for n in watched if sc.get(n, 0) > 0)
-        result["variants"][variant] = {
-            "html": str(target),
-            "lines_scored": len(sc),
-            "nogil_lines_touching_python": touching,
-        }
-    return result
+    variants = {}
+    for build in BY_BUILD:
+        target = _cython_a(cext, source, build, out)
+        sc = scores(target.read_text())
+        touching = tuple(sorted(n for n in watched if sc.get(n, 0) > 0))
+        variants[build] = Build(str(target), len(sc), touching)
+    return Annotation(str(cext / "_kernels.pyx"), tuple(sorted(watched)), variants)
 
 
-def sentence(build: str, watched: int, v: dict[str, Any]) -> str:
+def sentence(build: str, watched: int, v: Build) -> str:
     """Say what the annotation found in one build, true to what runs without the GIL in that build."""
-    bad = v["nogil_lines_touching_python"]
+    bad = list(v.nogil_lines_touching_python)
     touch = "none touch Python" if not bad else f"lines {bad} touch Python"
-    if BUILDS.get(build, True):
+    variant = BY_BUILD.get(build)
+    if variant is None or variant.release_gil:
         return f"{build} build: of the {watched} lines that run without the GIL, {touch}"
     return (
         f"{build} build: nothing runs without the GIL here; the {watched} lines that the nogil build runs "
@@ -112,3 +132,17 @@ def _has_cython() -> bool:
     except ImportError:
         return False
     return True
+
+
+def lines(data: Annotation) -> list[str]:
+    """What `gillab annotate` prints: each build's sentence, and where its annotation is."""
+    return [f"{sentence(b, len(data.nogil_lines), v)} ({v.html})" for b, v in data.variants.items()]
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from annotate.json's figures."""
+    data = Annotation.from_json(doc)
+    parts = [
+        f"{sentence(b, len(data.nogil_lines), v)}; annotation in {Path(v.html).name}" for b, v in data.variants.items()
+    ]
+    return "<p>Cython's annotation colours lines by how much they touch Python objects.</p>" + ul(parts)

@@ -12,12 +12,19 @@ import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gillab import _native, environment
+from gillab.codec import Record, encode
 from gillab.harness import gilstate
+from gillab.outputs.documents import ul
 from gillab.stats import median, percentile
 from gillab.workloads import resolve
+
+NAME = "convoy"
+BACKGROUNDS = ("alone", "python", "cython-nogil")
 
 PEER_DELAY_S = 0.0005
 """The echo peer's default delay: about a round trip on a local network. A loopback peer that answers at
@@ -42,9 +49,60 @@ def _round_trips(sock: socket.socket, n: int, instant: bool = False) -> list[flo
     return out
 
 
+@dataclass(frozen=True)
+class IoShares:
+    """The I/O thread's shares of the round trips' time, from the GIL-state sampler (None, and why, where none)."""
+
+    io_holds: float | None = None
+    io_runs_without_gil: float | None = None
+    io_waits: float | None = None
+    switches_per_s: float | None = None
+    gil_sample_hz: float | None = None
+    gil_note: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The round trips at one switch interval beside one background."""
+
+    switch_interval_ms: float
+    background: str
+    threads: int
+    p50_ms: float
+    p95_ms: float
+    requests: int
+    io_holds: float | None
+    io_runs_without_gil: float | None
+    io_waits: float | None
+    switches_per_s: float | None
+    gil_sample_hz: float | None
+    gil_note: str
+
+
+@dataclass(frozen=True)
+class InstantPeer:
+    """The round trip alone and beside python fib with a peer that answers at once."""
+
+    switch_interval_ms: float
+    alone_ms: float
+    beside_python_ms: float
+
+
+@dataclass(frozen=True)
+class Convoy(Record):
+    """Every condition, the instant peer's counter-example, and what could not run."""
+
+    threads: int
+    requests: int
+    peer_delay_ms: float
+    rows: tuple[Condition, ...]
+    instant_peer: InstantPeer
+    notes: tuple[str, ...]
+
+
 def _condition(
     sock: socket.socket, background: str | None, threads: int, n: int, instant: bool = False
-) -> tuple[list[float], dict[str, Any]]:
+) -> tuple[list[float], IoShares]:
     """Return the round trips' latencies, and what the GIL-state sampler saw of the I/O thread meanwhile."""
     stop = threading.Event()
     workers: list[threading.Thread] = []
@@ -78,29 +136,18 @@ def _condition(
             w.join()
 
 
-def _io_state(seen: gilstate.GilState | None) -> dict[str, Any]:
+def _io_state(seen: gilstate.GilState | None) -> IoShares:
     """The I/O thread's shares of the round trips' time, from the GIL-state sampler (None, and why, where none)."""
-    out: dict[str, Any] = dict.fromkeys(
-        ("io_holds", "io_runs_without_gil", "io_waits", "switches_per_s", "gil_sample_hz")
-    )
     if seen is None:
-        return out | {"gil_note": "no GIL to hold: this free-threaded interpreter runs without one"}
+        return IoShares(gil_note=gilstate.NO_GIL)
     if not seen.available or not seen.per_thread:
-        return out | {"gil_note": seen.note or "the GIL state was not sampled"}
+        return IoShares(gil_note=seen.note or "the GIL state was not sampled")
     io = seen.per_thread[0]
-    return {
-        "io_holds": io.holds,
-        "io_runs_without_gil": io.runs_without_gil,
-        "io_waits": io.waits,
-        "switches_per_s": seen.switches_per_s,
-        "gil_sample_hz": 1 / seen.interval_s if seen.interval_s else None,
-        "gil_note": seen.note,
-    }
+    hz = 1 / seen.interval_s if seen.interval_s else None
+    return IoShares(io.holds, io.runs_without_gil, io.waits, seen.switches_per_s, hz, seen.note)
 
 
-def run_convoy(
-    switch_intervals: list[float], threads: int, requests: int, peer_delay_s: float = PEER_DELAY_S
-) -> dict[str, Any]:
+def run(switch_intervals: list[float], threads: int, requests: int, peer_delay_s: float = PEER_DELAY_S) -> Convoy:
     """Measure round-trip latency alone, beside python fib threads and beside cython-nogil fib threads.
 
     The peer answers after peer_delay_s. At the middle switch interval the round trip alone and beside
@@ -125,24 +172,15 @@ def run_convoy(
             sys.setswitchinterval(si)
             for bg in backgrounds:
                 lat, io = _condition(ours, bg, threads, requests)
-                rows.append(
-                    {
-                        "switch_interval_ms": si * 1e3,
-                        "background": bg or "alone",
-                        "threads": threads,
-                        "p50_ms": median(lat) * 1e3,
-                        "p95_ms": percentile(lat, 0.95) * 1e3,
-                        "requests": len(lat),
-                        **io,
-                    }
-                )
+                p50, p95 = median(lat) * 1e3, percentile(lat, 0.95) * 1e3
+                rows.append(Condition(si * 1e3, bg or "alone", threads, p50, p95, len(lat), **encode(io)))
         si = sorted(switch_intervals)[len(switch_intervals) // 2]
         sys.setswitchinterval(si)
-        instant = {
-            "switch_interval_ms": si * 1e3,
-            "alone_ms": median(_condition(ours, None, threads, requests, instant=True)[0]) * 1e3,
-            "beside_python_ms": median(_condition(ours, "python", threads, requests, instant=True)[0]) * 1e3,
-        }
+        instant = InstantPeer(
+            si * 1e3,
+            median(_condition(ours, None, threads, requests, instant=True)[0]) * 1e3,
+            median(_condition(ours, "python", threads, requests, instant=True)[0]) * 1e3,
+        )
     finally:
         sys.setswitchinterval(old)
         ours.close()
@@ -150,96 +188,117 @@ def run_convoy(
         if peer.is_alive():
             peer.kill()
             peer.join()
-    return {
-        "threads": threads,
-        "requests": requests,
-        "peer_delay_ms": peer_delay_s * 1e3,
-        "rows": rows,
-        "instant_peer": instant,
-        "notes": notes,
-    }
+    return Convoy(threads, requests, peer_delay_s * 1e3, tuple(rows), instant, tuple(notes))
 
 
-def facts(data: dict[str, Any]) -> list[str]:
+def facts(data: Convoy) -> list[str]:
     """Return what was measured, per switch interval, as sentences."""
     out = []
-    by: dict[float, dict[str, dict[str, Any]]] = {}
-    for r in data["rows"]:
-        by.setdefault(r["switch_interval_ms"], {})[r["background"]] = r
+    by: dict[float, dict[str, Condition]] = {}
+    for r in data.rows:
+        by.setdefault(r.switch_interval_ms, {})[r.background] = r
     for si, rows in by.items():
-        alone = rows["alone"]["p50_ms"]
+        alone = rows["alone"].p50_ms
         parts = [f"switch interval {si:g} ms: round trip alone {alone:.3f} ms"]
-        for bg in ("python", "cython-nogil"):
+        for bg in BACKGROUNDS[1:]:
             if bg in rows:
                 parts.append(
-                    f"beside {data['threads']} {bg} fib threads {rows[bg]['p50_ms']:.3f} ms "
-                    f"({rows[bg]['p50_ms'] - alone:+.3f})"
+                    f"beside {data.threads} {bg} fib threads {rows[bg].p50_ms:.3f} ms ({rows[bg].p50_ms - alone:+.3f})"
                 )
         out.append(", ".join(parts) + " (medians).")
-        shares = [
-            (bg, rows[bg]) for bg in ("alone", "python", "cython-nogil") if rows.get(bg, {}).get("io_waits") is not None
-        ]
+        shares = [(bg, rows[bg]) for bg in BACKGROUNDS if bg in rows and rows[bg].io_waits is not None]
         if shares:
-            out.append(
-                f"Switch interval {si:g} ms, from the interpreter's own GIL state: the I/O thread waited (neither "
-                "running nor holding the GIL: for the peer, the GIL or a core) "
-                + ", ".join(
-                    f"{r['io_waits']:.0%} of the time {'alone' if bg == 'alone' else f'beside {bg} fib'}"
-                    for bg, r in shares
-                )
-                + "; the share above 'alone' is time spent waiting for the GIL (or a core). Sampled at "
-                + f"{min(r.get('gil_sample_hz') or 0 for _, r in shares) / 1e3:.1f} kHz or more: a thread whose CPU "
-                "clock moved at all between two samples counts as running. The GIL changed hands "
-                + ", ".join(
-                    f"{r['switches_per_s']:.0f}/s {bg}" for bg, r in shares if r.get("switches_per_s") is not None
-                )
-                + "."
-            )
+            out.append(_shares_sentence(si, shares))
     out.extend(_lesson(data))
     return out
 
 
-def _lesson(data: dict[str, Any]) -> list[str]:
+def _shares_sentence(si: float, shares: list[tuple[str, Condition]]) -> str:
+    return (
+        f"Switch interval {si:g} ms, from the interpreter's own GIL state: the I/O thread waited (neither "
+        "running nor holding the GIL: for the peer, the GIL or a core) "
+        + ", ".join(
+            f"{r.io_waits or 0:.0%} of the time {'alone' if bg == 'alone' else f'beside {bg} fib'}" for bg, r in shares
+        )
+        + "; the share above 'alone' is time spent waiting for the GIL (or a core). Sampled at "
+        + f"{min(r.gil_sample_hz or 0 for _, r in shares) / 1e3:.1f} kHz or more: a thread whose CPU "
+        "clock moved at all between two samples counts as running. The GIL changed hands "
+        + ", ".join(f"{r.switches_per_s:.0f}/s {bg}" for bg, r in shares if r.switches_per_s is not None)
+        + "."
+    )
+
+
+def _lesson(data: Convoy) -> list[str]:
     """Say, from the figures, whether the convoy showed, and why an instant peer hides it."""
     out = []
-    rows = [r for r in data["rows"] if r["background"] == "python"]
-    delay = data.get("peer_delay_ms", 0.0)
-    for r in rows:
-        extra = r["p50_ms"] - next(
-            a["p50_ms"]
-            for a in data["rows"]
-            if a["background"] == "alone" and a["switch_interval_ms"] == r["switch_interval_ms"]
+    for r in (r for r in data.rows if r.background == "python"):
+        extra = r.p50_ms - next(
+            a.p50_ms for a in data.rows if a.background == "alone" and a.switch_interval_ms == r.switch_interval_ms
         )
-        if extra >= 0.5 * r["switch_interval_ms"]:
+        if extra >= 0.5 * r.switch_interval_ms:
             out.append(
-                f"At {r['switch_interval_ms']:g} ms the I/O thread lost {extra:.2f} ms a round trip beside python "
-                f"fib: about {extra / r['switch_interval_ms']:.1f} switch intervals spent waiting for the CPU thread "
+                f"At {r.switch_interval_ms:g} ms the I/O thread lost {extra:.2f} ms a round trip beside python "
+                f"fib: about {extra / r.switch_interval_ms:.1f} switch intervals spent waiting for the CPU thread "
                 "to be forced off the GIL (the convoy)."
             )
         else:
             out.append(
-                f"At {r['switch_interval_ms']:g} ms the I/O thread lost only {extra:.2f} ms beside python fib: no "
+                f"At {r.switch_interval_ms:g} ms the I/O thread lost only {extra:.2f} ms beside python fib: no "
                 "convoy showed here."
             )
-    inst = data.get("instant_peer")
-    if inst:
-        gap = inst["beside_python_ms"] - inst["alone_ms"]
-        head = (
-            f"With an instant peer (a round trip of {inst['alone_ms']:.3f} ms alone) the I/O thread lost "
-            f"{gap:.3f} ms beside python fib at {inst['switch_interval_ms']:g} ms"
-        )
-        if gap < 0.5 * inst["switch_interval_ms"]:
-            out.append(
-                f"{head}: the convoy hid. The answer came back in microseconds, before the CPU thread (waiting "
-                "for the GIL) had even been woken by the OS, so the I/O thread took the GIL straight back. A peer "
-                f"that takes {delay:g} ms, like a real network, lets the CPU thread take the GIL meanwhile, and "
-                "then it must be forced off."
-            )
-        else:
-            out.append(
-                f"{head}: here the convoy showed even so, because the CPU thread took the GIL before the answer "
-                "came back. With a peer that answers in microseconds that is a race between the OS waking the "
-                f"CPU thread and the answer, and it can go either way; a peer that takes {delay:g} ms, like a real "
-                "network, settles it, which is why it is the default."
-            )
+    out.append(_instant(data.instant_peer, data.peer_delay_ms))
     return out
+
+
+def _instant(inst: InstantPeer, delay: float) -> str:
+    gap = inst.beside_python_ms - inst.alone_ms
+    head = (
+        f"With an instant peer (a round trip of {inst.alone_ms:.3f} ms alone) the I/O thread lost "
+        f"{gap:.3f} ms beside python fib at {inst.switch_interval_ms:g} ms"
+    )
+    if gap < 0.5 * inst.switch_interval_ms:
+        return (
+            f"{head}: the convoy hid. The answer came back in microseconds, before the CPU thread (waiting "
+            "for the GIL) had even been woken by the OS, so the I/O thread took the GIL straight back. A peer "
+            f"that takes {delay:g} ms, like a real network, lets the CPU thread take the GIL meanwhile, and "
+            "then it must be forced off."
+        )
+    return (
+        f"{head}: here the convoy showed even so, because the CPU thread took the GIL before the answer "
+        "came back. With a peer that answers in microseconds that is a race between the OS waking the "
+        f"CPU thread and the answer, and it can go either way; a peer that takes {delay:g} ms, like a real "
+        "network, settles it, which is why it is the default."
+    )
+
+
+def lines(data: Convoy) -> list[str]:
+    """What `gillab convoy` prints: the facts, then the notes."""
+    return [*facts(data), *data.notes]
+
+
+def picture(data: Convoy, path: Path) -> bool:
+    """Median round trip against switch interval, one line per background."""
+    from gillab.outputs.plots import plt, save
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for bg in dict.fromkeys(r.background for r in data.rows):
+        rows = [r for r in data.rows if r.background == bg]
+        ax.plot([r.switch_interval_ms for r in rows], [r.p50_ms for r in rows], marker="o", label=bg)
+    xs = sorted({r.switch_interval_ms for r in data.rows})
+    ax.plot(xs, xs, color="grey", ls=":", label="one switch interval")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("switch interval (ms)")
+    ax.set_ylabel("I/O round trip, median (ms)")
+    ax.legend()
+    ax.set_title(f"convoy: an I/O thread beside {data.threads} CPU thread(s)", fontsize=10)
+    save(fig, path)
+    return True
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from convoy.json's figures."""
+    return (
+        "<p>An I/O thread must take the GIL back after every blocking call; beside Python CPU threads "
+        "it waits for one of them to be forced off.</p>" + ul(facts(Convoy.from_json(doc)))
+    )

@@ -8,13 +8,18 @@ taken from CPython's ceval.c / bytecodes.c (CHECK_EVAL_BREAKER and its kin).
 from __future__ import annotations
 
 import dis
+import html
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gillab import environment
+from gillab.codec import Record
+from gillab.errors import LabError
 from gillab.workloads import pure
+
+NAME = "dis"
 
 # Instruction-name prefixes at which the running thread may be asked to drop the GIL.
 SWITCH_POINTS: dict[tuple[int, int], tuple[str, ...]] = {
@@ -100,54 +105,66 @@ def warm_up() -> None:
     pure._fib(15)
 
 
-def analyse(workload: str, adaptive: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Function:
+    """One function's marked bytecode, and whether += in it can be torn by a thread switch."""
+
+    race_variant: str | None
+    switch_between_load_and_store: bool | None
+    instructions: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Disasm(Record):
+    """The marked bytecode of one workload's pure-Python functions on this interpreter."""
+
+    workload: str
+    adaptive: bool
+    python: str
+    gil_enabled: bool
+    table_version: str
+    switch_points: tuple[str, ...]
+    functions: dict[str, Function]
+    specialised: bool
+
+
+def run(workload: str, adaptive: bool = False) -> Disasm:
     """Return every function's marked bytecode and, for counters, whether += can be torn by a thread switch."""
     if workload not in FUNCTIONS:
-        raise ValueError(f"dis knows the pure-Python workloads {', '.join(FUNCTIONS)}; got {workload!r}")
+        raise LabError(f"dis knows the pure-Python workloads {', '.join(FUNCTIONS)}; got {workload!r}")
     if adaptive:
         warm_up()
     table_version, prefixes = switch_table()
-    out: dict[str, Any] = {
-        "workload": workload,
-        "adaptive": adaptive,
-        "python": sys.version.split()[0],
-        "gil_enabled": environment.gil_enabled(),
-        "table_version": ".".join(map(str, table_version)),
-        "switch_points": list(prefixes),
-        "functions": {},
-    }
+    functions = {}
     changed = False
     for name, func in FUNCTIONS[workload].items():
-        lines = instructions(func, adaptive)
-        changed |= adaptive and [ln.opname for ln in lines] != [ln.opname for ln in instructions(func)]
-        window = race_window(lines)
-        out["functions"][name] = {
-            "race_variant": RACE_VARIANT.get(name),
-            "switch_between_load_and_store": window,
-            "instructions": [vars(ln) for ln in lines],
-        }
-    out["specialised"] = changed
-    return out
+        marked = instructions(func, adaptive)
+        changed |= adaptive and [ln.opname for ln in marked] != [ln.opname for ln in instructions(func)]
+        functions[name] = Function(RACE_VARIANT.get(name), race_window(marked), tuple(marked))
+    return Disasm(
+        workload, adaptive, sys.version.split()[0], environment.gil_enabled(), ".".join(map(str, table_version)),
+        prefixes, functions, changed,
+    )  # fmt: skip
 
 
-def render(data: dict[str, Any]) -> str:
+def render(data: Disasm) -> str:
     """Return the marked listing as text."""
     lines = [
-        f"# Python {data['python']}: '>>' marks where the running thread may be asked to drop the GIL "
-        f"({', '.join(data['switch_points'])}; table for {data['table_version']})"
+        f"# Python {data.python}: '>>' marks where the running thread may be asked to drop the GIL "
+        f"({', '.join(data.switch_points)}; table for {data.table_version})"
     ]
-    if data["adaptive"] and not data["specialised"]:
+    if data.adaptive and not data.specialised:
         lines.append(
             "# --adaptive: no instruction was specialised after the warm-up on this interpreter "
             "(free-threaded 3.13 builds turn the specialising interpreter off)"
         )
-    for name, f in data["functions"].items():
+    for name, f in data.functions.items():
         lines.append(f"\n{name}:")
-        for ins in f["instructions"]:
-            mark = ">>" if ins["switch"] else "  "
-            lines.append(f"  {mark} {ins['offset']:4d} {ins['opname']:<28} {ins['argrepr']}")
-        w = f["switch_between_load_and_store"]
-        if w is not None and not data["gil_enabled"]:
+        for ins in f.instructions:
+            mark = ">>" if ins.switch else "  "
+            lines.append(f"  {mark} {ins.offset:4d} {ins.opname:<28} {ins.argrepr}")
+        w = f.switch_between_load_and_store
+        if w is not None and not data.gil_enabled:
             lines.append(
                 "  -> this interpreter runs without the GIL: threads run at the same time, so any read "
                 "then write of total can interleave with another thread's, switch point or not"
@@ -162,3 +179,16 @@ def render(data: dict[str, Any]) -> str:
             )
             lines.append(f"  -> {verdict}")
     return "\n".join(lines)
+
+
+def lines(data: Disasm) -> list[str]:
+    """What `gillab dis` prints: the marked listing."""
+    return [render(data)]
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from dis.json's figures."""
+    return (
+        "<p>The running thread can only be asked to drop the GIL at the marked instructions (&gt;&gt;).</p>"
+        f"<pre style='overflow-x:auto'>{html.escape(render(Disasm.from_json(doc)))}</pre>"
+    )

@@ -14,9 +14,16 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from gillab.codec import Record, omit_if_none
+from gillab.outputs.documents import ul
 from gillab.stats import median, percentile
+
+NAME = "io"
+CLIENTS = ("serial", "thread", "asyncio")
 
 HOST = "127.0.0.1"
 MESSAGE = b"ping\n"
@@ -125,7 +132,33 @@ async def _async_request(port: int | None, delay_s: float) -> float:
     return time.perf_counter() - t0
 
 
-def _one_level(client: str, concurrency: int, requests: int, port: int | None, delay_s: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Level:
+    """One client at one concurrency: throughput, latency and CPU."""
+
+    client: str
+    concurrency: int
+    requests: int
+    wall_s: float
+    throughput_rps: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    cpu_utilization: float
+
+
+@dataclass(frozen=True)
+class Io(Record):
+    """Every client at every concurrency level, against the loopback server (or sleeps)."""
+
+    mode: str
+    """"network" (the loopback echo server) or "sleep"."""
+    server: str | None = omit_if_none()
+    delay_s: float = 0.0
+    requests: int = 0
+    rows: tuple[Level, ...] = ()
+
+
+def _one_level(client: str, concurrency: int, requests: int, port: int | None, delay_s: float) -> Level:
     def call() -> float:
         return _sleep_request(delay_s) if port is None else _blocking_request(port)
 
@@ -149,30 +182,69 @@ def _one_level(client: str, concurrency: int, requests: int, port: int | None, d
         lat = asyncio.run(main())
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    return {
-        "client": client,
-        "concurrency": concurrency,
-        "requests": requests,
-        "wall_s": wall,
-        "throughput_rps": requests / wall,
-        "latency_p50_ms": median(lat) * 1e3,
-        "latency_p95_ms": percentile(lat, 0.95) * 1e3,
-        "cpu_utilization": cpu / wall,
-    }
+    return Level(
+        client, concurrency, requests, wall, requests / wall, median(lat) * 1e3, percentile(lat, 0.95) * 1e3,
+        cpu / wall,
+    )  # fmt: skip
 
 
-def run_io(concurrency: list[int], requests: int, delay_s: float, sleep_mode: bool) -> dict[str, Any]:
+def _levels(concurrency: list[int], requests: int, port: int | None, delay_s: float) -> tuple[Level, ...]:
+    """Every client at every level (serial once, at concurrency 1)."""
+    return tuple(
+        _one_level(client, m, requests, port, delay_s)
+        for client in CLIENTS
+        for m in ([1] if client == "serial" else concurrency)
+    )
+
+
+def run(concurrency: list[int], requests: int, delay_s: float, sleep_mode: bool) -> Io:
     """Measure every client at every concurrency level (serial runs once, at concurrency 1)."""
-    rows: list[dict[str, Any]] = []
     if sleep_mode:
-        port = None
-        for client in ("serial", "thread", "asyncio"):
-            for m in [1] if client == "serial" else concurrency:
-                rows.append(_one_level(client, m, requests, port, delay_s))
-        return {"mode": "sleep", "delay_s": delay_s, "requests": requests, "rows": rows}
+        return Io("sleep", None, delay_s, requests, _levels(concurrency, requests, None, delay_s))
     with echo_server(delay_s) as server:
-        for client in ("serial", "thread", "asyncio"):
-            for m in [1] if client == "serial" else concurrency:
-                rows.append(_one_level(client, m, requests, server.port, delay_s))
-        host = HOST
-    return {"mode": "network", "server": f"{host}:ephemeral", "delay_s": delay_s, "requests": requests, "rows": rows}
+        rows = _levels(concurrency, requests, server.port, delay_s)
+    return Io("network", f"{HOST}:ephemeral", delay_s, requests, rows)
+
+
+def lines(data: Io) -> list[str]:
+    """What `gillab io` prints: one line per client and level."""
+    return [
+        f"{r.client:<8} in flight {r.concurrency:>4}: {r.throughput_rps:8.1f} req/s  "
+        f"p50 {r.latency_p50_ms:7.2f} ms  p95 {r.latency_p95_ms:7.2f} ms  CPU {r.cpu_utilization:.2f}"
+        for r in data.rows
+    ]
+
+
+def picture(data: Io, path: Path) -> bool:
+    """Throughput and CPU utilisation against concurrency, one line per client."""
+    from gillab.outputs.plots import plt, save
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    for client in dict.fromkeys(r.client for r in data.rows):
+        rows = [r for r in data.rows if r.client == client]
+        xs = [r.concurrency for r in rows]
+        a1.plot(xs, [r.throughput_rps for r in rows], marker="o", label=client)
+        a2.plot(xs, [r.cpu_utilization for r in rows], marker="o", label=client)
+    a1.set_xscale("log", base=2)
+    a2.set_xscale("log", base=2)
+    a1.set_xlabel("requests in flight")
+    a2.set_xlabel("requests in flight")
+    a1.set_ylabel("requests per second")
+    a2.set_ylabel("CPU seconds / wall seconds")
+    a1.legend()
+    fig.suptitle(f"io ({data.mode}): each request waits {data.delay_s * 1e3:g} ms", fontsize=10)
+    save(fig, path)
+    return True
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from io.json's figures."""
+    rows = [
+        f"{r.client} at {r.concurrency} in flight: {r.throughput_rps:.0f} req/s, p50 "
+        f"{r.latency_p50_ms:.2f} ms, p95 {r.latency_p95_ms:.2f} ms, CPU {r.cpu_utilization:.2f}"
+        for r in Io.from_json(doc).rows
+    ]
+    return (
+        "<p>Waiting is not computing: threads and asyncio both overlap the waits, despite the GIL, "
+        "while the CPU stays mostly idle. Concurrency without parallelism.</p>" + ul(rows)
+    )

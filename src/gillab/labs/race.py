@@ -1,4 +1,9 @@
-"""`gillab race`: the shared-counter race, N threads × k increments × R repeats, and what each safety costs."""
+"""`gillab race`: the shared-counter race, N threads × k increments × R repeats, and what each safety costs.
+
+One module, the lab's pattern: :func:`run` measures and returns a frozen :class:`Race`; :func:`facts` says
+what it showed, :func:`lines` what the command prints, :func:`picture` draws race.png and :func:`section`
+is its part of report.html.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from gillab import _native, environment
+from gillab import environment
+from gillab.codec import Record
+from gillab.errors import CannotLoadError, NotBuiltError
 from gillab.harness import gilstate
+from gillab.outputs.documents import ul
 from gillab.stats import median
 from gillab.workloads import Kernel, kernel, pure
+
+NAME = "race"
 
 VARIANTS: dict[str, str] = {
     "python": "python += on a global (every thread adds)",
@@ -29,7 +40,7 @@ ADD_DESC = "python-add-desc"
 
 
 @dataclass(frozen=True)
-class RaceResult:
+class VariantRace:
     """What one variant did over the repeats."""
 
     variant: str
@@ -62,7 +73,36 @@ def _parts(variant: str) -> tuple[Callable[[int], None], Callable[[int], None] |
     return k.func, (pure.desc if variant == ADD_DESC else None), k
 
 
-def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
+def _one_run(
+    adder: Callable[[int], None], desc: Callable[[int], None] | None, threads: int, k: int
+) -> tuple[float, float, int | None]:
+    """Release the threads together, wait for all; return (elapsed s, overlap ms, GIL switches or None)."""
+    barrier = threading.Barrier(threads + 1)
+    spans: list[tuple[int, int]] = []
+
+    def work(fn: Callable[[int], None]) -> None:
+        barrier.wait()
+        t0 = time.monotonic_ns()
+        fn(k)
+        spans.append((t0, time.monotonic_ns()))
+
+    pool = [
+        threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,)) for i in range(threads)
+    ]
+    for t in pool:
+        t.start()
+    n0 = gilstate.switch_count()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    n1 = gilstate.switch_count()
+    overlap = max(0, min(e for _, e in spans) - max(s for s, _ in spans)) / 1e6
+    return elapsed, overlap, n1 - n0 if n0 is not None and n1 is not None else None
+
+
+def race(variant: str, threads: int, k: int, repeat: int) -> VariantRace:
     """Run the race for one variant and count lost updates (expected − observed) per repeat."""
     desc_text = VARIANTS[variant]
     adder, desc, counter = _parts(variant)
@@ -77,35 +117,14 @@ def race(variant: str, threads: int, k: int, repeat: int) -> RaceResult:
     switches: list[int] = []
     for _ in range(repeat):
         reset()
-        barrier = threading.Barrier(threads + 1)
-        spans: list[tuple[int, int]] = []
-
-        def work(
-            fn: Callable[[int], None], barrier: threading.Barrier = barrier, spans: list[tuple[int, int]] = spans
-        ) -> None:
-            barrier.wait()
-            t0 = time.monotonic_ns()
-            fn(k)
-            spans.append((t0, time.monotonic_ns()))
-
-        pool = [
-            threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,)) for i in range(threads)
-        ]
-        for t in pool:
-            t.start()
-        n0 = gilstate.switch_count()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for t in pool:
-            t.join()
-        elapsed.append(time.perf_counter() - t0)
-        n1 = gilstate.switch_count()
-        if n0 is not None and n1 is not None:
-            switches.append(n1 - n0)
+        took, overlap, n = _one_run(adder, desc, threads, k)
+        elapsed.append(took)
+        overlaps.append(overlap)
+        if n is not None:
+            switches.append(n)
         observed.append(value())
-        overlaps.append(max(0, min(e for _, e in spans) - max(s for s, _ in spans)) / 1e6)
     lost = [expected - o for o in observed]
-    return RaceResult(
+    return VariantRace(
         variant,
         desc_text,
         threads,
@@ -148,70 +167,135 @@ def sized_k(variant: str, target_s: float = MIN_OVERLAP_S) -> int:
     return max(K_DEFAULT, min(10**10, int(probe * target_s / max(t, 1e-9))))
 
 
-def run_race(
-    variants: list[str], threads: int, k: int | None, repeat: int, switch_interval: float | None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Skipped:
+    """A variant whose build is missing (or cannot load here)."""
+
+    variant: str
+    description: str
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Race(Record):
+    """The whole lab: every variant, and where dis finds a switch point between the read and the write."""
+
+    threads: int
+    k: int | None
+    k_sized: bool
+    repeat: int
+    switch_interval_s: float
+    gil_enabled: bool
+    python: str
+    results: tuple[VariantRace | Skipped, ...]
+    dis_windows: dict[str, bool | None] = field(default_factory=dict)
+
+    @property
+    def measured(self) -> list[VariantRace]:
+        """The variants that ran."""
+        return [r for r in self.results if isinstance(r, VariantRace)]
+
+
+def run(variants: list[str], threads: int, k: int | None, repeat: int, switch_interval: float | None) -> Race:
     """Run every variant; a variant whose build is missing is reported as skipped.
 
     k None sizes each variant (sized_k) so that its threads overlap for about MIN_OVERLAP_S.
     """
     with environment.switch_interval(switch_interval):
-        results = []
+        results: list[VariantRace | Skipped] = []
         for v in variants:
             try:
-                results.append(asdict(race(v, threads, k if k is not None else sized_k(v), repeat)))
-            except _native.NotBuiltError as exc:
-                results.append({"variant": v, "description": VARIANTS[v], "status": "skipped", "reason": str(exc)})
-        return {
-            "threads": threads,
-            "k": k,
-            "k_sized": k is None,
-            "repeat": repeat,
-            "switch_interval_s": sys.getswitchinterval(),
-            "gil_enabled": environment.gil_enabled(),
-            "python": sys.version.split()[0],
-            "results": results,
-        }
+                results.append(race(v, threads, k if k is not None else sized_k(v), repeat))
+            except (NotBuiltError, CannotLoadError) as exc:
+                results.append(Skipped(v, VARIANTS[v], "skipped", str(exc)))
+        return Race(
+            threads, k, k is None, repeat, sys.getswitchinterval(), environment.gil_enabled(),
+            sys.version.split()[0], tuple(results), dis_windows(),
+        )  # fmt: skip
 
 
-def facts(data: dict[str, Any], dis_windows: dict[str, bool | None] | None = None) -> list[str]:
-    """Return sentences stating what was observed on this interpreter, linked to the dis marks where given."""
-    gil = "with the GIL" if data["gil_enabled"] else "without the GIL"
+def facts(data: Race) -> list[str]:
+    """Return sentences stating what was observed on this interpreter, linked to the dis marks."""
+    gil = "with the GIL" if data.gil_enabled else "without the GIL"
+    windows = data.dis_windows
     out = []
-    for r in data["results"]:
-        if r["status"] != "ok":
-            continue
+    for r in data.measured:
         line = (
-            f"{r['variant']}: lost updates in {r['runs_losing']} of {len(r['lost'])} runs of "
-            f"{r['threads']}×{r['k']:,} on Python {data['python']} {gil} "
-            f"(lost min {r['lost_min']:,}, median {r['lost_median']:,.0f}, max {r['lost_max']:,}); "
-            f"{r['ns_per_increment']:.1f} ns per increment; the threads were in their loops (running or "
+            f"{r.variant}: lost updates in {r.runs_losing} of {len(r.lost)} runs of "
+            f"{r.threads}×{r.k:,} on Python {data.python} {gil} "
+            f"(lost min {r.lost_min:,}, median {r.lost_median:,.0f}, max {r.lost_max:,}); "
+            f"{r.ns_per_increment:.1f} ns per increment; the threads were in their loops (running or "
             "waiting to) together for "
-            f"{r['overlap_ms_median']:.0f} ms at the median."
+            f"{r.overlap_ms_median:.0f} ms at the median."
         )
-        if r.get("switches"):
+        if r.switches:
             line += (
-                f" The GIL changed hands {median([float(n) for n in r['switches']]):,.0f} times a run at the median "
-                f"({r['switches_per_s_median']:,.0f}/s, CPython's own count)."
+                f" The GIL changed hands {median([float(n) for n in r.switches]):,.0f} times a run at the median "
+                f"({r.switches_per_s_median or 0:,.0f}/s, CPython's own count)."
             )
-        if dis_windows and r["variant"] in dis_windows and not data["gil_enabled"]:
+        if r.variant in windows and not data.gil_enabled:
             line += " gillab dis: with no GIL, threads interleave anywhere; switch points do not matter."
-        elif dis_windows and r["variant"] in dis_windows and dis_windows[r["variant"]] is not None:
-            window = dis_windows[r["variant"]]
+        elif windows.get(r.variant) is not None:
             line += (
                 " gillab dis: a switch point lies between the read and the write of total."
-                if window
+                if windows[r.variant]
                 else " gillab dis: no switch point lies between the read and the write of total."
             )
         out.append(line)
     return out
 
 
+def lines(data: Race) -> list[str]:
+    """What `gillab race` prints: the facts, then each variant that was skipped and why."""
+    return facts(data) + [f"{r.variant}: skipped: {r.reason}" for r in data.results if isinstance(r, Skipped)]
+
+
+def picture(data: Race, path: Path) -> bool:
+    """Bar charts of lost updates (median, min-max) and the time per increment, per variant."""
+    rows = data.measured
+    if not rows:
+        return False
+    from gillab.outputs.plots import plt, save
+
+    names = [r.variant for r in rows]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    total = [r.threads * r.k for r in rows]  # every update made, whatever its sign
+    med = [r.lost_median / n for r, n in zip(rows, total, strict=True)]
+    err = [
+        [max(0.0, m - r.lost_min / n) for m, r, n in zip(med, rows, total, strict=True)],
+        [max(0.0, r.lost_max / n - m) for m, r, n in zip(med, rows, total, strict=True)],
+    ]
+    a1.barh(names, med, xerr=err, color="tab:red")
+    a1.set_xlabel("lost updates, share of all updates made (median, min-max)")
+    a1.invert_yaxis()
+    a2.barh(names, [r.ns_per_increment for r in rows], color="tab:blue")
+    a2.set_xlabel("ns per increment (the price of safety)")
+    a2.set_xscale("log")
+    a2.invert_yaxis()
+    fig.suptitle(
+        f"race: {data.threads} threads × "
+        + (f"{data.k:,} increments" if data.k else "k increments sized per variant (see the JSON)")
+        + f", Python {data.python}, "
+        f"GIL {'on' if data.gil_enabled else 'off'}",
+        fontsize=10,
+    )
+    save(fig, path)
+    return True
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from race.json's figures."""
+    return "<p>N threads add to one shared counter; every update lost is expected minus observed.</p>" + ul(
+        facts(Race.from_json(doc))
+    )
+
+
 def dis_windows() -> dict[str, bool | None]:
     """Return, per python race variant, whether dis finds a switch point between load and store of total."""
-    from gillab.labs.disasm import RACE_VARIANT, analyse
+    from gillab.labs import disasm
 
-    funcs = analyse("counter")["functions"]
-    windows = {RACE_VARIANT[name]: f["switch_between_load_and_store"] for name, f in funcs.items()}
+    funcs = disasm.run("counter").functions
+    windows = {disasm.RACE_VARIANT[name]: f.switch_between_load_and_store for name, f in funcs.items()}
     windows["python-add-desc"] = bool(windows.get("python") or windows.get("python-add-desc"))
     return windows

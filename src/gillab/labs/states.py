@@ -12,11 +12,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gillab import _native
-from gillab.harness.measure import has_proc
+from gillab.codec import Record
+from gillab.errors import LabError
+from gillab.harness.instruments import has_proc
+from gillab.outputs.documents import ul
+
+NAME = "states"
 
 STATE_LETTERS = {
     "R": "running, or ready to run (runnable, waiting for a core)",
@@ -39,10 +45,42 @@ with open({lock!r}, "rb") as f:
 """
 
 
-def run_states(phase_s: float = 0.3, interval_s: float = 0.001) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Event:
+    """A thread of the child seen in a new state (t_s from the start of sampling)."""
+
+    t_s: float
+    pid: int
+    tid: int
+    state: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What the parent did, and when."""
+
+    what: str
+    t_s: float
+
+
+@dataclass(frozen=True)
+class States(Record):
+    """The child's life: every change of state of its threads, and the parent's actions."""
+
+    child_pid: int
+    exit_code: int | None
+    interval_s: float
+    events: tuple[Event, ...]
+    marks: tuple[Mark, ...]
+    letters: dict[str, str]
+    sequence: tuple[str, ...]
+    """The child's main thread's states in order, repeats folded."""
+
+
+def run(phase_s: float = 0.3, interval_s: float = 0.001) -> States:
     """Run the scenario and return the child's state changes and the parent's phase marks."""
     if not has_proc():
-        raise RuntimeError("gillab states needs /proc (Linux): this OS does not expose process states there")
+        raise LabError("gillab states needs /proc (Linux): this OS does not expose process states there")
     ins = _native.instruments()
     with tempfile.TemporaryDirectory(prefix="gillab-states-") as tmp:
         lock_path = Path(tmp) / "lock"
@@ -78,49 +116,67 @@ def run_states(phase_s: float = 0.3, interval_s: float = 0.001) -> dict[str, Any
                 child.wait()
             sampler.stop()
     t0 = sampler.t0_ns
-    events = [{"t_s": t, "pid": pid, "tid": tid, "state": st} for t, pid, tid, st in sampler.events()]
-    return {
-        "child_pid": child.pid,
-        "exit_code": child.returncode,
-        "interval_s": interval_s,
-        "events": events,
-        "marks": [{"what": what, "t_s": (t - t0) / 1e9} for what, t in marks],
-        "letters": STATE_LETTERS,
-        "sequence": main_thread_sequence(events, child.pid),
-    }
+    events = tuple(Event(t, pid, tid, st) for t, pid, tid, st in sampler.events())
+    return States(
+        child.pid,
+        child.returncode,
+        interval_s,
+        events,
+        tuple(Mark(what, (t - t0) / 1e9) for what, t in marks),
+        STATE_LETTERS,
+        main_thread_sequence(events, child.pid),
+    )
 
 
-def main_thread_sequence(events: list[dict[str, Any]], pid: int) -> list[str]:
+def main_thread_sequence(events: tuple[Event, ...], pid: int) -> tuple[str, ...]:
     """Return the child's main thread's states in order, repeats folded."""
     seq: list[str] = []
     for e in events:
-        if e["tid"] == pid and (not seq or seq[-1] != e["state"]):
-            seq.append(e["state"])
-    return seq
+        if e.tid == pid and (not seq or seq[-1] != e.state):
+            seq.append(e.state)
+    return tuple(seq)
 
 
-def timeline_png(data: dict[str, Any], path: Path) -> None:
+def lines(data: States) -> list[str]:
+    """What `gillab states` prints: the main thread's states, the parent's actions, the letters."""
+    out = [f"child {data.child_pid}: {' -> '.join(data.sequence)}"]
+    out += [f"  {m.t_s:7.3f} s  {m.what}" for m in data.marks]
+    return out + [f"  {letter}: {meaning}" for letter, meaning in data.letters.items()]
+
+
+def picture(data: States, path: Path) -> bool:
     """Draw the child's threads' states over time, with the parent's actions marked."""
     from gillab.outputs.plots import plt, save
 
     colours = {"R": "tab:green", "S": "tab:blue", "D": "tab:orange", "Z": "tab:red", "X": "black"}
-    tids = sorted({e["tid"] for e in data["events"]})
+    tids = sorted({e.tid for e in data.events})
     fig, ax = plt.subplots(figsize=(9, 2.6 + 0.4 * len(tids)))
-    end = max([e["t_s"] for e in data["events"]] + [m["t_s"] for m in data["marks"]]) + 0.02
+    end = max([e.t_s for e in data.events] + [m.t_s for m in data.marks]) + 0.02
     for lane, tid in enumerate(tids):
-        evs = [e for e in data["events"] if e["tid"] == tid]
+        evs = [e for e in data.events if e.tid == tid]
         for e, nxt in zip(evs, [*evs[1:], None], strict=True):
-            stop = nxt["t_s"] if nxt else end
-            if e["state"] != "X":
-                ax.barh(lane, stop - e["t_s"], left=e["t_s"], color=colours.get(e["state"], "grey"), height=0.6)
-                if stop - e["t_s"] > 0.03:
-                    ax.text((e["t_s"] + stop) / 2, lane, e["state"], ha="center", va="center", color="white")
-    for m in data["marks"]:
-        ax.axvline(m["t_s"], color="grey", ls=":", lw=1)
-        ax.text(m["t_s"], len(tids) - 0.55, m["what"], rotation=25, fontsize=7, va="bottom")
+            stop = nxt.t_s if nxt else end
+            if e.state != "X":
+                ax.barh(lane, stop - e.t_s, left=e.t_s, color=colours.get(e.state, "grey"), height=0.6)
+                if stop - e.t_s > 0.03:
+                    ax.text((e.t_s + stop) / 2, lane, e.state, ha="center", va="center", color="white")
+    for m in data.marks:
+        ax.axvline(m.t_s, color="grey", ls=":", lw=1)
+        ax.text(m.t_s, len(tids) - 0.55, m.what, rotation=25, fontsize=7, va="bottom")
     ax.set_yticks(range(len(tids)))
-    ax.set_yticklabels([f"tid {t}" + (" (main)" if t == data["child_pid"] else "") for t in tids], fontsize=7)
+    ax.set_yticklabels([f"tid {t}" + (" (main)" if t == data.child_pid else "") for t in tids], fontsize=7)
     ax.set_xlabel("seconds since sampling began")
     ax.set_ylim(-0.6, len(tids) + 0.9)
     ax.set_title("a child process's states, sampled from /proc", fontsize=10, pad=4)
     save(fig, path)
+    return True
+
+
+def section(doc: dict[str, Any]) -> str:
+    """The lab's part of report.html, from states.json's figures."""
+    data = States.from_json(doc)
+    letters = [f"{k}: {v}" for k, v in data.letters.items()]
+    return (
+        f"<p>The child's main thread went through {' → '.join(data.sequence)}. Blocking on the pipe and "
+        "waiting for the lock are both S, so the dotted marks show which wait is which.</p>" + ul(letters)
+    )

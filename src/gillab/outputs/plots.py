@@ -11,11 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
+from gillab.harness import executors
 from gillab.harness.results import Cell, RunResult
 
 __all__ = ["plt", "save", "speedup_png", "timeline_png"]
-
-EXECUTOR_STYLE = {"thread": "-", "process": "--", "asyncio": ":", "interpreter": "-.", "serial": ""}
 
 
 def save(fig: Any, path: Path) -> None:
@@ -27,10 +26,10 @@ def save(fig: Any, path: Path) -> None:
 
 def speedup_png(result: RunResult, path: Path) -> bool:
     """Draw speedup against workers, one line per impl × executor, and the ideal min(workers, cores)."""
-    cells = [c for c in result.cells if c.ok and c.executor != "serial" and c.speedup is not None]
+    cells = [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup is not None]
     if not cells:
         return False
-    cores = result.environment["usable_cores"]
+    cores = result.environment.usable_cores
     fig, ax = plt.subplots(figsize=(8, 5))
     workers = sorted({c.workers for c in cells})
     ax.plot(
@@ -52,7 +51,7 @@ def speedup_png(result: RunResult, path: Path) -> bool:
             lo = [max(0.0, (c.speedup or 0.0) - c.speedup_ci95[0]) if c.speedup_ci95 else 0.0 for c in line]
             hi = [max(0.0, c.speedup_ci95[1] - (c.speedup or 0.0)) if c.speedup_ci95 else 0.0 for c in line]
             drawn = ax.errorbar(
-                xs, ys, yerr=[lo, hi], fmt=EXECUTOR_STYLE.get(ex, "-") or "-", marker="o", capsize=3,
+                xs, ys, yerr=[lo, hi], fmt=executors.lookup(ex).style or "-", marker="o", capsize=3,
                 label=f"{impl} / {ex}",
             )  # fmt: skip
             colour = drawn[0].get_color()
@@ -64,8 +63,8 @@ def speedup_png(result: RunResult, path: Path) -> bool:
     ax.set_ylabel("speedup over serial")
     ax.set_xticks(workers)
     ax.set_title(
-        f"{cells[0].workload}: speedup ({result.environment['python_version']}, "
-        f"GIL {'on' if result.environment['gil_enabled'] else 'off'})"
+        f"{cells[0].workload}: speedup ({result.environment.python_version}, "
+        f"GIL {'on' if result.environment.gil_enabled else 'off'})"
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -144,9 +143,10 @@ def timeline_png(result: RunResult, path: Path) -> bool:
     top = max(c.workers for c in cells)
     panels: list[tuple[Cell, tuple[float, float] | None]] = []
     for c in cells:
-        if c.workers == top or c.executor == "serial":
+        baseline = executors.lookup(c.executor).baseline
+        if c.workers == top or baseline:
             panels.append((c, None))
-            zoom = _zoom_window(c) if c.executor != "serial" else None
+            zoom = _zoom_window(c) if not baseline else None
             if zoom is not None:
                 panels.append((c, zoom))
     fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.4 + 0.95 * len(panels)), squeeze=False)

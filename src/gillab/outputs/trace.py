@@ -80,6 +80,6 @@ def write_trace(result: RunResult, path: Path) -> None:
     doc = {
         "traceEvents": trace_events(result.cells),
         "displayTimeUnit": "ms",
-        "otherData": {"schema_version": result.schema_version, "python": result.environment["python_version"]},
+        "otherData": {"schema_version": result.schema_version, "python": result.environment.python_version},
     }
     write_atomic(path, json.dumps(doc))

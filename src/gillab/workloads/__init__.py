@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gillab import _native, environment
+from gillab import environment
+from gillab.errors import GillabError
 from gillab.workloads import counter, fib, sumsq
 from gillab.workloads.base import Workload
 
@@ -81,7 +82,7 @@ def available() -> list[tuple[str, str]]:
         for impl in w.impl_names:
             try:
                 kernel(w.name, impl)
-            except _native.NotBuiltError:
+            except GillabError:  # not built, or cannot be loaded here
                 continue
             out.append((w.name, impl))
     return out

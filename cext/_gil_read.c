@@ -24,7 +24,7 @@
 #define GILLAB_GIL_KNOWN 0
 #endif
 
-#include "_gilstate.h"
+#include "_gil.h"
 
 static char gillab_gil_why[200];
 

@@ -1,4 +1,5 @@
-"""Measurements taken around a run: CPU time, GIL wait (probe) and thread states (sampler)."""
+"""The instruments around a repeat: CPU time, GIL wait (the probe), thread states (the /proc sampler) and
+the machine's own speed (the spin). The GIL-state sampler is gillab.harness.gilstate."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from pathlib import Path
 from gillab import _native, stats
 
 PROC = Path("/proc")
-MAX_THREADS = 1024
-"""The threads the native sampler tracks (GILLAB_MAX_TIDS in cext/_sampler.h); more are counted as overflow."""
 
 
 def has_proc() -> bool:
@@ -128,9 +127,10 @@ class ThreadStates:
 class Sampler:
     """Sample the states of the threads of this process and its worker processes, from native code."""
 
-    def __init__(self, pids: list[int], interval_s: float = 0.002) -> None:
+    def __init__(self, pids: list[int], interval_s: float = 0.002, skip: tuple[int, ...] = ()) -> None:
+        """skip: native thread ids to leave out of every count (gillab's own instrument threads)."""
         self.available = has_proc()
-        self._sampler = _native.instruments().ThreadSampler(pids, interval_s) if self.available else None
+        self._sampler = _native.instruments().ThreadSampler(pids, interval_s, skip=skip) if self.available else None
 
     def start(self) -> None:
         """Start sampling."""
@@ -151,10 +151,9 @@ class Sampler:
                 role = roles.get(tid, "main" if tid == os.getpid() else "other")
                 shares.append(ThreadShare(role, pid, tid, r / seen, sl / seen, d / seen, o / seen))
         mean = s.running_sum / n if n else None
+        most = _native.instruments().MAX_TIDS
         reason = (
-            f"{s.overflow} thread sightings beyond the sampler's {MAX_THREADS} threads were not counted"
-            if s.overflow
-            else ""
+            f"{s.overflow} thread sightings beyond the sampler's {most} threads were not counted" if s.overflow else ""
         )
         return ThreadStates(True, reason, n, mean, tuple(shares), s.cpu_s)
 

@@ -1,75 +1,13 @@
-/* A thread-state sampler that runs on its own pthread and never touches the GIL.
- *
- * It reads /proc/<pid>/task/<tid>/stat for each watched pid every interval and
- * counts, per thread, how often it was seen Running, Sleeping, in Disk sleep or
- * in another state (Z, T, ...). Optionally it records every change of state, for
- * timelines. Being native and GIL-free, it does not disturb what it watches.
- */
-#ifndef GILLAB_SAMPLER_H
-#define GILLAB_SAMPLER_H
-#define _GNU_SOURCE
+/* The thread-state sampler's loop (declared in _threads.h). */
+#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid */
 #include <dirent.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-#define GILLAB_MAX_PIDS 256
-#define GILLAB_MAX_TIDS 1024
-
-typedef struct {
-    int64_t t_ns;
-    int32_t pid;
-    int32_t tid;
-    char state;
-} gillab_event;
-
-typedef struct {
-    pthread_t thread;
-    volatile int stop;
-    int started;
-    int64_t interval_ns;
-    int npids;
-    int pids[GILLAB_MAX_PIDS];
-    int self_tid;
-    int64_t t0_ns;
-    int64_t cpu_ns;        /* the sampler thread's own CPU time */
-    int64_t nsamples;
-    int64_t running_sum;   /* sum over samples of threads seen 'R' */
-    int ntids;
-    int overflow;          /* threads seen beyond GILLAB_MAX_TIDS */
-    int tids[GILLAB_MAX_TIDS];
-    int tid_pid[GILLAB_MAX_TIDS];
-    int64_t counts[GILLAB_MAX_TIDS][4]; /* R, S, D, other */
-    char last[GILLAB_MAX_TIDS];
-    int record_events;
-    gillab_event *events;
-    int64_t nevents;
-    int64_t cap;
-} gillab_sampler;
-
-static inline int64_t gillab_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static inline int64_t gillab_thread_cpu_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static inline void gillab_sleep_ns(int64_t ns) {
-    struct timespec ts;
-    ts.tv_sec = ns / 1000000000LL;
-    ts.tv_nsec = ns % 1000000000LL;
-    while (nanosleep(&ts, &ts) != 0) {}
-}
+#include "_threads.h"
 
 /* Read the state letter from a /proc .../stat file; 0 when it is gone. */
 static char gillab_read_state(const char *path) {
@@ -120,6 +58,13 @@ static void gillab_record(gillab_sampler *s, int64_t t, int pid, int tid, char s
     s->last[i] = st;
 }
 
+static int gillab_skipped(const gillab_sampler *s, int tid) {
+    if (tid == s->self_tid) return 1;
+    for (int i = 0; i < s->nskip; i++)
+        if (s->skip[i] == tid) return 1;
+    return 0;
+}
+
 static void gillab_sample_once(gillab_sampler *s) {
     char path[128];
     int64_t t = gillab_now_ns();
@@ -141,7 +86,7 @@ static void gillab_sample_once(gillab_sampler *s) {
         while ((ent = readdir(d)) != NULL) {
             if (ent->d_name[0] < '0' || ent->d_name[0] > '9') continue;
             int tid = atoi(ent->d_name);
-            if (tid == s->self_tid) continue;
+            if (gillab_skipped(s, tid)) continue;
             snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
             char st = gillab_read_state(path);
             if (st) gillab_record(s, t, pid, tid, st, &running);
@@ -156,7 +101,7 @@ static void *gillab_sampler_main(void *arg) {
     gillab_sampler *s = (gillab_sampler *)arg;
     s->self_tid = (int)syscall(SYS_gettid);
     int64_t cpu0 = gillab_thread_cpu_ns();
-    while (!s->stop) {
+    while (!gillab_flag_get(&s->stop)) {
         gillab_sample_once(s);
         gillab_sleep_ns(s->interval_ns);
     }
@@ -164,18 +109,17 @@ static void *gillab_sampler_main(void *arg) {
     return NULL;
 }
 
-static int gillab_sampler_start(gillab_sampler *s) {
+int gillab_sampler_start(gillab_sampler *s) {
     s->t0_ns = gillab_now_ns();
-    s->stop = 0;
+    gillab_flag_set(&s->stop, 0);
     if (pthread_create(&s->thread, NULL, gillab_sampler_main, s) != 0) return -1;
     s->started = 1;
     return 0;
 }
 
-static void gillab_sampler_stop(gillab_sampler *s) {
+void gillab_sampler_stop(gillab_sampler *s) {
     if (!s->started) return;
-    s->stop = 1;
+    gillab_flag_set(&s->stop, 1);
     pthread_join(s->thread, NULL);
     s->started = 0;
 }
-#endif

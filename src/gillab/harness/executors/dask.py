@@ -20,21 +20,34 @@ Needs the optional extra: ``pip install -e '.[dask]'``.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import os
+import signal
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from gillab.harness.executors import Executor, ExecutorUnavailableError
-from gillab.harness.gilstate import GilSegment, GilState, ThreadGil
-from gillab.harness.measure import GilWait
+from gillab.environment import DaskWorker
+from gillab.errors import EngineError, ExecutorUnavailableError
+from gillab.harness.executors.base import Call, Executor, Spans, register
+from gillab.harness.executors.dask_inside import (
+    empty_task,
+    extra_module,
+    gillab_plugin,
+    instruments_start_inside,
+    instruments_stop_inside,
+    merge_states,
+    pool_waits,
+    unavailable,
+    versions,
+    worker_cpu_s,
+    worker_facts,
+)
+from gillab.harness.gilstate import GilState, Lane
+from gillab.harness.instruments import GilWait
+from gillab.harness.results import EngineInfo
 
-DASK_EXECUTORS = ("dask-threads", "dask-processes")
-INSTALL = "pip install -e '.[dask]'"
 EMPTY_TASKS = 50
 """Empty tasks timed once per cell: the per-task cost dask adds."""
 
@@ -52,102 +65,6 @@ statistical profiler, which also takes the worker's GIL every 10 ms; the cluster
 beside one another would take 0.3-0.4 of 2 cores from every cell. With these, 0.3% and 1%."""
 
 
-class EngineError(Exception):
-    """The cluster cannot run gillab's cells; the message is one line and names the fix."""
-
-
-def _module(name: str) -> Any:
-    """Import a module of the optional extra, untyped (dask's own typing is partial)."""
-    return importlib.import_module(name)
-
-
-def unavailable() -> str | None:
-    """Return why the dask executors cannot run here (the extra is not installed), or None."""
-    try:
-        _module("distributed")
-    except ImportError as exc:
-        return f"dask.distributed is not installed ({exc}); install the extra: {INSTALL}"
-    return None
-
-
-def versions() -> dict[str, str]:
-    """Return dask's and distributed's versions."""
-    return {"dask": str(_module("dask").__version__), "distributed": str(_module("distributed").__version__)}
-
-
-# --- run inside each worker ---------------------------------------------------------------------------------
-
-_INSIDE: dict[str, Any] = {}
-"""In a worker process: the instruments of the repeat under way."""
-
-
-def _worker_facts() -> dict[str, Any]:
-    """What a worker says of itself; "" for native when gillab's compiled modules import."""
-    from gillab import _native
-
-    native = ""
-    try:
-        _native.instruments()
-        _native.kernels("cython-nogil")
-        _native.kernels("cython-gil")
-    except (_native.NotBuiltError, ImportError, ValueError) as exc:
-        native = str(exc)
-    return {
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "python": sys.version.split()[0],
-        "native": native,
-    }
-
-
-def _cpu_s() -> float:
-    return time.process_time()
-
-
-def _instruments_start(lanes: Sequence[tuple[str, int, int, int]], gil_interval_s: float | None) -> None:
-    from gillab import environment
-    from gillab.harness.gilstate import GilSampler
-    from gillab.harness.measure import Probe
-
-    probe = Probe()
-    probe.start()
-    sampler = None
-    if lanes and gil_interval_s is not None and environment.gil_enabled():
-        sampler = GilSampler(lanes, gil_interval_s)
-        sampler.start()
-    _INSIDE.update(probe=probe, sampler=sampler)
-
-
-def _instruments_stop(
-    spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
-) -> tuple[GilWait, GilState | None]:
-    probe = _INSIDE.pop("probe")
-    sampler = _INSIDE.pop("sampler", None)
-    gil = sampler.stop(spans, since_ns, until_ns) if sampler is not None else None
-    return probe.stop(since_ns, until_ns), gil
-
-
-def _empty() -> None:
-    return None
-
-
-try:
-    _PluginBase: Any = _module("distributed.diagnostics.plugin").WorkerPlugin
-except ImportError:  # the extra is not installed: the executors say so, nothing here is used
-    _PluginBase = object
-
-
-class GillabPlugin(_PluginBase):  # type: ignore[misc]
-    """Installed on every worker: imports gillab's instruments there, so a worker without them fails at once."""
-
-    name = "gillab"
-
-    def setup(self, worker: Any) -> None:
-        facts = _worker_facts()
-        if facts["native"]:
-            raise RuntimeError(facts["native"])
-
-
 # --- the parent side ---------------------------------------------------------------------------------------
 
 
@@ -156,20 +73,20 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def cluster_facts(address: str, timeout_s: float = 5.0) -> dict[str, Any]:
+def cluster_facts(address: str, timeout_s: float = 5.0) -> EngineInfo:
     """Connect to an existing cluster and return its engine block; EngineError (one line) if it cannot run
     gillab's cells: unreachable, no workers, or workers without gillab's native modules."""
     why = unavailable()
     if why:
         raise EngineError(f"cannot use the dask scheduler at {address}: {why}")
-    client_cls = _module("distributed").Client
+    client_cls = extra_module("distributed").Client
     _quiet()
     try:
         client = client_cls(address, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise EngineError(f"cannot reach the dask scheduler at {address}: {exc}") from None
     try:
-        facts = client.run(_worker_facts)
+        facts = client.run(worker_facts)
         threads = client.nthreads()
     finally:
         client.close()
@@ -182,21 +99,13 @@ def cluster_facts(address: str, timeout_s: float = 5.0) -> dict[str, Any]:
             f"{len(bad)} of {len(facts)} dask workers lack gillab's native modules (worker {addr}: {why}); "
             "install gillab on every worker: pip install -e . in its checkout"
         )
-    return {
-        "engine": "dask.distributed",
-        **versions(),
-        "scheduler": address,
-        "workers": [
-            {"address": a, "host": f["host"], "threads": threads.get(a), "python": f["python"]}
-            for a, f in sorted(facts.items())
-        ],
-    }
-
-
-def make(name: str, workers: int, scheduler: str | None = None) -> DaskExecutor:
-    """Return a dask executor by name (not yet started)."""
-    cls = {"dask-threads": DaskThreadsExecutor, "dask-processes": DaskProcessesExecutor}[name]
-    return cls(workers, scheduler)
+    v = versions()
+    return EngineInfo(
+        dask=v["dask"],
+        distributed=v["distributed"],
+        scheduler=address,
+        workers=tuple(DaskWorker(a, f["host"], threads.get(a), f["python"]) for a, f in sorted(facts.items())),
+    )
 
 
 @contextlib.contextmanager
@@ -211,23 +120,52 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
             os.environ.pop(k, None)
 
 
-def local_engine() -> dict[str, Any]:
+def local_engine() -> EngineInfo:
     """The engine block of a run whose dask cells each start a local cluster of their own."""
-    return {
-        "engine": "dask.distributed",
-        **versions(),
-        "scheduler": "local",
-        "workers": "per cell: a scheduler and its workers, each in a process of its own, on 127.0.0.1",
-        "config": {k: os.environ.get(k, v) for k, v in QUIET_CONFIG.items()},
-    }
+    v = versions()
+    return EngineInfo(
+        dask=v["dask"],
+        distributed=v["distributed"],
+        scheduler="local",
+        workers="per cell: a scheduler and its workers, each in a process of its own, on 127.0.0.1",
+        config={k: os.environ.get(k, v) for k, v in QUIET_CONFIG.items()},
+    )
+
+
+def engine_info(scheduler: str | None) -> EngineInfo | None:
+    """The engine block of a run with dask cells: the local clusters', or the named cluster's (with its error
+    where it cannot be reached); None without the extra."""
+    if unavailable():
+        return None
+    if scheduler is None:
+        return local_engine()
+    try:
+        return cluster_facts(scheduler)
+    except EngineError as exc:
+        return EngineInfo(scheduler=scheduler, error=str(exc))
 
 
 class DaskExecutor(Executor):
-    """A dask.distributed cluster: a LocalCluster of the cell's own, or an existing one by address."""
+    """A dask.distributed cluster: a SubprocessCluster of the cell's own, or an existing one by address."""
 
+    shares_gil = False
     shares_memory = False
+    runs_elsewhere = True
+    engine = "dask"
     release_delay_s = 0.1
     threads_per_worker = 1
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return unavailable()
+
+    @classmethod
+    def engine_info(cls, scheduler: str | None) -> EngineInfo | None:
+        return engine_info(scheduler)
+
+    @classmethod
+    def check_scheduler(cls, scheduler: str) -> None:
+        cluster_facts(scheduler)
 
     def __init__(self, workers: int, scheduler: str | None = None) -> None:
         super().__init__(workers)
@@ -239,7 +177,7 @@ class DaskExecutor(Executor):
         self.pid_of: dict[str, int] = {}
         self.local = True
         """Whether the workers run on this host (their pids and clocks are this machine's)."""
-        self.lanes: dict[str, list[tuple[str, int, int, int]]] = {}
+        self.lanes: dict[str, list[Lane]] = {}
         self.gil_interval_s: float | None = None
         self.overhead_s: float | None = None
 
@@ -250,7 +188,7 @@ class DaskExecutor(Executor):
         why = unavailable()
         if why:
             raise ExecutorUnavailableError(why)
-        d = _module("distributed")
+        d = extra_module("distributed")
         _quiet()
         if self.scheduler is None:
             n_workers, threads = self._shape()
@@ -258,7 +196,7 @@ class DaskExecutor(Executor):
             # event loop would take this process's GIL and CPU from every other cell measured beside it), and
             # so does each worker, without a nanny: a worker that dies is gone, and its cell fails.
             with _environment(QUIET_CONFIG):
-                self.cluster = _module("distributed.deploy.subprocess").SubprocessCluster(
+                self.cluster = extra_module("distributed.deploy.subprocess").SubprocessCluster(
                     host="127.0.0.1",
                     dashboard_address=None,
                     scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
@@ -271,9 +209,9 @@ class DaskExecutor(Executor):
             self.client.wait_for_workers(n_workers, timeout=120)
         else:
             self.client = d.Client(self.scheduler, timeout=10, set_as_default=False)
-        self.client.register_plugin(GillabPlugin())
+        self.client.register_plugin(gillab_plugin())
         self.targets = self._choose(self.client.nthreads())
-        facts = self.client.run(_worker_facts, workers=self.targets)
+        facts = self.client.run(worker_facts, workers=self.targets)
         self.pid_of = {a: f["pid"] for a, f in facts.items()}
         here = socket.gethostname()
         self.local = all(f["host"] == here for f in facts.values())
@@ -296,10 +234,10 @@ class DaskExecutor(Executor):
             tstate, clock = self.remote_idents[(pid, tid)]
             self.lanes.setdefault(by_pid[pid], []).append((f"worker {role_index}", tid, tstate, clock))
         t0 = time.perf_counter()
-        self.run([(_empty, ())] * EMPTY_TASKS)
+        self.run([(empty_task, ())] * EMPTY_TASKS)
         self.overhead_s = (time.perf_counter() - t0) / EMPTY_TASKS
 
-    def run(self, calls: Sequence[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
+    def run(self, calls: Sequence[Call]) -> list[Any]:
         futures = [
             self.client.submit(fn, *args, pure=False, workers=self._where(i), allow_other_workers=False)
             for i, (fn, args) in enumerate(calls)
@@ -348,19 +286,17 @@ class DaskExecutor(Executor):
 
     def cpu_seconds(self) -> float:
         """This process's CPU time plus the workers' own, each read on its worker."""
-        got: dict[str, float] = self._on_workers(_cpu_s)
+        got: dict[str, float] = self._on_workers(worker_cpu_s)
         return time.process_time() + sum(got.values())
 
     def instruments_start(self, gil_interval_s: float | None) -> None:
         """Start gillab's probe and GIL-state sampler inside every worker of the cell."""
         for addr in self.targets:
-            self._on_workers(_instruments_start, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
+            self._on_workers(instruments_start_inside, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
 
-    def instruments_stop(
-        self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
-    ) -> tuple[GilWait | None, GilState | None]:
+    def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
         """Stop them; return the workers' GIL wait (pooled) and GIL state (merged, one lane per thread)."""
-        got = self._on_workers(_instruments_stop, dict(spans), since_ns, until_ns)
+        got = self._on_workers(instruments_stop_inside, dict(spans), since_ns, until_ns)
         waits = [gw for gw, _ in got.values()]
         states = [(addr, gs) for addr, (_, gs) in sorted(got.items()) if gs is not None]
         return pool_waits(waits), merge_states(states, self.lanes, self.worker_ids)
@@ -379,17 +315,19 @@ class DaskExecutor(Executor):
 
 
 def _kill(pids: Any) -> None:
-    import signal
-
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
 
 
+@register
 class DaskThreadsExecutor(DaskExecutor):
     """One dask worker process with `workers` threads: its threads share one GIL."""
 
     name = "dask-threads"
+    summary = "one dask worker process with a thread per worker: its threads share one GIL"
+    style = "-"
+    own_gil = "dask-threads workers each have a GIL of their own: this process's GIL says nothing of them"
 
     def _shape(self) -> tuple[int, int]:
         return 1, self.workers
@@ -404,10 +342,16 @@ class DaskThreadsExecutor(DaskExecutor):
         return fit[:1]
 
 
+@register
 class DaskProcessesExecutor(DaskExecutor):
     """`workers` dask worker processes with one thread each: one GIL each."""
 
     name = "dask-processes"
+    summary = "a dask worker process per worker, one thread each: one GIL each"
+    gil_per_worker = True
+    parallel_because = "each worker process has a GIL of its own"
+    style = "--"
+    own_gil = "dask-processes workers each have a GIL of their own: this process's GIL says nothing of them"
 
     def _shape(self) -> tuple[int, int]:
         return self.workers, 1
@@ -421,58 +365,3 @@ class DaskProcessesExecutor(DaskExecutor):
 
     def _where(self, i: int) -> list[str]:
         return [self.targets[i % len(self.targets)]]  # one task per worker at a time, as a 1-thread worker runs
-
-
-def pool_waits(waits: Sequence[GilWait]) -> GilWait | None:
-    """One GIL-wait figure for several workers: the worst median and p95, the mean fraction, their sums."""
-    if not waits:
-        return None
-    return GilWait(
-        median_ms=max(w.median_ms for w in waits),
-        p95_ms=max(w.p95_ms for w in waits),
-        fraction=sum(w.fraction for w in waits) / len(waits),
-        samples=sum(w.samples for w in waits),
-        wake_late_median_ms=max(w.wake_late_median_ms for w in waits),
-        overhead=sum(w.overhead for w in waits),
-        cpu_s=sum(w.cpu_s for w in waits),
-    )
-
-
-def merge_states(
-    states: Sequence[tuple[str, GilState]],
-    lanes: Mapping[str, Sequence[tuple[str, int, int, int]]],
-    worker_ids: Sequence[tuple[int, int]],
-) -> GilState | None:
-    """Merge the GIL states of several worker processes (each its own GIL) into one, lanes numbered as the
-    timeline numbers them: held fraction and switches per second are the mean over the processes."""
-    seen = [(addr, s) for addr, s in states if s.available]
-    if not seen:
-        return states[0][1] if states else None
-    tids = [tid for _, tid in worker_ids]
-    per: list[ThreadGil] = []
-    segments: list[GilSegment] = []
-    for addr, s in seen:
-        mapping = [tids.index(tid) for _, tid, _, _ in lanes.get(addr, [])]
-        per.extend(s.per_thread)
-        segments.extend(
-            GilSegment(mapping[g.lane] if g.lane < len(mapping) else g.lane, g.state, g.start_s, g.end_s)
-            for g in s.segments
-        )
-    held = [s.held_fraction for _, s in seen if s.held_fraction is not None]
-    rates = [s.switches_per_s for _, s in seen if s.switches_per_s is not None]
-    first = seen[0][1]
-    return GilState(
-        available=True,
-        note="",
-        interval_s=first.interval_s,
-        samples=sum(s.samples for _, s in seen),
-        held_fraction=sum(held) / len(held) if held else None,
-        switches_per_s=sum(rates) / len(rates) if rates else None,
-        per_thread=tuple(per),
-        overhead=sum(s.overhead or 0.0 for _, s in seen),
-        segments=tuple(segments),
-        switch_series=first.switch_series,
-        requested_interval_s=first.requested_interval_s,
-        rate_note=first.rate_note,
-        sample_cost_s=first.sample_cost_s,
-    )

@@ -1,0 +1,40 @@
+# Declarations of cext/_gil.h: the interpreter's GIL state, read from C, and the sampler thread.
+from libc.stdint cimport int8_t, int64_t, uint64_t, uintptr_t
+from posix.time cimport clockid_t
+
+from _clock cimport gillab_flag
+
+cdef extern from "_gil.h" nogil:
+    enum:
+        GILLAB_GIL_MAX_WORKERS
+    ctypedef struct gillab_gil_reading:
+        int locked
+        uintptr_t holder
+        uint64_t switches
+        int enabled
+    ctypedef struct gillab_gil_sampler:
+        int64_t interval_ns
+        int64_t max_interval_ns
+        double budget
+        int64_t cur_interval_ns
+        int64_t wake_cost_ns
+        int slowed
+        int nworkers
+        uintptr_t tstate[GILLAB_GIL_MAX_WORKERS]
+        clockid_t clock[GILLAB_GIL_MAX_WORKERS]
+        int64_t cap
+        int64_t n
+        int64_t *t_ns
+        int8_t *locked
+        int8_t *holder
+        uint64_t *switches
+        uint64_t *running
+        int8_t enabled
+        int64_t cpu_ns
+        int64_t t0_ns
+        int64_t t1_ns
+    const char *gillab_gil_reason()
+    int gillab_gil_read(gillab_gil_reading *out)
+    int gillab_gil_start(gillab_gil_sampler *s)
+    void gillab_gil_stop(gillab_gil_sampler *s)
+    int gillab_gil_thread_clock(clockid_t *out)

@@ -1,0 +1,127 @@
+"""The child side of `gillab check` and `gillab catalogue`: load the target, measure, write JSON lines.
+
+Run as ``python -m gillab.checker.child SPEC`` (gillab.childproc.run_spec). The spec's ``job`` says what:
+
+- ``check``: one target, measured (threads) or swept (sizes); one line {"measurement" or "sweep",
+  "gil_import"};
+- ``catalogue``: the named entries, one line {"row"} each, written as soon as it is measured.
+
+Exit status EXIT_BAD_INPUT when the target cannot be loaded, EXIT_RAISED when it raised; the last line
+then holds {"error"}.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from gillab.checker.target import call_inputs, load_target
+from gillab.childproc import EXIT_BAD_INPUT, EXIT_RAISED
+from gillab.codec import encode
+from gillab.errors import TargetError
+
+
+def gil_on_import(load: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
+    """Run load() and say whether it turned the GIL back on (a free-threaded build's readiness question).
+
+    On a free-threaded build, CPython re-enables the GIL when it imports an extension module that does not
+    declare itself free-threading compatible, and says so in a RuntimeWarning.
+    """
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    before = is_enabled() if is_enabled is not None else True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = load()
+    after = is_enabled() if is_enabled is not None else True
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning) and "GIL" in str(w.message)]
+    return value, {
+        "free_threaded_build": is_enabled is not None,
+        "gil_before": before,
+        "gil_after": after,
+        "reenabled": before is False and after is True,
+        "warning": said[0] if said else "",
+    }
+
+
+def _write(out: IO[str], doc: dict[str, Any]) -> None:
+    out.write(json.dumps(doc) + "\n")
+    out.flush()
+
+
+def _load(spec: dict[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any], dict[str, Any]]:
+    """The callable, its first inputs, and whether importing it turned the GIL back on."""
+    readiness: dict[str, Any] = {}
+    if spec.get("pickle_path"):
+        func, args, kwargs = pickle.loads(Path(spec["pickle_path"]).read_bytes())
+        if spec.get("target"):
+            func, readiness = gil_on_import(lambda: load_target(spec["target"]))
+        return func, args, kwargs, readiness
+    func, readiness = gil_on_import(lambda: load_target(spec["target"]))
+    setup: str | None = spec.get("setup")
+    if spec.get("sizes") and setup is not None:  # the first size's inputs, to prove the setup before measuring
+        setup = setup.replace("{n}", str(spec["sizes"][0]))
+    args, kwargs = call_inputs(setup, spec.get("args"))
+    return func, args, kwargs, readiness
+
+
+def check(spec: dict[str, Any], out: IO[str]) -> int:
+    """Measure (or sweep) one target; write its figures as one line."""
+    try:
+        func, args, kwargs, readiness = _load(spec)
+    except TargetError as exc:
+        _write(out, {"error": str(exc)})
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # unpickling: a module the child cannot import
+        _write(out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"})
+        return EXIT_BAD_INPUT
+    try:
+        if spec.get("sizes"):
+            from gillab.checker.sweep import sweep
+
+            template, given = spec["setup"], spec.get("args")
+            got = sweep(func, lambda n: call_inputs(template.replace("{n}", str(n)), given), spec["sizes"])
+            doc = {"sweep": got.to_json()}
+        else:
+            from gillab.checker.measure import measure
+
+            doc = {"measurement": encode(measure(func, args, kwargs, spec["threads"], spec["duration_s"]))}
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        _write(out, {"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"})
+        return EXIT_RAISED
+    _write(out, doc | {"gil_import": readiness})
+    return 0
+
+
+def catalogue(spec: dict[str, Any], out: IO[str]) -> int:
+    """Measure every entry the spec names, writing each row as soon as it is measured."""
+    from gillab.checker.catalogue import measure_entry
+    from gillab.checker.entries import ENTRIES
+    from gillab.harness.pools import pin_to_one
+
+    pin_to_one()  # numpy's BLAS pool: one thread, so that the threads measured are the check's own
+    names = set(spec["names"])
+    for entry in ENTRIES:
+        if entry.name in names:
+            _write(out, {"row": measure_entry(entry, spec["duration_s"]).to_json()})
+    return 0
+
+
+JOBS = {"check": check, "catalogue": catalogue}
+
+
+def main(spec_path: str) -> int:
+    """Run the job the JSON spec file describes, appending its lines to the spec's result file."""
+    spec = json.loads(Path(spec_path).read_text())
+    with Path(spec["result_path"]).open("a") as out:
+        return JOBS[spec["job"]](spec, out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))

@@ -1,0 +1,59 @@
+"""The executors: one registry of classes, each carrying its own facts.
+
+Each module below defines executor classes and registers them with ``@register``: the standard library's
+(local), subinterpreters (interpreter) and dask.distributed's (dask). Adding an executor is one class in one
+of them; `gillab run --executor`, the harness, the outputs and bench/ then know it.
+
+>>> names()[:4]
+('serial', 'thread', 'process', 'asyncio')
+>>> get("process").gil_per_worker, get("thread").shares_gil
+(True, True)
+"""
+
+from __future__ import annotations
+
+from gillab.harness.executors import dask, interpreter, local
+from gillab.harness.executors.base import REGISTRY, Executor, register
+
+__all__ = ["Executor", "baseline", "get", "lookup", "make", "names", "register", "unavailable"]
+
+MODULES = (local, interpreter, dask)
+"""The modules that register executors, in the order their executors are listed (each in its own order)."""
+_RANK = {m.__name__: i for i, m in enumerate(MODULES)}
+_LISTED = sorted(REGISTRY.values(), key=lambda cls: _RANK[cls.__module__])
+REGISTRY.clear()
+REGISTRY.update((cls.name, cls) for cls in _LISTED)
+
+
+def names() -> tuple[str, ...]:
+    """Every executor's name, in the order registered."""
+    return tuple(REGISTRY)
+
+
+def get(name: str) -> type[Executor]:
+    """Return the executor class of that name; ValueError listing the names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown executor {name!r}; choose from {', '.join(REGISTRY)}") from None
+
+
+def lookup(name: str) -> type[Executor]:
+    """The executor class of that name, or the base class (its default facts) for a name this gillab does
+    not know (a results file from another version)."""
+    return REGISTRY.get(name, Executor)
+
+
+def unavailable(name: str) -> str | None:
+    """Return why an executor cannot run here, or None when it can."""
+    return get(name).unavailable()
+
+
+def make(name: str, workers: int, scheduler: str | None = None) -> Executor:
+    """Return an executor by name (not yet started); scheduler: an existing cluster's address, for an engine."""
+    return get(name)(workers, scheduler)
+
+
+def baseline() -> str:
+    """The name of the serial baseline every speedup is taken against."""
+    return next(n for n, cls in REGISTRY.items() if cls.baseline)

@@ -1,0 +1,165 @@
+"""What an executor is: how it starts its workers and runs calls, and the facts about it, in one class.
+
+An executor knows how to start its workers and run a list of calls; it never knows what workload the calls
+run. Its facts (does it share this process's GIL, does each worker have a GIL of its own, do its tasks share
+memory, does it run elsewhere) are class attributes, so that the harness, the outputs and the sentences ask
+the class and never test a name. :func:`register` puts a class in the one registry.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from gillab.harness.gilstate import GilState
+from gillab.harness.instruments import GilWait, cpu_seconds
+from gillab.harness.results import EngineInfo
+
+WARM_HOLD_S = 0.05
+"""How long each warm-up call holds its worker, so that the pool must start a new worker for the next."""
+
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+Spans = Mapping[int, Sequence[tuple[int, int]]]
+"""Native thread id -> the (start, end) CLOCK_MONOTONIC ns of each task it ran."""
+
+REGISTRY: dict[str, type[Executor]] = {}
+"""Every executor, by name, in the order registered."""
+
+
+def register(cls: type[Executor]) -> type[Executor]:
+    """Add an executor class to the registry (a class decorator)."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+class Executor:
+    """Runs calls in `workers` workers; subclasses say how, and state their facts."""
+
+    name: ClassVar[str] = "base"
+    summary: ClassVar[str] = ""
+    """What it is, in a few words (for --help and the report)."""
+    baseline: ClassVar[bool] = False
+    """The serial baseline: every other cell's speedup is taken against it."""
+    shares_gil: ClassVar[bool] = True
+    """Its workers run in this process and share its GIL: this process's probe and GIL sampler watch them."""
+    gil_per_worker: ClassVar[bool] = False
+    """Each worker has a GIL of its own (its own process or interpreter)."""
+    shares_memory: ClassVar[bool] = True
+    """Tasks share the parent's memory (so a shared counter can be read after the run)."""
+    runs_elsewhere: ClassVar[bool] = False
+    """Its workers may run on other machines: gillab's instruments run inside them (an engine's)."""
+    engine: ClassVar[str | None] = None
+    """The distributed engine it runs on, where it runs on one."""
+    style: ClassVar[str] = "-"
+    """Its line style in speedup.png."""
+    own_gil: ClassVar[str] = ""
+    """Where its workers have GILs of their own: why this process's GIL says nothing of them."""
+    parallel_because: ClassVar[str] = ""
+    """Where each worker has a GIL of its own: why its workers run at once, in the report's words."""
+    release_delay_s: ClassVar[float] = 0.005
+    """How far ahead of now the common release time is set, so that every worker has its call in hand."""
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Return why this executor cannot run here, or None when it can."""
+        return None
+
+    @classmethod
+    def check_scheduler(cls, scheduler: str) -> None:
+        """Refuse (EngineError, one line) an existing cluster this executor cannot run on; nothing to check
+        for an executor that runs on no engine."""
+
+    @classmethod
+    def engine_info(cls, scheduler: str | None) -> EngineInfo | None:
+        """The run's engine block, for an executor that runs on an engine (None for the others)."""
+        return None
+
+    def __init__(self, workers: int, scheduler: str | None = None) -> None:
+        """scheduler: an existing cluster's address, for an executor that runs on an engine."""
+        self.workers = workers
+        self.startup_s = 0.0
+        self.worker_ids: list[tuple[int, int]] = []
+        self.thread_idents: dict[int, tuple[int, int]] = {}
+        """Native thread id -> (PyThreadState address, CPU clock id) of each worker in this process."""
+        self.remote_idents: dict[tuple[int, int], tuple[int, int]] = {}
+        """(pid, native thread id) -> (PyThreadState address, CPU clock id) of every worker, in any process."""
+        self.overhead_s: float | None = None
+        """The per-task cost the executor itself adds, where it measures one (an engine's scheduler)."""
+
+    def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
+        """Create the workers and run `warm` once in each; record start-up time and worker ids."""
+        t0 = time.perf_counter()
+        self._create()
+        ids: set[tuple[int, int]] = set()
+        hold = WARM_HOLD_S
+        for _ in range(6):
+            outs = self.run([(warm, (*warm_args, hold))] * self.workers)
+            for pid, tid, tstate, clock in outs:
+                ids.add((pid, tid))
+                self.remote_idents[(pid, tid)] = (tstate, clock)
+                if pid == os.getpid():
+                    self.thread_idents[tid] = (tstate, clock)
+            if len(ids) >= self.workers:
+                break
+            hold *= 2
+        self.startup_s = max(0.0, time.perf_counter() - t0 - hold)
+        self.worker_ids = sorted(ids)
+
+    def worker_pids(self) -> list[int]:
+        """Return the pids of worker processes other than this one."""
+        return sorted({pid for pid, _ in self.worker_ids if pid != os.getpid()})
+
+    def local_lanes(self) -> list[tuple[str, int, int, int]]:
+        """The GIL-state sampler's lanes for the workers in this process: (role, tid, tstate, clock)."""
+        here = [(pid, tid) for pid, tid in self.worker_ids if pid == os.getpid() and tid in self.thread_idents]
+        return [(f"worker {self.worker_ids.index(w)}", w[1], *self.thread_idents[w[1]]) for w in here]
+
+    def cpu_seconds(self) -> float:
+        """This process's CPU time plus that of the worker processes."""
+        return cpu_seconds(self.worker_pids())
+
+    def instruments_start(self, gil_interval_s: float | None) -> None:
+        """Start instruments inside the workers, where they live elsewhere (an engine's); nothing here."""
+
+    def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
+        """Return what instruments inside the workers saw (GIL wait, GIL state); None where there are none."""
+        return None, None
+
+    def _create(self) -> None:
+        raise NotImplementedError
+
+    def run(self, calls: Sequence[Call]) -> list[Any]:
+        """Run every call and return their results in completion order."""
+        raise NotImplementedError
+
+    def shutdown(self, kill: bool = False) -> None:
+        """Stop the workers; with kill, do not wait for running calls."""
+
+
+class PoolExecutor(Executor):
+    """A concurrent.futures pool; calls are submitted together and collected with as_completed."""
+
+    def _make_pool(self) -> cf.Executor:
+        raise NotImplementedError
+
+    def _create(self) -> None:
+        self.pool = self._make_pool()
+
+    def run(self, calls: Sequence[Call]) -> list[Any]:
+        futures = [self.pool.submit(fn, *args) for fn, args in calls]
+        return [f.result() for f in cf.as_completed(futures)]
+
+    def shutdown(self, kill: bool = False) -> None:
+        pool = getattr(self, "pool", None)
+        if pool is None:
+            return
+        if kill:
+            for pid in self.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        pool.shutdown(wait=True, cancel_futures=True)

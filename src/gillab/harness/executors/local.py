@@ -1,0 +1,98 @@
+"""The standard library's executors on this machine: serial, threads, processes and asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import multiprocessing
+from collections.abc import Sequence
+from typing import Any
+
+from gillab.harness.executors.base import Call, Executor, PoolExecutor, register
+
+
+@register
+class SerialExecutor(Executor):
+    """Runs every call in the calling thread, one after another."""
+
+    name = "serial"
+    summary = "every task in the calling thread, one after another"
+    baseline = True
+    style = ""
+    release_delay_s = 0.0
+
+    def __init__(self, workers: int, scheduler: str | None = None) -> None:
+        super().__init__(1)
+
+    def _create(self) -> None:
+        pass
+
+    def run(self, calls: Sequence[Call]) -> list[Any]:
+        return [fn(*args) for fn, args in calls]
+
+
+@register
+class ThreadExecutor(PoolExecutor):
+    """concurrent.futures.ThreadPoolExecutor."""
+
+    name = "thread"
+    summary = "a ThreadPoolExecutor: threads of this process, sharing its GIL"
+
+    def _make_pool(self) -> cf.Executor:
+        return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="gillab-worker")
+
+
+def mp_context() -> Any:
+    """forkserver where available, else spawn: forking a parent that already runs threads (the probe, numpy's
+    pool) is unsafe."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["gillab.harness.worker", "gillab.workloads.jobs"])
+    return ctx
+
+
+@register
+class ProcessExecutor(PoolExecutor):
+    """concurrent.futures.ProcessPoolExecutor (forkserver where available, else spawn)."""
+
+    name = "process"
+    summary = "a ProcessPoolExecutor: one process, and one GIL, per worker"
+    shares_gil = False
+    gil_per_worker = True
+    shares_memory = False
+    style = "--"
+    own_gil = "process workers each have a GIL of their own: this process's GIL says nothing of them"
+    parallel_because = "each worker process has a GIL of its own"
+    release_delay_s = 0.05
+
+    def _make_pool(self) -> cf.Executor:
+        return cf.ProcessPoolExecutor(self.workers, mp_context=mp_context())
+
+
+@register
+class AsyncioExecutor(Executor):
+    """An asyncio event loop; each call goes through asyncio.to_thread onto a pool of `workers` threads."""
+
+    name = "asyncio"
+    summary = "an asyncio event loop handing each task to a thread (asyncio.to_thread)"
+    style = ":"
+
+    def _create(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="gillab-asyncio")
+        self.loop.set_default_executor(self.pool)
+
+    def run(self, calls: Sequence[Call]) -> list[Any]:
+        async def gather() -> list[Any]:
+            coros = [asyncio.to_thread(fn, *args) for fn, args in calls]
+            return [await c for c in asyncio.as_completed(coros)]
+
+        return self.loop.run_until_complete(gather())
+
+    def shutdown(self, kill: bool = False) -> None:
+        loop = getattr(self, "loop", None)
+        if loop is None:
+            return
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        loop.close()

@@ -1,0 +1,201 @@
+"""Interleaved rounds: every cell of one impl alive together, measured once per round in a shuffled order.
+
+- Cells are grouped by impl. All cells of one impl, its serial baseline included, are started together
+  (pools created and warmed, never timed) and stay alive while that impl is measured; only one impl's
+  pools are alive at a time, which bounds memory. Speedups only compare cells of the same impl.
+- Each round runs every cell of the group once, in an order shuffled by a seeded RNG (round_order), so that
+  slow drifts and passing load fall on every cell alike, as Google Benchmark's random interleaving does.
+- Each repeat records the interference of other processes and steal (harness.interference). A disturbed
+  repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
+  --max-wait seconds per cell and at most --repeat extra repeats per cell; one that cannot be measured
+  quietly is kept and flagged.
+- After --min-repeat rounds, the rounds stop once every cell's interval is within CONVERGED of its speedup
+  (:meth:`Group.converged`), else at --repeat rounds.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+from gillab import environment, stats
+from gillab.errors import CannotLoadError, CellError, NotBuiltError
+from gillab.harness import executors, interference
+from gillab.harness.noise import round_ratios, with_speedup
+from gillab.harness.results import Cell, RunConfig
+from gillab.harness.session import CellSession
+
+CONVERGED = 0.05
+"""Rounds stop once every cell's speedup interval half-width is within this share of its speedup."""
+NOT_MEASURED = "no repeat was measured"
+
+Key = tuple[str, str, int]
+"""A cell of a group: impl, executor, workers."""
+
+
+def round_order(seed: int, group: int, round_: int, keys: list[Key]) -> list[Key]:
+    """Return the cells of one round in the order they run: the keys shuffled by Random(seed, group, round)."""
+    order = list(keys)
+    random.Random(f"{seed}/{group}/{round_}").shuffle(order)
+    return order
+
+
+def plan_impl(config: RunConfig, impl: str) -> list[Key]:
+    """Return one impl's cells: its serial baseline, then each executor at each worker count."""
+    baseline = executors.baseline()
+    cells = [(impl, baseline, 1)]
+    for ex in config.executors:
+        if not executors.get(ex).baseline:
+            cells.extend((impl, ex, w) for w in config.workers)
+    return cells
+
+
+@dataclass
+class Budget:
+    """What one cell may still spend on measuring disturbed repeats again."""
+
+    wait_s: float
+    extra: int
+
+
+class Group:
+    """Every cell of one impl (or the keys given), started together and measured in interleaved rounds."""
+
+    def __init__(
+        self, config: RunConfig, impl: str, size: int, index: int, cores: int, keys: list[Key] | None = None
+    ) -> None:
+        self.config, self.impl, self.size, self.index, self.cores = config, impl, size, index, cores
+        self.keys = keys if keys is not None else plan_impl(config, impl)
+        self.sessions: dict[Key, CellSession] = {}
+        self.finished: dict[Key, Cell] = {}
+        self.budget: dict[Key, Budget] = {}
+
+    def start(self) -> None:
+        """Create and warm every cell's workers; a cell that cannot start is finished as skipped or failed."""
+        cfg = self.config
+        for key in self.keys:
+            impl, ex, workers = key
+            base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
+            reason = executors.unavailable(ex)
+            if reason:
+                self.finished[key] = replace(base, reason=reason)
+                continue
+            try:
+                session = CellSession(
+                    cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s,
+                    cfg.gil_interval_s, scheduler=cfg.scheduler,
+                )  # fmt: skip
+            except (NotBuiltError, CannotLoadError) as exc:
+                self.finished[key] = replace(base, reason=str(exc))
+                continue
+            self.sessions[key] = session
+            try:
+                session.start()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a pool that cannot start fails its cell, not the run
+                self._fail(key, exc)
+                continue
+            self.budget[key] = Budget(cfg.max_wait_s, cfg.repeat)
+
+    def _fail(self, key: Key, exc: BaseException) -> None:
+        session = self.sessions.pop(key)
+        session.close(kill=True)
+        self.finished[key] = session.failed(exc)
+
+    def run_round(self, round_: int, seq: int) -> int:
+        """Measure every live cell once, in this round's shuffled order; return the next seq."""
+        for key in round_order(self.config.seed, self.index, round_, list(self.sessions)):
+            if key in self.sessions:
+                seq = self.measure(key, round_, seq)
+        return seq
+
+    def measure(self, key: Key, round_: int, seq: int) -> int:
+        """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""
+        session, budget = self.sessions[key], self.budget[key]
+        try:
+            while True:
+                rep = session.run_once(round_=round_, seq=seq)
+                seq += 1
+                if not rep.interference.disturbed:
+                    return seq
+                if budget.extra <= 0 or budget.wait_s <= 0:
+                    session.drop_last(kept=True)
+                    return seq
+                quiet, waited = interference.wait_for_quiet(budget.wait_s)
+                budget.wait_s -= waited
+                if not quiet:
+                    session.drop_last(kept=True)
+                    return seq
+                session.drop_last(kept=False)
+                budget.extra -= 1
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # a fault in a task fails its cell; the others go on
+            self._fail(key, exc)
+            return seq
+
+    def converged(self, cells: list[Cell]) -> bool:
+        """Whether every live cell's speedup interval is within CONVERGED of its speedup.
+
+        cells: this group's cells as :meth:`cells` returns them, intervals already computed.
+        """
+        by_key = dict(zip(self.keys, cells, strict=True))
+        serial = by_key[self.keys[0]]
+        if serial.reason == NOT_MEASURED:
+            return True
+        for key in self.sessions:
+            c = by_key[key]
+            if executors.get(key[1]).baseline:
+                continue
+            if len(round_ratios(c, serial)) < 2 or c.speedup is None or c.speedup_ci95 is None:
+                return False
+            if stats.half_width(c.speedup_ci95) > CONVERGED * c.speedup:
+                return False
+        return True
+
+    def cells(self, drift: float | None) -> list[Cell]:
+        """Return every cell of the group in plan order, with speedups against the serial cell's rounds."""
+        out: dict[Key, Cell] = dict(self.finished)
+        for key, session in self.sessions.items():
+            if session.kept():
+                out[key] = session.summary()
+            else:
+                out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
+        serial = next((out[k] for k in self.keys if executors.get(k[1]).baseline), None)
+        return [with_speedup(out[k], serial, self.cores, drift) for k in self.keys]
+
+    def close(self, kill: bool = False) -> None:
+        """Shut every live cell's workers down."""
+        for session in self.sessions.values():
+            session.close(kill=kill)
+
+
+def measure_cell(
+    workload: str,
+    impl: str,
+    executor: str,
+    workers: int,
+    tasks: int,
+    size: int,
+    repeat: int,
+    probe_interval_s: float = 0.001,
+) -> Cell:
+    """Measure one cell alone, `repeat` rounds through the same Group as a run (a disturbed repeat is kept and
+    flagged, never waited for); a fault in it becomes a failed or skipped cell, never an exception (except
+    Ctrl-C, which shuts its workers down first)."""
+    config = RunConfig(
+        workload=workload, impls=(impl,), executors=(executor,), workers=(workers,), tasks=tasks,
+        sizes={impl: size}, repeat=repeat, min_repeat=repeat, max_wait_s=0.0, probe_interval_s=probe_interval_s,
+    )  # fmt: skip
+    group = Group(config, impl, size, 0, environment.usable_cores(), keys=[(impl, executor, workers)])
+    try:
+        group.start()
+        seq = 0
+        for r in range(repeat):
+            seq = group.run_round(r, seq)
+    except KeyboardInterrupt:
+        group.close(kill=True)
+        raise
+    group.close()
+    return group.cells(None)[0]

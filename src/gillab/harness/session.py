@@ -1,0 +1,307 @@
+"""One cell's executor and its instruments: started once, then timed repeat after repeat.
+
+A :class:`CellSession` is what both `gillab run` and bench/ time. ``start()`` (or entering it as a context
+manager) creates and warms the pool, never timed; each ``run_once()`` releases every task together, waits for
+all, reads the instruments and checks every result against the reference; ``summary()`` turns the repeats
+into a :class:`~gillab.harness.results.Cell`. The instruments of a repeat are one context manager,
+:class:`Instruments`, which stops every one of them on every exit: a task that raises, a worker that dies or
+Ctrl-C never leaves an instrument thread behind to take the GIL from later measurements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from types import TracebackType
+
+from gillab import environment, stats
+from gillab.errors import CellError, one_line
+from gillab.harness import executors, interference
+from gillab.harness.executors import Executor
+from gillab.harness.executors.base import Spans
+from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, Settled, not_sampled
+from gillab.harness.instruments import GilWait, Probe, Sampler, ThreadStates
+from gillab.harness.interference import Interference
+from gillab.harness.results import Cell, RepeatRecord, Span, Status
+from gillab.harness.worker import TaskOutcome, run_task, warm
+from gillab.workloads import exact_counters, get, kernel
+from gillab.workloads.jobs import agrees, expected
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """One timed run of a cell's tasks and what the instruments saw during it."""
+
+    wall_s: float
+    cpu_s: float
+    gil_wait: GilWait
+    states: ThreadStates
+    lost_updates: int | None
+    timeline: tuple[Span, ...]
+    interference: Interference = interference.NONE
+    gil: GilState | None = None
+    round: int = 0
+    seq: int = 0
+    dropped: bool = False
+    disturbed: bool = False
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a repeat's instruments saw, and the CPU they used themselves (not the work's)."""
+
+    gil_wait: GilWait
+    states: ThreadStates
+    gil: GilState
+    own_cpu_s: float
+
+
+class Instruments:
+    """A repeat's instruments, started together and stopped on every exit path.
+
+    The GIL-wait probe and the /proc thread-state sampler always; the GIL-state sampler for workers in this
+    process; and whatever the executor runs inside its workers (an engine's probe and sampler).
+    """
+
+    def __init__(self, ex: Executor, probe_interval_s: float, gil_interval_s: float | None, gil_budget: float,
+                 settled: Settled) -> None:  # fmt: skip
+        self.ex = ex
+        self.gil_interval_s = gil_interval_s
+        self.probe = Probe(probe_interval_s)
+        self.sampler = Sampler([os.getpid(), *ex.worker_pids()])
+        lanes = ex.local_lanes()
+        sample = lanes and environment.gil_enabled() and gil_interval_s is not None
+        self.gil = GilSampler(lanes, gil_interval_s, gil_budget, settled) if sample and gil_interval_s else None
+        self.roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
+        self.read_out = False
+
+    def __enter__(self) -> Instruments:
+        self.roles[self.probe.start()] = "gil-probe"
+        try:
+            self.sampler.start()
+            if self.gil is not None:
+                self.gil.start()
+            self.ex.instruments_start(self.gil_interval_s)
+        except BaseException:
+            self._stop_quietly()
+            raise
+        return self
+
+    def read(self, spans: Spans, release_ns: int, finish_ns: int) -> Seen:
+        """Stop every instrument and return what they saw between the release and the finish."""
+        inside_gw, inside_gil = self.ex.instruments_stop(spans, release_ns, finish_ns)
+        if inside_gil is not None:
+            gil_state = inside_gil
+        elif self.gil is not None:
+            gil_state = self.gil.stop(spans, release_ns, finish_ns)
+        else:
+            gil_state = not_sampled(self.ex.own_gil, self.gil_interval_s)
+        states = self.sampler.stop(self.roles)
+        gw = self.probe.stop(release_ns, finish_ns)
+        self.read_out = True
+        wall = (finish_ns - release_ns) / 1e9
+        own = gw.cpu_s + states.cpu_s + (gil_state.overhead or 0.0) * wall
+        if inside_gw is not None:  # the GIL that matters is the workers' own: their probe speaks for them
+            own += inside_gw.cpu_s
+            gw = inside_gw
+        return Seen(gw, states, gil_state, own)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if not self.read_out:  # a task failed, a worker died or Ctrl-C
+            self._stop_quietly()
+
+    def _stop_quietly(self) -> None:
+        with contextlib.suppress(Exception):
+            self.probe.stop(0, 0)
+        with contextlib.suppress(Exception):
+            self.sampler.stop({})
+        if self.gil is not None:
+            with contextlib.suppress(Exception):
+                self.gil.stop({}, 0, 0)
+
+
+def timeline(outs: list[TaskOutcome], release_ns: int, workers: list[tuple[int, int]]) -> tuple[Span, ...]:
+    """Every task as a span on its worker's lane: lane i is the executor's worker i (as the GIL states')."""
+    lanes: dict[tuple[int, int], int] = {w: i for i, w in enumerate(workers)}
+    for o in sorted(outs, key=lambda o: o.start_ns):
+        lanes.setdefault((o.pid, o.tid), len(lanes))
+    return tuple(
+        Span(lanes[(o.pid, o.tid)], f"{o.pid}/{o.tid}", (o.start_ns - release_ns) / 1e9, (o.end_ns - release_ns) / 1e9)
+        for o in sorted(outs, key=lambda o: o.task)
+    )
+
+
+class CellSession:
+    """One cell's executor, started once and run many times (see the module docstring)."""
+
+    def __init__(
+        self,
+        workload: str,
+        impl: str,
+        executor: str,
+        workers: int,
+        tasks: int,
+        size: int,
+        probe_interval_s: float = 0.001,
+        gil_interval_s: float | None = DEFAULT_INTERVAL_S,
+        gil_budget: float = BUDGET,
+        scheduler: str | None = None,
+    ) -> None:
+        """gil_interval_s: the GIL-state sampler's interval asked for, or None for no sampler; gil_budget: the
+        share of one core it may use (0: no limit)."""
+        self.workload, self.impl, self.tasks, self.size = workload, impl, tasks, size
+        self.probe_interval_s = probe_interval_s
+        self.gil_interval_s, self.gil_budget = gil_interval_s, gil_budget
+        self.settled = Settled()
+        self.kernel = kernel(workload, impl)  # NotBuiltError when its variant is not built
+        self.ex = executors.make(executor, workers, scheduler)
+        self.repeats: list[Repeat] = []
+
+    def start(self) -> None:
+        """Create the workers and prepare the task in each."""
+        self.ex.start(warm, (self.workload, self.impl, self.size))
+
+    def __enter__(self) -> CellSession:
+        self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(kill=exc is not None)
+
+    def run_once(self, release_delay_s: float | None = None, round_: int = 0, seq: int = 0) -> Repeat:
+        """Release every task together, wait for all, measure, and check the results; CellError if wrong."""
+        ex = self.ex
+        if self.kernel.reset is not None and ex.shares_memory:
+            self.kernel.reset()
+        with Instruments(ex, self.probe_interval_s, self.gil_interval_s, self.gil_budget, self.settled) as ins:
+            snap0 = interference.snapshot()
+            cpu0 = ex.cpu_seconds()
+            delay = ex.release_delay_s if release_delay_s is None else release_delay_s
+            release = time.monotonic_ns() + int(delay * 1e9)
+            outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
+            finish = time.monotonic_ns()
+            cpu1 = ex.cpu_seconds()
+            snap1 = interference.snapshot()
+            spans: dict[int, list[tuple[int, int]]] = {}
+            for o in outs:
+                spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
+            seen = ins.read(spans, release, finish)
+        lost = self._check(outs)
+        wall = (finish - release) / 1e9
+        rep = Repeat(
+            wall,
+            max(0.0, cpu1 - cpu0 - seen.own_cpu_s),
+            seen.gil_wait,
+            seen.states,
+            lost,
+            timeline(outs, release, ex.worker_ids),
+            interference.between(snap0, snap1, cpu1 - cpu0),
+            seen.gil,
+            round_,
+            seq,
+        )
+        self.repeats.append(rep)
+        return rep
+
+    def _check(self, outs: list[TaskOutcome]) -> int | None:
+        """Check every task's result against the reference; return lost counter updates where they can be
+        counted."""
+        shared = get(self.workload).shared_counter
+        # Tasks that share one counter with other tasks running at once cannot each see their own count.
+        if not (shared and self.ex.shares_memory and not self.ex.baseline):
+            want = expected(self.workload, self.size)
+            for o in outs:
+                if not agrees(self.workload, o.result, want):
+                    raise CellError(
+                        f"wrong result: task {o.task} returned {o.result!r}, the python impl gives {want!r}"
+                    )
+        if not shared or not self.ex.shares_memory:
+            return None
+        assert self.kernel.value is not None
+        lost = self.tasks * self.size - self.kernel.value()
+        if lost and self.impl in exact_counters(self.workload):
+            total = self.tasks * self.size
+            raise CellError(f"wrong result: {self.impl} lost {lost} of {total} updates, and it must lose none")
+        return lost
+
+    def drop_last(self, kept: bool) -> None:
+        """Mark the last repeat as disturbed: dropped (measured again) or, with kept, kept and flagged."""
+        self.repeats[-1] = replace(self.repeats[-1], dropped=not kept, disturbed=kept)
+
+    def kept(self) -> list[Repeat]:
+        """The repeats that count: not dropped (at most one per round when run in rounds)."""
+        return [r for r in self.repeats if not r.dropped]
+
+    def base_cell(self, status: Status = "ok") -> Cell:
+        """The cell's identity, with no figure yet."""
+        ex = self.ex
+        return Cell(self.workload, self.impl, ex.name, ex.workers, self.tasks, self.size, status=status,
+                    releases_gil=self.kernel.releases_gil)  # fmt: skip
+
+    def summary(self) -> Cell:
+        """Return the Cell of the kept repeats (the one nearest the median speaks for GIL wait and states).
+
+        Speedup and its interval are filled in by :func:`gillab.harness.noise.with_speedup`, against the serial
+        cell's rounds.
+        """
+        kept = self.kept()
+        walls = [r.wall_s for r in kept]
+        cpus = [r.cpu_s for r in kept]
+        med, iqr, cv = stats.spread(walls)
+        mid = kept[stats.nearest_median(walls)]
+        losts = [r.lost_updates for r in kept if r.lost_updates is not None]
+        itf, available = _interference(kept)
+        return replace(
+            self.base_cell(),
+            wall_s=tuple(walls),
+            cpu_s=tuple(cpus),
+            median_wall_s=med,
+            iqr_s=iqr,
+            cv=cv,
+            cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
+            startup_s=self.ex.startup_s,
+            task_overhead_s=self.ex.overhead_s,
+            gil_wait=mid.gil_wait,
+            threads_running_mean=mid.states.threads_running_mean,
+            thread_states=mid.states.threads,
+            thread_states_note=mid.states.reason,
+            lost_updates=tuple(losts) if losts else None,
+            timeline=mid.timeline,
+            gil=mid.gil,
+            repeats=tuple(
+                RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed)
+                for r in self.repeats
+            ),
+            rounds=len(kept),
+            interference=itf,
+            available_cores=available,
+            repeats_dropped=sum(1 for r in self.repeats if r.dropped),
+        )
+
+    def failed(self, exc: BaseException) -> Cell:
+        """The cell failed by exc, its reason in one line."""
+        if isinstance(exc, BrokenProcessPool):
+            reason = f"a worker process died ({one_line(exc)})"
+        elif isinstance(exc, CellError):
+            reason = str(exc)
+        else:
+            reason = one_line(exc)
+        return replace(self.base_cell("failed"), reason=reason)
+
+    def close(self, kill: bool = False) -> None:
+        """Shut the workers down; with kill, do not wait for running tasks."""
+        self.ex.shutdown(kill=kill)
+
+
+def _interference(kept: list[Repeat]) -> tuple[Interference | None, float | None]:
+    """The medians over the kept repeats of what others took, and the cores left to the cell."""
+    measured = [r.interference for r in kept if r.interference.others_cores is not None]
+    if not measured:
+        return None, None
+    others = stats.median([i.others_cores or 0.0 for i in measured])
+    steal = stats.median([i.steal_cores or 0.0 for i in measured])
+    itf = Interference(others, steal, stats.median([i.resolution_cores or 0.0 for i in measured]))
+    return itf, max(0.0, environment.usable_cores() - others - steal)
