@@ -10,7 +10,8 @@ with the compile-time constant ``RELEASE_GIL`` set through ``compile_time_env``:
 * ``gillab._kernels_gil`` (impl ``cython-gil``): ``RELEASE_GIL = False``, so the
   same C code runs while holding the GIL.
 
-``cext/_instruments.pyx`` (the GIL-wait probe and the thread-state sampler, with ``cext/_threads.c``) and
+``cext/_instruments.pyx`` (the GIL-wait probe, the thread-state sampler with ``cext/_threads.c``, and the
+machine's reference spin with ``cext/_spin.c``) and
 ``cext/_gilstate.pyx`` (the GIL-state sampler, with ``cext/_gil_read.c``, which reads the interpreter's own
 GIL state through its internal headers, and ``cext/_gil_sampler.c``) are always built: the lab cannot
 measure without them. Each C header has its ``.pxd``, and every header and ``.pxd`` is listed in
@@ -45,7 +46,7 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).parent
 DIRECTIVES = {"language_level": 3, "embedsignature": True, "freethreading_compatible": True}
 VARIANTS = runpy.run_path(str(HERE / "src" / "gillab" / "_variants.py"))["VARIANTS"]
-HEADERS = {"_clock": [], "_threads": ["_clock"], "_gil": ["_clock"], "_sync": []}
+HEADERS = {"_clock": [], "_threads": ["_clock"], "_spin": ["_clock"], "_gil": ["_clock"], "_sync": []}
 """Each header of cext/ (with its .pxd), and the headers it includes."""
 
 
@@ -77,8 +78,8 @@ def plain_extensions() -> list[Extension]:
     """The extensions that exist in every build (not yet cythonized)."""
     common = {"include_dirs": ["cext"], "extra_compile_args": ["-O2"]}
     return [
-        Extension("gillab._instruments", ["cext/_instruments.pyx", "cext/_threads.c"], depends=depends("_threads"),
-                  **common),
+        Extension("gillab._instruments", ["cext/_instruments.pyx", "cext/_threads.c", "cext/_spin.c"],
+                  depends=depends("_threads", "_spin"), **common),
         Extension("gillab._gilstate", ["cext/_gilstate.pyx", "cext/_gil_read.c", "cext/_gil_sampler.c"],
                   depends=depends("_gil"), **common),
     ]  # fmt: skip

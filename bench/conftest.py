@@ -18,7 +18,9 @@ import pytest
 from gillab import _native, environment
 from gillab.codec import encode
 from gillab.errors import GillabError
+from gillab.harness import ceiling
 from gillab.harness.calibrate import pick_size
+from gillab.harness.ceiling import Reference
 from gillab.harness.noise import with_speedup
 from gillab.harness.options import default_workers
 from gillab.harness.results import Cell
@@ -124,18 +126,39 @@ def serial_cell(workload: str, impl: str, size: int, tasks: int = TASKS) -> Cell
     return cell
 
 
+class Rounds:
+    """ROUNDS timed repeats of one session, each numbered as a round (so that the harness pairs it with the
+    serial cell's round of the same number) and each right after the machine's own reference (its ceiling for
+    this cell in that round, as `gillab run` times it beside every repeat)."""
+
+    def __init__(self, session: CellSession) -> None:
+        self.session = session
+        self.reference = Reference()
+        self.numbers = itertools.count()
+
+    def kwargs(self) -> dict[str, Any]:
+        """pytest-benchmark's pedantic arguments."""
+        return {"setup": self._setup, "rounds": ROUNDS, "iterations": 1}
+
+    def _setup(self) -> tuple[tuple[()], dict[str, Any]]:
+        r, ex = next(self.numbers), self.session.ex
+        self.reference.measure(0, r, "serial", 1, alone=True)
+        self.reference.measure(0, r, ex.name, ex.workers, alone=False)
+        return (), {"release_delay_s": 0.0, "round_": r}
+
+    def cell(self) -> Cell:
+        """The session's cell with its speedup, parallelism and efficiency against the ceiling: the harness's
+        own code (noise.with_speedup), against the serial cell round by round."""
+        s, ex = self.session, self.session.ex
+        serial = serial_cell(s.workload, s.impl, s.size, s.tasks)
+        ratios = ceiling.ratios(self.reference.samples, 0, ex.name, ex.workers)
+        return with_speedup(s.summary(), serial, environment.usable_cores(), None, ratios)
+
+
 @pytest.fixture
-def timed_rounds() -> dict[str, Any]:
-    """pytest-benchmark's pedantic arguments for ROUNDS timed repeats of a session's run_once, each numbered
-    as a round (0, 1, ...) so that the harness pairs it with the serial cell's round of the same number."""
-    numbers = itertools.count()
-    return {"setup": lambda: ((), {"release_delay_s": 0.0, "round_": next(numbers)}), "rounds": ROUNDS, "iterations": 1}
-
-
-def speedup_cell(session: CellSession) -> Cell:
-    """The session's cell with its speedup against the serial cell: the harness's own code (noise.with_speedup)."""
-    serial = serial_cell(session.workload, session.impl, session.size, session.tasks)
-    return with_speedup(session.summary(), serial, environment.usable_cores())
+def timed() -> Callable[[CellSession], Rounds]:
+    """Rounds(session): the timed repeats of a started session, and its figures once they ran."""
+    return Rounds
 
 
 @cache
@@ -174,12 +197,6 @@ def sized() -> Callable[[str, str], int]:
 
 
 @pytest.fixture
-def against_serial() -> Callable[[CellSession], Cell]:
-    """speedup_cell: a finished session's cell, with its speedup against the serial cell round by round."""
-    return speedup_cell
-
-
-@pytest.fixture
 def overhead_log() -> dict[str, float]:
     """Where the overhead benchmarks leave their medians for the summary."""
     return OVERHEAD
@@ -192,14 +209,14 @@ def sampler_log() -> dict[str, tuple[float, float, float]]:
 
 
 @pytest.fixture
-def figures(case: Case, session: CellSession) -> Any:
+def figures(case: Case) -> Callable[[Rounds], dict[str, Any]]:
     """Return a function that derives and records the harness's figures for a finished benchmark."""
 
-    def derive() -> dict[str, Any]:
+    def derive(rounds: Rounds) -> dict[str, Any]:
         # Speedup compares the harness's own walls (release to last result) for this cell and the serial one,
         # as `gillab run` does, round i with round i; pytest-benchmark's times also hold the instruments' start
         # and stop. The serial baseline is measured apart, not interleaved (gillab run interleaves them).
-        cell = speedup_cell(session)
+        cell, session = rounds.cell(), rounds.session
         assert cell.speedup is not None
         assert cell.efficiency is not None
         if case.workers == max(MATRIX.workers):
@@ -217,6 +234,16 @@ def figures(case: Case, session: CellSession) -> Any:
             "speedup_ci95": list(cell.speedup_ci95 or ()),
             "efficiency": cell.efficiency,
             "efficiency_ci95": list(cell.efficiency_ci95 or ()),
+            "parallelism": cell.parallelism,
+            "parallelism_ci95": list(cell.parallelism_ci95 or ()),
+            "core_speed": cell.core_speed,
+            "ceiling": cell.ceiling,
+            "ceiling_ci95": list(cell.ceiling_ci95 or ()),
+            "efficiency_vs_ceiling": cell.efficiency_vs_ceiling,
+            "efficiency_vs_ceiling_ci95": list(cell.efficiency_vs_ceiling_ci95 or ()),
+            "against_ceiling": cell.against_ceiling,
+            "reference_cost_s": rounds.reference.cost_s(),
+            "reference_kernel": rounds.reference.kernel,
             "interference": asdict(cell.interference) if cell.interference else None,
             "repeats_disturbed": sum(1 for r in session.repeats if r.interference.disturbed),
             "noisy": cell.noisy,

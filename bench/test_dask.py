@@ -33,14 +33,15 @@ def test_dask_per_task_overhead(benchmark: Any, dask_log: dict[str, float]) -> N
 
 
 def test_dask_processes_efficiency_at_2_workers(
-    benchmark: Any, sized: Any, against_serial: Any, timed_rounds: dict[str, Any], dask_log: dict[str, float]
+    benchmark: Any, sized: Any, timed: Any, dask_log: dict[str, float]
 ) -> None:
     """python fib on 2 dask worker processes against the serial cell of the same tasks, round by round."""
     benchmark.group = "fib-dask"
     size = sized("fib", "python")
     with CellSession("fib", "python", "dask-processes", 2, 2, size) as cs:
-        benchmark.pedantic(cs.run_once, **timed_rounds)
-    cell = against_serial(cs)
+        rounds = timed(cs)
+        benchmark.pedantic(cs.run_once, **rounds.kwargs())
+    cell = rounds.cell()
     benchmark.extra_info.update(
         size=size,
         speedup=cell.speedup,
@@ -48,6 +49,9 @@ def test_dask_processes_efficiency_at_2_workers(
         efficiency=cell.efficiency,
         noisy=cell.noisy,
         noise_reason=cell.noise_reason,
+        parallelism=cell.parallelism,
+        ceiling=cell.ceiling,
+        efficiency_vs_ceiling=cell.efficiency_vs_ceiling,
         per_task_overhead_ms=(cs.ex.overhead_s or 0.0) * 1e3,
     )
     dask_log.update(processes_speedup_w2=cell.speedup, processes_efficiency_w2=cell.efficiency)

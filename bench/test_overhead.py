@@ -60,13 +60,14 @@ def test_interference_reads_of_one_repeat(benchmark: Any) -> None:
     benchmark(one_repeat)
 
 
-def test_speed_probe_of_one_round(benchmark: Any) -> None:
-    """What the speed probe adds before every round (a fixed spin of about 3 ms, best of three)."""
-    from gillab.harness.instruments import SpinProbe
+def test_reference_beside_one_repeat(benchmark: Any) -> None:
+    """What the machine's reference adds before every repeat of a 2-worker cell (one unit on 2 threads)."""
+    from gillab.harness.ceiling import Reference
 
     benchmark.group = "overhead-round"
-    probe = SpinProbe()
-    benchmark.pedantic(probe.measure, rounds=5, iterations=1)
+    reference = Reference()
+    benchmark.pedantic(reference.measure, args=(0, 0, "thread", 2, False), rounds=5, iterations=1)
+    benchmark.extra_info.update(unit_s=reference.n_seconds, kernel=reference.kernel)
 
 
 SAMPLER_CASES = {

@@ -43,11 +43,15 @@ typedef struct {
     int8_t enabled;
     int64_t cpu_ns;      /* the sampler thread's own CPU time */
     int64_t t0_ns, t1_ns;
+    int tid;             /* the sampler thread's native id, once it runs (for /proc samplers to leave out) */
 } gillab_gil_sampler;
 
 /* Start sampling on a new pthread (0, or -1 where it cannot start); stop and join it. */
 int gillab_gil_start(gillab_gil_sampler *s);
 void gillab_gil_stop(gillab_gil_sampler *s);
+
+/* The sampler thread's native id once it runs (0 before it does). */
+static inline int gillab_gil_tid(const gillab_gil_sampler *s) { return __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE); }
 
 /* The calling thread's CPU clock, for a worker to register itself. */
 static inline int gillab_gil_thread_clock(clockid_t *out) {

@@ -33,8 +33,10 @@ cdef extern from "_gil.h" nogil:
         int64_t cpu_ns
         int64_t t0_ns
         int64_t t1_ns
+        int tid
     const char *gillab_gil_reason()
     int gillab_gil_read(gillab_gil_reading *out)
     int gillab_gil_start(gillab_gil_sampler *s)
     void gillab_gil_stop(gillab_gil_sampler *s)
     int gillab_gil_thread_clock(clockid_t *out)
+    int gillab_gil_tid(const gillab_gil_sampler *s)

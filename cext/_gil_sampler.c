@@ -1,4 +1,8 @@
 /* The GIL-state sampler's loop (declared in _gil.h): a pthread that never takes the GIL. */
+#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid */
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "_gil.h"
 
 /* The governor: every window of at least GILLAB_GIL_WINDOW_NS and 16 samples, the sampler reads its own
@@ -37,6 +41,7 @@ static void gillab_gil_sample(gillab_gil_sampler *s, const gillab_gil_reading *r
 
 static void *gillab_gil_loop(void *arg) {
     gillab_gil_sampler *s = (gillab_gil_sampler *)arg;
+    __atomic_store_n(&s->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     gillab_gil_reading r;
     int64_t next = gillab_now_ns();
     int64_t cpu_start = gillab_thread_cpu_ns();

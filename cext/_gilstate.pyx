@@ -10,7 +10,7 @@ from cpython.pystate cimport PyThreadState_Get
 
 from _gil cimport (
     GILLAB_GIL_MAX_WORKERS, gillab_gil_reading, gillab_gil_read, gillab_gil_reason, gillab_gil_sampler,
-    gillab_gil_start, gillab_gil_stop, gillab_gil_thread_clock,
+    gillab_gil_start, gillab_gil_stop, gillab_gil_thread_clock, gillab_gil_tid,
 )
 
 MAX_WORKERS = GILLAB_GIL_MAX_WORKERS
@@ -99,6 +99,11 @@ cdef class GilStateSampler:
         """Stop sampling (waits for the sampler thread)."""
         with nogil:
             gillab_gil_stop(&self.s)
+
+    @property
+    def tid(self):
+        """The sampler thread's native id once it runs (0 before)."""
+        return gillab_gil_tid(&self.s)
 
     @property
     def enabled(self):

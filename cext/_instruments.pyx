@@ -11,6 +11,7 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
 from _clock cimport gillab_flag, gillab_flag_get, gillab_flag_set, gillab_now_ns, gillab_sleep_ns, gillab_thread_cpu_ns
+from _spin cimport GILLAB_SPIN_MAX_THREADS, gillab_spin_threads
 from _threads cimport (
     GILLAB_MAX_PIDS, GILLAB_MAX_SKIP, GILLAB_MAX_TIDS, gillab_sampler, gillab_sampler_start, gillab_sampler_stop,
 )
@@ -31,22 +32,30 @@ def now_ns():
 def spin(long long n):
     """Run n steps of a fixed integer loop in C, without the GIL; return its wall time in ns.
 
-    The harness's speed probe: the same work before every round, so that a change in its time is the
-    machine's own speed changing (frequency scaling, a host that throttles the VM), whatever caused it.
+    The same work every time, so that a change in its time is the machine's own speed changing
+    (frequency scaling, a host that throttles the VM, an SMT sibling at work), whatever caused it.
     """
-    cdef unsigned long long x = 88172645463325252ULL
-    cdef long long i
-    cdef int64_t t0, t1
+    cdef int64_t wall = 0, cpu = 0
     with nogil:
-        t0 = gillab_now_ns()
-        for i in range(n):
-            x ^= x << 13
-            x ^= x >> 7
-            x ^= x << 17
-        t1 = gillab_now_ns()
-    if x == 0:  # never true: keeps the loop from being optimised away
-        return -1
-    return t1 - t0
+        gillab_spin_threads(n, 1, &wall, &cpu)
+    return wall
+
+
+def spin_threads(long long n, int threads):
+    """Run n steps of the same loop on each of `threads` native threads released together, without the GIL.
+
+    Returns (wall ns from the release to the last thread's end, the threads' summed CPU ns): the machine's
+    own ceiling for that many workers is the time of threads × n steps on one thread over this wall.
+    """
+    if threads < 1 or threads > GILLAB_SPIN_MAX_THREADS:
+        raise ValueError(f"threads must be from 1 to {GILLAB_SPIN_MAX_THREADS}")
+    cdef int64_t wall = 0, cpu = 0
+    cdef int rc
+    with nogil:
+        rc = gillab_spin_threads(n, threads, &wall, &cpu)
+    if rc != 0:
+        raise OSError(f"could not start {threads} threads for the reference spin")
+    return wall, cpu
 
 
 cdef class GilProbe:

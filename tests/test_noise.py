@@ -10,12 +10,14 @@ import random
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gillab import stats
 from gillab.harness import interference
+from gillab.harness.noise import flag_noise
 from gillab.harness.results import Cell, RunConfig, RunResult
 from gillab.harness.rounds import round_order
 from gillab.harness.runner import run_matrix
@@ -183,15 +185,52 @@ def test_report_sentences_come_from_the_figures() -> None:
     assert "not what the GIL predicts" in short
     assert "only 0.96 cores were busy with 2.0 threads ready to run" in short
     scaled = interpret(_cell(speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True)
-    assert "It used the cores it had" in scaled
-    turns = interpret(_cell(impl="python", releases_gil=None, speedup=1.14, efficiency=0.57), gil_on=True)
-    assert "took turns" in turns
+    assert "kept 1.90 cores busy: its native code lets go of the GIL" in scaled
+    turns = interpret(
+        _cell(impl="python", releases_gil=None, speedup=1.14, efficiency=0.57, cpu_utilization=0.97), gil_on=True
+    )
+    assert "kept 0.97 cores busy: the workers took turns" in turns
     assert "1.14×" in turns
-    surprise = interpret(_cell(impl="python", releases_gil=None, speedup=1.6, efficiency=0.8), gil_on=True)
-    assert "not what the GIL predicts (no speedup" in surprise
+    surprise = interpret(
+        _cell(impl="python", releases_gil=None, speedup=1.6, efficiency=0.8, cpu_utilization=1.6), gil_on=True
+    )
+    assert "not what the GIL predicts (one core busy" in surprise
     free = interpret(_cell(impl="python", releases_gil=None, speedup=1.9, efficiency=0.95), gil_on=False)
     assert "without a GIL" in free
     noisy = interpret(_cell(noisy=True, noise_reason="other processes used 1.0 of 2 cores"), gil_on=True)
     assert "not to be trusted: other processes used 1.0 of 2 cores" in noisy
-    process = interpret(_cell(executor="process", speedup=1.9, efficiency=0.95), gil_on=True)
+    process = interpret(_cell(executor="process", speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True)
     assert "GIL wait" not in process  # the parent's GIL says nothing of process workers
+    assert "each worker process has a GIL of its own" in process
+
+
+def test_the_sentence_sets_the_speedup_against_the_machines_ceiling() -> None:
+    """Where the cores ran slower together than alone, the sentence says so, and names the ceiling."""
+    c = _cell(
+        speedup=1.33, efficiency=0.67, parallelism=1.96, core_speed=0.68, ceiling=1.35, efficiency_vs_ceiling=0.99,
+        efficiency_vs_ceiling_ci95=(0.95, 1.03), speedup_ci95=(1.2, 1.5),
+    )  # fmt: skip
+    text = interpret(flag_noise(c, 2), gil_on=True)
+    assert "kept 1.96 cores busy" in text
+    assert "ran at 0.68 of their solo speed" in text
+    assert "ceiling for it was 1.35" in text
+    assert "as fast as this machine allowed" in text
+
+
+def test_a_cell_the_machine_moved_is_flagged_with_the_machine_named() -> None:
+    """A wide speedup whose efficiency against the ceiling held still: the machine moved it, and the flag says so.
+    One whose efficiency against the ceiling holds 1.0 is not flagged: it was as fast as this machine allowed."""
+    moved = _cell(
+        speedup=1.5, speedup_ci95=(1.1, 1.9), ceiling=1.5, ceiling_ci95=(1.1, 1.9), efficiency_vs_ceiling=0.8,
+        efficiency_vs_ceiling_ci95=(0.78, 0.82),
+    )  # fmt: skip
+    got = flag_noise(moved, 2)
+    assert got.noisy
+    assert "moved with the machine" in got.noise_reason
+    allowed = flag_noise(replace(moved, efficiency_vs_ceiling=1.0, efficiency_vs_ceiling_ci95=(0.9, 1.1)), 2)
+    assert not allowed.noisy
+    assert allowed.against_ceiling.startswith("as fast as this machine allowed")
+    steady = flag_noise(
+        replace(moved, ceiling_ci95=(1.48, 1.52), efficiency_vs_ceiling_ci95=(0.5, 1.6), efficiency_vs_ceiling=0.7), 2
+    )
+    assert "the cell itself moved" in steady.noise_reason

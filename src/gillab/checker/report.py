@@ -7,8 +7,8 @@ from typing import Any
 
 from gillab.checker.api import CheckResult, SweepResult
 from gillab.checker.catalogue import Catalogue, Row
+from gillab.outputs.columns import fmt
 from gillab.outputs.documents import Kind, ul
-from gillab.outputs.findings import fmt
 
 
 def check_section(doc: dict[str, Any]) -> str:

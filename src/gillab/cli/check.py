@@ -19,8 +19,8 @@ from gillab.cli.report import finish_lab, out_dir
 from gillab.errors import CheckFailed, InterpreterError, UsageError
 from gillab.files import write_json
 from gillab.interpreters import describe, venv_for
+from gillab.outputs.columns import fmt
 from gillab.outputs.documents import lab_document
-from gillab.outputs.findings import fmt
 
 
 def _call_args(text: str | None) -> list[Any] | None:

@@ -157,9 +157,11 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         help=f"comma-separated, from {', '.join(executors.names())} (default {','.join(DEFAULTS.executors)})",
     )
     p.add_argument("--workers", type=types.positive_ints, help="comma-separated worker counts (default 1,2,2×cores)")
-    p.add_argument("--tasks", type=types.positive_int, help="tasks per cell (default: the largest worker count)")
     p.add_argument(
-        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 80 ms a task)"
+        "--tasks", type=types.positive_int, help="tasks per cell (default: 4 for each worker of the largest count)"
+    )
+    p.add_argument(
+        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 20 ms a task)"
     )
     p.add_argument(
         "--repeat",

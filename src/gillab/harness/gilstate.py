@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -160,6 +161,15 @@ class GilSampler:
         """Start sampling (nothing, where it cannot)."""
         if self._s is not None:
             self._s.start()
+
+    def thread_id(self, wait_s: float = 0.2) -> int | None:
+        """The sampler thread's native id once it runs (None where there is no sampler, or it never ran)."""
+        if self._s is None:
+            return None
+        deadline = time.monotonic() + wait_s
+        while not self._s.tid and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        return self._s.tid or None
 
     def stop(self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int) -> GilState:
         """Stop; classify each worker's samples in [since_ns, until_ns) against its task spans (tid -> spans)."""

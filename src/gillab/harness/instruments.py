@@ -158,34 +158,6 @@ class Sampler:
         return ThreadStates(True, reason, n, mean, tuple(shares), s.cpu_s)
 
 
-SPEED_PROBE_S = 0.003
-"""How long the speed probe's spin takes (about): short enough to cost little per round."""
 SPEED_DRIFT = 0.10
-"""A probe whose slowest spin took over this much longer than its fastest means the machine's speed drifted."""
-
-
-class SpinProbe:
-    """Time the same native spin (GIL released) before every round: the machine's own speed, round by round."""
-
-    def __init__(self, target_s: float = SPEED_PROBE_S) -> None:
-        self._spin = _native.instruments().spin
-        n = 20_000
-        while True:  # size the spin once, so that it takes about target_s here
-            t = self._spin(n) / 1e9
-            if t >= target_s / 4 or n > 10**10:
-                break
-            n *= 4
-        self.n = max(1, int(n * target_s / max(t, 1e-9)))
-        self.spin_s: list[float] = []
-
-    def measure(self) -> float:
-        """Run the spin once (best of three, so that one preemption does not count as drift); record it."""
-        t = float(min(self._spin(self.n) for _ in range(3))) / 1e9
-        self.spin_s.append(t)
-        return t
-
-    def drift(self) -> float | None:
-        """Return max ÷ min − 1 over the spins so far (None below two)."""
-        if len(self.spin_s) < 2:
-            return None
-        return max(self.spin_s) / min(self.spin_s) - 1
+"""The machine's solo speed moved when its slowest solo run of the reference took this much longer than its
+fastest (gillab.harness.ceiling): a drift over it is named wherever a figure moved."""

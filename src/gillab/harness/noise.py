@@ -1,38 +1,91 @@
-"""A cell's speedup with its interval, and the flags that say when a figure is not to be trusted.
+"""A cell's figures with their doubt, round by round, and the flags that say when not to trust one, and why.
 
-- A cell's speedup is the median over rounds of (serial wall in that round ÷ this cell's wall in that
-  round), with a 95% bootstrap interval over those ratios (stats.bootstrap_ci, fixed seed); efficiency is
-  speedup ÷ min(workers, tasks, usable cores), with the interval divided alike.
-- A cell is flagged noisy, with its reason in words, when it kept a disturbed repeat, when its CV is over
-  CV_NOISY, when its interval's half-width is over CI_NOISY of its speedup, or when its efficiency is over
-  EFFICIENCY_IMPOSSIBLE.
+Per round r, against the serial cell of the same impl in the same round:
+
+- speedup_r = serial wall ÷ this wall; the cell's speedup is their median, with a 95% bootstrap interval
+  (stats.bootstrap_ci, fixed seed); efficiency is speedup ÷ min(workers, tasks, usable cores);
+- parallelism_r = this cell's CPU ÷ its wall: how many cores worked at once (what the GIL decides);
+- core_speed_r = serial CPU ÷ this cell's CPU (the same tasks): how fast each core ran (what the machine
+  decides). speedup = parallelism × core_speed × (the serial cell's own CPU ÷ wall, 1 where it had its core);
+- efficiency_vs_ceiling_r = speedup_r ÷ the machine's ceiling for this many workers in round r
+  (gillab.harness.ceiling).
+
+A cell is flagged noisy, with its reason in words, when it kept a disturbed repeat (other processes took
+cores). When its speedup moved (its interval over CI_NOISY of it, or its walls' CV over CV_NOISY), the flag
+names what moved it, where the ceiling can tell: the machine ("moved with the machine's own ceiling"), or the
+cell itself ("the ceiling held steady"). A cell whose efficiency against the ceiling holds 1.0 within a tight
+interval is not flagged for moving: it was as fast as this machine allowed, and says so. An efficiency over
+EFFICIENCY_IMPOSSIBLE against the ideal is flagged unless the ceiling in the same rounds was as high.
+"As fast as this machine allowed" needs the efficiency against the ceiling's interval to hold 1.0 (and be no
+wider than ±ALLOWED_WIDTH), and its median within ALLOWED_MEDIAN.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from gillab import stats
+from gillab.harness import executors
 from gillab.harness.instruments import SPEED_DRIFT
-from gillab.harness.results import Cell
+from gillab.harness.results import Cell, RepeatRecord
 
 CV_NOISY = 0.10
-"""A cell whose coefficient of variation exceeds this is flagged noisy."""
+"""A cell whose coefficient of variation exceeds this has moved."""
 CI_NOISY = 0.10
-"""A cell whose speedup interval's half-width exceeds this share of its speedup is flagged noisy."""
+"""A cell whose speedup interval's half-width exceeds this share of its speedup has moved."""
 EFFICIENCY_IMPOSSIBLE = 1.05
 """An efficiency above this cannot happen on a machine whose speed holds still: flagged, with the drift."""
+ALLOWED_WIDTH = 0.5
+"""An efficiency against the ceiling whose interval holds 1.0 is "as fast as this machine allowed", unless the
+interval is wider than ± this (then it cannot tell), or its median lies outside ALLOWED_MEDIAN."""
+ALLOWED_MEDIAN = (0.85, 1.15)
+"""The median efficiency against the ceiling of a cell called "as fast as this machine allowed": below, it
+left something on the table; above, it beat the reference beside it, and one of the two moved."""
 
 
-def round_ratios(cell: Cell, serial: Cell) -> list[float]:
-    """Per round, the serial wall ÷ this cell's wall (kept repeats of rounds both measured)."""
-    mine = {r.round: r.wall_s for r in cell.repeats if not r.dropped}
-    base = {r.round: r.wall_s for r in serial.repeats if not r.dropped}
-    return [base[k] / mine[k] for k in sorted(mine) if k in base and mine[k] > 0]
+def per_round(cell: Cell) -> dict[int, RepeatRecord]:
+    """The cell's kept repeat of each round."""
+    return {r.round: r for r in cell.repeats if not r.dropped}
 
 
-def with_speedup(cell: Cell, serial: Cell | None, cores: int, drift: float | None = None) -> Cell:
-    """Fill in speedup, efficiency and their intervals against the serial cell of the same impl; flag noise.
+@dataclass(frozen=True)
+class PerRound:
+    """A cell's figures round by round (round -> value), against the serial cell and the ceiling."""
+
+    speedup: dict[int, float]
+    parallelism: dict[int, float]
+    core_speed: dict[int, float]
+    ceiling: dict[int, float]
+    against_ceiling: dict[int, float]
+
+
+def rounds_of(cell: Cell, serial: Cell, ceiling: Mapping[int, float] | None = None) -> PerRound:
+    """The cell's per-round figures (see the module docstring); the ceiling's only where it was measured."""
+    mine, base = per_round(cell), per_round(serial)
+    both = [k for k in sorted(mine) if k in base and mine[k].wall_s > 0]
+    speedup = {k: base[k].wall_s / mine[k].wall_s for k in both}
+    parallelism = {k: p for k, r in sorted(mine.items()) if (p := r.parallelism) is not None}
+    core_speed = {k: base[k].cpu_s / mine[k].cpu_s for k in both if mine[k].cpu_s > 0}
+    ceil: dict[int, float] = {}
+    if ceiling and not executors.lookup(cell.executor).baseline:
+        ceil = {k: ceiling[k] for k in both if ceiling.get(k)}
+    return PerRound(speedup, parallelism, core_speed, ceil, {k: speedup[k] / c for k, c in ceil.items()})
+
+
+def _estimate(xs: dict[int, float]) -> tuple[float | None, tuple[float, float] | None]:
+    """The median of per-round figures and its 95% interval (None, None for none)."""
+    if not xs:
+        return None, None
+    values = list(xs.values())
+    return stats.median(values), stats.bootstrap_ci(values)
+
+
+def with_speedup(
+    cell: Cell, serial: Cell | None, cores: int, drift: float | None = None, ceiling: Mapping[int, float] | None = None
+) -> Cell:
+    """Fill in speedup, efficiency, parallelism, core speed and, with the ceiling's per-round ratios for the
+    cell's worker count (round -> ratio), the ceiling and the efficiency against it; then flag noise.
 
     With rounds, the speedup is the median of the per-round ratios; a cell measured outside rounds (one
     round each) falls back to the ratio of the medians.
@@ -40,30 +93,84 @@ def with_speedup(cell: Cell, serial: Cell | None, cores: int, drift: float | Non
     if cell.status != "ok" or serial is None or serial.status != "ok" or not cell.median_wall_s:
         return flag_noise(cell, cores, drift)
     assert serial.median_wall_s is not None
-    ratios = round_ratios(cell, serial)
-    if len(ratios) >= 2:
-        speedup = stats.median(ratios)
-        ci = stats.bootstrap_ci(ratios)
-    else:
+    fig = rounds_of(cell, serial, ceiling)
+    speedup, ci = _estimate(fig.speedup)
+    if speedup is None or ci is None or len(fig.speedup) < 2:
         speedup = stats.speedup(serial.median_wall_s, cell.median_wall_s)
         ci = (speedup, speedup)
     ideal = stats.ideal(cell.workers, cell.tasks, cores)
+    par, par_ci = _estimate(fig.parallelism)
+    speed, speed_ci = _estimate(fig.core_speed)
+    c, c_ci = _estimate(fig.ceiling)
+    evc, evc_ci = _estimate(fig.against_ceiling)
     done = replace(
-        cell,
-        speedup=speedup,
-        efficiency=speedup / ideal,
-        speedup_ci95=ci,
+        cell, speedup=speedup, efficiency=speedup / ideal, speedup_ci95=ci,
         efficiency_ci95=(ci[0] / ideal, ci[1] / ideal),
-    )
+        parallelism=par, parallelism_ci95=par_ci, core_speed=speed, core_speed_ci95=speed_ci,
+        ceiling=c, ceiling_ci95=c_ci, efficiency_vs_ceiling=evc, efficiency_vs_ceiling_ci95=evc_ci,
+    )  # fmt: skip
     return flag_noise(done, cores, drift)
 
 
 def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
-    """Set noisy and noise_reason from the cell's own figures (see the module docstring)."""
+    """Set noisy, noise_reason and against_ceiling from the cell's own figures (see the module docstring)."""
     if cell.status != "ok":
         return cell
-    reasons = [r for r in (_disturbed(cell, cores), _varied(cell), _wide(cell), _impossible(cell, drift)) if r]
-    return replace(cell, noisy=bool(reasons), noise_reason="; ".join(reasons))
+    allowed = _allowed(cell)
+    reasons = [_disturbed(cell, cores)]
+    if _moved(cell) and not allowed:
+        reasons += _what_moved(cell, drift)
+    if not (allowed and _ceiling_as_high(cell, cores)):
+        reasons.append(_impossible(cell, drift))
+    reasons = [r for r in reasons if r]
+    note = ""
+    if allowed and cell.efficiency_vs_ceiling is not None and cell.efficiency_vs_ceiling_ci95 is not None:
+        lo, hi = cell.efficiency_vs_ceiling_ci95
+        note = (
+            f"as fast as this machine allowed: against its own ceiling it got {cell.efficiency_vs_ceiling:.2f} "
+            f"[{lo:.2f}-{hi:.2f}], an interval that holds 1.0"
+        )
+    return replace(cell, noisy=bool(reasons), noise_reason="; ".join(reasons), against_ceiling=note)
+
+
+def _allowed(cell: Cell) -> bool:
+    """Whether the cell's efficiency against the machine's ceiling holds 1.0 in its interval (one no wider than
+    ±ALLOWED_WIDTH: a wider one cannot tell)."""
+    evc, ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95
+    if evc is None or ci is None or not ALLOWED_MEDIAN[0] <= evc <= ALLOWED_MEDIAN[1]:
+        return False
+    return ci[0] <= 1.0 <= ci[1] and stats.half_width(ci) <= ALLOWED_WIDTH
+
+
+def _moved(cell: Cell) -> bool:
+    wide = bool(cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup)
+    return wide or (cell.cv is not None and cell.cv > CV_NOISY)
+
+
+def _what_moved(cell: Cell, drift: float | None) -> list[str]:
+    """Why the cell's figures moved, where the ceiling beside its repeats and the machine's own drift can tell;
+    else what moved."""
+    moved = f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})" if (cell.cv or 0) > CV_NOISY else ""
+    if cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup:
+        hw = stats.half_width(cell.speedup_ci95)
+        moved = f"its speedup interval is ±{hw:.2f}, over {CI_NOISY:.0%} of {cell.speedup:.2f}"
+    machine = f"the machine's own solo speed moved by {drift:.0%} over these rounds" if drift else ""
+    evc, evc_ci, c, c_ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95, cell.ceiling, cell.ceiling_ci95
+    if evc is None or evc_ci is None or c is None or c_ci is None:
+        return [f"{moved}: {machine}" if machine and drift and drift > SPEED_DRIFT else moved]
+    ceiling = f"its ceiling beside the same repeats was {c:.2f} [{c_ci[0]:.2f}-{c_ci[1]:.2f}]"
+    against = f"{evc:.2f} [{evc_ci[0]:.2f}-{evc_ci[1]:.2f}]"
+    if stats.half_width(evc_ci) <= CI_NOISY * evc:
+        return [f"its speedup moved with the machine: {ceiling}, and against it the cell held at {against}"]
+    if drift is not None and drift > SPEED_DRIFT:
+        return [f"{moved}: {machine}; against the machine ({ceiling}) the cell still moved: {against}"]
+    return [f"{moved}, while the machine held its speed ({ceiling}): the cell itself moved"]
+
+
+def _ceiling_as_high(cell: Cell, cores: int) -> bool:
+    """Whether the machine's ceiling in the same rounds was above the ideal too (its solo runs ran slow)."""
+    ideal = stats.ideal(cell.workers, cell.tasks, cores)
+    return cell.ceiling is not None and cell.ceiling > EFFICIENCY_IMPOSSIBLE * ideal
 
 
 def _disturbed(cell: Cell, cores: int) -> str:
@@ -79,24 +186,11 @@ def _disturbed(cell: Cell, cores: int) -> str:
     return f"{what} during {len(disturbed)} of {kept} repeats, and no quiet moment came"
 
 
-def _varied(cell: Cell) -> str:
-    if cell.cv is not None and cell.cv > CV_NOISY:
-        return f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})"
-    return ""
-
-
-def _wide(cell: Cell) -> str:
-    if cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup:
-        hw = stats.half_width(cell.speedup_ci95)
-        return f"its speedup interval is ±{hw:.2f}, over {CI_NOISY:.0%} of {cell.speedup:.2f}"
-    return ""
-
-
 def _impossible(cell: Cell, drift: float | None) -> str:
     if cell.efficiency is None or cell.efficiency <= EFFICIENCY_IMPOSSIBLE:
         return ""
     likely = (
-        f"the machine's own speed drifted by {drift:.0%} during the run (speed probe)"
+        f"the machine's own solo speed moved by {drift:.0%} over these rounds (its reference's solo runs)"
         if drift is not None and drift > SPEED_DRIFT
         else "the serial baseline ran slow in its rounds"
     )

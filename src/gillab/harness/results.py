@@ -22,6 +22,13 @@ Schema history:
   `task_overhead_s` (the per-task cost of an engine's scheduler), and the run's `engine` block
   (dask.distributed: versions, the scheduler's address or "local", the workers). Files of schema 3 are
   still read (a field they lack takes its default).
+- 5: the machine told from the code. The run has `ceiling`: in every round a reference (a native spin that
+  holds no GIL, alone and on N threads at once) for every worker count, each sample, the ceiling per worker
+  count with its interval, and what the reference cost; `speed_probe` is now the reference's solo time per
+  round. Each cell has `parallelism` (CPU ÷ wall) and `core_speed` (serial CPU ÷ this CPU) with intervals,
+  `ceiling` and `efficiency_vs_ceiling` with intervals, and `against_ceiling`; each repeat says whether the
+  GIL-wait probe ran in it (`probed`: round 0 only, where the GIL-state sampler reads the GIL). Files of
+  schema 3 and 4 are still read.
 """
 
 from __future__ import annotations
@@ -35,15 +42,24 @@ from gillab.codec import decode, encode, omit_if_none
 from gillab.environment import DaskWorker, Environment
 from gillab.errors import ResultsError
 from gillab.files import write_atomic
+from gillab.harness.ceiling import Ceiling, CeilingSample
 from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilState
 from gillab.harness.instruments import GilWait, ThreadShare
 from gillab.harness.interference import Interference
 
-SCHEMA_VERSION = 4
-READS = (3, 4)
+SCHEMA_VERSION = 5
+READS = (3, 4, 5)
 """The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
+
+TASKS_PER_WORKER = 4
+"""Tasks per worker of the largest worker count, by default. With one task per worker the task on the slower
+core decides the wall: measured on the 2-core VM (2 workers, 12 rounds, the same serial work split into more
+tasks), the per-round parallelism of cython-nogil threads varied by a CV of 9.4% with 1 task per worker, 7.1%
+with 2, 5.0% with 4 and 2.4% with 8; of processes 9.2%, 5.6%, 3.3% and 3.1%. Four tasks of 20 ms hold the
+same work as one of 80 ms, so the run takes as long; the default task is now 15 ms (16 of them: 240 ms of serial
+work per cell, where four of 80 ms were 320 ms)."""
 
 __all__ = ["ResultsError", "RunConfig", "RunResult", "load", "save"]
 
@@ -57,18 +73,20 @@ class RunConfig:
     executors: tuple[str, ...] = ("thread", "process")
     workers: tuple[int, ...] = (1, 2, 4)
     tasks: int | None = None
-    """Tasks per cell; None means the largest worker count."""
+    """Tasks per cell; None means TASKS_PER_WORKER tasks for each worker of the largest worker count."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Task size per impl; an impl not named here is calibrated."""
-    repeat: int = 9
-    """The most rounds: every cell is measured once per round."""
+    repeat: int = 4
+    """The most rounds: every cell is measured once per round. Four keep the default demo within 45 s on the
+    2-core VM gillab is built on (it stops after three where the figures have settled)."""
     min_repeat: int = 3
     """The fewest rounds, before the speedups' intervals may stop the run early."""
     max_wait_s: float = 10.0
     """Per cell, the longest gillab waits for a quiet machine to measure a disturbed repeat again."""
     seed: int = 2026
     """The seed of the shuffle that orders the cells within each round."""
-    target_s: float = 0.08
+    target_s: float = 0.015
+    """The time one task takes, where its size is calibrated (TASKS_PER_WORKER × the most workers of them)."""
     probe_interval_s: float = 0.001
     switch_interval_s: float | None = None
     gil_rate_hz: float = DEFAULT_RATE_HZ
@@ -79,7 +97,7 @@ class RunConfig:
     @property
     def n_tasks(self) -> int:
         """The tasks in every cell."""
-        return self.tasks if self.tasks is not None else max(self.workers)
+        return self.tasks if self.tasks is not None else TASKS_PER_WORKER * max(self.workers)
 
     @property
     def gil_interval_s(self) -> float | None:
@@ -111,6 +129,13 @@ class RepeatRecord:
     """Disturbed and measured again once the machine was quiet; not used in any figure."""
     disturbed: bool = False
     """Disturbed, and kept because the machine did not get quiet within --max-wait."""
+    probed: bool = False
+    """The GIL-wait probe ran in it (the cell's GIL wait comes from such repeats, its GIL state from the others)."""
+
+    @property
+    def parallelism(self) -> float | None:
+        """CPU ÷ wall: how many cores this repeat kept busy."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else None
 
 
 @dataclass(frozen=True)
@@ -168,6 +193,21 @@ class Cell:
     """Why the cell is flagged noisy, in words; empty when it is not."""
     gil: GilState | None = None
     """Who held the GIL, from the interpreter's own state (the repeat nearest the median)."""
+    parallelism: float | None = None
+    """CPU of the workers ÷ wall, median over rounds: how many cores worked at once (the GIL decides it)."""
+    parallelism_ci95: tuple[float, float] | None = None
+    core_speed: float | None = None
+    """The serial cell's CPU per task ÷ this cell's, median over rounds: how fast each core ran while this
+    cell's workers were busy, against one alone (the machine decides it: SMT, turbo, neighbours)."""
+    core_speed_ci95: tuple[float, float] | None = None
+    ceiling: float | None = None
+    """The machine's own ceiling for this many workers in this cell's rounds (gillab.harness.ceiling)."""
+    ceiling_ci95: tuple[float, float] | None = None
+    efficiency_vs_ceiling: float | None = None
+    """The median over rounds of this cell's speedup ÷ that round's ceiling: 1.0 got all the machine gave."""
+    efficiency_vs_ceiling_ci95: tuple[float, float] | None = None
+    against_ceiling: str = ""
+    """"as fast as this machine allowed" where efficiency_vs_ceiling's interval holds 1.0; else ""."""
 
     @property
     def ok(self) -> bool:
@@ -205,6 +245,24 @@ class EngineInfo:
 
 
 @dataclass(frozen=True)
+class CeilingBlock:
+    """The machine's own ceiling over a run: every round's reference, the ceiling per worker count, its cost."""
+
+    unit_s: float
+    """One unit of the reference spin on one thread, as sized at the start."""
+    samples: tuple[CeilingSample, ...]
+    by_workers: tuple[Ceiling, ...]
+    cost_s: float
+    """The wall time the reference took, in all."""
+    run_s: float
+    """The run's wall time so far, for the reference's share of it."""
+
+    def of(self, workers: int) -> Ceiling | None:
+        """The ceiling for that many workers."""
+        return next((c for c in self.by_workers if c.workers == workers), None)
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A whole run: where it ran, what it was asked, and every cell measured so far."""
 
@@ -223,6 +281,8 @@ class RunResult:
     """Said once, where interference could not be measured."""
     engine: EngineInfo | None = None
     """The distributed engine the dask cells ran on: versions, scheduler ("local" or its address), workers."""
+    ceiling: CeilingBlock | None = None
+    """The machine's own ceiling, measured in the same rounds as the cells (gillab.harness.ceiling)."""
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

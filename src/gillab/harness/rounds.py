@@ -9,8 +9,11 @@
   repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
   --max-wait seconds per cell and at most --repeat extra repeats per cell; one that cannot be measured
   quietly is kept and flagged.
-- After --min-repeat rounds, the rounds stop once every cell's interval is within CONVERGED of its speedup
-  (:meth:`Group.converged`), else at --repeat rounds.
+- Right before each cell's repeat the machine's own reference is timed (gillab.harness.ceiling): the ceiling
+  each cell is set against, round by round.
+- After --min-repeat rounds, the rounds stop once every cell's figures have settled (:func:`settled`:
+  parallelism and efficiency against the ceiling, each moved by at most CONVERGED with the latest round),
+  else at --repeat rounds.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from dataclasses import dataclass, replace
 
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, CellError, NotBuiltError
-from gillab.harness import executors, interference
-from gillab.harness.noise import round_ratios, with_speedup
+from gillab.harness import ceiling, executors, interference
+from gillab.harness.ceiling import Reference
+from gillab.harness.noise import PerRound, rounds_of, with_speedup
 from gillab.harness.results import Cell, RunConfig
 from gillab.harness.session import CellSession
 
 CONVERGED = 0.05
-"""Rounds stop once every cell's speedup interval half-width is within this share of its speedup."""
+"""Rounds stop once every cell's parallelism and efficiency against the ceiling moved by at most this share of
+their medians with the latest round."""
 NOT_MEASURED = "no repeat was measured"
 
 Key = tuple[str, str, int]
@@ -59,12 +64,22 @@ class Budget:
 
 
 class Group:
-    """Every cell of one impl (or the keys given), started together and measured in interleaved rounds."""
+    """Every cell of one impl (or the keys given), started together and measured in interleaved rounds, with
+    the machine's reference (gillab.harness.ceiling) at a shuffled place in each round."""
 
     def __init__(
-        self, config: RunConfig, impl: str, size: int, index: int, cores: int, keys: list[Key] | None = None
+        self,
+        config: RunConfig,
+        impl: str,
+        size: int,
+        index: int,
+        cores: int,
+        keys: list[Key] | None = None,
+        reference: Reference | None = None,
     ) -> None:
+        """reference: the run's reference, timed for every worker count in each round (None: no ceiling)."""
         self.config, self.impl, self.size, self.index, self.cores = config, impl, size, index, cores
+        self.reference = reference
         self.keys = keys if keys is not None else plan_impl(config, impl)
         self.sessions: dict[Key, CellSession] = {}
         self.finished: dict[Key, Cell] = {}
@@ -110,11 +125,18 @@ class Group:
                 seq = self.measure(key, round_, seq)
         return seq
 
+    def _reference(self, key: Key, round_: int) -> None:
+        """Time the machine's reference right before a cell's repeat (gillab.harness.ceiling)."""
+        if self.reference is not None:
+            _, ex, workers = key
+            self.reference.measure(self.index, round_, ex, workers, alone=executors.get(ex).baseline)
+
     def measure(self, key: Key, round_: int, seq: int) -> int:
         """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""
         session, budget = self.sessions[key], self.budget[key]
         try:
             while True:
+                self._reference(key, round_)
                 rep = session.run_once(round_=round_, seq=seq)
                 seq += 1
                 if not rep.interference.disturbed:
@@ -142,20 +164,17 @@ class Group:
         """
         by_key = dict(zip(self.keys, cells, strict=True))
         serial = by_key[self.keys[0]]
-        if serial.reason == NOT_MEASURED:
+        if not serial.ok:
             return True
-        for key in self.sessions:
-            c = by_key[key]
-            if executors.get(key[1]).baseline:
-                continue
-            if len(round_ratios(c, serial)) < 2 or c.speedup is None or c.speedup_ci95 is None:
-                return False
-            if stats.half_width(c.speedup_ci95) > CONVERGED * c.speedup:
-                return False
-        return True
+        live = [key for key in self.sessions if not executors.get(key[1]).baseline]
+        return all(settled(rounds_of(by_key[key], serial, self._ceiling(key))) for key in live)
 
-    def cells(self, drift: float | None) -> list[Cell]:
-        """Return every cell of the group in plan order, with speedups against the serial cell's rounds."""
+    def cells(self, drift: float | None = None) -> list[Cell]:
+        """Return every cell of the group in plan order, with speedups against the serial cell's rounds.
+
+        drift: the machine's own speed drift, where no reference measured this group's (None: this group's)."""
+        if self.reference is not None:
+            drift = ceiling.drift(self.reference.samples, self.index)
         out: dict[Key, Cell] = dict(self.finished)
         for key, session in self.sessions.items():
             if session.kept():
@@ -163,12 +182,36 @@ class Group:
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
         serial = next((out[k] for k in self.keys if executors.get(k[1]).baseline), None)
-        return [with_speedup(out[k], serial, self.cores, drift) for k in self.keys]
+        return [with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys]
+
+    def _ceiling(self, key: Key) -> dict[int, float] | None:
+        """Round -> the machine's ceiling for one cell in this group's rounds."""
+        if self.reference is None:
+            return None
+        return ceiling.ratios(self.reference.samples, self.index, key[1], key[2])
 
     def close(self, kill: bool = False) -> None:
         """Shut every live cell's workers down."""
         for session in self.sessions.values():
             session.close(kill=kill)
+
+
+def settled(fig: PerRound) -> bool:
+    """Whether a cell's figures have settled: the figures that say what the code did (parallelism, and its
+    efficiency against the machine's ceiling where that was measured, else its speedup) each moved by at most
+    CONVERGED when the latest round came in. The raw speedup moves with the machine, and is not asked to settle
+    where the ceiling speaks for it: its interval is reported as measured."""
+    asked = [fig.parallelism, fig.against_ceiling if fig.against_ceiling else fig.speedup]
+    return all(_steady(xs) for xs in asked)
+
+
+def _steady(xs: dict[int, float]) -> bool:
+    """Whether a figure's median over its rounds moved by at most CONVERGED with the latest round."""
+    if len(xs) < 3:
+        return False
+    values = [xs[k] for k in sorted(xs)]
+    now, before = stats.median(values), stats.median(values[:-1])
+    return before > 0 and abs(now - before) <= CONVERGED * before
 
 
 def measure_cell(

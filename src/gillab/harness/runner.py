@@ -6,22 +6,24 @@ run_matrix composes the parts, each in a module of its own:
 - harness.rounds: one impl's cells alive together, measured in interleaved rounds, stopping once settled;
 - harness.noise: each cell's speedup with its interval, and the flags that say when not to trust it.
 
-Before each round a fixed native spin is timed (the speed probe): its drift is the machine's own speed
-changing, which nothing inside the machine can see otherwise. results.json is written after every round.
+In every round the machine's own reference is timed beside the cells (harness.ceiling): the ceiling each
+cell is set against, and, from its solo runs, the machine's own speed round by round (speed_probe), which
+nothing inside a VM can see otherwise. results.json is written after every round.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, NotBuiltError
-from gillab.harness import executors, interference, pools, results
+from gillab.harness import ceiling, executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
-from gillab.harness.instruments import SpinProbe
-from gillab.harness.results import Cell, EngineInfo, Interleave, RunConfig, RunResult, SpeedProbe
+from gillab.harness.ceiling import Reference
+from gillab.harness.results import CeilingBlock, Cell, EngineInfo, Interleave, RunConfig, RunResult, SpeedProbe
 from gillab.harness.rounds import NOT_MEASURED, Group
 
 LOAD_COMPETING = 0.5
@@ -54,7 +56,8 @@ class _Run:
         self.config, self.out, self.progress = config, out, progress
         self.cores = environment.usable_cores()
         self.sizes = dict(config.sizes)
-        self.spin = SpinProbe()
+        self.reference = Reference()
+        self.t0 = time.monotonic()
         self.done: list[Cell] = []
         self.total = len(config.impls) * config.repeat
         env = environment.info()
@@ -82,19 +85,37 @@ class _Run:
         """Record the cells so far (and extra, the current impl's) and write results.json."""
         label = self.result.environment.interpreter
         cells = tuple(replace(c, interpreter=label) for c in [*self.done, *(extra or [])])
-        ms = tuple(t * 1e3 for t in self.spin.spin_s)
+        ms = tuple(t * 1e3 for t in self.solo_s())
         load = environment.load_average() if finished or interrupted else None
         self.result = replace(
             self.result,
             cells=cells,
             config=replace(self.config, sizes=dict(self.sizes)),
-            speed_probe=SpeedProbe(ms, self.spin.drift(), stats.cv(ms) if len(ms) >= 2 else None),
+            speed_probe=SpeedProbe(ms, self.drift(), stats.cv(ms) if len(ms) >= 2 else None),
             interrupted=interrupted,
             load_after=tuple(load) if load is not None else self.result.load_after,
+            ceiling=self.ceiling_block(),
         )
         if self.out is not None:
             results.save(self.result, self.out / "results.json")
         return self.result
+
+    def solo_s(self) -> list[float]:
+        """The reference's solo time per unit, round by round, beside each round's serial baseline."""
+        return list(ceiling.solo(self.reference.samples).values())
+
+    def drift(self) -> float | None:
+        """The machine's own speed drift over the run: slowest ÷ fastest solo unit, minus 1."""
+        return ceiling.drift(self.reference.samples)
+
+    def ceiling_block(self) -> CeilingBlock | None:
+        samples = tuple(self.reference.samples)
+        if not samples:
+            return None
+        counts = sorted({s.workers for s in samples})
+        summaries = tuple(c for w in counts if (c := ceiling.summary(samples, w, self.cores)) is not None)
+        unit = self.reference.n_seconds
+        return CeilingBlock(unit, samples, summaries, self.reference.cost_s(), time.monotonic() - self.t0)
 
     def size_of(self, impl: str) -> int:
         """The impl's task size: as given, else calibrated (0 where it is not built: its cells are skipped)."""
@@ -110,9 +131,8 @@ class _Run:
         cfg, seq = self.config, 0
         for r in range(cfg.repeat):
             self.say(f"{cfg.workload} {group.impl}: round {r + 1}", gi * cfg.repeat + r)
-            self.spin.measure()
             seq = group.run_round(r, seq)
-            cells = group.cells(self.spin.drift())
+            cells = group.cells(self.drift())
             self.save(cells)  # every round on disk: a kill loses at most one round
             if r + 1 >= cfg.min_repeat and group.converged(cells):
                 break
@@ -136,11 +156,11 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
         try:
             for gi, impl in enumerate(config.impls):
                 run.say(f"{config.workload} {impl}: starting its workers", gi * config.repeat)
-                group = Group(config, impl, run.size_of(impl), gi, run.cores)
+                group = Group(config, impl, run.size_of(impl), gi, run.cores, reference=run.reference)
                 group.start()
                 run.run_group(gi, group)
                 group.close()
-                run.done.extend(group.cells(run.spin.drift()))
+                run.done.extend(group.cells(run.drift()))
                 group = None
                 run.save()
             run.say("done", run.total)
@@ -149,5 +169,5 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
             partial: list[Cell] = []
             if group is not None:
                 group.close(kill=True)
-                partial = [c for c in group.cells(run.spin.drift()) if c.reason != NOT_MEASURED]
+                partial = [c for c in group.cells(run.drift()) if c.reason != NOT_MEASURED]
             raise Interrupted(run.save(partial, interrupted=True)) from None

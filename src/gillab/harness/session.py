@@ -19,7 +19,7 @@ from types import TracebackType
 
 from gillab import environment, stats
 from gillab.errors import CellError, one_line
-from gillab.harness import executors, interference
+from gillab.harness import executors, gilstate, interference
 from gillab.harness.executors import Executor
 from gillab.harness.executors.base import Spans
 from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, Settled, not_sampled
@@ -37,7 +37,8 @@ class Repeat:
 
     wall_s: float
     cpu_s: float
-    gil_wait: GilWait
+    gil_wait: GilWait | None
+    """The GIL-wait probe's figure, where the probe ran in this repeat."""
     states: ThreadStates
     lost_updates: int | None
     timeline: tuple[Span, ...]
@@ -48,12 +49,17 @@ class Repeat:
     dropped: bool = False
     disturbed: bool = False
 
+    @property
+    def probed(self) -> bool:
+        """Whether the GIL-wait probe ran in this repeat (and so took the GIL every millisecond)."""
+        return self.gil_wait is not None
+
 
 @dataclass(frozen=True)
 class Seen:
     """What a repeat's instruments saw, and the CPU they used themselves (not the work's)."""
 
-    gil_wait: GilWait
+    gil_wait: GilWait | None
     states: ThreadStates
     gil: GilState
     own_cpu_s: float
@@ -62,16 +68,19 @@ class Seen:
 class Instruments:
     """A repeat's instruments, started together and stopped on every exit path.
 
-    The GIL-wait probe and the /proc thread-state sampler always; the GIL-state sampler for workers in this
-    process; and whatever the executor runs inside its workers (an engine's probe and sampler).
+    The /proc thread-state sampler always (leaving gillab's own instrument threads out of its counts); the
+    GIL-state sampler for workers in this process; the GIL-wait probe where it is asked for (it takes the GIL
+    every millisecond, so it runs only in the repeats whose GIL state is not what is being read); and
+    whatever the executor runs inside its workers (an engine's probe and sampler).
     """
 
-    def __init__(self, ex: Executor, probe_interval_s: float, gil_interval_s: float | None, gil_budget: float,
-                 settled: Settled) -> None:  # fmt: skip
+    def __init__(self, ex: Executor, probe_interval_s: float | None, gil_interval_s: float | None,
+                 gil_budget: float, settled: Settled) -> None:  # fmt: skip
+        """probe_interval_s: the GIL-wait probe's sleep, or None for no probe in this repeat."""
         self.ex = ex
         self.gil_interval_s = gil_interval_s
-        self.probe = Probe(probe_interval_s)
-        self.sampler = Sampler([os.getpid(), *ex.worker_pids()])
+        self.probe = Probe(probe_interval_s) if probe_interval_s is not None else None
+        self.sampler: Sampler | None = None
         lanes = ex.local_lanes()
         sample = lanes and environment.gil_enabled() and gil_interval_s is not None
         self.gil = GilSampler(lanes, gil_interval_s, gil_budget, settled) if sample and gil_interval_s else None
@@ -79,12 +88,18 @@ class Instruments:
         self.read_out = False
 
     def __enter__(self) -> Instruments:
-        self.roles[self.probe.start()] = "gil-probe"
         try:
-            self.sampler.start()
+            own: list[int] = []
+            if self.probe is not None:
+                own.append(self.probe.start())
+                self.roles[own[-1]] = "gil-probe"
             if self.gil is not None:
                 self.gil.start()
-            self.ex.instruments_start(self.gil_interval_s)
+                tid = self.gil.thread_id()
+                own += [tid] if tid else []
+            self.sampler = Sampler([os.getpid(), *self.ex.worker_pids()], skip=tuple(own))
+            self.sampler.start()
+            self.ex.instruments_start(self.gil_interval_s, probe=self.probe is not None)
         except BaseException:
             self._stop_quietly()
             raise
@@ -99,11 +114,12 @@ class Instruments:
             gil_state = self.gil.stop(spans, release_ns, finish_ns)
         else:
             gil_state = not_sampled(self.ex.own_gil, self.gil_interval_s)
+        assert self.sampler is not None
         states = self.sampler.stop(self.roles)
-        gw = self.probe.stop(release_ns, finish_ns)
+        gw = self.probe.stop(release_ns, finish_ns) if self.probe is not None else None
         self.read_out = True
         wall = (finish_ns - release_ns) / 1e9
-        own = gw.cpu_s + states.cpu_s + (gil_state.overhead or 0.0) * wall
+        own = (gw.cpu_s if gw else 0.0) + states.cpu_s + (gil_state.overhead or 0.0) * wall
         if inside_gw is not None:  # the GIL that matters is the workers' own: their probe speaks for them
             own += inside_gw.cpu_s
             gw = inside_gw
@@ -114,10 +130,12 @@ class Instruments:
             self._stop_quietly()
 
     def _stop_quietly(self) -> None:
-        with contextlib.suppress(Exception):
-            self.probe.stop(0, 0)
-        with contextlib.suppress(Exception):
-            self.sampler.stop({})
+        if self.probe is not None:
+            with contextlib.suppress(Exception):
+                self.probe.stop(0, 0)
+        if self.sampler is not None:
+            with contextlib.suppress(Exception):
+                self.sampler.stop({})
         if self.gil is not None:
             with contextlib.suppress(Exception):
                 self.gil.stop({}, 0, 0)
@@ -171,12 +189,33 @@ class CellSession:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close(kill=exc is not None)
 
-    def run_once(self, release_delay_s: float | None = None, round_: int = 0, seq: int = 0) -> Repeat:
-        """Release every task together, wait for all, measure, and check the results; CellError if wrong."""
+    def wants_probe(self, round_: int) -> bool:
+        """Whether the GIL-wait probe runs in this round's repeat.
+
+        The probe wakes every millisecond and takes the GIL: beside a GIL-state sampler it would add its own
+        hand-offs to the very switches the sampler counts. So where the sampler reads the workers' GIL, the
+        probe runs in round 0 only (its GIL wait, the cross-check) and the GIL state is read from the other
+        rounds; where the sampler cannot, it runs every round. Where the workers' GILs are not this process's
+        (processes, interpreters), it would wait for nothing of theirs, and never runs.
+        """
+        ex = self.ex
+        if not (ex.shares_gil or ex.runs_elsewhere):
+            return False
+        sampled = self.gil_interval_s is not None and environment.gil_enabled() and not gilstate.unavailable()
+        return round_ == 0 or not sampled
+
+    def run_once(
+        self, release_delay_s: float | None = None, round_: int = 0, seq: int = 0, probe: bool | None = None
+    ) -> Repeat:
+        """Release every task together, wait for all, measure, and check the results; CellError if wrong.
+
+        probe: whether the GIL-wait probe runs (default: :meth:`wants_probe` for the round)."""
         ex = self.ex
         if self.kernel.reset is not None and ex.shares_memory:
             self.kernel.reset()
-        with Instruments(ex, self.probe_interval_s, self.gil_interval_s, self.gil_budget, self.settled) as ins:
+        probing = self.wants_probe(round_) if probe is None else probe
+        interval = self.probe_interval_s if probing else None
+        with Instruments(ex, interval, self.gil_interval_s, self.gil_budget, self.settled) as ins:
             snap0 = interference.snapshot()
             cpu0 = ex.cpu_seconds()
             delay = ex.release_delay_s if release_delay_s is None else release_delay_s
@@ -251,7 +290,10 @@ class CellSession:
         walls = [r.wall_s for r in kept]
         cpus = [r.cpu_s for r in kept]
         med, iqr, cv = stats.spread(walls)
-        mid = kept[stats.nearest_median(walls)]
+        quiet = [r for r in kept if not r.probed] or kept  # the GIL state of repeats the probe left alone
+        mid = quiet[stats.nearest_median([r.wall_s for r in quiet])]
+        probed = [r for r in kept if r.probed]
+        wait = probed[stats.nearest_median([r.wall_s for r in probed])].gil_wait if probed else None
         losts = [r.lost_updates for r in kept if r.lost_updates is not None]
         itf, available = _interference(kept)
         return replace(
@@ -264,7 +306,7 @@ class CellSession:
             cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
             startup_s=self.ex.startup_s,
             task_overhead_s=self.ex.overhead_s,
-            gil_wait=mid.gil_wait,
+            gil_wait=wait,
             threads_running_mean=mid.states.threads_running_mean,
             thread_states=mid.states.threads,
             thread_states_note=mid.states.reason,
@@ -272,7 +314,7 @@ class CellSession:
             timeline=mid.timeline,
             gil=mid.gil,
             repeats=tuple(
-                RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed)
+                RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed, r.probed)
                 for r in self.repeats
             ),
             rounds=len(kept),

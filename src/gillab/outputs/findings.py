@@ -1,173 +1,28 @@
-"""What a run's figures say, in words and in columns: the sentences and the table columns that the terminal
-table and the report both show, each written once.
+"""What a run's figures say, in words: the sentences the terminal table and the report both show, each
+written once (their columns are gillab.outputs.columns).
 
 Every sentence is built from the measured figures alone; an executor's facts (its own GIL per worker, an
-engine) come from its class in gillab.harness.executors, never from its name.
+engine) come from its class in gillab.harness.executors, never from its name. The lesson leads with
+parallelism (how many cores the workers kept busy: what the GIL decides) and sets the speedup against the
+machine's own ceiling in the same rounds (what the machine decided).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from gillab import stats
 from gillab.harness import executors
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import Cell, RunResult
+from gillab.outputs.columns import fmt, gil_wait_shown
 from gillab.stats import median
 
 USES_CORES = 0.8
 """Efficiency at or above which a cell is said to use the cores it had."""
 TAKES_TURNS = 1.2
-"""Speedup at or below which workers are said to have taken turns."""
-
-
-def fmt(x: float | int | None, spec: str) -> str:
-    """A figure as text, "-" where there is none.
-
-    >>> fmt(None, ".2f"), fmt(1.234, ".2f"), fmt(0.5, ".0%")
-    ('-', '1.23', '50%')
-    """
-    return "-" if x is None else format(x, spec)
-
-
-def ms(x: float | None) -> float | None:
-    """Seconds as milliseconds (None, and 0, stay as they are)."""
-    return x * 1e3 if x else x
-
-
-def load_text(load: Sequence[float] | None) -> str:
-    """A load average as the run reports it, e.g. '[0.5, 0.4, 0.3]'."""
-    return str(list(load)) if load is not None else "None"
-
-
-def gil_wait_shown(c: Cell) -> float | None:
-    """The GIL wait worth showing for a cell: None where its workers have a GIL this process's probe never
-    waits for (and no probe of their own)."""
-    ex = executors.lookup(c.executor)
-    if c.gil_wait is None or not (ex.shares_gil or ex.runs_elsewhere):
-        return None
-    return c.gil_wait.median_ms
-
-
-def speedup_text(c: Cell) -> str:
-    """The speedup with the half-width of its 95% interval, e.g. '1.84 ±0.04'."""
-    if c.speedup is None:
-        return "-"
-    if c.speedup_ci95 is None:
-        return f"{c.speedup:.2f}"
-    return f"{c.speedup:.2f} ±{stats.half_width(c.speedup_ci95):.2f}"
-
-
-def speedup_interval(c: Cell) -> str:
-    """The speedup with its 95% interval, e.g. '1.84 [1.80, 1.88]'."""
-    text = fmt(c.speedup, ".2f")
-    if c.speedup is not None and c.speedup_ci95 is not None:
-        text += f" [{c.speedup_ci95[0]:.2f}, {c.speedup_ci95[1]:.2f}]"
-    return text
-
-
-def status_text(c: Cell) -> str:
-    """ok, or the status and its reason, with the updates a counter lost."""
-    text = c.status if c.ok else f"{c.status}: {c.reason}"
-    if c.lost_updates:
-        text += f" (lost {min(c.lost_updates)}..{max(c.lost_updates)} updates)"
-    return text
-
-
-def wall_text(c: Cell) -> str:
-    """The median wall with its IQR, in ms: '812 (14)'."""
-    if c.median_wall_s is None:
-        return "-"
-    return f"{c.median_wall_s * 1e3:.0f} ({(c.iqr_s or 0) * 1e3:.0f})"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table of cells: its header and how a cell's figure reads in it."""
-
-    name: str
-    value: Callable[[Cell], str]
-    html: bool = False
-    """The value is HTML already (the report shows it as is; every other value is escaped)."""
-
-
-def _gil_held(c: Cell) -> str:
-    return fmt(c.gil.held_fraction if c.gil else None, ".0%")
-
-
-def _switches(c: Cell) -> str:
-    return fmt(c.gil.switches_per_s if c.gil else None, ".0f")
-
-
-def _wait(attr: str, spec: str) -> Callable[[Cell], str]:
-    def value(c: Cell) -> str:
-        return fmt(getattr(c.gil_wait, attr) if gil_wait_shown(c) is not None else None, spec)
-
-    return value
-
-
-IMPL = Column("impl", lambda c: c.impl)
-EXECUTOR = Column("executor", lambda c: c.executor)
-WORKERS = Column("workers", lambda c: str(c.workers))
-SIZE = Column("size", lambda c: str(c.size))
-EFFICIENCY = Column("efficiency", lambda c: fmt(c.efficiency, ".2f"))
-CPU = Column("cpu util", lambda c: fmt(c.cpu_utilization, ".2f"))
-RUNNING = Column("running", lambda c: fmt(c.threads_running_mean, ".2f"))
-STARTUP = Column("start ms", lambda c: fmt(ms(c.startup_s), ".0f"))
-
-TABLE = (
-    IMPL,
-    EXECUTOR,
-    WORKERS,
-    SIZE,
-    Column("wall ms (IQR)", wall_text),
-    Column("speedup ±95%", speedup_text),
-    Column("eff", EFFICIENCY.value),
-    CPU,
-    Column("GIL wait ms", _wait("median_ms", ".3f")),
-    Column("GIL held", _gil_held),
-    Column("switch/s", _switches),
-    RUNNING,
-    STARTUP,
-    Column("flag", lambda c: "NOISY" if c.noisy else ""),
-    Column("status", status_text),
-)
-"""The terminal table's columns."""
-
-
-def _noisy_html(c: Cell) -> str:
-    import html
-
-    return f'<span class="flag">noisy: {html.escape(c.noise_reason)}</span>' if c.noisy else ""
-
-
-REPORT = (
-    IMPL,
-    EXECUTOR,
-    WORKERS,
-    SIZE,
-    Column("median wall ms", lambda c: fmt(ms(c.median_wall_s), ".1f")),
-    Column("IQR ms", lambda c: fmt(ms(c.iqr_s), ".1f")),
-    Column("CV", lambda c: fmt(c.cv, ".1%")),
-    Column("rounds", lambda c: str(c.rounds)),
-    Column("speedup [95% interval]", speedup_interval),
-    EFFICIENCY,
-    Column("others' cores", lambda c: fmt(c.interference.others_cores if c.interference else None, ".2f")),
-    Column("dropped", lambda c: str(c.repeats_dropped)),
-    CPU,
-    Column("GIL wait median ms", _wait("median_ms", ".3f")),
-    Column("GIL wait p95 ms", _wait("p95_ms", ".3f")),
-    Column("GIL wait fraction", _wait("fraction", ".2f")),
-    Column("GIL held", _gil_held),
-    Column("GIL switches/s", _switches),
-    Column("threads running", RUNNING.value),
-    Column("start-up ms", STARTUP.value),
-    Column("flag", _noisy_html, html=True),
-    Column("status", lambda c: c.status + (f": {c.reason}" if c.reason else "")),
-)
-"""The report's table of every cell."""
+"""Cores busy (or, where CPU was not measured, speedup) at or below which workers are said to have taken
+turns."""
 
 
 def run_warnings(result: RunResult) -> list[str]:
@@ -175,13 +30,33 @@ def run_warnings(result: RunResult) -> list[str]:
     out = []
     probe = result.speed_probe
     if probe is not None and probe.drift is not None and probe.drift > SPEED_DRIFT:
+        ms = sorted(probe.spin_ms)
         out.append(
-            f"The machine's own speed drifted by {probe.drift:.0%} during the run (a fixed native spin, timed "
-            "before every round): every figure here may be off by as much."
+            f"The machine's own solo speed moved by {probe.drift:.0%} over the run: a fixed native kernel took "
+            f"{ms[0]:.1f}-{ms[-1]:.1f} ms on one thread from round to round. Speedups move with it; each is set "
+            "against the machine's ceiling measured beside the same repeats."
         )
     if result.interference_note:
         out.append(result.interference_note)
     return out
+
+
+def ceiling_note(result: RunResult) -> str:
+    """One sentence on the machine's own ceiling over the run, and what the reference cost."""
+    block = result.ceiling
+    if block is None or not block.by_workers:
+        return ""
+    parts = [
+        f"{c.workers} workers {c.ratio:.2f} [{c.ci95[0]:.2f}-{c.ci95[1]:.2f}] (ideal {c.ideal})"
+        for c in block.by_workers
+        if c.workers > 1
+    ]
+    share = block.cost_s / block.run_s if block.run_s > 0 else 0.0
+    return (
+        "This machine's own ceiling, a native kernel that holds no GIL run on one thread and on N at once beside "
+        f"every repeat: {', '.join(parts) or 'not measured beyond one worker'}; the reference took "
+        f"{block.cost_s:.1f} s, {share:.0%} of the run."
+    )
 
 
 def gil_sampler_note(cells: Sequence[Cell]) -> str:
@@ -210,31 +85,60 @@ def noisy_cells(result: RunResult) -> list[str]:
     return [f"{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}" for c in result.cells if c.noisy]
 
 
+def busy(c: Cell) -> float | None:
+    """How many cores the cell's workers kept busy: its parallelism (else its CPU utilisation)."""
+    return c.parallelism if c.parallelism is not None else c.cpu_utilization
+
+
 def interpret(c: Cell, gil_on: bool) -> str:
     """Return what one parallel cell showed, as a sentence built from its figures alone.
 
     What the GIL predicts: processes (and interpreters) each have their own GIL, native code that releases
-    it and an interpreter without one run at once; threads of GIL-holding code take turns. When the figures
-    say otherwise, the sentence says so and gives the likely reason the figures themselves show.
+    it and an interpreter without one run at once; threads of GIL-holding code take turns. The sentence leads
+    with the cores the workers kept busy (the GIL's doing), then how fast those cores ran and the speedup that
+    made, against the machine's own ceiling (the machine's doing). When the figures say otherwise than the GIL
+    predicts, it says so and gives the likely reason the figures themselves show.
     """
     assert c.speedup is not None
-    ci = f" (95% interval {c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f})" if c.speedup_ci95 else ""
-    wait = gil_wait_shown(c)
-    text = (
-        f"{c.impl} with {c.workers} {c.executor} workers ran {c.speedup:.2f}× as fast as serial{ci}, efficiency "
-        f"{fmt(c.efficiency, '.2f')}, with {fmt(c.cpu_utilization, '.2f')} cores busy"
-        + (f" and a median GIL wait of {wait:.3f} ms" if wait is not None else "")
-        + "."
-    )
+    cores = busy(c)
     why, parallel = _prediction(c, gil_on)
-    eff = c.efficiency or 0.0
+    head = f"{c.impl} on {c.workers} {c.executor} workers kept {fmt(cores, '.2f')} cores busy"
     flagged = f" Flagged as noisy: {c.noise_reason}." if c.noisy else ""
-    if parallel and eff >= USES_CORES:
-        return f"{text} It used the cores it had: {why}.{flagged}"
-    if not parallel and c.speedup <= TAKES_TURNS:
-        return f"{text} The workers took turns: {why}.{flagged}"
-    expected = "to use every core" if parallel else "no speedup"
-    return f"{text} That is not what the GIL predicts ({expected}, since {why}); likely, {_likely(c, parallel)}."
+    if parallel and cores is not None and cores >= USES_CORES * min(c.workers, c.tasks, _cores(c)):
+        return f"{head}: {why}. {_speed(c)}{flagged}"
+    if not parallel and ((cores is not None and cores <= TAKES_TURNS) or (cores is None and c.speedup <= TAKES_TURNS)):
+        return f"{head}: the workers took turns, {why}. {_speed(c)}{flagged}"
+    expected = "to use every core" if parallel else "one core busy, no speedup"
+    return (
+        f"{head}. {_speed(c)} That is not what the GIL predicts ({expected}, since {why}); likely, "
+        f"{_likely(c, parallel)}."
+    )
+
+
+def _cores(c: Cell) -> int:
+    return max(1, round(c.available_cores)) if c.available_cores else c.workers
+
+
+def _speed(c: Cell) -> str:
+    """How fast the busy cores ran, the speedup that made, and the machine's own ceiling beside it."""
+    assert c.speedup is not None
+    ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+    text = ""
+    if c.core_speed is not None:
+        text = f"The cores ran at {c.core_speed:.2f} of their solo speed meanwhile, so the speedup is "
+    else:
+        text = "The speedup is "
+    text += f"{c.speedup:.2f}×{ci} (efficiency {fmt(c.efficiency, '.2f')})"
+    wait = gil_wait_shown(c)
+    text += f", with a median GIL wait of {wait:.3f} ms" if wait is not None else ""
+    if c.ceiling is not None and c.efficiency_vs_ceiling is not None:
+        text += f"; this machine's ceiling for it was {c.ceiling:.2f} beside the same repeats"
+        text += (
+            ", and it got all of it: as fast as this machine allowed"
+            if c.against_ceiling
+            else f", and it got {c.efficiency_vs_ceiling:.2f} of it"
+        )
+    return text + "."
 
 
 def _prediction(c: Cell, gil_on: bool) -> tuple[str, bool]:
@@ -253,10 +157,11 @@ def _likely(c: Cell, parallel: bool) -> str:
     """The likely reason, from the cell's own figures, that it did not do what the GIL predicts."""
     if c.noisy:
         return f"the figure is not to be trusted: {c.noise_reason}"
-    if parallel and c.cpu_utilization is not None and c.cpu_utilization < USES_CORES * min(c.workers, c.tasks):
+    cores = busy(c)
+    if parallel and cores is not None and cores < USES_CORES * min(c.workers, c.tasks):
         running = f" with {c.threads_running_mean:.1f} threads ready to run" if c.threads_running_mean else ""
         return (
-            f"only {c.cpu_utilization:.2f} cores were busy{running}: the CPU was short (other processes, or a "
+            f"only {cores:.2f} cores were busy{running}: the CPU was short (other processes, or a "
             "throttled VM), or the workers waited on something"
         )
     if parallel:
@@ -266,13 +171,58 @@ def _likely(c: Cell, parallel: bool) -> str:
 
 def findings(result: RunResult) -> list[str]:
     """Return sentences built from the measured figures: what this machine showed, at the most workers."""
-    cells = [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup]
+    cells = _parallel_cells(result)
     gil_on = result.environment.gil_enabled
     lines: list[str] = []
     for ex in dict.fromkeys(c.executor for c in cells):
         top = max(c.workers for c in cells if c.executor == ex)
         lines.extend(interpret(c, gil_on) for c in cells if c.executor == ex and c.workers == top)
     return lines + engine_advice(cells)
+
+
+def _parallel_cells(result: RunResult) -> list[Cell]:
+    return [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup]
+
+
+def summary(result: RunResult) -> list[str]:
+    """Three lines that say the lesson from the figures: what took turns, what ran at once, and the machine."""
+    cells = _parallel_cells(result)
+    gil_on = result.environment.gil_enabled
+    turns = [c for c in cells if not _prediction(c, gil_on)[1] and c.workers > 1 and busy(c) is not None]
+    at_once = [c for c in cells if _prediction(c, gil_on)[1] and c.workers > 1 and busy(c) is not None]
+    out = []
+    if turns:
+        top = max(turns, key=lambda c: busy(c) or 0.0)
+        out.append(
+            f"Threads of code that holds the GIL kept at most {busy(top):.2f} cores busy ({top.impl} on "
+            f"{top.workers} {top.executor} workers): the GIL let one run at a time."
+        )
+    if at_once:
+        lo, hi = min(at_once, key=lambda c: busy(c) or 0.0), max(at_once, key=lambda c: busy(c) or 0.0)
+        got = [c.efficiency_vs_ceiling for c in at_once if c.efficiency_vs_ceiling is not None]
+        out.append(
+            f"Workers with a GIL of their own, or native code that lets go of it, kept {busy(lo):.2f}-"
+            f"{busy(hi):.2f} cores busy ({', '.join(dict.fromkeys(f'{c.impl} {c.executor}' for c in at_once))})"
+            + (f", and got {min(got):.2f}-{max(got):.2f} of the machine's ceiling." if got else ".")
+        )
+    machine = _machine_line(result)
+    if machine:
+        out.append(machine)
+    return out
+
+
+def _machine_line(result: RunResult) -> str:
+    block = result.ceiling
+    n = min(result.environment.usable_cores, max(result.config.workers))
+    c = block.of(n) if block is not None else None
+    if c is None or n < 2:
+        return ""
+    gave = f"This machine gave perfectly parallel code {c.ratio:.2f}× [{c.ci95[0]:.2f}-{c.ci95[1]:.2f}] on {n} workers"
+    if c.ratio >= 0.9 * c.ideal:
+        return f"{gave}, about all of an ideal machine's {c.ideal}."
+    drift = result.speed_probe.drift if result.speed_probe else None
+    moved = f"; its solo speed moved by {drift:.0%} between rounds" if drift is not None and drift > SPEED_DRIFT else ""
+    return f"{gave}, where an ideal machine gives {c.ideal}{moved}: what is missing there is the machine's."
 
 
 def engine_advice(cells: Sequence[Cell]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -25,57 +26,73 @@ def save(fig: Any, path: Path) -> None:
 
 
 def speedup_png(result: RunResult, path: Path) -> bool:
-    """Draw speedup against workers, one line per impl × executor, and the ideal min(workers, cores)."""
+    """Draw speedup (left) and cores busy (right) against workers, one line per impl × executor, with the ideal
+    min(workers, cores) and this machine's own ceiling as a band."""
     cells = [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup is not None]
     if not cells:
         return False
     cores = result.environment.usable_cores
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 5))
     workers = sorted({c.workers for c in cells})
-    ax.plot(
-        workers,
-        [min(w, cores) for w in workers],
-        color="grey",
-        lw=3,
-        alpha=0.4,
-        label=f"ideal: min(workers, {cores} cores)",
-    )
-    noisy = []
+    ideal = [min(w, cores) for w in workers]
+    for axis in (ax, bx):
+        axis.plot(workers, ideal, color="grey", lw=3, alpha=0.4, label=f"ideal: min(workers, {cores} cores)")
+    _ceiling_band(ax, result, workers)
+    noisy: list[str] = []
     for impl in dict.fromkeys(c.impl for c in cells):
         for ex in dict.fromkeys(c.executor for c in cells):
             line = sorted((c for c in cells if c.impl == impl and c.executor == ex), key=lambda c: c.workers)
-            if not line:
-                continue
-            xs = [c.workers for c in line]
-            ys = [c.speedup or 0.0 for c in line]
-            lo = [max(0.0, (c.speedup or 0.0) - c.speedup_ci95[0]) if c.speedup_ci95 else 0.0 for c in line]
-            hi = [max(0.0, c.speedup_ci95[1] - (c.speedup or 0.0)) if c.speedup_ci95 else 0.0 for c in line]
-            drawn = ax.errorbar(
-                xs, ys, yerr=[lo, hi], fmt=executors.lookup(ex).style or "-", marker="o", capsize=3,
-                label=f"{impl} / {ex}",
-            )  # fmt: skip
-            colour = drawn[0].get_color()
-            for c in line:  # a noisy cell: a hollow marker, named in the footnote
-                if c.noisy:
-                    ax.plot([c.workers], [c.speedup or 0.0], "o", ms=11, mfc="white", mec=colour, mew=2)
-                    noisy.append(f"{impl} / {ex} at {c.workers}: {c.noise_reason}")
-    ax.set_xlabel("workers")
+            if line:
+                colour = _line(ax, line, "speedup", f"{impl} / {ex}", ex)
+                _line(bx, line, "parallelism", f"{impl} / {ex}", ex, colour)
+                noisy += [f"{impl} / {ex} at {c.workers}: {c.noise_reason}" for c in line if c.noisy]
     ax.set_ylabel("speedup over serial")
-    ax.set_xticks(workers)
-    ax.set_title(
-        f"{cells[0].workload}: speedup ({result.environment.python_version}, "
-        f"GIL {'on' if result.environment.gil_enabled else 'off'})"
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    note = "Bars: 95% bootstrap interval over the per-round ratios."
+    bx.set_ylabel("cores busy (CPU ÷ wall)")
+    title = f"{result.environment.python_version}, GIL {'on' if result.environment.gil_enabled else 'off'}"
+    ax.set_title(f"{cells[0].workload}: speedup ({title})", fontsize=10)
+    bx.set_title("how many cores the workers kept busy", fontsize=10)
+    for axis in (ax, bx):
+        axis.set_xlabel("workers")
+        axis.set_xticks(workers)
+        axis.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    note = "Bars: 95% bootstrap intervals over the rounds. Band: this machine's ceiling beside the same repeats."
     if noisy:
         note += " Hollow markers: figures to distrust. " + " | ".join(_short(n) for n in noisy)
-    fig.text(0.01, 0.005, note, fontsize=6.5, wrap=True, va="bottom", ha="left")
-    fig.subplots_adjust(bottom=0.12 + 0.03 * min(6, len(noisy)))
+    wrapped = textwrap.wrap(note, 190)[:8]
+    fig.text(0.01, 0.005, "\n".join(wrapped), fontsize=6.5, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, 0.03 + 0.022 * len(wrapped), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def _ceiling_band(ax: Any, result: RunResult, workers: list[int]) -> None:
+    """This machine's own ceiling per worker count: its median, and its 95% interval as a band."""
+    block = result.ceiling
+    found = [block.of(w) for w in workers] if block is not None else []
+    points = [(w, c) for w, c in zip(workers, found, strict=False) if c is not None]
+    if not points:
+        return
+    xs = [w for w, _ in points]
+    ax.fill_between(xs, [c.ci95[0] for _, c in points], [c.ci95[1] for _, c in points], color="tab:blue", alpha=0.12)
+    ax.plot(xs, [c.ratio for _, c in points], color="tab:blue", lw=1, ls="--", label="this machine's ceiling")
+
+
+def _line(ax: Any, line: list[Cell], figure: str, label: str, ex: str, colour: Any = None) -> Any:
+    """One impl × executor's line of a figure (speedup or parallelism) with its intervals; noisy cells hollow."""
+    ys = [getattr(c, figure) or 0.0 for c in line]
+    cis = [getattr(c, f"{figure}_ci95") for c in line]
+    lo = [max(0.0, y - ci[0]) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
+    hi = [max(0.0, ci[1] - y) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
+    style = executors.lookup(ex).style or "-"
+    drawn = ax.errorbar([c.workers for c in line], ys, yerr=[lo, hi], fmt=style, marker="o", capsize=3, label=label,
+                        color=colour)  # fmt: skip
+    colour = drawn[0].get_color()
+    for c, y in zip(line, ys, strict=True):
+        if c.noisy:
+            ax.plot([c.workers], [y], "o", ms=11, mfc="white", mec=colour, mew=2)
+    return colour
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -101,15 +118,12 @@ def _draw_lanes(ax: Any, c: Cell, lo_s: float | None = None, hi_s: float | None 
             bars = [(g.start_s * 1e3, (g.end_s - g.start_s) * 1e3) for g in segs if g.lane == lane and g.state == state]
             if bars:
                 ax.broken_barh(bars, (lane - 0.35, 0.7), facecolors=colour, lw=0)
-    for span in c.timeline:
-        ax.barh(
-            span.lane,
-            (span.end_s - span.start_s) * 1e3,
-            left=span.start_s * 1e3,
-            color="none" if segs else "#9ecae1",
-            edgecolor="black",
-            lw=0.8,
-            height=0.7,
+    by_lane: dict[int, list[tuple[float, float]]] = {}
+    for span in c.timeline:  # one collection per lane: a bar per task costs a second on a big cell
+        by_lane.setdefault(span.lane, []).append((span.start_s * 1e3, (span.end_s - span.start_s) * 1e3))
+    for lane, bars in by_lane.items():
+        ax.broken_barh(
+            bars, (lane - 0.35, 0.7), facecolors="none" if segs else "#9ecae1", edgecolors="black", linewidth=0.8
         )
     lanes = max(s.lane for s in c.timeline) + 1
     ax.set_yticks(range(lanes))

@@ -16,21 +16,18 @@ from pathlib import Path
 from gillab.environment import Environment
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs.findings import (
-    IMPL,
-    REPORT,
-    findings,
-    gil_sampler_note,
-    load_text,
-    noisy_cells,
-    run_warnings,
-)
+from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
+from gillab.outputs.findings import ceiling_note, findings, gil_sampler_note, run_warnings, summary
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
-th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}.note{color:#555}.flag{color:#b00}
+th{background:#f3f3f3;vertical-align:bottom}td{white-space:nowrap}
+td:first-child,td:nth-child(2),td:last-child{text-align:left}td.text{white-space:normal;text-align:left;min-width:14em}
+.note{color:#555}.flag{color:#b00}.ok{color:#070}
 img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}
-.distrust{border:2px solid #b00;padding:0 1em;margin:1em 0}pre{overflow-x:auto}"""
+.scroll{overflow-x:auto;max-width:100%}.summary{background:#f5f8fa;border-left:4px solid #36c;padding:.4em 1em}
+.summary p{margin:.4em 0}.distrust{border:2px solid #b00;padding:0 1em;margin:1em 0}pre{overflow-x:auto}
+@media (max-width:840px){body{margin:1em auto}table{font-size:12px}td,th{padding:2px 4px}}"""
 
 
 @dataclass(frozen=True)
@@ -49,30 +46,58 @@ def img_tag(path: Path) -> str:
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
 
 
-def cell_rows(cells: Sequence[Cell], label: Callable[[Cell], str] | None = None) -> str:
-    """Return every cell as an HTML table; label(cell) replaces the impl column when given."""
-    columns = [replace(IMPL, value=label) if label and col is IMPL else col for col in REPORT]
-    out = ["<tr>" + "".join(f"<th>{col.name}</th>" for col in columns) + "</tr>"]
+def cell_rows(
+    cells: Sequence[Cell],
+    label: Callable[[Cell], str] | None = None,
+    columns: Sequence[Column] = MAIN,
+    notes: dict[tuple[str, str, int, str], int] | None = None,
+) -> str:
+    """Return the cells as an HTML table of the given columns (the main ones by default); label(cell) replaces
+    the impl column when given; notes numbers each noisy cell's reason in the box of figures to distrust."""
+    cols = [replace(IMPL, value=label) if label and col is IMPL else col for col in columns]
+    if notes is not None:
+        cols = [replace(col, value=_linked(notes)) if col.value is flag_html else col for col in cols]
+    out = ["<tr>" + "".join(f"<th>{html.escape(col.name)}</th>" for col in cols) + "</tr>"]
     for c in cells:
-        vals = (col.value(c) if col.html else html.escape(col.value(c)) for col in columns)
+        vals = (col.value(c) if col.html else html.escape(col.value(c)) for col in cols)
         out.append("<tr>" + "".join(f"<td>{v}</td>" for v in vals) + "</tr>")
-    return "<table>" + "".join(out) + "</table>"
+    return "<div class='scroll'><table>" + "".join(out) + "</table></div>"
 
 
-def distrust(result: RunResult) -> str:
-    """Return the "figures to distrust" box: each noisy cell and its reason, the run's warnings, or "none"."""
-    items = noisy_cells(result) + run_warnings(result)
-    body = "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>" if items else "<p>none</p>"
-    return f"<div class='distrust'><h2>Figures to distrust</h2>{body}</div>"
+def _linked(notes: dict[tuple[str, str, int, str], int]) -> Callable[[Cell], str]:
+    return lambda c: flag_html(c, notes.get(_note_key(c)))
+
+
+def _note_key(c: Cell) -> tuple[str, str, int, str]:
+    return (c.impl, c.executor, c.workers, c.interpreter)
+
+
+def distrust(result: RunResult) -> tuple[str, dict[tuple[str, str, int, str], int]]:
+    """Return the "figures to distrust" box (each noisy cell and its reason, numbered, then the run's
+    warnings, or "none") and each noisy cell's number in it."""
+    noisy = [c for c in result.cells if c.noisy]
+    notes = {_note_key(c): i for i, c in enumerate(noisy, start=1)}
+    items = [
+        f"<li id='distrust-{i}'>{html.escape(f'{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}')}</li>"
+        for i, c in enumerate(noisy, start=1)
+    ]
+    warnings = [f"<li>{html.escape(w)}</li>" for w in run_warnings(result)]
+    body = ""
+    if items:
+        body += "<ol>" + "".join(items) + "</ol>"
+    if warnings:
+        body += "<ul>" + "".join(warnings) + "</ul>"
+    return f"<div class='distrust'><h2>Figures to distrust</h2>{body or '<p>none</p>'}</div>", notes
 
 
 EXPLAIN = {
-    "speedup": "Each point is a speedup: the median over rounds of the serial wall ÷ this cell's wall in the same "
-    "round; its bar is the 95% bootstrap interval over those per-round ratios: were the run repeated, the "
-    "median would most likely fall inside it. A hollow marker is a figure to distrust (see the box above). "
-    "Each line is one impl run by one executor. A line that follows the grey ideal used every core; a flat "
-    "line at 1 means the workers took turns. What this run showed, line by line, is said under 'What this machine "
-    "showed', from its own figures.",
+    "speedup": "Left, each point is a speedup: the median over rounds of the serial wall ÷ this cell's wall in the "
+    "same round; its bar is the 95% bootstrap interval over those per-round ratios: were the run repeated, the "
+    "median would most likely fall inside it. The grey line is an ideal machine, min(workers, cores); the blue band "
+    "is this machine's own ceiling, measured beside the same repeats (its median and 95% interval): a line inside "
+    "the band got what this machine gave. Right, the cores the workers kept busy, with the same intervals: a line "
+    "at 1 took turns, whatever the speedup did. A hollow marker is a figure to distrust (see the box above), named "
+    "under the picture.",
     "timeline": "Each lane is one worker, from the moment the workers were released together; the black outlines "
     "are its tasks. Where the interpreter's GIL state was sampled (workers in this process), each moment is coloured "
     "by what the worker was doing then.</p><p><b>Red: it holds the GIL</b> - the interpreter's own record says this "
@@ -86,10 +111,18 @@ EXPLAIN = {
     "it one after another; native code that releases it is green side by side. Process workers have GILs of "
     "their own and keep plain bars.",
     "gil": "GIL wait comes from a probe thread that sleeps 1 ms, wakes, and times how long it then waits to hold the "
-    "GIL again (the OS's part of the delay is measured apart). It is shown as - for process and interpreter "
-    "pools: the probe waits for the parent's GIL, which their workers do not share.",
+    "GIL again (the OS's part of the delay is measured apart), in round 0 only where the GIL-state sampler runs: "
+    "its wake-ups would add hand-offs to the switches the sampler counts. It is shown as - for process and "
+    "interpreter pools: the probe waits for the parent's GIL, which their workers do not share.",
+    "main": "Cores busy is the workers' CPU ÷ the wall (its parallelism): how many cores worked at once, which is "
+    "what the GIL decides. The speedup is that times how fast those cores ran (the core speed in the table below), "
+    "which the machine decides. vs the machine's ceiling sets each round's speedup against what this machine gave "
+    "a native kernel that holds no GIL, run on one thread and on as many at once, right before the same repeat: "
+    "1.0 is all this machine allowed, whatever an ideal machine would give.",
     "states": "Thread states come from sampling /proc from a native thread that never takes the GIL. R means running "
-    "or ready to run; a Python thread waiting for the GIL sleeps (S).",
+    "or ready to run; a Python thread waiting for the GIL sleeps (S). Threads running counts the workload's threads "
+    "(the workers, and this process's main thread): gillab's own instrument threads (the GIL probe, the GIL-state "
+    "sampler and the sampler itself) are left out.",
 }
 
 
@@ -104,12 +137,13 @@ def environment_html(env: Environment) -> str:
 
 
 def run_sections(result: RunResult, out: Path) -> list[Section]:
-    """Return the sections of a run: context, findings, every cell, and the pictures found in out."""
+    """Return the sections of a run: the lesson in three lines, what to distrust, context, findings, the main
+    table and the details, and the pictures found in out."""
     cfg = result.config
     parts = [
         environment_html(result.environment),
         f"<p class='note'>Workload <code>{html.escape(cfg.workload)}</code>, {cfg.n_tasks} tasks per cell, "
-        f"{cfg.repeat} repeats; sizes {html.escape(str(cfg.sizes))}; load average before "
+        f"at most {cfg.repeat} rounds; sizes {html.escape(str(cfg.sizes))}; load average before "
         f"{load_text(result.load_before)}, after {load_text(result.load_after)}.</p>",
     ]
     if result.interrupted:
@@ -119,7 +153,10 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             "<p class='flag'>Other work was competing for the CPU when the run started (load average "
             f"{load_text(result.load_before)}): figures may be depressed.</p>"
         )
-    sections = [Section("", distrust(result) + "".join(parts))]
+    lesson = summary(result)
+    box, notes = distrust(result)
+    head = ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>") if lesson else ""
+    sections = [Section("", head + box + "".join(parts))]
     found = findings(result)
     if found:
         sections.append(
@@ -128,7 +165,14 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
     sections.append(
         Section(
             "Every cell",
-            cell_rows(result.cells)
+            cell_rows(result.cells, notes=notes)
+            + f"<p class='note'>{EXPLAIN['main']} {html.escape(ceiling_note(result))}</p>",
+        )
+    )
+    sections.append(
+        Section(
+            "Every other figure",
+            cell_rows(result.cells, columns=DETAILS)
             + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {html.escape(gil_sampler_note(result.cells))}</p>",
         )
     )
@@ -145,7 +189,8 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
 def write_page(out: Path, sections: Sequence[Section], title: str = "gillab report") -> None:
     """Write out/report.html from the sections, in order."""
     parts = [
-        f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><style>{CSS}</style>",
+        f"<!doctype html><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>",
         f"<h1>{html.escape(title)}</h1>",
     ]
     for s in sections:

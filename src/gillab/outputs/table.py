@@ -7,23 +7,27 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs.findings import TABLE, gil_sampler_note, load_text, run_warnings
+from gillab.outputs.columns import TABLE, load_text
+from gillab.outputs.findings import ceiling_note, gil_sampler_note, run_warnings
 
 
 def footnotes(result: RunResult) -> list[str]:
-    """Return the lines that qualify the table: noise, load, what the columns mean."""
+    """Return the lines that qualify the table: what the columns mean, the machine, noise and load."""
     notes = [
         "speedup = median over rounds of (serial wall / this wall) in the same round, ± half its 95% bootstrap",
-        "interval; eff = speedup / min(workers, tasks, usable cores);",
-        "cpu util = CPU seconds / wall seconds (cores busy); GIL wait = median wait of a probe thread for the GIL",
-        "(- for process pools: their workers have GILs of their own);",
+        "interval; cores busy = the workers' CPU / wall (what the GIL decides); core speed = serial CPU / this CPU",
+        "for the same tasks (what the machine decides); vs ceiling = speedup / this machine's own ceiling, a",
+        "native kernel that holds no GIL run alone and on as many threads right before the same repeat (1.0:",
+        "all this machine allowed; flag 'allowed' where its interval holds 1.0);",
         "GIL held, switch/s = the interpreter's own GIL state, sampled from C (- where its workers have GILs of",
-        "their own, or there is no GIL); switch/s counts every hand-off in this process, the GIL probe's too;",
-        "running = mean threads in state R (running or ready to run) sampled from /proc.",
+        "their own, or there is no GIL); GIL wait = median wait of a probe thread for the GIL (round 0 only, where",
+        "the sampler runs: its wake-ups would add switches); running = mean threads of the workload in state R",
+        "(running or ready to run), sampled from /proc, gillab's own instrument threads left out.",
+        "task sizes: " + ", ".join(f"{impl} {size}" for impl, size in result.config.sizes.items()),
     ]
-    sampler = gil_sampler_note(result.cells)
-    if sampler:
-        notes.append(sampler)
+    for line in (ceiling_note(result), gil_sampler_note(result.cells)):
+        if line:
+            notes.append(line)
     for c in result.cells:
         if c.noisy:
             notes.append(f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}.")

@@ -123,8 +123,9 @@ class Executor:
         """This process's CPU time plus that of the worker processes."""
         return cpu_seconds(self.worker_pids())
 
-    def instruments_start(self, gil_interval_s: float | None) -> None:
-        """Start instruments inside the workers, where they live elsewhere (an engine's); nothing here."""
+    def instruments_start(self, gil_interval_s: float | None, probe: bool = True) -> None:
+        """Start instruments inside the workers, where they live elsewhere (an engine's); nothing here.
+        probe: whether the GIL-wait probe runs in this repeat too."""
 
     def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
         """Return what instruments inside the workers saw (GIL wait, GIL state); None where there are none."""

@@ -289,15 +289,16 @@ class DaskExecutor(Executor):
         got: dict[str, float] = self._on_workers(worker_cpu_s)
         return time.process_time() + sum(got.values())
 
-    def instruments_start(self, gil_interval_s: float | None) -> None:
-        """Start gillab's probe and GIL-state sampler inside every worker of the cell."""
+    def instruments_start(self, gil_interval_s: float | None, probe: bool = True) -> None:
+        """Start gillab's probe (where asked) and GIL-state sampler inside every worker of the cell."""
         for addr in self.targets:
-            self._on_workers(instruments_start_inside, self.lanes.get(addr, []), gil_interval_s, workers=[addr])
+            lanes = self.lanes.get(addr, [])
+            self._on_workers(instruments_start_inside, lanes, gil_interval_s, probe, workers=[addr])
 
     def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
         """Stop them; return the workers' GIL wait (pooled) and GIL state (merged, one lane per thread)."""
         got = self._on_workers(instruments_stop_inside, dict(spans), since_ns, until_ns)
-        waits = [gw for gw, _ in got.values()]
+        waits = [gw for gw, _ in got.values() if gw is not None]
         states = [(addr, gs) for addr, (_, gs) in sorted(got.items()) if gs is not None]
         return pool_waits(waits), merge_states(states, self.lanes, self.worker_ids)
 

@@ -67,13 +67,14 @@ def worker_cpu_s() -> float:
     return time.process_time()
 
 
-def instruments_start_inside(lanes: Sequence[Lane], gil_interval_s: float | None) -> None:
+def instruments_start_inside(lanes: Sequence[Lane], gil_interval_s: float | None, probe_too: bool = True) -> None:
     from gillab import environment
     from gillab.harness.gilstate import GilSampler, Settled
     from gillab.harness.instruments import Probe
 
-    probe = Probe()
-    probe.start()
+    probe = Probe() if probe_too else None
+    if probe is not None:
+        probe.start()
     sampler = None
     if lanes and gil_interval_s is not None and environment.gil_enabled():
         settled = INSIDE.setdefault("settled", Settled())  # this worker's own: its cell's earlier repeats
@@ -82,11 +83,11 @@ def instruments_start_inside(lanes: Sequence[Lane], gil_interval_s: float | None
     INSIDE.update(probe=probe, sampler=sampler)
 
 
-def instruments_stop_inside(spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait, GilState | None]:
-    probe = INSIDE.pop("probe")
+def instruments_stop_inside(spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
+    probe = INSIDE.pop("probe", None)
     sampler = INSIDE.pop("sampler", None)
     gil = sampler.stop(spans, since_ns, until_ns) if sampler is not None else None
-    return probe.stop(since_ns, until_ns), gil
+    return probe.stop(since_ns, until_ns) if probe is not None else None, gil
 
 
 def empty_task() -> None:

@@ -64,7 +64,7 @@ class ProcessExecutor(PoolExecutor):
     style = "--"
     own_gil = "process workers each have a GIL of their own: this process's GIL says nothing of them"
     parallel_because = "each worker process has a GIL of its own"
-    release_delay_s = 0.05
+    release_delay_s = 0.02
 
     def _make_pool(self) -> cf.Executor:
         return cf.ProcessPoolExecutor(self.workers, mp_context=mp_context())
