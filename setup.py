@@ -2,13 +2,19 @@
 
 Build rules
 -----------
-``cext/_kernels.pyx`` is compiled once per variant of ``src/gillab/_variants.py`` (the one table of them),
-with the compile-time constant ``RELEASE_GIL`` set through ``compile_time_env``:
+``cext/_kernels.pyx`` (fib, sumsq) and ``cext/_counter.pyx`` (the shared counter) are compiled once per
+variant of ``src/gillab/_variants.py`` (the one table of them), with the compile-time constant
+``RELEASE_GIL`` set through ``compile_time_env``:
 
-* ``gillab._kernels_nogil`` (impl ``cython-nogil``): ``RELEASE_GIL = True``, so
-  every kernel runs inside ``with nogil``;
-* ``gillab._kernels_gil`` (impl ``cython-gil``): ``RELEASE_GIL = False``, so the
-  same C code runs while holding the GIL.
+* ``gillab._kernels_nogil`` and ``gillab._counter_nogil`` (impl ``cython-nogil``): ``RELEASE_GIL = True``,
+  so every kernel runs inside ``with nogil``;
+* ``gillab._kernels_gil`` and ``gillab._counter_gil`` (impl ``cython-gil``): ``RELEASE_GIL = False``, so
+  the same C code runs while holding the GIL.
+
+The ``_kernels`` modules also load in subinterpreters with a GIL of their own: they are built with
+``subinterpreters_compatible=own_gil`` and ``CYTHON_USE_MODULE_STATE=1`` (module state instead of C
+globals, which Cython needs for a second interpreter). The counter keeps a C global that every thread of
+the process shares, and the instruments watch this interpreter: those stay main-interpreter modules.
 
 ``cext/_instruments.pyx`` (the GIL-wait probe, the thread-state sampler with ``cext/_threads.c``, and the
 machine's reference spin with ``cext/_spin.c``) and
@@ -45,6 +51,9 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
 DIRECTIVES = {"language_level": 3, "embedsignature": True, "freethreading_compatible": True}
+SUBINTERPRETERS = {"subinterpreters_compatible": "own_gil"}
+"""The directive, and the macro below, of the modules that load in subinterpreters (cext/_kernels.pyx)."""
+MODULE_STATE = [("CYTHON_USE_MODULE_STATE", "1")]
 VARIANTS = runpy.run_path(str(HERE / "src" / "gillab" / "_variants.py"))["VARIANTS"]
 HEADERS = {"_clock": [], "_threads": ["_clock"], "_spin": ["_clock"], "_gil": ["_clock"], "_sync": []}
 """Each header of cext/ (with its .pxd), and the headers it includes."""
@@ -97,17 +106,20 @@ class BuildExt(build_ext):
             plain_extensions(), compiler_directives=DIRECTIVES, include_path=["cext"], build_dir="build/cython/core"
         )
         for v in chosen:
-            env = {
-                "RELEASE_GIL": v.release_gil,
-                "DIRECTIVES_BUILT": tuple(sorted(DIRECTIVES.items())),
-                "CYTHON_BUILT": Cython.__version__,
-            }
-            exts += cythonize(
-                [Extension(v.module, ["cext/_kernels.pyx"], depends=depends("_sync"), include_dirs=["cext"],
-                           extra_compile_args=["-O2"])],
-                compiler_directives=DIRECTIVES, compile_time_env=env, include_path=["cext"],
-                build_dir=f"build/cython/{v.build}",
-            )  # fmt: skip
+            for name, source in v.modules:
+                sub = source == "cext/_kernels.pyx"
+                directives = {**DIRECTIVES, **(SUBINTERPRETERS if sub else {})}
+                env = {
+                    "RELEASE_GIL": v.release_gil,
+                    "DIRECTIVES_BUILT": tuple(sorted(directives.items())),
+                    "CYTHON_BUILT": Cython.__version__,
+                }
+                exts += cythonize(
+                    [Extension(name, [source], depends=depends("_sync"), include_dirs=["cext"],
+                               extra_compile_args=["-O2"], define_macros=MODULE_STATE if sub else [])],
+                    compiler_directives=directives, compile_time_env=env, include_path=["cext"],
+                    build_dir=f"build/cython/{v.build}",
+                )  # fmt: skip
         self.distribution.ext_modules = exts
         super().finalize_options()
         self.left_out = [v for v in VARIANTS if v not in chosen]
@@ -116,8 +128,9 @@ class BuildExt(build_ext):
         super().run()
         if self.inplace:  # an editable install: a variant left out must not linger beside the sources
             for v in self.left_out:
-                for stale in (HERE / "src" / "gillab").glob(f"_kernels_{v.build}.*.so"):
-                    stale.unlink()
+                for name, _ in v.modules:
+                    for stale in (HERE / "src" / "gillab").glob(f"{name.rsplit('.', 1)[1]}.*.so"):
+                        stale.unlink()
 
 
 # A placeholder extension tells setuptools the package has compiled parts (a platform wheel); BuildExt

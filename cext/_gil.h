@@ -15,7 +15,14 @@ typedef struct {
 
 /* "" where the GIL state can be read here, else why not (one sentence). */
 const char *gillab_gil_reason(void);
-/* 0 and a reading, or -1 where it cannot be read. Never takes the GIL. */
+/* The main interpreter's GIL (NULL where it cannot be read). */
+void *gillab_gil_main(void);
+/* The GIL of the interpreter with this id: its own, or the one it shares (NULL: no such interpreter, or it
+ * cannot be read). Call it with the GIL held. */
+void *gillab_gil_of_interpreter(int64_t id);
+/* 0 and a reading of one GIL, or -1 where it cannot be read. Never takes the GIL. */
+int gillab_gil_read_at(void *gil, gillab_gil_reading *out);
+/* The same, of the main interpreter's GIL. */
 int gillab_gil_read(gillab_gil_reading *out);
 
 #define GILLAB_GIL_MAX_WORKERS 64
@@ -31,14 +38,17 @@ typedef struct {
     int64_t wake_cost_ns;     /* the sampler's CPU time per sample, in its last governor window */
     int slowed;               /* it sampled more slowly than asked (set at stop) */
     int nworkers;
-    uintptr_t tstate[GILLAB_GIL_MAX_WORKERS];
+    uintptr_t tstate[GILLAB_GIL_MAX_WORKERS];  /* 0: the only thread of its interpreter, holds whenever its GIL is */
     clockid_t clock[GILLAB_GIL_MAX_WORKERS];
     int64_t last_cpu[GILLAB_GIL_MAX_WORKERS];
+    int ngils;                                 /* the distinct GILs watched: the main one, or one per interpreter */
+    void *gil[GILLAB_GIL_MAX_WORKERS];
+    int8_t lane_gil[GILLAB_GIL_MAX_WORKERS];   /* worker j takes GIL lane_gil[j] */
     int64_t cap, n;
     int64_t *t_ns;
-    int8_t *locked;
-    int8_t *holder;      /* registered worker index, or -1: another thread (or none) */
-    uint64_t *switches;
+    uint64_t *locked;    /* bit k: GIL k was locked */
+    uint64_t *holds;     /* bit j: worker j held its GIL (it was locked, and the worker took it last) */
+    uint64_t *switches;  /* cap x ngils: each GIL's switch number */
     uint64_t *running;   /* bit j: worker j's CPU clock advanced since the previous sample */
     int8_t enabled;
     int64_t cpu_ns;      /* the sampler thread's own CPU time */

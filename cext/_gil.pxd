@@ -22,11 +22,14 @@ cdef extern from "_gil.h" nogil:
         int nworkers
         uintptr_t tstate[GILLAB_GIL_MAX_WORKERS]
         clockid_t clock[GILLAB_GIL_MAX_WORKERS]
+        int ngils
+        void *gil[GILLAB_GIL_MAX_WORKERS]
+        int8_t lane_gil[GILLAB_GIL_MAX_WORKERS]
         int64_t cap
         int64_t n
         int64_t *t_ns
-        int8_t *locked
-        int8_t *holder
+        uint64_t *locked
+        uint64_t *holds
         uint64_t *switches
         uint64_t *running
         int8_t enabled
@@ -35,6 +38,9 @@ cdef extern from "_gil.h" nogil:
         int64_t t1_ns
         int tid
     const char *gillab_gil_reason()
+    void *gillab_gil_main()
+    void *gillab_gil_of_interpreter(int64_t id)
+    int gillab_gil_read_at(void *gil, gillab_gil_reading *out)
     int gillab_gil_read(gillab_gil_reading *out)
     int gillab_gil_start(gillab_gil_sampler *s)
     void gillab_gil_stop(gillab_gil_sampler *s)

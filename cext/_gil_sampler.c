@@ -20,29 +20,35 @@ static void gillab_gil_govern(gillab_gil_sampler *s, int64_t cpu_ns, int64_t sam
     s->cur_interval_ns = want;
 }
 
-static void gillab_gil_sample(gillab_gil_sampler *s, const gillab_gil_reading *r, int64_t now) {
+/* One sample of every watched GIL and worker; -1 where a GIL cannot be read. */
+static int gillab_gil_sample(gillab_gil_sampler *s, int64_t now) {
+    gillab_gil_reading r[GILLAB_GIL_MAX_WORKERS];
     int64_t i = s->n;
+    uint64_t locked = 0, holds = 0, running = 0;
+    for (int k = 0; k < s->ngils; k++) {
+        if (gillab_gil_read_at(s->gil[k], &r[k]) != 0) return -1;
+        if (r[k].locked > 0) locked |= (1ULL << k);
+        s->switches[i * s->ngils + k] = r[k].switches;
+    }
     s->t_ns[i] = now;
-    s->locked[i] = (int8_t)(r->locked > 0);
-    s->switches[i] = r->switches;
-    s->enabled = (int8_t)(r->enabled != 0);
-    int8_t who = -1;
-    uint64_t mask = 0;
+    s->enabled = (int8_t)(r[0].enabled != 0);
     for (int j = 0; j < s->nworkers; j++) {
-        if (r->holder == s->tstate[j]) who = (int8_t)j;
+        int k = s->lane_gil[j];
+        if ((locked >> k & 1) && (s->tstate[j] == 0 || r[k].holder == s->tstate[j])) holds |= (1ULL << j);
         int64_t cpu = gillab_clock_ns(s->clock[j]);
-        if (cpu > s->last_cpu[j]) mask |= (1ULL << j);
+        if (cpu > s->last_cpu[j]) running |= (1ULL << j);
         if (cpu >= 0) s->last_cpu[j] = cpu;
     }
-    s->holder[i] = who;
-    s->running[i] = mask;
+    s->locked[i] = locked;
+    s->holds[i] = holds;
+    s->running[i] = running;
     s->n = i + 1;
+    return 0;
 }
 
 static void *gillab_gil_loop(void *arg) {
     gillab_gil_sampler *s = (gillab_gil_sampler *)arg;
     __atomic_store_n(&s->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
-    gillab_gil_reading r;
     int64_t next = gillab_now_ns();
     int64_t cpu_start = gillab_thread_cpu_ns();
     int64_t win_t = next, win_cpu = cpu_start, win_n = 0;
@@ -56,8 +62,7 @@ static void *gillab_gil_loop(void *arg) {
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         int64_t now = gillab_now_ns();
         if (now - next > s->cur_interval_ns) next = now;  /* woken late: go on from now, never burst to catch up */
-        if (gillab_gil_read(&r) != 0) break;
-        gillab_gil_sample(s, &r, now);
+        if (gillab_gil_sample(s, now) != 0) break;
         if (s->budget > 0 && ++win_n >= 16 && now - win_t >= GILLAB_GIL_WINDOW_NS) {
             int64_t cpu = gillab_thread_cpu_ns();
             gillab_gil_govern(s, cpu - win_cpu, win_n);

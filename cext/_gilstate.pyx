@@ -1,6 +1,9 @@
 # cython: language_level=3
 """The interpreter's own GIL state, read from C: who holds the GIL, how often it changes hands, and a
-sampler thread that watches it without ever taking it (cext/_gil.h, the version gates in _gil_read.c)."""
+sampler thread that watches it without ever taking it (cext/_gil.h, the version gates in _gil_read.c).
+
+This module lives in the main interpreter. Workers in subinterpreters with a GIL of their own are watched
+from here too: each says which interpreter it runs in, and the sampler reads that interpreter's GIL."""
 
 from libc.stdint cimport int8_t, int64_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc
@@ -9,8 +12,9 @@ from posix.time cimport clockid_t
 from cpython.pystate cimport PyThreadState_Get
 
 from _gil cimport (
-    GILLAB_GIL_MAX_WORKERS, gillab_gil_reading, gillab_gil_read, gillab_gil_reason, gillab_gil_sampler,
-    gillab_gil_start, gillab_gil_stop, gillab_gil_thread_clock, gillab_gil_tid,
+    GILLAB_GIL_MAX_WORKERS, gillab_gil_main, gillab_gil_of_interpreter, gillab_gil_reading, gillab_gil_read,
+    gillab_gil_reason, gillab_gil_sampler, gillab_gil_start, gillab_gil_stop, gillab_gil_thread_clock,
+    gillab_gil_tid,
 )
 
 MAX_WORKERS = GILLAB_GIL_MAX_WORKERS
@@ -39,11 +43,23 @@ def thread_identity():
     return <uintptr_t>PyThreadState_Get(), <long>c
 
 
-cdef class GilStateSampler:
-    """Sample, on a pthread that never takes the GIL, who holds the GIL and which workers run.
+def interpreter_gil(long long interpreter_id):
+    """Return the address of the GIL the interpreter with this id takes (its own, or one it shares), 0 where
+    there is no such interpreter or the GIL state cannot be read: to tell GILs apart, never to follow."""
+    cdef void *g = gillab_gil_main() if interpreter_id == 0 else gillab_gil_of_interpreter(interpreter_id)
+    return <uintptr_t>g
 
-    Each sample holds the time, whether the GIL is locked, which registered worker last took it (or -1),
-    the interpreter's switch count, and a bit per worker whose CPU clock advanced since the last sample.
+
+cdef class GilStateSampler:
+    """Sample, on a pthread that never takes the GIL, who holds which GIL and which workers run.
+
+    workers: (PyThreadState address, CPU clock id, interpreter id) each. A worker in the main interpreter
+    holds the GIL when it is locked and its PyThreadState took it last; a worker with thread state 0 is the
+    only thread of its interpreter, and holds that interpreter's GIL whenever it is locked. Each distinct GIL
+    is watched once.
+
+    Each sample holds the time, a bit per GIL that is locked, a bit per worker that holds its GIL, each GIL's
+    switch count, and a bit per worker whose CPU clock advanced since the last sample.
 
     With a budget (a share of one core), the sampler reads its own CPU clock every few milliseconds and
     lengthens its interval, from interval_s up to max_interval_s, so that its cost stays within it.
@@ -51,6 +67,7 @@ cdef class GilStateSampler:
     """
 
     cdef gillab_gil_sampler s
+    cdef public list interpreters  # the interpreter id of each GIL watched, in GIL order (a sample's GIL bits)
 
     def __cinit__(self, workers, double interval_s=0.0001, Py_ssize_t max_samples=2000000,
                   double budget=0.0, double max_interval_s=0.0, double start_interval_s=0.0):
@@ -67,23 +84,39 @@ cdef class GilStateSampler:
             raise ValueError(f"at most {GILLAB_GIL_MAX_WORKERS} workers can be watched")
         self.s.interval_ns = <int64_t>(interval_s * 1e9)
         self.s.nworkers = len(workers)
-        for j, (tstate, clock) in enumerate(workers):
+        cdef void *g
+        gils = []
+        self.interpreters = []
+        for j, (tstate, clock, interp) in enumerate(workers):
             self.s.tstate[j] = <uintptr_t>tstate
             self.s.clock[j] = <clockid_t>clock
+            g = gillab_gil_main() if interp == 0 else gillab_gil_of_interpreter(interp)
+            if g == NULL and not gillab_gil_reason()[0]:
+                raise ValueError(f"no interpreter {interp} to watch")
+            if <uintptr_t>g not in gils:
+                gils.append(<uintptr_t>g)
+                self.interpreters.append(interp)
+                self.s.gil[self.s.ngils] = g
+                self.s.ngils += 1
+            self.s.lane_gil[j] = gils.index(<uintptr_t>g)
+        if self.s.ngils == 0:
+            self.s.gil[0] = gillab_gil_main()
+            self.s.ngils = 1
+            self.interpreters.append(0)
         self.s.cap = max_samples
         self.s.t_ns = <int64_t *>malloc(max_samples * sizeof(int64_t))
-        self.s.locked = <int8_t *>malloc(max_samples * sizeof(int8_t))
-        self.s.holder = <int8_t *>malloc(max_samples * sizeof(int8_t))
-        self.s.switches = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
+        self.s.locked = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
+        self.s.holds = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
+        self.s.switches = <uint64_t *>malloc(max_samples * self.s.ngils * sizeof(uint64_t))
         self.s.running = <uint64_t *>malloc(max_samples * sizeof(uint64_t))
-        if not (self.s.t_ns and self.s.locked and self.s.holder and self.s.switches and self.s.running):
+        if not (self.s.t_ns and self.s.locked and self.s.holds and self.s.switches and self.s.running):
             raise MemoryError()
 
     def __dealloc__(self):
         gillab_gil_stop(&self.s)
         free(self.s.t_ns)
         free(self.s.locked)
-        free(self.s.holder)
+        free(self.s.holds)
         free(self.s.switches)
         free(self.s.running)
 
@@ -136,8 +169,11 @@ cdef class GilStateSampler:
         return bool(self.s.slowed)
 
     def samples(self):
-        """Return one (t_ns, locked, holder index or -1, switch number, running bit mask) per sample."""
+        """Return one (t_ns, locked GIL bits, holding worker bits, each GIL's switch number, running worker
+        bits) per sample."""
+        cdef int k, g = self.s.ngils
         return [
-            (self.s.t_ns[i], self.s.locked[i], self.s.holder[i], self.s.switches[i], self.s.running[i])
+            (self.s.t_ns[i], self.s.locked[i], self.s.holds[i],
+             tuple([self.s.switches[i * g + k] for k in range(g)]), self.s.running[i])
             for i in range(self.s.n)
         ]

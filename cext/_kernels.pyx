@@ -1,21 +1,22 @@
 # cython: language_level=3
-"""Native kernels of gillab, compiled twice from this one source.
+"""Native kernels of gillab (fib, sumsq), compiled twice from this one source.
 
 ``setup.py`` builds this file as ``gillab._kernels_nogil`` (compile-time
 ``RELEASE_GIL = True``: every kernel runs inside ``with nogil``) and as
 ``gillab._kernels_gil`` (``RELEASE_GIL = False``: the same C code runs while the
 GIL is held). The release of the GIL is the only difference between the builds.
+
+Both load in subinterpreters that each have a GIL of their own (``subinterpreters_compatible=own_gil``,
+built with module state): they keep no module-level C state. The shared counter, which must, is
+``cext/_counter.pyx``.
 """
 
-cimport cython
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int64_t
 
-from _sync cimport (
-    gillab_fetch_add, gillab_last_end, gillab_load_relaxed, gillab_mutex_lock, gillab_mutex_unlock,
-    gillab_stamp_end, gillab_store_relaxed,
-)
+from _sync cimport gillab_last_end, gillab_stamp_end
 
-from gillab._domain import check_count, check_fib_n, check_sumsq_args
+from gillab._domain import check_fib_n, check_sumsq_args
 
 
 RELEASES_GIL = RELEASE_GIL
@@ -56,59 +57,11 @@ def fib(n):
     return result
 
 
-# --- counter -------------------------------------------------------------------
-
-cdef int64_t _total = 0
-
-
-def reset():
-    """Set this build's shared counter to 0."""
-    global _total
-    gillab_store_relaxed(&_total, 0)
-
-
-def value():
-    """Return this build's shared counter."""
-    return gillab_load_relaxed(&_total)
-
-
-def add_unsync(k):
-    """Add 1 to the counter k times by a relaxed load then a relaxed store (loses updates)."""
-    check_count(k)
-    cdef int64_t i, c_k = k
-    with nogil(RELEASE_GIL):
-        for i in range(c_k):
-            gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
-        gillab_stamp_end()
-
-
-def add_atomic(k):
-    """Add 1 to the counter k times by an atomic fetch_add (exact)."""
-    check_count(k)
-    cdef int64_t i, c_k = k
-    with nogil(RELEASE_GIL):
-        for i in range(c_k):
-            gillab_fetch_add(&_total, 1)
-        gillab_stamp_end()
-
-
-def add_mutex(k):
-    """Add 1 to the counter k times, each under a pthread mutex (exact)."""
-    check_count(k)
-    cdef int64_t i, c_k = k
-    with nogil(RELEASE_GIL):
-        for i in range(c_k):
-            gillab_mutex_lock()
-            gillab_store_relaxed(&_total, gillab_load_relaxed(&_total) + 1)
-            gillab_mutex_unlock()
-        gillab_stamp_end()
-
-
 # --- sumsq ---------------------------------------------------------------------
+# Through the buffer protocol, not a typed memoryview: Cython's memoryviews keep C-global state that a second
+# interpreter would free ("not supported yet and will likely crash" with subinterpreters_compatible).
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef double _sumsq(const double[::1] a, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+cdef double _sumsq(const double *a, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
     cdef double s = 0.0
     cdef Py_ssize_t i
     for i in range(start, stop):
@@ -119,10 +72,15 @@ cdef double _sumsq(const double[::1] a, Py_ssize_t start, Py_ssize_t stop) noexc
 def sumsq(a, start, stop):
     """Return the sum of a[i] ** 2 for start <= i < stop over a 1-D C-contiguous float64 array."""
     check_sumsq_args(a, start, stop)
-    cdef const double[::1] view = a
+    cdef Py_buffer buf
+    PyObject_GetBuffer(a, &buf, PyBUF_C_CONTIGUOUS)
+    cdef const double *data = <const double *>buf.buf
     cdef Py_ssize_t c_start = start, c_stop = stop
     cdef double result
-    with nogil(RELEASE_GIL):
-        result = _sumsq(view, c_start, c_stop)
-        gillab_stamp_end()
+    try:
+        with nogil(RELEASE_GIL):
+            result = _sumsq(data, c_start, c_stop)
+            gillab_stamp_end()
+    finally:
+        PyBuffer_Release(&buf)
     return result

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 
 class Variant(NamedTuple):
-    """One build of cext/_kernels.pyx."""
+    """One build of the native kernels: cext/_kernels.pyx (fib, sumsq) and cext/_counter.pyx (the counter)."""
 
     impl: str
     """The impl name the harness knows it by."""
@@ -18,8 +18,18 @@ class Variant(NamedTuple):
 
     @property
     def module(self) -> str:
-        """The compiled module's import name."""
+        """The import name of its fib and sumsq kernels (they load in subinterpreters)."""
         return f"gillab._kernels_{self.build}"
+
+    @property
+    def counter_module(self) -> str:
+        """The import name of its shared-counter kernels (module-level state: the main interpreter's only)."""
+        return f"gillab._counter_{self.build}"
+
+    @property
+    def modules(self) -> tuple[tuple[str, str], ...]:
+        """(import name, Cython source) of each module this variant builds."""
+        return (self.module, "cext/_kernels.pyx"), (self.counter_module, "cext/_counter.pyx")
 
     @property
     def build_hint(self) -> str:

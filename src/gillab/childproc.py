@@ -120,12 +120,14 @@ def run_spec(
     timeout_s: float | None = None,
     on_line: Callable[[dict[str, Any]], None] | None = None,
     files: Mapping[str, bytes] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> SpecRun:
     """Run ``python -m module SPEC`` (the protocol in the module docstring) and return how it ended.
 
     spec gets ``result_path`` added; files (name -> bytes) are written beside it first and their paths
-    added as spec[name]. on_line(obj) is called for each line as it arrives. Ctrl-C and the time-out kill
-    the child and return what it wrote; ChildFailed only where the child cannot start.
+    added as spec[name]. on_line(obj) is called for each line as it arrives; env, the child's environment
+    (default: this one). Ctrl-C and the time-out kill the child and return what it wrote; ChildFailed only
+    where the child cannot start.
     """
     with tempfile.TemporaryDirectory(prefix="gillab-child-") as tmp:
         result = Path(tmp) / "lines.jsonl"
@@ -147,7 +149,7 @@ def run_spec(
                     on_line(lines[-1])
 
         with errors.open("w") as err:
-            proc = _start([python or sys.executable, "-m", module, str(spec_path)], what, err)
+            proc = _start([python or sys.executable, "-m", module, str(spec_path)], what, err, env)
             timed_out = interrupted = False
             deadline = None if timeout_s is None else time.monotonic() + timeout_s
             try:
@@ -166,8 +168,8 @@ def run_spec(
         return SpecRun(code, tuple(lines), errors.read_text(), timed_out, interrupted)
 
 
-def _start(cmd: list[str], what: str, err: IO[str]) -> subprocess.Popen[bytes]:
+def _start(cmd: list[str], what: str, err: IO[str], env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
     try:
-        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
     except OSError as exc:
         raise ChildFailed(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None

@@ -25,6 +25,43 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gillab"
 
 
+TODAY = ("python3.14", "python3.14t")
+"""The interpreters `gillab compare` runs beside the running one by default, as scripts/build-python.sh names
+them in the cache: 3.14 and its free-threaded build (PEP 779)."""
+EARLIER = ("python3.13t", "python3.13")
+"""Added with --with-3.13t: the first free-threaded build (PEP 703), and its GIL build where it was built."""
+BUILD_HINT = {
+    "python3.14": "scripts/build-python.sh --version 3.14 --tarball PATH",
+    "python3.14t": "scripts/build-python.sh --version 3.14 --free-threaded --tarball PATH",
+    "python3.13t": "scripts/build-python.sh --version 3.13 --free-threaded",
+    "python3.13": "scripts/build-python.sh --version 3.13",
+}
+
+
+def built(name: str) -> Path | None:
+    """The interpreter scripts/build-python.sh built into the cache under that name, where it did."""
+    path = cache_dir() / name / "bin" / name
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def default_pythons(with_313t: bool) -> tuple[list[str], list[str]]:
+    """The running interpreter and today's built ones (3.13t's too, with_313t), without repeats; and a note
+    for each one asked for but not built, naming the command that builds it."""
+    found = [sys.executable]
+    seen = {Path(sys.executable).resolve()}
+    missing = []
+    for name in TODAY + (EARLIER if with_313t else ()):
+        path = built(name)
+        if path is None:
+            if name != "python3.13":  # 3.13's GIL build is optional: 3.13t is then set against the newest GIL build
+                missing.append(f"{name} is not built here; build it with: {BUILD_HINT[name]}")
+            continue
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            found.append(str(path))
+    return found, missing
+
+
 @dataclass(frozen=True)
 class Interpreter:
     """What an interpreter says of itself."""
@@ -48,7 +85,8 @@ def describe(python: str) -> Interpreter:
 
 
 def venv_for(python: str, info: Interpreter, log: Path) -> Path:
-    """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it.
+    """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it, with
+    the PEP 734 backport where the interpreter needs it for the interpreter executor (3.12, 3.13).
 
     The interpreter running gillab now already has it installed, and is used as it is.
     """
@@ -63,7 +101,7 @@ def venv_for(python: str, info: Interpreter, log: Path) -> Path:
             if not vpy.exists():
                 run_child([python, "-m", "venv", venv], f"{python}: creating a venv", log=fh)
             run_child(
-                [vpy, "-m", "pip", "install", "-q", "--prefer-binary", "-e", root],
+                [vpy, "-m", "pip", "install", "-q", "--prefer-binary", "-e", f"{root}[interpreters]"],
                 f"{python}: pip install -e . in {venv}",
                 log=fh,
             )

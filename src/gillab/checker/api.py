@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Level, Measurement
 from gillab.checker.run import Readiness, read_measured, run_check
 from gillab.checker.sweep import Sweep
 from gillab.checker.verdict import Releases, decide, verdict
-from gillab.codec import decode, encode, encode_fields
+from gillab.codec import Record, decode, encode, encode_fields
 from gillab.errors import CheckFailed, TargetError
 
 DEFAULT_THREADS = (1, 2)
@@ -253,3 +254,26 @@ def sweep_target(
     got = run_check(target, setup, args, [1], DEFAULT_DURATION_S, timeout_s, python=python, sizes=list(sizes))
     assert got.sweep is not None
     return SweepResult(target, got.sweep, got.readiness)
+
+
+@dataclass(frozen=True)
+class InterpreterCheck(Record):
+    """`gillab check --executor interpreter`: the target, whether it loads in a subinterpreter, how it scaled."""
+
+    target: str
+    interpreters: InterpreterScaling
+
+
+def interpreter_target(
+    target: str,
+    setup: str | None = None,
+    args: list[Any] | None = None,
+    workers: Sequence[int] = DEFAULT_THREADS,
+    duration_s: float = DEFAULT_DURATION_S,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    python: str | None = None,
+) -> InterpreterCheck:
+    """Does the named callable load in a subinterpreter, and how does it scale on `workers` of them?"""
+    got = run_check(target, setup, args, list(workers), duration_s, timeout_s, python=python, on_interpreters=True)
+    assert got.interpreters is not None
+    return InterpreterCheck(target, got.interpreters)

@@ -81,7 +81,13 @@ def check(spec: dict[str, Any], out: IO[str]) -> int:
         _write(out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"})
         return EXIT_BAD_INPUT
     try:
-        if spec.get("sizes"):
+        if spec.get("on_interpreters"):
+            from gillab.checker.interpreters import measure_interpreters
+
+            scaled = measure_interpreters(spec["target"], spec.get("setup"), spec.get("args"), spec["threads"],
+                                          spec["duration_s"])  # fmt: skip
+            doc = {"interpreters": encode(scaled)}
+        elif spec.get("sizes"):
             from gillab.checker.sweep import sweep
 
             template, given = spec["setup"], spec.get("args")

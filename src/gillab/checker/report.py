@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from gillab.checker.api import CheckResult, SweepResult
+from gillab.checker.api import CheckResult, InterpreterCheck, SweepResult
 from gillab.checker.catalogue import Catalogue, Row
+from gillab.checker.interpreters import lines as interpreter_lines
 from gillab.outputs.columns import fmt
 from gillab.outputs.documents import Kind, ul
 
@@ -25,6 +26,14 @@ def check_section(doc: dict[str, Any]) -> str:
         )
     result = CheckResult.from_json(doc)
     return f"<p><code>{html.escape(result.target)}</code>: {html.escape(result.verdict)}</p>"
+
+
+def interpreters_section(doc: dict[str, Any]) -> str:
+    """check-interpreters.json's section: whether the target loads in a subinterpreter, and how it scaled."""
+    got = InterpreterCheck.from_json(doc)
+    return f"<p><code>{html.escape(got.target)}</code> on subinterpreters, each with a GIL of its own:</p>" + ul(
+        [line.strip() for line in interpreter_lines(got.interpreters)]
+    )
 
 
 AGREES = {True: "yes", False: "NO", None: "-"}
@@ -54,5 +63,9 @@ def catalogue_section(doc: dict[str, Any]) -> str:
     )
 
 
-KINDS = (Kind("check", check_section), Kind("catalogue", catalogue_section))
+KINDS = (
+    Kind("check", check_section),
+    Kind("check-interpreters", interpreters_section),
+    Kind("catalogue", catalogue_section),
+)
 """The checker's documents, in the order the report shows them."""

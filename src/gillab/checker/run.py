@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
 from gillab.checker.sweep import Sweep, SweepRow
 from gillab.childproc import EXIT_BAD_INPUT, EXIT_RAISED, run_spec, signal_name
@@ -37,6 +38,8 @@ class Measured:
     measurement: Measurement | None
     sweep: Sweep | None
     readiness: Readiness | None
+    interpreters: InterpreterScaling | None = None
+    """With --executor interpreter: whether it loads in a subinterpreter, and how it scaled there."""
 
 
 def run_check(
@@ -50,16 +53,18 @@ def run_check(
     python: str | None = None,
     label: str | None = None,
     sizes: list[int] | None = None,
+    on_interpreters: bool = False,
 ) -> Measured:
     """Measure the target in a child process and return its figures.
 
     target names the callable ('module:attr' or 'file.py:attr'); or payload holds it, pickled with its
     arguments as (func, args, kwargs). python: the interpreter the child runs under (default: this one).
+    on_interpreters: on subinterpreters instead of threads (the target by name only).
     TargetError where it cannot be loaded, CheckFailed where it crashed, hung or raised.
     """
     name = label or target or "the callable"
     spec = {"job": "check", "target": target, "setup": setup, "args": args, "threads": threads,
-            "duration_s": duration_s, "sizes": sizes}  # fmt: skip
+            "duration_s": duration_s, "sizes": sizes, "on_interpreters": on_interpreters}  # fmt: skip
     files = {"pickle_path": payload} if payload is not None else {}
     ran = run_spec(CHILD, spec, f"the check of {name}", python=python, timeout_s=timeout_s, files=files)
     if ran.interrupted:
@@ -84,6 +89,8 @@ def run_check(
 def read_measured(doc: dict[str, Any]) -> Measured:
     """The child's line, as objects."""
     readiness = decode(Readiness, doc["gil_import"]) if doc.get("gil_import") else None
+    if "interpreters" in doc:
+        return Measured(None, None, readiness, decode(InterpreterScaling, doc["interpreters"]))
     if "sweep" in doc:
         rows = tuple(decode(SweepRow, r) for r in doc["sweep"]["sizes"])
         return Measured(None, Sweep(rows, doc["sweep"]["gil_enabled"]), readiness)

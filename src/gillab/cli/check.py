@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from gillab.checker import catalogue
-from gillab.checker.api import DEFAULT_DURATION_S, DEFAULT_THREADS, CheckResult, SweepResult, check_target, sweep_target
+from gillab.checker.api import (
+    DEFAULT_DURATION_S,
+    DEFAULT_THREADS,
+    CheckResult,
+    SweepResult,
+    check_target,
+    interpreter_target,
+    sweep_target,
+)  # fmt: skip
+from gillab.checker.interpreters import lines as interpreter_lines
 from gillab.checker.report import AGREES
 from gillab.checker.run import Readiness
 from gillab.cli import types
@@ -18,6 +27,7 @@ from gillab.cli.common import add_json, add_out
 from gillab.cli.report import finish_lab, out_dir
 from gillab.errors import CheckFailed, InterpreterError, UsageError
 from gillab.files import write_json
+from gillab.harness import executors
 from gillab.interpreters import describe, venv_for
 from gillab.outputs.columns import fmt
 from gillab.outputs.documents import lab_document
@@ -55,6 +65,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError('--sizes needs --setup with {n} where the size goes, e.g. --setup "data = bytes({n})"')
     out = out_dir(args.out) if args.out else None
     python = _interpreter(args.python, out)
+    if executors.get(args.executor).gil_per_worker:  # subinterpreters, each with a GIL of its own
+        return _check_interpreters(args, call_args, python, out)
     result: CheckResult | SweepResult
     try:
         if args.sizes is not None:
@@ -72,6 +84,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_json(lab_document("check", result.to_json()), args.json)
     if out is not None:
         finish_lab("check", result.to_json(), None, out)
+    return 0
+
+
+def _check_interpreters(args: argparse.Namespace, call_args: list[Any] | None, python: str | None,
+                        out: Path | None) -> int:  # fmt: skip
+    """--executor interpreter: does the target load in a subinterpreter, and does it scale there?"""
+    if args.sizes is not None:
+        raise UsageError("--sizes sweeps threads; it does not go with --executor interpreter")
+    try:
+        got = interpreter_target(args.target, args.setup, call_args, args.threads, args.duration, args.timeout,
+                                 python=python)  # fmt: skip
+    except CheckFailed as exc:
+        print(f"gillab check: {exc}", file=sys.stderr)
+        return 1
+    if not got.interpreters.available:
+        raise UsageError(f"--executor interpreter: {got.interpreters.reason}")
+    print(f"{got.target}:")
+    for line in interpreter_lines(got.interpreters):
+        print(f"  {line.strip()}")
+    if args.json:
+        write_json(lab_document("check-interpreters", got.to_json()), args.json)
+    if out is not None:
+        finish_lab("check-interpreters", got.to_json(), None, out)
     return 0
 
 
@@ -142,8 +177,13 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument(
         "--python",
-        help="run the check under this interpreter (in a venv of its own, as gillab compare), e.g. a 3.13t",
+        help="run the check under this interpreter (in a venv of its own, as gillab compare), e.g. a 3.14t",
     )
+    p.add_argument(
+        "--executor", choices=("thread", "interpreter"), default="thread",
+        help="thread (default): does it release the GIL, and scale on threads; interpreter: does it load in a "
+        "subinterpreter (each with a GIL of its own), and scale on --threads of them",
+    )  # fmt: skip
     add_json(p, "write every figure and the environment to this path")
     add_out(p, None, "also write check.json and a report section into this folder (e.g. gillab-results)")
     p.set_defaults(func=cmd_check)

@@ -8,10 +8,13 @@ from typing import Any
 
 from gillab.cli.report import out_dir, refresh_report
 from gillab.cli.run import add_run_options, config_from
+from gillab.compare.cost import COST_ROUNDS
+from gillab.compare.findings import lines
 from gillab.compare.report import compare_png
 from gillab.compare.run import compare
 from gillab.errors import UsageError
 from gillab.harness import executors
+from gillab.interpreters import default_pythons
 
 
 def _flag(value: Any) -> str:
@@ -35,8 +38,19 @@ RUN_FLAGS = {
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the matrix under each --python and gather: results.json, compare.png, report.html."""
-    if not args.python:
-        raise UsageError("name at least one interpreter with --python PATH")
+    notes: list[str] = []
+    pythons = list(args.python)
+    if not pythons:  # today's interpreters: the running one, 3.14 and 3.14t (and 3.13t, with --with-3.13t)
+        pythons, notes = default_pythons(args.with_313t)
+        for note in notes:
+            print(f"gillab compare: {note}", file=sys.stderr)
+        if len(pythons) < 2:
+            raise UsageError(
+                "no other interpreter to compare with: build 3.14 and 3.14t with scripts/build-python.sh, "
+                "or name interpreters with --python PATH"
+            )
+    if args.cost_rounds < 0:
+        raise UsageError(f"--cost-rounds must be 0 or more, got {args.cost_rounds}")
     config_from(args)  # the same checks as gillab run, before any interpreter is prepared
     out = out_dir(args.out)
     run_args: list[str] = []
@@ -44,14 +58,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
         value = getattr(args, attr)
         if value is not None:
             run_args += [flag, _flag(value)]
-    merged = compare(args.python, run_args, args.size, out, progress=lambda m: print(m, file=sys.stderr))
+    merged = compare(
+        pythons, run_args, args.size, out, progress=lambda m: print(m, file=sys.stderr),
+        cost_rounds=args.cost_rounds, notes=notes,
+    )  # fmt: skip
     compare_png(merged, out / "compare.png")
     refresh_report(out, comparison=merged)
     for r in merged.runs:
         if r.switches():
             print(f"{r.label}: {r.switches()}")
-    for s in merged.slowdowns:
-        print(f"{s.impl} serial: {s.free_threaded} took {s.slowdown:.2f}× as long as {s.gil_build}")
+    for line in lines(merged):
+        print(line)
     top = max((c.workers for c in merged.cells), default=0)
     for c in merged.cells:
         if c.workers == top and not executors.lookup(c.executor).baseline and c.ok:
@@ -62,7 +79,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"efficiency {c.efficiency:.2f}{flag}"
             )
     for e in merged.errors:
-        print(f"gillab compare: {e}", file=sys.stderr)
+        if e not in notes:
+            print(f"gillab compare: {e}", file=sys.stderr)
     print(f"wrote results.json, compare.png and report.html in {out}")
     return 1 if merged.errors else 0
 
@@ -70,6 +88,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     """Register `gillab compare`."""
     p = sub.add_parser("compare", help="the same matrix under several Pythons (free-threaded ones too)")
-    p.add_argument("--python", action="append", default=[], help="an interpreter to run under (repeatable)")
+    p.add_argument(
+        "--python", action="append", default=[],
+        help="an interpreter to run under (repeatable; default: this one, and 3.14 and 3.14t as "
+        "scripts/build-python.sh builds them into the cache)",
+    )  # fmt: skip
+    p.add_argument(
+        "--with-3.13t", dest="with_313t", action="store_true",
+        help="with the default interpreters, 3.13t too (and 3.13, where built): what 3.14 changed",
+    )  # fmt: skip
+    p.add_argument(
+        "--cost-rounds", type=int, default=COST_ROUNDS, metavar="N",
+        help=f"interleaved rounds of the single-thread cost of each free-threaded build (default {COST_ROUNDS}; "
+        "0: none)",
+    )  # fmt: skip
     add_run_options(p, out_default="gillab-compare")
     p.set_defaults(func=cmd_compare)

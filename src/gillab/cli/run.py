@@ -154,7 +154,8 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
     p.add_argument(
         "--executor",
         type=types.names(executors.names(), "executor"),
-        help=f"comma-separated, from {', '.join(executors.names())} (default {','.join(DEFAULTS.executors)})",
+        help=f"comma-separated, from {', '.join(executors.names())} (default: "
+        f"{', '.join(n for n in executors.names() if executors.get(n).in_demo)}, those of them that run here)",
     )
     p.add_argument("--workers", type=types.positive_ints, help="comma-separated worker counts (default 1,2,2×cores)")
     p.add_argument(

@@ -6,6 +6,11 @@ reports it (``sysconfig.get_config_var("Py_GIL_DISABLED")``).
 
 Schema history:
 - 1: first version of its own: config, runs (python, gil_forced, free_threaded, result), errors, slowdowns.
+- 2: the single-thread cost measured in interleaved rounds of its own (gillab.compare.cost), with intervals:
+  `single_thread` (each free-threaded build against its paired GIL build, per impl, and how they were
+  paired) and `serial_rounds` (every build's wall per impl and round), in place of `slowdowns` (one ratio of
+  two medians taken in separate runs); config gains `cost_rounds`. Files of schema 1 are still read (their
+  single-thread figures are left out: they were not interleaved).
 """
 
 from __future__ import annotations
@@ -13,20 +18,22 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from gillab.childproc import run_child
-from gillab.codec import encode
+from gillab.codec import decode, encode
+from gillab.compare.cost import COST_ROUNDS, Build, SerialRounds, SingleThreadCost, costs, run_rounds
 from gillab.errors import ChildFailed, InterpreterError, ResultsError
 from gillab.files import write_atomic
 from gillab.harness import executors, results
 from gillab.harness.results import Cell, RunResult
-from gillab.interpreters import describe, venv_for
+from gillab.interpreters import Interpreter, describe, venv_for
 
-COMPARE_SCHEMA_VERSION = 1
+COMPARE_SCHEMA_VERSION = 2
+READS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,11 @@ class Condition:
         if self.gil_forced:
             env["PYTHON_GIL"] = "1"
         return env
+
+    def label(self, info: Interpreter) -> str:
+        """The label its cells carry (gillab.environment.interpreter_label, as the child will say it)."""
+        base = info.version + ("t" if self.free_threaded else "")
+        return f"{base} PYTHON_GIL=1" if self.gil_forced else base
 
 
 def run_one(vpy: Path, cond: Condition, run_args: list[str], out: Path, log: Path) -> RunResult:
@@ -104,32 +116,6 @@ def _threads(executor: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Slowdown:
-    """A free-threaded interpreter's serial wall over a GIL build's, for one impl at one size."""
-
-    impl: str
-    free_threaded: str
-    gil_build: str
-    slowdown: float
-
-
-def slowdowns(runs: tuple[CompareRun, ...]) -> tuple[Slowdown, ...]:
-    """Return, per free-threaded run, its serial wall over each GIL build's for every impl of equal size."""
-    out = []
-    gil_runs = [r for r in runs if not r.free_threaded]
-    for ft in (r for r in runs if r.free_threaded):
-        for c in ft.result.cells:
-            if not executors.lookup(c.executor).baseline or not c.ok or not c.median_wall_s:
-                continue
-            for base in gil_runs:
-                for b in base.result.cells:
-                    same = b.ok and b.impl == c.impl and b.size == c.size and b.executor == c.executor
-                    if same and b.median_wall_s:
-                        out.append(Slowdown(c.impl, ft.label, base.label, c.median_wall_s / b.median_wall_s))
-    return tuple(out)
-
-
-@dataclass(frozen=True)
 class CompareResult:
     """The same matrix under several interpreters."""
 
@@ -138,6 +124,10 @@ class CompareResult:
     sizes: str | None
     runs: tuple[CompareRun, ...] = ()
     errors: tuple[str, ...] = ()
+    single_thread: tuple[SingleThreadCost, ...] = ()
+    """Each free-threaded build's single-thread cost against its paired GIL build, per impl."""
+    serial_rounds: tuple[SerialRounds, ...] = ()
+    cost_rounds: int = COST_ROUNDS
     schema_version: int = COMPARE_SCHEMA_VERSION
 
     @property
@@ -145,17 +135,17 @@ class CompareResult:
         """Every run's cells, each labelled with its interpreter."""
         return tuple(c for r in self.runs for c in r.result.cells)
 
-    @property
-    def slowdowns(self) -> tuple[Slowdown, ...]:
-        """The single-thread cost of free threading, per impl."""
-        return slowdowns(self.runs)
-
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form (schema_version and kind first)."""
         return {
             "schema_version": self.schema_version,
             "kind": "compare",
-            "config": {"pythons": list(self.pythons), "run": list(self.run_args), "sizes": self.sizes},
+            "config": {
+                "pythons": list(self.pythons),
+                "run": list(self.run_args),
+                "sizes": self.sizes,
+                "cost_rounds": self.cost_rounds,
+            },
             "runs": [
                 {
                     "python": r.python,
@@ -166,13 +156,14 @@ class CompareResult:
                 for r in self.runs
             ],
             "errors": list(self.errors),
-            "slowdowns": [encode(s) for s in self.slowdowns],
+            "single_thread": [encode(c) for c in self.single_thread],
+            "serial_rounds": [encode(r) for r in self.serial_rounds],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CompareResult:
         """Rebuild a comparison from its JSON form; ResultsError for another kind or version."""
-        if data.get("kind") != "compare" or data.get("schema_version") != COMPARE_SCHEMA_VERSION:
+        if data.get("kind") != "compare" or data.get("schema_version") not in READS:
             raise ResultsError(f"not a gillab compare result of schema_version {COMPARE_SCHEMA_VERSION}")
         cfg = data["config"]
         return cls(
@@ -184,6 +175,9 @@ class CompareResult:
                 for r in data["runs"]
             ),
             errors=tuple(data["errors"]),
+            single_thread=tuple(decode(SingleThreadCost, c, "single_thread") for c in data.get("single_thread", ())),
+            serial_rounds=tuple(decode(SerialRounds, r, "serial_rounds") for r in data.get("serial_rounds", ())),
+            cost_rounds=int(cfg.get("cost_rounds", COST_ROUNDS)),
         )
 
 
@@ -198,13 +192,18 @@ def compare(
     sizes_flag: str | None,
     out: Path,
     progress: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    cost_rounds: int = COST_ROUNDS,
+    notes: Sequence[str] = (),
 ) -> CompareResult:
-    """Run the matrix under each interpreter (and each free-threaded one again with PYTHON_GIL=1)."""
+    """Run the matrix under each interpreter (and each free-threaded one again with PYTHON_GIL=1), then the
+    single-thread cost of each free-threaded build in interleaved rounds (cost_rounds 0: none).
+
+    notes: what the caller already knows went missing (an interpreter not built), kept with the errors."""
     out.mkdir(parents=True, exist_ok=True)
     log = out / "compare.log"
     log.write_text("")
-    conditions: list[Condition] = []
-    errors: list[str] = []
+    conditions: list[tuple[Condition, Interpreter]] = []
+    errors: list[str] = list(notes)
     venvs: dict[str, Path] = {}
     for python in pythons:
         try:
@@ -215,11 +214,11 @@ def compare(
             errors.append(str(exc))
             progress(f"skipped: {exc}")
             continue
-        conditions.append(Condition(python, info.free_threaded))
+        conditions.append((Condition(python, info.free_threaded), info))
         if info.free_threaded:
-            conditions.append(Condition(python, info.free_threaded, gil_forced=True))
+            conditions.append((Condition(python, info.free_threaded, gil_forced=True), info))
     runs: list[CompareRun] = []
-    for i, cond in enumerate(conditions):
+    for i, (cond, _) in enumerate(conditions):
         args = list(run_args)
         if sizes_flag:
             args += ["--size", sizes_flag]
@@ -233,6 +232,38 @@ def compare(
         if sizes_flag is None:  # the first run's calibrated sizes serve every later run: equal work everywhere
             sizes_flag = ",".join(f"{k}={v}" for k, v in result.config.sizes.items())
         runs.append(CompareRun(cond.python, cond.gil_forced, cond.free_threaded, result))
-    merged = CompareResult(tuple(pythons), tuple(run_args), sizes_flag, tuple(runs), tuple(errors))
-    write_atomic(out / "results.json", json.dumps(merged.to_json(), indent=1) + "\n")
+    merged = CompareResult(tuple(pythons), tuple(run_args), sizes_flag, tuple(runs), tuple(errors),
+                           cost_rounds=cost_rounds)  # fmt: skip
+    save(merged, out)  # the matrix is kept before the cost rounds start
+    if runs and cost_rounds > 0:
+        merged = _with_costs(merged, conditions, venvs, cost_rounds, progress)
+        save(merged, out)
     return merged
+
+
+def _with_costs(
+    merged: CompareResult,
+    conditions: list[tuple[Condition, Interpreter]],
+    venvs: dict[str, Path],
+    rounds: int,
+    progress: Callable[[str], None],
+) -> CompareResult:
+    builds = [
+        Build(cond.label(info), venvs[cond.python], info.version, info.free_threaded, cond.env())
+        for cond, info in conditions
+    ]
+    if not any(b.free_threaded for b in builds) or all(b.free_threaded for b in builds):
+        return merged  # nothing to set a free-threaded build against
+    first = merged.runs[0].result
+    serial, errors = run_rounds(builds, first.config.workload, dict(first.config.sizes), rounds, progress=progress)
+    return replace(
+        merged,
+        single_thread=tuple(costs(builds, serial)),
+        serial_rounds=tuple(serial),
+        errors=merged.errors + tuple(errors),
+    )
+
+
+def save(merged: CompareResult, out: Path) -> None:
+    """Write the comparison's results.json atomically."""
+    write_atomic(out / "results.json", json.dumps(merged.to_json(), indent=1) + "\n")

@@ -2,9 +2,11 @@
 
 A native pthread that never takes the GIL (cext/_gilstate.h) reads, at a fixed rate, whether the GIL is
 locked, which PyThreadState last took it and CPython's switch counter, and whether each registered worker's
-CPU clock advanced. With the task spans the harness already has, every sample of every worker is one of:
+CPU clock advanced. Workers in subinterpreters with a GIL of their own are watched from here too: the sampler
+reads each one's own GIL (each is the only thread of its interpreter). With the task spans the harness
+already has, every sample of every worker is one of:
 
-- **holds** the GIL (it is locked, and this worker took it last);
+- **holds** the GIL (it is locked, and this worker took it last), its interpreter's own for an interpreter;
 - **runs** without the GIL (its CPU clock advanced, and it is not the holder);
 - **waits** (inside a task, neither running nor holding: for the GIL, or for a core);
 - **idle** (no task).
@@ -17,6 +19,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from gillab import _native, environment
 from gillab.errors import GillabError
@@ -46,6 +49,16 @@ class ThreadGil:
 
 
 @dataclass(frozen=True)
+class InterpreterGil:
+    """One interpreter's own GIL over a repeat (a cell whose workers each have an interpreter of their own)."""
+
+    interpreter_id: int
+    held_fraction: float
+    """Share of the time this GIL was locked."""
+    switches_per_s: float | None
+
+
+@dataclass(frozen=True)
 class GilSegment:
     """A stretch of time one worker spent in one state (seconds from the release)."""
 
@@ -66,9 +79,10 @@ class GilState:
     """The mean interval between samples over the window (the governor's choice, and late wake-ups)."""
     samples: int = 0
     held_fraction: float | None = None
-    """Share of the samples in which the GIL was locked."""
+    """Share of the samples in which the GIL was locked (where each worker has a GIL of its own: the mean over
+    their GILs, each in per_interpreter)."""
     switches_per_s: float | None = None
-    """CPython's own switch counter, per second of the repeat."""
+    """CPython's own switch counter, per second of the repeat (summed over the GILs watched)."""
     per_thread: tuple[ThreadGil, ...] = ()
     overhead: float | None = None
     """The sampler thread's CPU time ÷ its running time: its cost, as a share of one core."""
@@ -80,6 +94,8 @@ class GilState:
     segments: tuple[GilSegment, ...] = ()
     switch_series: tuple[tuple[float, int], ...] = ()
     """(seconds from the release, switches since the first sample), thinned to at most SERIES_POINTS."""
+    per_interpreter: tuple[InterpreterGil, ...] = ()
+    """Each worker interpreter's own GIL, where the workers are subinterpreters (empty otherwise)."""
 
 
 def unavailable() -> str:
@@ -99,14 +115,24 @@ def switch_count() -> int | None:
     return n
 
 
+class Lane(NamedTuple):
+    """One watched worker."""
+
+    role: str
+    tid: int
+    """Its native thread id."""
+    tstate: int
+    """Its PyThreadState address; 0 for the only thread of a subinterpreter (it holds whenever its GIL is)."""
+    clock: int
+    """Its CPU clock id."""
+    interpreter: int = 0
+    """The id of the interpreter it runs in (0: the main one): whose GIL it takes."""
+
+
 def this_thread(role: str) -> Lane:
-    """Return the calling thread's lane for a GilSampler: (role, native id, PyThreadState address, CPU clock)."""
+    """Return the calling thread's lane for a GilSampler (a thread of the main interpreter)."""
     tstate, clock = _native.gilstate().thread_identity()
-    return role, threading.get_native_id(), tstate, clock
-
-
-Lane = tuple[str, int, int, int]
-"""(role, native thread id, PyThreadState address, CPU clock id) of one watched worker."""
+    return Lane(role, threading.get_native_id(), tstate, clock)
 
 
 @dataclass
@@ -137,12 +163,12 @@ class GilSampler:
         budget: float = BUDGET,
         settled: Settled | None = None,
     ) -> None:
-        """lanes: (role, native thread id, PyThreadState address, CPU clock id) per worker, in lane order.
+        """lanes: a Lane per worker (or its first four fields), in lane order.
 
         interval_s is the rate asked for; budget, the share of one core the sampler may use (0: no limit);
         settled, where an earlier sampler of the same cell settled (a fresh one when not given).
         """
-        self.lanes = list(lanes)
+        self.lanes = [Lane(*lane) for lane in lanes]
         self.interval_s = interval_s
         self.budget = budget
         self.settled = settled if settled is not None else Settled()
@@ -150,7 +176,7 @@ class GilSampler:
         self._s = None
         if not self.note and self.lanes:
             self._s = _native.gilstate().GilStateSampler(
-                [(ts, ck) for _, _, ts, ck in self.lanes],
+                [(lane.tstate, lane.clock, lane.interpreter) for lane in self.lanes],
                 interval_s,
                 budget=budget,
                 max_interval_s=max(SLOWEST_INTERVAL_S, interval_s),
@@ -197,7 +223,7 @@ class GilSampler:
 
     def _classify(
         self,
-        rows: list[tuple[int, int, int, int, int]],
+        rows: list[tuple[int, int, int, tuple[int, ...], int]],
         spans: Mapping[int, Sequence[tuple[int, int]]],
         since_ns: int,
         cost: GilState,
@@ -212,33 +238,40 @@ class GilSampler:
         weights = [(b - a) / 1e9 for a, b in itertools.pairwise(times)] + [step]
         total = sum(weights)
         shares = [dict.fromkeys(STATES, 0.0) for _ in self.lanes]
-        held = 0.0
+        assert self._s is not None
+        gils = list(self._s.interpreters)
+        held = [0.0] * len(gils)
         tracks = _Tracks(len(self.lanes), since_ns)
-        last_holder = -1
-        for (t, locked, holder, _, running), w in zip(rows, weights, strict=True):
-            held += w if locked else 0.0
-            for j, (_, tid, _, _) in enumerate(self.lanes):
-                state = _state(any(a <= t < b for a, b in spans.get(tid, ())), locked, holder, running, j, last_holder)
+        last_holds = 0
+        for (t, locked, holds, _, running), w in zip(rows, weights, strict=True):
+            for k in range(len(gils)):
+                held[k] += w if locked >> k & 1 else 0.0
+            for j, lane in enumerate(self.lanes):
+                state = _state(any(a <= t < b for a, b in spans.get(lane.tid, ())), holds, running, j, last_holds)
                 shares[j][state] += w
                 tracks.see(j, state, t)
-            last_holder = holder if locked else -1
+            last_holds = holds
         n = len(rows)
         per = tuple(
-            ThreadGil(role, c["holds"] / total, c["runs"] / total, c["waits"] / total, c["idle"] / total)
-            for (role, _, _, _), c in zip(self.lanes, shares, strict=True)
+            ThreadGil(lane.role, c["holds"] / total, c["runs"] / total, c["waits"] / total, c["idle"] / total)
+            for lane, c in zip(self.lanes, shares, strict=True)
         )
+        switches = [sum(r[3]) for r in rows]
+        own = len(gils) > 1 or any(lane.interpreter for lane in self.lanes)
         return replace(
             cost,
             note="",
             interval_s=step,
             samples=n,
-            held_fraction=held / total,
-            switches_per_s=(rows[-1][3] - rows[0][3]) / window if window > 0 else None,
+            held_fraction=sum(held) / len(gils) / total,
+            switches_per_s=(switches[-1] - switches[0]) / window if window > 0 else None,
             per_thread=per,
             segments=tracks.close(rows[-1][0]),
             switch_series=tuple(
-                ((r[0] - since_ns) / 1e9, r[3] - rows[0][3]) for r in rows[:: max(1, n // SERIES_POINTS)]
+                ((r[0] - since_ns) / 1e9, sw - switches[0])
+                for r, sw in list(zip(rows, switches, strict=True))[:: max(1, n // SERIES_POINTS)]
             ),
+            per_interpreter=_per_interpreter(gils, held, total, rows, window) if own else (),
         )
 
     def _cost(self) -> float | None:
@@ -259,13 +292,27 @@ class GilSampler:
         )
 
 
-def _state(in_task: bool, locked: int, holder: int, running: int, j: int, last_holder: int) -> str:
-    """One worker's state in one sample."""
+def _per_interpreter(
+    gils: list[int],
+    held: list[float],
+    total: float,
+    rows: list[tuple[int, int, int, tuple[int, ...], int]],
+    window: float,
+) -> tuple[InterpreterGil, ...]:
+    """Each watched interpreter's own GIL: its held share, and its switches per second."""
+    return tuple(
+        InterpreterGil(interp, held[k] / total, (rows[-1][3][k] - rows[0][3][k]) / window if window > 0 else None)
+        for k, interp in enumerate(gils)
+    )
+
+
+def _state(in_task: bool, holds: int, running: int, j: int, last_holds: int) -> str:
+    """One worker's state in one sample (holds, running, last_holds: a bit per worker)."""
     if not in_task:
         return "idle"
-    if locked and holder == j:
+    if holds >> j & 1:
         return "holds"
-    if running >> j & 1 and last_holder != j:
+    if running >> j & 1 and not last_holds >> j & 1:
         return "runs"  # CPU time since the last sample; a worker that held the GIL then spent it holding it
     return "waits"
 

@@ -62,6 +62,11 @@ def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, 
     return sizes
 
 
+def _demo() -> tuple[str, ...]:
+    """The executors a run takes when none is named: threads, processes, and interpreters where they run."""
+    return executors.demo()
+
+
 def make_config(
     workload: str,
     impls: tuple[str, ...] | None = None,
@@ -99,7 +104,7 @@ def make_config(
     return RunConfig(
         workload=workload,
         impls=chosen,
-        executors=executors or DEFAULTS.executors,
+        executors=executors or _demo(),
         workers=workers or default_workers(),
         tasks=tasks,
         sizes=parse_sizes(size, workload, chosen) if size is not None else {},

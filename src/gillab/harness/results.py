@@ -29,6 +29,11 @@ Schema history:
   `ceiling` and `efficiency_vs_ceiling` with intervals, and `against_ceiling`; each repeat says whether the
   GIL-wait probe ran in it (`probed`: round 0 only, where the GIL-state sampler reads the GIL). Files of
   schema 3 and 4 are still read.
+- 6: today's interpreters. A cell whose workers are subinterpreters has its workers' own GILs sampled:
+  `gil.per_interpreter` (each interpreter's id, held fraction and switches per second), `gil.held_fraction`
+  their mean. A cell whose workers share no memory (processes, interpreters, an engine's) has `per_call`:
+  the pickled size of one task's call and of its result, and what pickling and unpickling both cost here.
+  Files of schema 3 to 5 are still read.
 """
 
 from __future__ import annotations
@@ -47,8 +52,8 @@ from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilState
 from gillab.harness.instruments import GilWait, ThreadShare
 from gillab.harness.interference import Interference
 
-SCHEMA_VERSION = 5
-READS = (3, 4, 5)
+SCHEMA_VERSION = 6
+READS = (3, 4, 5, 6)
 """The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
@@ -149,6 +154,18 @@ class SpeedProbe:
 
 
 @dataclass(frozen=True)
+class PerCall:
+    """What crosses to a worker that shares no memory, per task: the call and its result, pickled."""
+
+    sent_bytes: int
+    """The pickled call: the function by reference (its module and name) and its arguments."""
+    returned_bytes: int
+    """The pickled result (the task's outcome)."""
+    pickle_s: float
+    """pickle.dumps and pickle.loads of both, in this process (the median of several trials)."""
+
+
+@dataclass(frozen=True)
 class Cell:
     """Every figure measured for one workload × impl × executor × workers."""
 
@@ -208,6 +225,8 @@ class Cell:
     efficiency_vs_ceiling_ci95: tuple[float, float] | None = None
     against_ceiling: str = ""
     """"as fast as this machine allowed" where efficiency_vs_ceiling's interval holds 1.0; else ""."""
+    per_call: PerCall | None = omit_if_none()
+    """Where the workers share no memory: what each task's call and result cost to send (pickled)."""
 
     @property
     def ok(self) -> bool:

@@ -91,7 +91,7 @@ class Group:
         for key in self.keys:
             impl, ex, workers = key
             base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
-            reason = executors.unavailable(ex)
+            reason = executors.unavailable(ex) or executors.get(ex).refuses(cfg.workload)
             if reason:
                 self.finished[key] = replace(base, reason=reason)
                 continue
@@ -108,6 +108,10 @@ class Group:
                 session.start()
             except KeyboardInterrupt:
                 raise
+            except CannotLoadError as exc:  # its task cannot load in these workers (a subinterpreter)
+                self.sessions.pop(key).close(kill=True)
+                self.finished[key] = replace(base, reason=str(exc))
+                continue
             except Exception as exc:  # a pool that cannot start fails its cell, not the run
                 self._fail(key, exc)
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from gillab.harness.executors.base import Spans
 from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, Settled, not_sampled
 from gillab.harness.instruments import GilWait, Probe, Sampler, ThreadStates
 from gillab.harness.interference import Interference
-from gillab.harness.results import Cell, RepeatRecord, Span, Status
+from gillab.harness.results import Cell, PerCall, RepeatRecord, Span, Status
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
 from gillab.workloads.jobs import agrees, expected
@@ -141,6 +142,22 @@ class Instruments:
                 self.gil.stop({}, 0, 0)
 
 
+PICKLE_TRIALS = 50
+
+
+def per_call(call: object, outcome: TaskOutcome) -> PerCall:
+    """What one task costs to send to a worker that shares no memory, and back: its pickled sizes, and the
+    median time of pickle.dumps and pickle.loads of both, here (a worker unpickles what this process pickled)."""
+    sent, back = pickle.dumps(call), pickle.dumps(outcome)
+    times = []
+    for _ in range(PICKLE_TRIALS):
+        t0 = time.perf_counter()
+        pickle.loads(pickle.dumps(call))
+        pickle.loads(pickle.dumps(outcome))
+        times.append(time.perf_counter() - t0)
+    return PerCall(len(sent), len(back), stats.median(times))
+
+
 def timeline(outs: list[TaskOutcome], release_ns: int, workers: list[tuple[int, int]]) -> tuple[Span, ...]:
     """Every task as a span on its worker's lane: lane i is the executor's worker i (as the GIL states')."""
     lanes: dict[tuple[int, int], int] = {w: i for i, w in enumerate(workers)}
@@ -177,6 +194,7 @@ class CellSession:
         self.kernel = kernel(workload, impl)  # NotBuiltError when its variant is not built
         self.ex = executors.make(executor, workers, scheduler)
         self.repeats: list[Repeat] = []
+        self.per_call: PerCall | None = None
 
     def start(self) -> None:
         """Create the workers and prepare the task in each."""
@@ -229,6 +247,8 @@ class CellSession:
                 spans.setdefault(o.tid, []).append((o.start_ns, o.end_ns))
             seen = ins.read(spans, release, finish)
         lost = self._check(outs)
+        if self.per_call is None and not ex.shares_memory and outs:
+            self.per_call = per_call((run_task, (self.workload, self.impl, self.size, 0, release)), outs[0])
         wall = (finish - release) / 1e9
         rep = Repeat(
             wall,
@@ -321,6 +341,7 @@ class CellSession:
             interference=itf,
             available_cores=available,
             repeats_dropped=sum(1 for r in self.repeats if r.dropped),
+            per_call=self.per_call,
         )
 
     def failed(self, exc: BaseException) -> Cell:

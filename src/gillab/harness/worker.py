@@ -1,10 +1,12 @@
 """What runs inside a worker (thread, process or interpreter): one task, timed at its edges.
 
-Kept free of heavy imports at module level so that process workers start fast.
+Kept free of heavy imports at module level so that process workers start fast, and so that a worker in a
+subinterpreter imports nothing that cannot load there (gillab's instruments stay in the main interpreter).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -26,22 +28,54 @@ class TaskOutcome(NamedTuple):
     tid: int
 
 
-def warm(workload: str, impl: str, size: int, hold_s: float) -> tuple[int, int, int, int]:
-    """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker.
+class Identity(NamedTuple):
+    """Who a worker is: the GIL-state sampler tells workers apart by these, without ever touching them."""
 
-    Returns (pid, native thread id, PyThreadState address, CPU clock id): the GIL-state sampler tells the
-    workers apart by the last two, without ever touching them.
-    """
-    from gillab.harness.pools import pin_to_one
-    from gillab.workloads.jobs import job
+    pid: int
+    tid: int
+    """Its native thread id."""
+    tstate: int
+    """Its PyThreadState address; 0 in a subinterpreter, whose thread states come and go with each call (the
+    worker is its interpreter's only thread, so its interpreter's GIL tells when it holds)."""
+    clock: int
+    """Its CPU clock id."""
+    interpreter: int
+    """The id of the interpreter it runs in (0: a process's main interpreter)."""
 
-    job(workload, impl, size)
-    pin_to_one()  # this worker's BLAS and OpenMP pools: one thread each, for the life of the worker
-    time.sleep(hold_s)
+
+def interpreter_id() -> int:
+    """The id of the interpreter this code runs in (0 for the main one, and where there are no others)."""
+    try:
+        interpreters: Any = importlib.import_module("_interpreters")  # 3.13+ (the backport's own on 3.12)
+    except ImportError:
+        return 0
+    current = interpreters.get_current()
+    return int(current[0] if isinstance(current, tuple) else current)
+
+
+def identity() -> Identity:
+    """This worker's Identity."""
+    interp = interpreter_id()
+    if interp:  # gillab's instruments cannot load here, and are not needed: the main interpreter watches
+        return Identity(os.getpid(), threading.get_native_id(), 0, time.pthread_getcpuclockid(threading.get_ident()),
+                        interp)  # fmt: skip
     from gillab import _native
 
     tstate, clock = _native.gilstate().thread_identity()
-    return os.getpid(), threading.get_native_id(), tstate, clock
+    return Identity(os.getpid(), threading.get_native_id(), tstate, clock, 0)
+
+
+def warm(workload: str, impl: str, size: int, hold_s: float) -> Identity:
+    """Import and prepare the task in this worker, then hold it a while so that the pool spawns every worker."""
+    from gillab.workloads.jobs import job
+
+    job(workload, impl, size)
+    if not interpreter_id():  # numpy, and so BLAS, cannot load in a subinterpreter
+        from gillab.harness.pools import pin_to_one
+
+        pin_to_one()  # this worker's BLAS and OpenMP pools: one thread each, for the life of the worker
+    time.sleep(hold_s)
+    return identity()
 
 
 def run_task(workload: str, impl: str, size: int, index: int, release_ns: int) -> TaskOutcome:

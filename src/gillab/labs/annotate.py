@@ -1,4 +1,5 @@
-"""`gillab annotate`: Cython's annotation of the kernels, the native counterpart of `gillab dis`.
+"""`gillab annotate`: Cython's annotation of the kernels (cext/_kernels.pyx and cext/_counter.pyx), the native
+counterpart of `gillab dis`.
 
 `cython -a` colours each source line by how much it touches Python objects. Lines inside nogil code must
 not touch Python at all: this lab checks that from the annotation itself.
@@ -60,24 +61,36 @@ class Build:
     nogil_lines_touching_python: tuple[int, ...]
 
 
+SOURCES = ("_kernels.pyx", "_counter.pyx")
+"""The Cython sources of the kernels in cext/: fib and sumsq, and the shared counter."""
+
+
 @dataclass(frozen=True)
-class Annotation(Record):
-    """Cython's annotation of both builds of the kernels, and the lines that run without the GIL."""
+class Source:
+    """Cython's annotation of both builds of one source, and the lines that run without the GIL."""
 
     source: str
     nogil_lines: tuple[int, ...]
     variants: dict[str, Build]
 
+
+@dataclass(frozen=True)
+class Annotation(Record):
+    """Cython's annotation of both builds of every kernel source."""
+
+    sources: tuple[Source, ...]
+
     @property
     def touching(self) -> bool:
-        """Whether any nogil line touches Python in any build."""
-        return any(v.nogil_lines_touching_python for v in self.variants.values())
+        """Whether any nogil line touches Python in any build of any source."""
+        return any(v.nogil_lines_touching_python for s in self.sources for v in s.variants.values())
 
 
-def _cython_a(cext: Path, source: str, build: str, out: Path) -> Path:
-    """Annotate one build into out/annotate-<build>.html; return its path."""
+def _cython_a(cext: Path, name: str, source: str, build: str, out: Path) -> Path:
+    """Annotate one build of one source into out/annotate-<stem>-<build>.html; return its path."""
+    stem = Path(name).stem.lstrip("_")
     with tempfile.TemporaryDirectory(prefix="gillab-annotate-") as tmp:
-        pyx = Path(tmp) / f"_kernels_{build}.pyx"
+        pyx = Path(tmp) / f"_{stem}_{build}.pyx"
         pyx.write_text(source)
         cmd = [
             sys.executable, "-m", "cython", "-a", "-3", "-I", str(cext), "-E",
@@ -88,29 +101,33 @@ def _cython_a(cext: Path, source: str, build: str, out: Path) -> Path:
             run_child(cmd, "cython -a", timeout_s=300)
         except ChildFailed as exc:
             raise LabError(str(exc)) from None
-        target = out / f"annotate-{build}.html"
+        target = out / f"annotate-{stem}-{build}.html"
         target.write_text(pyx.with_suffix(".html").read_text())
     return target
 
 
 def run(out: Path) -> Annotation:
-    """Annotate both builds of the kernels into out/annotate-<variant>.html and check the nogil lines."""
+    """Annotate both builds of each kernel source into out/annotate-<stem>-<variant>.html and check the nogil
+    lines."""
     try:
         cext = source_dir()
     except FileNotFoundError as exc:
         raise LabError(str(exc)) from None
     if shutil.which("cython") is None and not _has_cython():
         raise LabError("Cython is not installed here: pip install 'cython>=3.1'")
-    source = (cext / "_kernels.pyx").read_text()
-    watched = nogil_lines(source)
     out.mkdir(parents=True, exist_ok=True)
-    variants = {}
-    for build in BY_BUILD:
-        target = _cython_a(cext, source, build, out)
-        sc = scores(target.read_text())
-        touching = tuple(sorted(n for n in watched if sc.get(n, 0) > 0))
-        variants[build] = Build(str(target), len(sc), touching)
-    return Annotation(str(cext / "_kernels.pyx"), tuple(sorted(watched)), variants)
+    done = []
+    for name in SOURCES:
+        source = (cext / name).read_text()
+        watched = nogil_lines(source)
+        variants = {}
+        for build in BY_BUILD:
+            target = _cython_a(cext, name, source, build, out)
+            sc = scores(target.read_text())
+            touching = tuple(sorted(n for n in watched if sc.get(n, 0) > 0))
+            variants[build] = Build(str(target), len(sc), touching)
+        done.append(Source(str(cext / name), tuple(sorted(watched)), variants))
+    return Annotation(tuple(done))
 
 
 def sentence(build: str, watched: int, v: Build) -> str:
@@ -135,14 +152,20 @@ def _has_cython() -> bool:
 
 
 def lines(data: Annotation) -> list[str]:
-    """What `gillab annotate` prints: each build's sentence, and where its annotation is."""
-    return [f"{sentence(b, len(data.nogil_lines), v)} ({v.html})" for b, v in data.variants.items()]
+    """What `gillab annotate` prints: each source's and build's sentence, and where its annotation is."""
+    return [
+        f"{Path(s.source).name}, {sentence(b, len(s.nogil_lines), v)} ({v.html})"
+        for s in data.sources
+        for b, v in s.variants.items()
+    ]
 
 
 def section(doc: dict[str, Any]) -> str:
     """The lab's part of report.html, from annotate.json's figures."""
     data = Annotation.from_json(doc)
     parts = [
-        f"{sentence(b, len(data.nogil_lines), v)}; annotation in {Path(v.html).name}" for b, v in data.variants.items()
+        f"{Path(s.source).name}, {sentence(b, len(s.nogil_lines), v)}; annotation in {Path(v.html).name}"
+        for s in data.sources
+        for b, v in s.variants.items()
     ]
     return "<p>Cython's annotation colours lines by how much they touch Python objects.</p>" + ul(parts)

@@ -275,3 +275,53 @@ def _overhead_advice(impl: str, mine: list[Cell]) -> list[str]:
         f"{impl} took {task * 1e3:.0f} ms, so {engine}'s own cost is {share:.0%} of it"
         + ("; tasks this short are too small for the engine." if share > 0.1 else ".")
     ]
+
+
+def four_answers(result: RunResult) -> str:
+    """One paragraph, from the figures of GIL-holding code at the most workers: how threads, processes,
+    interpreters and the free-threaded build differ here (GILs, memory shared or copied, start-up, cores busy)."""
+    held = [c for c in result.cells if c.ok and not c.releases_gil and not executors.lookup(c.executor).baseline]
+    if not held:
+        return ""
+    impl = held[0].impl
+    mine = [c for c in result.cells if c.impl == impl]
+
+    def top(kind: str) -> Cell | None:
+        found = [c for c in mine if executors.family(c.executor) == kind]
+        ok = [c for c in found if c.ok]
+        return max(ok, key=lambda c: c.workers) if ok else (found[0] if found else None)
+
+    def said(c: Cell | None, what: str) -> str:
+        if c is None:
+            return ""
+        if not c.ok:
+            return f"{what}: not measured here ({c.reason})"
+        took = c.startup_s
+        start = "" if took is None else f", start in {took * 1e3:.0f} ms" if took < 0.1 else f", start in {took:.2f} s"
+        busy_ = f", and kept {c.parallelism:.2f} cores busy" if c.parallelism is not None else ""
+        sent = (
+            f" ({c.per_call.sent_bytes} bytes pickled per task and {c.per_call.returned_bytes} back, "
+            f"{c.per_call.pickle_s * 1e6:.0f} µs)"
+            if c.per_call
+            else ""
+        )
+        return f"{what}{sent}{start}{busy_}"
+
+    threads, procs, interps = top("threads"), top("processes"), top("interpreters")
+    parts = [
+        said(threads, "threads share one GIL and all memory"),
+        said(procs, "processes have a GIL each and copy what they are sent"),
+        said(interps, "interpreters have a GIL each inside this one process and share no objects"),
+    ]
+    env = result.environment
+    if not env.gil_enabled:
+        ft = "the free-threaded build has no GIL at all and shares memory as threads do: this interpreter is one"
+    else:
+        ft = (
+            "the free-threaded build has no GIL at all and shares memory as threads do: this interpreter "
+            + ("is one with its GIL on (PYTHON_GIL=1)" if env.free_threaded_build else "is not one")
+            + "; gillab compare runs 3.14t beside it"
+        )
+    top_w = max((c.workers for c in (threads, procs, interps) if c is not None and c.ok), default=0)
+    head = f"Four answers to the GIL, here ({impl}, which holds the GIL, at {top_w} workers): "
+    return head + "; ".join(p for p in (*parts, ft) if p) + "."

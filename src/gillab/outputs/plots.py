@@ -173,7 +173,12 @@ def timeline_png(result: RunResult, path: Path) -> bool:
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
         if c.gil is not None and c.gil.available and c.gil.held_fraction is not None:
             ax.set_title(
-                f"GIL held {c.gil.held_fraction:.0%} of the time, {c.gil.switches_per_s or 0:.0f} switches/s",
+                (
+                    f"each worker's own GIL held {c.gil.held_fraction:.0%} of the time (mean of "
+                    f"{len(c.gil.per_interpreter)} GILs), {c.gil.switches_per_s or 0:.0f} switches/s"
+                    if c.gil.per_interpreter
+                    else f"GIL held {c.gil.held_fraction:.0%} of the time, {c.gil.switches_per_s or 0:.0f} switches/s"
+                ),
                 fontsize=7,
                 loc="right",
                 pad=2,

@@ -17,7 +17,7 @@ from gillab.environment import Environment
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
-from gillab.outputs.findings import ceiling_note, findings, gil_sampler_note, run_warnings, summary
+from gillab.outputs.findings import ceiling_note, findings, four_answers, gil_sampler_note, run_warnings, summary
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
@@ -108,8 +108,10 @@ EXPLAIN = {
     "no task (a thread that cannot even start its task without the GIL shows idle until it gets it).</p><p>Python "
     "threads trade "
     "red and yellow every switch interval (the zoomed panel shows the hand-offs); GIL-holding native tasks hold "
-    "it one after another; native code that releases it is green side by side. Process workers have GILs of "
-    "their own and keep plain bars.",
+    "it one after another; native code that releases it is green side by side. Interpreter workers each hold a "
+    "GIL of their own: red means it holds its own interpreter's GIL, and GIL-holding code on two interpreters is "
+    "red on two lanes at once. Process workers have GILs of their own that this process cannot read, and keep "
+    "plain bars.",
     "gil": "GIL wait comes from a probe thread that sleeps 1 ms, wakes, and times how long it then waits to hold the "
     "GIL again (the OS's part of the delay is measured apart), in round 0 only where the GIL-state sampler runs: "
     "its wake-ups would add hand-offs to the switches the sampler counts. It is shown as - for process and "
@@ -157,6 +159,9 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
     box, notes = distrust(result)
     head = ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>") if lesson else ""
     sections = [Section("", head + box + "".join(parts))]
+    answers = four_answers(result)
+    if answers:
+        sections.append(Section("Four answers to the GIL", f"<p>{html.escape(answers)}</p>"))
     found = findings(result)
     if found:
         sections.append(

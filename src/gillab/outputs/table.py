@@ -19,10 +19,11 @@ def footnotes(result: RunResult) -> list[str]:
         "for the same tasks (what the machine decides); vs ceiling = speedup / this machine's own ceiling, a",
         "native kernel that holds no GIL run alone and on as many threads right before the same repeat (1.0:",
         "all this machine allowed; flag 'allowed' where its interval holds 1.0);",
-        "GIL held, switch/s = the interpreter's own GIL state, sampled from C (- where its workers have GILs of",
-        "their own, or there is no GIL); GIL wait = median wait of a probe thread for the GIL (round 0 only, where",
-        "the sampler runs: its wake-ups would add switches); running = mean threads of the workload in state R",
-        "(running or ready to run), sampled from /proc, gillab's own instrument threads left out.",
+        "GIL held, switch/s = the interpreter's own GIL state, sampled from C (interpreter workers: each one's",
+        "own GIL, their mean; - for processes, or where there is no GIL); GIL wait = median wait of a probe",
+        "thread for the GIL (round 0 only, where the sampler runs: its wake-ups would add switches); running =",
+        "mean threads of the workload in state R (running or ready to run), sampled from /proc, gillab's own",
+        "instrument threads left out.",
         "task sizes: " + ", ".join(f"{impl} {size}" for impl, size in result.config.sizes.items()),
     ]
     for line in (ceiling_note(result), gil_sampler_note(result.cells)):

@@ -34,6 +34,16 @@ def gil_module() -> ModuleType:
     return _native.kernels("cython-gil")
 
 
+def nogil_counter_module() -> ModuleType:
+    """The compiled shared-counter kernels that release the GIL; NotBuiltError when not built."""
+    return _native.counter_kernels("cython-nogil")
+
+
+def gil_counter_module() -> ModuleType:
+    """The compiled shared-counter kernels that hold the GIL; NotBuiltError when not built."""
+    return _native.counter_kernels("cython-gil")
+
+
 @dataclass(frozen=True)
 class Impl:
     """One impl of a workload: the module that holds it and the function's name there."""

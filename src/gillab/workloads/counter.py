@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from gillab.workloads.base import Impl, Workload, gil_module, nogil_module, python_module
+from gillab.workloads.base import Impl, Workload, gil_counter_module, nogil_counter_module, python_module
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,10 @@ WORKLOAD = Counter(
         Impl("python", python_module, "add"),
         Impl("python-rcw", python_module, "add_rcw"),
         Impl("python-lock", python_module, "add_locked"),
-        Impl("cython-gil", gil_module, "add_unsync"),
-        Impl("cython-nogil", nogil_module, "add_unsync"),
-        Impl("cython-atomic", nogil_module, "add_atomic"),
-        Impl("cython-mutex", nogil_module, "add_mutex"),
+        Impl("cython-gil", gil_counter_module, "add_unsync"),
+        Impl("cython-nogil", nogil_counter_module, "add_unsync"),
+        Impl("cython-atomic", nogil_counter_module, "add_atomic"),
+        Impl("cython-mutex", nogil_counter_module, "add_mutex"),
     ),
     default_impls=("python", "python-lock", "cython-gil", "cython-nogil", "cython-atomic"),
     calibration_start=10_000,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from gillab.harness.executors import dask, interpreter, local
 from gillab.harness.executors.base import REGISTRY, Executor, register
 
-__all__ = ["Executor", "baseline", "get", "lookup", "make", "names", "register", "unavailable"]
+__all__ = ["Executor", "baseline", "demo", "family", "get", "lookup", "make", "names", "register", "unavailable"]
 
 MODULES = (local, interpreter, dask)
 """The modules that register executors, in the order their executors are listed (each in its own order)."""
@@ -42,6 +42,24 @@ def lookup(name: str) -> type[Executor]:
     """The executor class of that name, or the base class (its default facts) for a name this gillab does
     not know (a results file from another version)."""
     return REGISTRY.get(name, Executor)
+
+
+def demo() -> tuple[str, ...]:
+    """The default run's executors: those in the demo that can run here (interpreters on 3.12+ only)."""
+    return tuple(n for n, cls in REGISTRY.items() if cls.in_demo and cls.unavailable() is None)
+
+
+def family(name: str) -> str:
+    """What kind of workers an executor has, from its facts: "serial" (the baseline), "engine" (an engine's),
+    "threads" (sharing this process's GIL), "interpreters" (a GIL each, in this process) or "processes"."""
+    cls = lookup(name)
+    if cls.baseline:
+        return "serial"
+    if cls.engine:
+        return "engine"
+    if cls.shares_gil:
+        return "threads"
+    return "interpreters" if cls.same_process else "processes"
 
 
 def unavailable(name: str) -> str | None:

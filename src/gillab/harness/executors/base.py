@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from gillab.harness.gilstate import GilState
+from gillab.harness.gilstate import GilState, Lane
 from gillab.harness.instruments import GilWait, cpu_seconds
 from gillab.harness.results import EngineInfo
+from gillab.harness.worker import Identity
 
 WARM_HOLD_S = 0.05
 """How long each warm-up call holds its worker, so that the pool must start a new worker for the next."""
@@ -51,6 +52,8 @@ class Executor:
     """Each worker has a GIL of its own (its own process or interpreter)."""
     shares_memory: ClassVar[bool] = True
     """Tasks share the parent's memory (so a shared counter can be read after the run)."""
+    same_process: ClassVar[bool] = True
+    """Its workers are threads of this process (in this interpreter or in subinterpreters of its own)."""
     runs_elsewhere: ClassVar[bool] = False
     """Its workers may run on other machines: gillab's instruments run inside them (an engine's)."""
     engine: ClassVar[str | None] = None
@@ -61,12 +64,19 @@ class Executor:
     """Where its workers have GILs of their own: why this process's GIL says nothing of them."""
     parallel_because: ClassVar[str] = ""
     """Where each worker has a GIL of its own: why its workers run at once, in the report's words."""
+    in_demo: ClassVar[bool] = False
+    """It is among the default run's executors, wherever it can run."""
     release_delay_s: ClassVar[float] = 0.005
     """How far ahead of now the common release time is set, so that every worker has its call in hand."""
 
     @classmethod
     def unavailable(cls) -> str | None:
         """Return why this executor cannot run here, or None when it can."""
+        return None
+
+    @classmethod
+    def refuses(cls, workload: str) -> str | None:
+        """Return why this executor cannot run that workload (its tasks need what its workers lack), or None."""
         return None
 
     @classmethod
@@ -84,14 +94,14 @@ class Executor:
         self.workers = workers
         self.startup_s = 0.0
         self.worker_ids: list[tuple[int, int]] = []
-        self.thread_idents: dict[int, tuple[int, int]] = {}
-        """Native thread id -> (PyThreadState address, CPU clock id) of each worker in this process."""
-        self.remote_idents: dict[tuple[int, int], tuple[int, int]] = {}
-        """(pid, native thread id) -> (PyThreadState address, CPU clock id) of every worker, in any process."""
+        self.thread_idents: dict[int, Identity] = {}
+        """Native thread id -> the Identity of each worker in this process (any of its interpreters)."""
+        self.remote_idents: dict[tuple[int, int], Identity] = {}
+        """(pid, native thread id) -> the Identity of every worker, in any process."""
         self.overhead_s: float | None = None
         """The per-task cost the executor itself adds, where it measures one (an engine's scheduler)."""
 
-    def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
+    def start(self, warm: Callable[..., Identity], warm_args: Sequence[Any]) -> None:
         """Create the workers and run `warm` once in each; record start-up time and worker ids."""
         t0 = time.perf_counter()
         self._create()
@@ -99,11 +109,12 @@ class Executor:
         hold = WARM_HOLD_S
         for _ in range(6):
             outs = self.run([(warm, (*warm_args, hold))] * self.workers)
-            for pid, tid, tstate, clock in outs:
-                ids.add((pid, tid))
-                self.remote_idents[(pid, tid)] = (tstate, clock)
-                if pid == os.getpid():
-                    self.thread_idents[tid] = (tstate, clock)
+            for out in outs:
+                who = Identity(*out)
+                ids.add((who.pid, who.tid))
+                self.remote_idents[(who.pid, who.tid)] = who
+                if who.pid == os.getpid():
+                    self.thread_idents[who.tid] = who
             if len(ids) >= self.workers:
                 break
             hold *= 2
@@ -114,10 +125,15 @@ class Executor:
         """Return the pids of worker processes other than this one."""
         return sorted({pid for pid, _ in self.worker_ids if pid != os.getpid()})
 
-    def local_lanes(self) -> list[tuple[str, int, int, int]]:
-        """The GIL-state sampler's lanes for the workers in this process: (role, tid, tstate, clock)."""
+    def local_lanes(self) -> list[Lane]:
+        """The GIL-state sampler's lanes for the workers in this process (in any of its interpreters)."""
         here = [(pid, tid) for pid, tid in self.worker_ids if pid == os.getpid() and tid in self.thread_idents]
-        return [(f"worker {self.worker_ids.index(w)}", w[1], *self.thread_idents[w[1]]) for w in here]
+        return [self.lane(self.worker_ids.index(w), self.thread_idents[w[1]]) for w in here]
+
+    @staticmethod
+    def lane(index: int, who: Identity) -> Lane:
+        """Worker index's lane for a GIL-state sampler."""
+        return Lane(f"worker {index}", who.tid, who.tstate, who.clock, who.interpreter)
 
     def cpu_seconds(self) -> float:
         """This process's CPU time plus that of the worker processes."""

@@ -47,6 +47,7 @@ from gillab.harness.executors.dask_inside import (
 from gillab.harness.gilstate import GilState, Lane
 from gillab.harness.instruments import GilWait
 from gillab.harness.results import EngineInfo
+from gillab.harness.worker import Identity
 
 EMPTY_TASKS = 50
 """Empty tasks timed once per cell: the per-task cost dask adds."""
@@ -150,6 +151,7 @@ class DaskExecutor(Executor):
 
     shares_gil = False
     shares_memory = False
+    same_process = False
     runs_elsewhere = True
     engine = "dask"
     release_delay_s = 0.1
@@ -225,14 +227,13 @@ class DaskExecutor(Executor):
     def _choose_existing(self, nthreads: Mapping[str, int]) -> list[str]:
         raise NotImplementedError
 
-    def start(self, warm: Callable[..., tuple[int, int, int, int]], warm_args: Sequence[Any]) -> None:
+    def start(self, warm: Callable[..., Identity], warm_args: Sequence[Any]) -> None:
         """Create and warm the cluster, register each worker thread's lane, and time an empty task."""
         super().start(warm, warm_args)
         by_pid = {pid: addr for addr, pid in self.pid_of.items()}
         self.lanes = {}
         for role_index, (pid, tid) in enumerate(self.worker_ids):
-            tstate, clock = self.remote_idents[(pid, tid)]
-            self.lanes.setdefault(by_pid[pid], []).append((f"worker {role_index}", tid, tstate, clock))
+            self.lanes.setdefault(by_pid[pid], []).append(self.lane(role_index, self.remote_idents[(pid, tid)]))
         t0 = time.perf_counter()
         self.run([(empty_task, ())] * EMPTY_TASKS)
         self.overhead_s = (time.perf_counter() - t0) / EMPTY_TASKS

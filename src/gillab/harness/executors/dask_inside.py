@@ -151,7 +151,7 @@ def merge_states(
     per: list[ThreadGil] = []
     segments: list[GilSegment] = []
     for addr, s in seen:
-        mapping = [tids.index(tid) for _, tid, _, _ in lanes.get(addr, [])]
+        mapping = [tids.index(lane.tid) for lane in lanes.get(addr, [])]
         per.extend(s.per_thread)
         segments.extend(
             GilSegment(mapping[g.lane] if g.lane < len(mapping) else g.lane, g.state, g.start_s, g.end_s)

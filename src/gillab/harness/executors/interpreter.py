@@ -1,20 +1,67 @@
-"""Subinterpreters: concurrent.futures.InterpreterPoolExecutor (Python 3.14+), one interpreter and one GIL
-per worker."""
+"""Subinterpreters: an InterpreterPoolExecutor, one interpreter and one GIL per worker (PEP 684, PEP 734).
+
+The standard library's on 3.14 (``concurrent.futures.InterpreterPoolExecutor``), and the PEP 734 backport's
+on 3.12 and 3.13 (``pip install -e '.[interpreters]'``). Each worker is a thread of this process running an
+interpreter of its own, with its own GIL, created (with the task's imports) outside the timing. Tasks are
+sent by reference (a function pickles as its module and name) with their arguments pickled, and results come
+back pickled: no object is shared, so a shared counter cannot be counted across them, and a module that
+cannot load in a subinterpreter (numpy, gillab's instruments) says so in its cell.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from gillab.errors import ExecutorUnavailableError
+from gillab.errors import CannotLoadError, ExecutorUnavailableError
 from gillab.harness.executors.base import PoolExecutor, register
+from gillab.harness.worker import Identity
+
+BACKPORT = "interpreters_backport.concurrent.futures"
+"""Where the PEP 734 backport (the interpreters-pep-734 distribution) keeps its InterpreterPoolExecutor."""
+NO_SHARED_OBJECTS = "interpreters share no objects: the shared counter cannot be counted across them"
+
+
+def pool_class() -> tuple[type[cf.Executor] | None, str]:
+    """The InterpreterPoolExecutor this interpreter has, and where it comes from (None, and why not)."""
+    stdlib = getattr(cf, "InterpreterPoolExecutor", None)
+    if stdlib is not None:
+        return stdlib, "concurrent.futures (the standard library)"
+    here = sys.version.split()[0]
+    if sys.version_info < (3, 12):
+        return None, (
+            f"subinterpreters with a GIL each need Python 3.12 or newer (this is {here}): InterpreterPoolExecutor "
+            "is 3.14's, and its backport (interpreters-pep-734) needs 3.12+"
+        )
+    try:
+        backport = importlib.import_module(BACKPORT)
+    except ImportError as exc:
+        return None, (
+            f"no InterpreterPoolExecutor on {here} (3.14 has one) and no PEP 734 backport "
+            f"({exc}); install it with: pip install -e '.[interpreters]'"
+        )
+    return backport.InterpreterPoolExecutor, f"{BACKPORT} (the PEP 734 backport)"
+
+
+def load_error(exc: BaseException) -> str:
+    """The line of an ImportError raised inside a worker interpreter that says what could not load."""
+    text = str(exc)
+    marker = "Original error was:"
+    if marker in text:  # numpy wraps the C extension's own message in a page of advice
+        text = text.split(marker, 1)[1]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 @register
 class InterpreterExecutor(PoolExecutor):
-    """concurrent.futures.InterpreterPoolExecutor: one interpreter, and one GIL, per worker."""
+    """An InterpreterPoolExecutor: one subinterpreter, and one GIL, per worker."""
 
     name = "interpreter"
+    in_demo = True
     summary = "an InterpreterPoolExecutor: one subinterpreter, and one GIL, per worker"
     shares_gil = False
     gil_per_worker = True
@@ -26,13 +73,33 @@ class InterpreterExecutor(PoolExecutor):
 
     @classmethod
     def unavailable(cls) -> str | None:
-        if not hasattr(cf, "InterpreterPoolExecutor"):
-            return f"InterpreterPoolExecutor needs Python 3.14 or newer (this is {sys.version.split()[0]})"
-        return None
+        found, why = pool_class()
+        return None if found is not None else why
+
+    @classmethod
+    def refuses(cls, workload: str) -> str | None:
+        from gillab.workloads import get
+
+        return NO_SHARED_OBJECTS if get(workload).shared_counter else None
+
+    @classmethod
+    def origin(cls) -> str | None:
+        """Where this interpreter's InterpreterPoolExecutor comes from (None where it has none)."""
+        found, where = pool_class()
+        return where if found is not None else None
 
     def _make_pool(self) -> cf.Executor:
-        reason = self.unavailable()
-        if reason:
-            raise ExecutorUnavailableError(reason)
-        pool: cf.Executor = cf.InterpreterPoolExecutor(self.workers)  # type: ignore[attr-defined,unused-ignore]
+        found, why = pool_class()
+        if found is None:
+            raise ExecutorUnavailableError(why)
+        pool: cf.Executor = found(self.workers)  # type: ignore[call-arg]
         return pool
+
+    def start(self, warm: Callable[..., Identity], warm_args: Sequence[Any]) -> None:
+        """Create the interpreters and import the task in each (outside the timing: its start-up); a module that
+        cannot load in a subinterpreter raises CannotLoadError with the ImportError's text."""
+        try:
+            super().start(warm, warm_args)
+        except ImportError as exc:
+            self.shutdown()
+            raise CannotLoadError(f"cannot load in a subinterpreter: {load_error(exc)}") from None

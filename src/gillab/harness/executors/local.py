@@ -36,6 +36,7 @@ class ThreadExecutor(PoolExecutor):
     """concurrent.futures.ThreadPoolExecutor."""
 
     name = "thread"
+    in_demo = True
     summary = "a ThreadPoolExecutor: threads of this process, sharing its GIL"
 
     def _make_pool(self) -> cf.Executor:
@@ -57,9 +58,11 @@ class ProcessExecutor(PoolExecutor):
     """concurrent.futures.ProcessPoolExecutor (forkserver where available, else spawn)."""
 
     name = "process"
+    in_demo = True
     summary = "a ProcessPoolExecutor: one process, and one GIL, per worker"
     shares_gil = False
     gil_per_worker = True
+    same_process = False
     shares_memory = False
     style = "--"
     own_gil = "process workers each have a GIL of their own: this process's GIL says nothing of them"
