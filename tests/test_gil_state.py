@@ -76,7 +76,7 @@ def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
             assert sum(holds) >= 0.5, holds
             assert all(0.15 <= h <= 0.85 for h in holds), holds
             continue
-        assert sum(holds) >= 0.9, holds  # the GIL is always held by one of them
+        assert sum(holds) >= 0.85, holds  # the GIL is held by one of them but for its hand-offs
         assert all(0.3 <= h <= 0.7 for h in holds), holds
     if disturbed:
         # Another process took a core: a thread asked to hand over the GIL must then also wait for the OS to

@@ -11,6 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gillab.advice.api import advise
+    from gillab.advice.model import Advice
     from gillab.checker.api import CheckResult, Releases, check
     from gillab.errors import GillabError, NotBuiltError
     from gillab.workloads import available, resolve
@@ -21,6 +23,8 @@ except PackageNotFoundError:  # pragma: no cover - only in an uninstalled checko
     __version__ = "0+unknown"
 
 _LAZY = {
+    "Advice": "gillab.advice.model",
+    "advise": "gillab.advice.api",
     "CheckResult": "gillab.checker.api",
     "Releases": "gillab.checker.api",
     "check": "gillab.checker.api",
@@ -30,7 +34,10 @@ _LAZY = {
     "resolve": "gillab.workloads",
 }
 
-__all__ = ["CheckResult", "GillabError", "NotBuiltError", "Releases", "__version__", "available", "check", "resolve"]
+__all__ = [
+    "Advice", "CheckResult", "GillabError", "NotBuiltError", "Releases", "__version__", "advise", "available", "check",
+    "resolve",
+]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

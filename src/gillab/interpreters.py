@@ -84,6 +84,14 @@ def describe(python: str) -> Interpreter:
     return Interpreter(**json.loads(proc.stdout))
 
 
+def venv_python(info: Interpreter) -> Path:
+    """The python of the venv gillab keeps under the cache for this interpreter (made by venv_for)."""
+    if info.executable == sys.executable:
+        return Path(sys.executable)
+    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[:12]
+    return cache_dir() / "venvs" / f"{info.version}{'t' if info.free_threaded else ''}-{key}" / "bin" / "python"
+
+
 def venv_for(python: str, info: Interpreter, log: Path) -> Path:
     """Create (once) a venv for the interpreter under the cache and pip install -e the checkout into it, with
     the PEP 734 backport where the interpreter needs it for the interpreter executor (3.12, 3.13).
@@ -92,9 +100,8 @@ def venv_for(python: str, info: Interpreter, log: Path) -> Path:
     """
     if info.executable == sys.executable:
         return Path(sys.executable)
-    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[:12]
-    venv = cache_dir() / "venvs" / f"{info.version}{'t' if info.free_threaded else ''}-{key}"
-    vpy = venv / "bin" / "python"
+    vpy = venv_python(info)
+    venv = vpy.parent.parent
     try:
         root = source_root()
         with log.open("a") as fh:

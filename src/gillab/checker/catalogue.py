@@ -82,7 +82,7 @@ class Row:
 def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> Row:
     """Measure one entry in this process (the catalogue's child) and return its row; an entry that fails is
     its row's error, and the catalogue goes on."""
-    from gillab.checker.target import load_target
+    from gillab.callables import load_target
 
     try:
         func = load_target(entry.target)
@@ -94,8 +94,8 @@ def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> Row:
 
 def _sweep(entry: Entry, func: Callable[..., Any]) -> Measured:
     from gillab import environment
+    from gillab.callables import call_inputs
     from gillab.checker.sweep import sweep
-    from gillab.checker.target import call_inputs
 
     got = sweep(func, lambda n: call_inputs(entry.setup.replace("{n}", str(n)), None), entry.sizes)
     start = got.releases_from
@@ -108,8 +108,8 @@ def _sweep(entry: Entry, func: Callable[..., Any]) -> Measured:
 
 
 def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> Measured:
+    from gillab.callables import call_inputs
     from gillab.checker.measure import measure
-    from gillab.checker.target import call_inputs
     from gillab.checker.verdict import decide, verdict
 
     args, kwargs = call_inputs(entry.setup, None)

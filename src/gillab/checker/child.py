@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from gillab.checker.target import call_inputs, load_target
+from gillab.callables import call_inputs, load_target
 from gillab.childproc import EXIT_BAD_INPUT, EXIT_RAISED
 from gillab.codec import encode
 from gillab.errors import TargetError

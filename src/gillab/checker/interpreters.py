@@ -25,7 +25,7 @@ LOADED: dict[str, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}
 
 def _load(target: str, setup: str | None, args: list[Any] | None) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     if target not in LOADED:
-        from gillab.checker.target import call_inputs, load_target
+        from gillab.callables import call_inputs, load_target
         from gillab.errors import TargetError
 
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -33,16 +32,6 @@ from gillab.outputs.columns import fmt
 from gillab.outputs.documents import lab_document
 
 
-def _call_args(text: str | None) -> list[Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--args is not valid JSON ({exc.msg} at column {exc.colno})") from None
-    return value if isinstance(value, list) else [value]
-
-
 def _interpreter(python: str | None, out: Path | None) -> str | None:
     """Return the python to run the check under: a venv of its own for another interpreter (as compare)."""
     if python is None:
@@ -58,7 +47,7 @@ def _interpreter(python: str | None, out: Path | None) -> str | None:
 def cmd_check(args: argparse.Namespace) -> int:
     """Measure whether a callable releases the GIL, and how it scales with threads (or, with --sizes, from which
     input size it lets go)."""
-    call_args = _call_args(args.args)
+    call_args = types.json_args(args.args)
     if ":" not in args.target:
         raise UsageError(f"TARGET must look like package.module:attr or path/file.py:attr, got {args.target!r}")
     if args.sizes is not None and (args.setup is None or "{n}" not in args.setup):

@@ -23,6 +23,10 @@ def _flag(value: Any) -> str:
 
 RUN_FLAGS = {
     "workload": "--workload",
+    "target": "--target",
+    "setup": "--setup",
+    "args": "--args",
+    "inputs": "--inputs",
     "impl": "--impl",
     "executor": "--executor",
     "workers": "--workers",

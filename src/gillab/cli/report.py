@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab import environment
+from gillab.advice.report import KINDS as ADVISE_KINDS
 from gillab.checker.report import KINDS as CHECK_KINDS
 from gillab.compare.report import compare_sections
 from gillab.compare.run import CompareResult, is_compare
@@ -46,7 +47,7 @@ def refresh_report(out: Path, run: RunResult | None = None, comparison: CompareR
         sections += run_sections(run, out)
     else:
         sections.append(Section("", environment_html(environment.info())))
-    sections += document_sections(out, (*LAB_KINDS, *CHECK_KINDS))
+    sections += document_sections(out, (*LAB_KINDS, *CHECK_KINDS, *ADVISE_KINDS))
     write_page(out, sections, title)
 
 

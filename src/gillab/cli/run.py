@@ -15,7 +15,7 @@ from gillab.harness import executors, gilstate, options
 from gillab.harness.options import DEFAULTS
 from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
-from gillab.workloads import REGISTRY, WORKLOADS
+from gillab.workloads import REGISTRY, WORKLOADS, target
 
 RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
 """What a run writes into its folder (and report.html); --force removes an earlier run's before starting."""
@@ -82,10 +82,21 @@ def _claim(out: Path, force: bool, dry: bool = False) -> None:
         (out / name).unlink(missing_ok=True)
 
 
+def workload_from(args: argparse.Namespace) -> str:
+    """The workload's name: --workload, or the user's --target with its inputs (loaded and called once here)."""
+    if args.target is None:
+        if args.setup is not None or args.args is not None or args.inputs is not None:
+            raise UsageError("--setup, --args and --inputs go with --target MODULE:FUNC")
+        return str(args.workload)
+    if ":" not in args.target:
+        raise UsageError(f"--target must look like package.module:attr or path/file.py:attr, got {args.target!r}")
+    return target.prepare(args.target, args.setup, types.json_args(args.args), args.inputs)
+
+
 def config_from(args: argparse.Namespace) -> RunConfig:
     """Return the run's config from the parsed matrix options; OptionError where they disagree."""
     return options.make_config(
-        args.workload, args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
+        workload_from(args), args.impl, args.executor, args.workers, args.tasks, args.size, args.repeat,
         args.switch_interval, args.min_repeat, args.max_wait, args.gil_rate, args.scheduler,
     )  # fmt: skip
 
@@ -138,6 +149,20 @@ def impl_help() -> str:
     return "; ".join(f"{w.name}: {', '.join(w.impl_names)}" for w in REGISTRY.values())
 
 
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """--target and its inputs: the user's own callable as the workload."""
+    p.add_argument(
+        "--target", metavar="MODULE:FUNC",
+        help="your own callable as the workload (package.module:attr or path/file.py:attr), in place of --workload",
+    )  # fmt: skip
+    p.add_argument("--setup", help="with --target: Python code defining the call's inputs (as gillab check)")
+    p.add_argument("--args", help="with --target: the call's positional arguments as JSON (a list, or one value)")
+    p.add_argument(
+        "--inputs", metavar="EXPR",
+        help='with --target: a Python expression giving one input per task, e.g. "range(25, 40)"',
+    )  # fmt: skip
+
+
 def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAULT_OUT) -> None:
     """Add the matrix options to a parser (gillab run and gillab compare)."""
     p.add_argument(
@@ -146,6 +171,7 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         type=types.one_of(WORKLOADS, "workload"),
         help=f"{', '.join(WORKLOADS)} (default fib)",
     )
+    add_target_options(p)
     p.add_argument(
         "--impl",
         type=types.name_list,
@@ -192,11 +218,10 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         f"{gilstate.BUDGET * 100:g}%% of a core; 0 turns it off (default {DEFAULTS.gil_rate_hz:g})",
     )
     p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
+        "--scheduler", metavar="ADDRESS",
         help="run the dask executors' cells on this existing dask cluster (tcp://host:port); gillab never starts "
         "or stops it. Default: a local cluster of each cell's own, on 127.0.0.1",
-    )
+    )  # fmt: skip
     add_out(p, out_default)
 
 

@@ -12,7 +12,11 @@ naming what is valid.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
+from typing import Any
+
+from gillab.errors import UsageError
 
 Bad = argparse.ArgumentTypeError
 
@@ -107,3 +111,14 @@ def one_of(valid: tuple[str, ...], what: str) -> Callable[[str], str]:
 
     parse.__name__ = what
     return parse
+
+
+def json_args(text: str | None) -> list[Any] | None:
+    """--args: a call's positional arguments as JSON (a list, or one value); UsageError where it is not JSON."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--args is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    return value if isinstance(value, list) else [value]

@@ -97,6 +97,12 @@ def make_config(
         )
     if tasks is not None and tasks > 100 * top:
         raise OptionError(f"$tasks {tasks} is above the limit of {100 * top} tasks per cell here")
+    if w.fixed_tasks is not None:  # one task per input
+        if tasks is not None and tasks != w.fixed_tasks:
+            raise OptionError(f"$tasks {tasks} disagrees with --inputs, which gives {w.fixed_tasks} tasks")
+        tasks = w.fixed_tasks
+        if size is None:
+            size = "1"  # one call per task
     if min_repeat is None:
         min_repeat = min(DEFAULTS.min_repeat, repeat)
     elif min_repeat > repeat:

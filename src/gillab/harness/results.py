@@ -227,6 +227,8 @@ class Cell:
     """"as fast as this machine allowed" where efficiency_vs_ceiling's interval holds 1.0; else ""."""
     per_call: PerCall | None = omit_if_none()
     """Where the workers share no memory: what each task's call and result cost to send (pickled)."""
+    unchecked: str | None = omit_if_none()
+    """Why its tasks' results could not be compared with the serial ones (a NaN, no __eq__); None: checked."""
 
     @property
     def ok(self) -> bool:

@@ -18,16 +18,18 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from dataclasses import dataclass, replace
 
 from gillab import environment, stats
-from gillab.errors import CannotLoadError, CellError, NotBuiltError
+from gillab.errors import CannotLoadError, CellError, NotBuiltError, one_line
 from gillab.harness import ceiling, executors, interference
 from gillab.harness.ceiling import Reference
 from gillab.harness.noise import PerRound, rounds_of, with_speedup
 from gillab.harness.results import Cell, RunConfig
 from gillab.harness.session import CellSession
+from gillab.workloads import get
 
 CONVERGED = 0.05
 """Rounds stop once every cell's parallelism and efficiency against the ceiling moved by at most this share of
@@ -53,6 +55,17 @@ def plan_impl(config: RunConfig, impl: str) -> list[Key]:
         if not executors.get(ex).baseline:
             cells.extend((impl, ex, w) for w in config.workers)
     return cells
+
+
+def _unsendable(session: CellSession) -> str:
+    """Why a cell's task inputs cannot reach its workers (they share no memory and it cannot pickle them); ""."""
+    if session.payloads is None or session.ex.shares_memory:
+        return ""
+    try:
+        pickle.dumps(session.payloads[0])
+    except Exception as exc:  # pickle raises what the object's own __reduce__ raises
+        return f"its inputs cannot be pickled to send to {session.ex.name} workers: {one_line(exc)}"
+    return ""
 
 
 @dataclass
@@ -103,6 +116,10 @@ class Group:
             except (NotBuiltError, CannotLoadError) as exc:
                 self.finished[key] = replace(base, reason=str(exc))
                 continue
+            unsendable = _unsendable(session)
+            if unsendable:
+                self.finished[key] = replace(base, reason=unsendable)
+                continue
             self.sessions[key] = session
             try:
                 session.start()
@@ -116,6 +133,25 @@ class Group:
                 self._fail(key, exc)
                 continue
             self.budget[key] = Budget(cfg.max_wait_s, cfg.repeat)
+        self._serial_results()
+
+    def _serial_results(self) -> None:
+        """Where tasks bring their own inputs (the user's target), run the serial baseline once, untimed: its
+        results, input by input, are what every other cell's tasks must return."""
+        base = next((s for (_, ex, _), s in self.sessions.items() if executors.get(ex).baseline), None)
+        if base is None or base.payloads is None:
+            return
+        key = next(k for k, s in self.sessions.items() if s is base)
+        try:
+            reference = base.reference_run()
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            self._fail(key, exc)
+            return
+        for session in self.sessions.values():
+            if session is not base:
+                session.reference = reference
 
     def _fail(self, key: Key, exc: BaseException) -> None:
         session = self.sessions.pop(key)
@@ -235,7 +271,10 @@ def measure_cell(
         workload=workload, impls=(impl,), executors=(executor,), workers=(workers,), tasks=tasks,
         sizes={impl: size}, repeat=repeat, min_repeat=repeat, max_wait_s=0.0, probe_interval_s=probe_interval_s,
     )  # fmt: skip
-    group = Group(config, impl, size, 0, environment.usable_cores(), keys=[(impl, executor, workers)])
+    keys: list[Key] = [(impl, executor, workers)]
+    if get(workload).payloads(size, tasks) is not None and not executors.get(executor).baseline:
+        keys.append((impl, executors.baseline(), 1))  # its serial results are what the cell is checked against
+    group = Group(config, impl, size, 0, environment.usable_cores(), keys=keys)
     try:
         group.start()
         seq = 0
@@ -245,4 +284,4 @@ def measure_cell(
         group.close(kill=True)
         raise
     group.close()
-    return group.cells(None)[0]
+    return next(c for c in group.cells(None) if c.key == keys[0])

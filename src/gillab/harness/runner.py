@@ -25,6 +25,7 @@ from gillab.harness.calibrate import pick_size
 from gillab.harness.ceiling import Reference
 from gillab.harness.results import CeilingBlock, Cell, EngineInfo, Interleave, RunConfig, RunResult, SpeedProbe
 from gillab.harness.rounds import NOT_MEASURED, Group
+from gillab.workloads import label as workload_label
 
 LOAD_COMPETING = 0.5
 """A 1-minute load average above this many busy cores before the run means other work competes."""
@@ -130,7 +131,7 @@ class _Run:
         """Measure one impl's cells round by round, saving each round, until they settle."""
         cfg, seq = self.config, 0
         for r in range(cfg.repeat):
-            self.say(f"{cfg.workload} {group.impl}: round {r + 1}", gi * cfg.repeat + r)
+            self.say(f"{workload_label(cfg.workload)} {group.impl}: round {r + 1}", gi * cfg.repeat + r)
             seq = group.run_round(r, seq)
             cells = group.cells(self.drift())
             self.save(cells)  # every round on disk: a kill loses at most one round
@@ -155,7 +156,7 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
         )
         try:
             for gi, impl in enumerate(config.impls):
-                run.say(f"{config.workload} {impl}: starting its workers", gi * config.repeat)
+                run.say(f"{workload_label(config.workload)} {impl}: starting its workers", gi * config.repeat)
                 group = Group(config, impl, run.size_of(impl), gi, run.cores, reference=run.reference)
                 group.start()
                 run.run_group(gi, group)

@@ -17,6 +17,7 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from types import TracebackType
+from typing import Any
 
 from gillab import environment, stats
 from gillab.errors import CellError, one_line
@@ -29,7 +30,9 @@ from gillab.harness.interference import Interference
 from gillab.harness.results import Cell, PerCall, RepeatRecord, Span, Status
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
+from gillab.workloads.base import Workload
 from gillab.workloads.jobs import agrees, expected
+from gillab.workloads.target import comparable
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,12 @@ class CellSession:
         self.ex = executors.make(executor, workers, scheduler)
         self.repeats: list[Repeat] = []
         self.per_call: PerCall | None = None
+        self.payloads = get(workload).payloads(size, tasks)
+        """Each task's input, sent with its call (the user's target); None for gillab's own workloads."""
+        self.unchecked = ""
+        """Why the tasks' results could not be compared with the serial ones ("" where they were)."""
+        self.reference: dict[int, Any] | None = None
+        """Where tasks bring their own inputs: the serial baseline's result for each task (set by its group)."""
 
     def start(self) -> None:
         """Create the workers and prepare the task in each."""
@@ -238,7 +247,7 @@ class CellSession:
             cpu0 = ex.cpu_seconds()
             delay = ex.release_delay_s if release_delay_s is None else release_delay_s
             release = time.monotonic_ns() + int(delay * 1e9)
-            outs = ex.run([(run_task, (self.workload, self.impl, self.size, i, release)) for i in range(self.tasks)])
+            outs = ex.run([(run_task, self._call(i, release)) for i in range(self.tasks)])
             finish = time.monotonic_ns()
             cpu1 = ex.cpu_seconds()
             snap1 = interference.snapshot()
@@ -248,7 +257,7 @@ class CellSession:
             seen = ins.read(spans, release, finish)
         lost = self._check(outs)
         if self.per_call is None and not ex.shares_memory and outs:
-            self.per_call = per_call((run_task, (self.workload, self.impl, self.size, 0, release)), outs[0])
+            self.per_call = per_call((run_task, self._call(outs[0].task, release)), outs[0])
         wall = (finish - release) / 1e9
         rep = Repeat(
             wall,
@@ -265,18 +274,31 @@ class CellSession:
         self.repeats.append(rep)
         return rep
 
+    def _call(self, index: int, release_ns: int) -> tuple[Any, ...]:
+        """Task index's arguments to run_task (its input last, where the workload sends one)."""
+        base = (self.workload, self.impl, self.size, index, release_ns)
+        return base if self.payloads is None else (*base, self.payloads[index])
+
+    def reference_run(self) -> dict[int, Any]:
+        """Run every task once, untimed and uncounted (this is the serial baseline), and return each task's
+        result: the reference the other cells of its group are checked against."""
+        release = time.monotonic_ns() + int(self.ex.release_delay_s * 1e9)
+        outs = self.ex.run([(run_task, self._call(i, release)) for i in range(self.tasks)])
+        return {o.task: o.result for o in outs}
+
     def _check(self, outs: list[TaskOutcome]) -> int | None:
         """Check every task's result against the reference; return lost counter updates where they can be
         counted."""
-        shared = get(self.workload).shared_counter
+        w = get(self.workload)
+        shared = w.shared_counter
+        if self.payloads is not None:  # the user's target: against the serial baseline's result, input by input
+            self._check_against_serial(w, outs)
         # Tasks that share one counter with other tasks running at once cannot each see their own count.
-        if not (shared and self.ex.shares_memory and not self.ex.baseline):
+        elif not (shared and self.ex.shares_memory and not self.ex.baseline):
             want = expected(self.workload, self.size)
             for o in outs:
                 if not agrees(self.workload, o.result, want):
-                    raise CellError(
-                        f"wrong result: task {o.task} returned {o.result!r}, the python impl gives {want!r}"
-                    )
+                    raise CellError(w.mismatch(o.task, o.result, want))
         if not shared or not self.ex.shares_memory:
             return None
         assert self.kernel.value is not None
@@ -285,6 +307,23 @@ class CellSession:
             total = self.tasks * self.size
             raise CellError(f"wrong result: {self.impl} lost {lost} of {total} updates, and it must lose none")
         return lost
+
+    def _check_against_serial(self, w: Workload, outs: list[TaskOutcome]) -> None:
+        if self.reference is None:
+            return
+        for o in outs:
+            want = self.reference.get(o.task)
+            why = comparable(want)
+            if why:  # said once, in the cell; its figures are still measured
+                self.unchecked = why
+                continue
+            try:
+                same = agrees(self.workload, o.result, want)
+            except Exception as exc:  # an __eq__ that raises against another object
+                self.unchecked = f"its results cannot be compared ({one_line(exc)})"
+                continue
+            if not same:
+                raise CellError(w.mismatch(o.task, o.result, want))
 
     def drop_last(self, kept: bool) -> None:
         """Mark the last repeat as disturbed: dropped (measured again) or, with kept, kept and flagged."""
@@ -342,6 +381,7 @@ class CellSession:
             available_cores=available,
             repeats_dropped=sum(1 for r in self.repeats if r.dropped),
             per_call=self.per_call,
+            unchecked=self.unchecked or None,
         )
 
     def failed(self, exc: BaseException) -> Cell:

@@ -78,11 +78,13 @@ def warm(workload: str, impl: str, size: int, hold_s: float) -> Identity:
     return identity()
 
 
-def run_task(workload: str, impl: str, size: int, index: int, release_ns: int) -> TaskOutcome:
-    """Wait for the common release time, run one task, and report when and where it ran."""
-    from gillab.workloads.jobs import end_stamp, job
+def run_task(workload: str, impl: str, size: int, index: int, release_ns: int, *payload: Any) -> TaskOutcome:
+    """Wait for the common release time, run one task, and report when and where it ran.
 
-    run = job(workload, impl, size)
+    payload: the task's input, where the workload sends one with each call (the user's target)."""
+    from gillab.workloads.jobs import end_stamp, job, job_with
+
+    run = job_with(workload, impl, size, payload[0]) if payload else job(workload, impl, size)
     stamp = end_stamp(workload, impl)
     wait = release_ns - time.monotonic_ns()
     if 0 < wait < MAX_RELEASE_WAIT_NS:  # a worker on another host does not share this clock: it starts at once

@@ -38,6 +38,8 @@ def run_warnings(result: RunResult) -> list[str]:
         )
     if result.interference_note:
         out.append(result.interference_note)
+    unchecked = sorted({c.unchecked for c in result.cells if c.unchecked})
+    out += [f"The tasks' results were not checked: {why}; every cell still ran and was measured." for why in unchecked]
     return out
 
 

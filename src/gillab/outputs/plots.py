@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 
 from gillab.harness import executors
 from gillab.harness.results import Cell, RunResult
+from gillab.workloads import label as workload_label
 
 __all__ = ["plt", "save", "speedup_png", "timeline_png"]
 
@@ -49,7 +50,7 @@ def speedup_png(result: RunResult, path: Path) -> bool:
     ax.set_ylabel("speedup over serial")
     bx.set_ylabel("cores busy (CPU ÷ wall)")
     title = f"{result.environment.python_version}, GIL {'on' if result.environment.gil_enabled else 'off'}"
-    ax.set_title(f"{cells[0].workload}: speedup ({title})", fontsize=10)
+    ax.set_title(f"{workload_label(cells[0].workload)}: speedup ({title})", fontsize=10)
     bx.set_title("how many cores the workers kept busy", fontsize=10)
     for axis in (ax, bx):
         axis.set_xlabel("workers")
@@ -191,7 +192,7 @@ def timeline_png(result: RunResult, path: Path) -> bool:
     handles.append(Patch(facecolor="none", edgecolor="black", label="a task"))
     fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=7, bbox_to_anchor=(0.5, 0.985))
     fig.suptitle(
-        f"{cells[0].workload}: who holds the GIL, worker by worker, at {top} workers "
+        f"{workload_label(cells[0].workload)}: who holds the GIL, worker by worker, at {top} workers "
         "(the repeat nearest the median wall)",
         fontsize=10,
         y=0.999,

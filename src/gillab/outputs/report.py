@@ -18,6 +18,7 @@ from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
 from gillab.outputs.findings import ceiling_note, findings, four_answers, gil_sampler_note, run_warnings, summary
+from gillab.workloads import label as workload_label
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
@@ -144,7 +145,8 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
     cfg = result.config
     parts = [
         environment_html(result.environment),
-        f"<p class='note'>Workload <code>{html.escape(cfg.workload)}</code>, {cfg.n_tasks} tasks per cell, "
+        f"<p class='note'>Workload <code>{html.escape(workload_label(cfg.workload))}</code>, {cfg.n_tasks} tasks "
+        "per cell, "
         f"at most {cfg.repeat} rounds; sizes {html.escape(str(cfg.sizes))}; load average before "
         f"{load_text(result.load_before)}, after {load_text(result.load_after)}.</p>",
     ]

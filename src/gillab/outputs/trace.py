@@ -9,6 +9,7 @@ from typing import Any
 
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
+from gillab.workloads import label as workload_label
 
 GIL_TRACK = 100
 """Thread ids from here on carry each worker's GIL states (holds, runs, waits, idle) beside its tasks."""
@@ -20,7 +21,7 @@ def trace_events(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     for pid, c in enumerate(cells, start=1):
         if not c.timeline:
             continue
-        label = f"{c.workload} {c.impl} {c.executor} w{c.workers}"
+        label = f"{workload_label(c.workload)} {c.impl} {c.executor} w{c.workers}"
         events.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": label}})
         events.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0, "args": {"sort_index": pid}})
         for span in c.timeline:

@@ -16,7 +16,7 @@ from typing import Any
 
 from gillab import environment
 from gillab.errors import GillabError
-from gillab.workloads import counter, fib, sumsq
+from gillab.workloads import counter, fib, sumsq, target
 from gillab.workloads.base import Workload
 
 REGISTRY: dict[str, Workload] = {w.name: w for w in (fib.WORKLOAD, counter.WORKLOAD, sumsq.WORKLOAD)}
@@ -24,11 +24,22 @@ WORKLOADS = tuple(REGISTRY)
 
 
 def get(name: str) -> Workload:
-    """Return the named workload; ValueError listing the valid names otherwise."""
+    """Return the named workload (a target workload is named by its spec); ValueError listing the valid names
+    otherwise."""
+    if name.startswith(target.PREFIX):
+        return target.workload(name)
     try:
         return REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}") from None
+
+
+def label(workload: str) -> str:
+    """How a reader sees a workload's name (a target's callable, not its encoded spec); an unknown name as is."""
+    try:
+        return get(workload).label
+    except ValueError:  # a results file from another gillab
+        return workload
 
 
 def impls(workload: str) -> tuple[str, ...]:

@@ -95,6 +95,28 @@ class Workload:
         """Return a no-argument callable that runs one task of this size with func (from module)."""
         raise NotImplementedError
 
+    @property
+    def label(self) -> str:
+        """How a reader sees the workload's name."""
+        return self.name
+
+    @property
+    def fixed_tasks(self) -> int | None:
+        """The number of tasks a cell must run, where the workload fixes it (one per input); else None."""
+        return None
+
+    def payloads(self, size: int, tasks: int) -> list[Any] | None:
+        """Each task's input, sent with its call (None: the workers build their tasks themselves)."""
+        return None
+
+    def task_with(self, func: Callable[..., Any], module: ModuleType, size: int, payload: Any) -> Callable[[], Any]:
+        """Return the task that runs on this payload (for a workload with payloads)."""
+        return self.task(func, module, size)
+
+    def mismatch(self, index: int, result: Any, want: Any) -> str:
+        """The one line of a cell whose task `index` returned the wrong result."""
+        return f"wrong result: task {index} returned {result!r}, the python impl gives {want!r}"
+
     def expected(self, size: int) -> Any:
         """Return what one task must return, by the reference definition."""
         raise NotImplementedError

@@ -27,6 +27,13 @@ def job(workload: str, impl: str, size: int) -> Callable[[], Any]:
     return w.task(k.func, w.impl(impl).module(), size)
 
 
+def job_with(workload: str, impl: str, size: int, payload: Any) -> Callable[[], Any]:
+    """Return the task that runs on a payload sent with its call (not cached: each call brings its own)."""
+    w = get(workload)
+    k = kernel(workload, impl)
+    return w.task_with(k.func, w.impl(impl).module(), size, payload)
+
+
 @cache
 def end_stamp(workload: str, impl: str) -> Callable[[], int] | None:
     """Return the impl's own clock of when its last kernel call in this thread finished, where it keeps one.

@@ -1,4 +1,5 @@
-"""A check's target and inputs, in the child: 'module:attr' or 'file.py:attr', and --setup code."""
+"""A callable named by the user, and its inputs: 'module:attr' or 'file.py:attr', and --setup code (check, advise, the
+target workload)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,23 @@ def call_inputs(setup: str | None, args: list[Any] | None) -> tuple[tuple[Any, .
         return tuple(namespace.get("args", ())), dict(namespace.get("kwargs", {}))
     values = (v for k, v in namespace.items() if not k.startswith("_") and not isinstance(v, types.ModuleType))
     return (*values, *(args or ())), {}
+
+
+def task_inputs(setup: str | None, expr: str) -> list[Any]:
+    """Return the list --inputs EXPR makes, one input per task (EXPR sees the names --setup defines)."""
+    namespace: dict[str, Any] = {}
+    if setup is not None:
+        try:
+            exec(compile(setup, "<--setup>", "exec"), namespace)
+        except Exception as exc:
+            raise TargetError(f"--setup failed: {type(exc).__name__}: {exc}") from None
+    try:
+        value = eval(compile(expr, "<--inputs>", "eval"), namespace)
+        items = list(value)
+    except TypeError:
+        raise TargetError(f"--inputs {expr!r} is not an iterable expression") from None
+    except Exception as exc:
+        raise TargetError(f"--inputs {expr!r} failed: {type(exc).__name__}: {exc}") from None
+    if not items:
+        raise TargetError(f"--inputs {expr!r} is empty: give at least one input")
+    return items

@@ -1,0 +1,153 @@
+"""`gillab advise`: run the user's callable through the matrix here, and under each --python, then advise.
+
+Here: serially, on threads, on processes, and on interpreters where this Python has them, through the same
+harness as every workload (gillab.workloads.target). Under each --python: the same `gillab run --target`
+in a venv of its own (gillab.compare.run), a free-threaded build with and without PYTHON_GIL=1, and then the
+single-thread time of each against this interpreter in interleaved rounds (gillab.compare.cost).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from gillab import environment
+from gillab.advice.model import Advice, Option, SlowerOn, critical_path, options_of, serial_of
+from gillab.advice.recommend import sentence
+from gillab.compare.cost import Build, run_rounds
+from gillab.compare.run import CompareResult, compare
+from gillab.harness import executors, options
+from gillab.harness.results import RunResult
+from gillab.harness.runner import Progress, run_matrix
+from gillab.interpreters import describe, venv_python
+from gillab.stats import bootstrap_ci, median
+from gillab.workloads import get
+
+ADVISE_EXECUTORS = ("thread", "process", "interpreter")
+"""What advise runs here, of those that can run (interpreters on 3.12+ only)."""
+
+
+@dataclass(frozen=True)
+class Advised:
+    """Everything advise measured: the advice, the run here, and the runs under the other interpreters."""
+
+    advice: Advice
+    here: RunResult
+    elsewhere: CompareResult | None = None
+
+
+def _executors() -> tuple[str, ...]:
+    return tuple(e for e in ADVISE_EXECUTORS if executors.unavailable(e) is None)
+
+
+def _slower(builds: list[Build], workload: str, sizes: dict[str, int], rounds: int) -> list[SlowerOn]:
+    """Each other build's single-thread time against this interpreter's, in interleaved rounds."""
+    serial, _ = run_rounds(builds, workload, sizes, rounds)
+    here = builds[0].label
+    by = {(s.label, s.impl): s.walls_s for s in serial}
+    out = []
+    for b in builds[1:]:
+        for impl in sizes:
+            a, g = by.get((b.label, impl)), by.get((here, impl))
+            if a and g:
+                ratios = [x / y for x, y in zip(a, g, strict=False) if y > 0]
+                if ratios:
+                    out.append(SlowerOn(b.label, here, median(ratios), bootstrap_ci(ratios)))
+    return out
+
+
+def advise(
+    workload: str,
+    workers: tuple[int, ...],
+    out: Path,
+    pythons: tuple[str, ...] = (),
+    progress: Progress | None = None,
+    say: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    max_time_s: float = options.MAX_TIME_S,
+    cost_rounds: int = 5,
+    run_executors: tuple[str, ...] | None = None,
+    repeat: int | None = None,
+) -> Advised:
+    """Measure the target workload here and under each python, and return the advice.
+
+    run_executors: the executors run here (default: ADVISE_EXECUTORS that can run); repeat: the most rounds,
+    and the fewest (default: a run's)."""
+    config = options.make_config(
+        workload, executors=run_executors or _executors(), workers=workers,
+        repeat=repeat or options.DEFAULTS.repeat, min_repeat=repeat,
+    )  # fmt: skip
+    options.check_budget(config, max_time_s)
+    here = run_matrix(config, out, progress)
+    elsewhere = None
+    slower: list[SlowerOn] = []
+    if pythons:
+        args = ["--executor", ",".join(ADVISE_EXECUTORS), "--workers", ",".join(map(str, workers)),
+                *target_flags(workload)]  # fmt: skip
+        sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
+        elsewhere = compare(list(pythons), args, sizes, out / "elsewhere", progress=say, cost_rounds=0)
+        builds = [Build(environment.interpreter_label(), Path(sys.executable), platform.python_version(),
+                        environment.free_threaded_build(), dict(os.environ))]  # fmt: skip
+        builds += _builds(elsewhere)
+        say(f"single-thread time against {builds[0].label}: {cost_rounds} interleaved rounds")
+        slower = _slower(builds, workload, dict(here.config.sizes), cost_rounds)
+    return Advised(build_advice(here, elsewhere, slower), here, elsewhere)
+
+
+def _builds(merged: CompareResult) -> list[Build]:
+    """The interpreters compare ran under, as the cost rounds run them (in the venvs compare made)."""
+    out = []
+    for r in merged.runs:
+        info = describe(r.python)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+        if r.gil_forced:
+            env["PYTHON_GIL"] = "1"
+        out.append(Build(r.label, venv_python(info), info.version, r.free_threaded, env))
+    return out
+
+
+def target_flags(workload: str) -> list[str]:
+    """The run options that name the same target workload under another interpreter."""
+    spec = get(workload).spec  # type: ignore[attr-defined]
+    flags = ["--target", spec.target]
+    if spec.setup is not None:
+        flags += ["--setup", spec.setup]
+    if spec.args is not None:
+        flags += ["--args", json.dumps(list(spec.args))]
+    if spec.inputs is not None:
+        flags += ["--inputs", spec.inputs]
+    return flags
+
+
+def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[SlowerOn]) -> Advice:
+    """The advice from the figures measured."""
+    serial = serial_of(here)
+    task_s = median([s.end_s - s.start_s for s in serial.timeline]) if serial and serial.timeline else None
+    opts: list[Option] = options_of(here, task_s)
+    gil_on = {here.environment.interpreter: here.environment.gil_enabled}
+    if elsewhere is not None:
+        for r in elsewhere.runs:
+            opts += [o for o in options_of(r.result, task_s) if o.family != "serial"]
+            gil_on[r.label] = r.result.environment.gil_enabled
+    held = serial.gil.held_fraction if serial and serial.gil and serial.gil.available else None
+    busy = serial.parallelism if serial else None
+    name = here.environment.interpreter
+    w = get(here.config.workload)
+    recs = tuple(
+        sentence(n, [o for o in opts if o.workers == n], name, held, busy, gil_on, slower)
+        for n in here.config.workers
+        if n >= 2
+    )
+    notes = tuple(
+        dict.fromkeys(f"{o.interpreter} {o.executor} w{o.workers}: {o.reason}" for o in opts if not o.ok and o.reason)
+    )
+    unchecked = tuple(dict.fromkeys(c.unchecked for c in here.cells if c.unchecked))
+    advice = Advice(w.label, name, here.environment.gil_enabled, task_s, busy, held, tuple(opts), recs,
+                    tuple(slower), notes + unchecked)  # fmt: skip
+    if w.fixed_tasks is not None:
+        advice = replace(advice, critical_path=critical_path(serial))
+    return advice
