@@ -61,7 +61,9 @@ def test_a_target_is_rebuilt_from_its_name_alone(tmp_path: Path) -> None:
     name = target.prepare(f"{HERE}:loop", None, [1000], None)
     assert name.startswith(target.PREFIX)
     w = get(name)
-    assert w.label == f"{HERE.resolve()}:loop"
+    assert w.spec.target == f"{HERE.resolve()}:loop"  # every worker finds the file where this process did
+    assert w.label == "advise_targets.py:loop"  # a reader sees the file by its name
+    assert get(target.prepare(f"{HERE}:loop", None, [1000], None, title="cell: loop(1000)")).label == "cell: loop(1000)"
     assert w.fixed_tasks is None
     per_input = get(target.prepare(f"{HERE}:loop", None, None, "range(3, 9)"))
     assert per_input.fixed_tasks == 6

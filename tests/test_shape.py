@@ -152,12 +152,12 @@ def _declared(stub: str) -> set[str]:
 LAYERS = (
     ("leaves", ("gillab._native", "gillab._variants", "gillab._domain", "gillab.errors", "gillab.codec",
                 "gillab.environment", "gillab.stats", "gillab.files", "gillab.childproc", "gillab.checkout",
-                "gillab.interpreters", "gillab.callables")),
+                "gillab.interpreters", "gillab.callables", "gillab.aio")),
     ("workloads", ("gillab.workloads",)),
     ("harness", ("gillab.harness",)),
     ("outputs", ("gillab.outputs",)),
     ("features", ("gillab.labs", "gillab.checker", "gillab.compare", "gillab.advice")),
-    ("cli", ("gillab.cli", "gillab.__main__")),
+    ("cli", ("gillab.cli", "gillab.__main__", "gillab.notebook")),
 )  # fmt: skip
 """The documented chain, lowest first: a module imports only from its own layer and the layers below it."""
 

@@ -48,5 +48,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'gillab' has no attribute {name!r}")
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext gillab``: the magics %gil_check, %%gil_run and %gil_advise, and the results' HTML."""
+    from gillab.notebook.magics import load
+
+    load(ipython)
+
+
 def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])

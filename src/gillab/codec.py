@@ -26,7 +26,7 @@ import functools
 import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from gillab.errors import ResultsError
@@ -66,7 +66,22 @@ def encode(value: Any) -> Any:
     return value
 
 
-class Record:
+DISPLAYS: dict[type, Callable[[Any], str]] = {}
+"""Result class -> its HTML, registered by gillab.outputs.display (a layer above the results themselves)."""
+
+
+class Displayable:
+    """A result a notebook shows as HTML (``_repr_html_``), once gillab.outputs.display has registered how
+    (``%load_ext gillab`` does); before that, IPython shows its repr."""
+
+    def _repr_html_(self) -> str | None:
+        for cls in type(self).__mro__:
+            if cls in DISPLAYS:
+                return DISPLAYS[cls](self)
+        return None
+
+
+class Record(Displayable):
     """A frozen dataclass that is its own JSON document: ``to_json()`` and ``from_json()`` through this codec."""
 
     def to_json(self) -> dict[str, Any]:

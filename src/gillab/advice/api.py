@@ -13,6 +13,7 @@ from typing import Any
 from gillab.advice.model import Advice
 from gillab.advice.run import advise as run_advise
 from gillab.errors import TargetError
+from gillab.harness.runner import Progress
 from gillab.workloads import target
 
 
@@ -48,19 +49,17 @@ def _literal(values: Iterable[Any], what: str) -> str:
     return text
 
 
-def advise(
-    func: Callable[..., Any],
-    *args: Any,
+def advise_target(
+    name: str,
+    args: tuple[Any, ...] = (),
     inputs: str | Iterable[Any] | None = None,
     workers: tuple[int, ...] = (1, 2),
     pythons: tuple[str, ...] = (),
     out: Path | None = None,
+    progress: Progress | None = None,
 ) -> Advice:
-    """Run func serially, on threads, processes and interpreters (and under each of pythons), and advise.
-
-    args are the call's arguments (each task calls func(*args)); inputs, one per task instead: an expression
-    ("range(25, 40)") or literals. out keeps the run's files (default: a temporary folder, removed)."""
-    name = target_of(func)
+    """advise on a target named as the command names it ('module:func' or 'file.py:func'), each task calling it
+    with args (JSON-able or Python literals), or once per input of inputs (an expression, or literals)."""
     setup = None
     json_args: list[Any] | None = None
     if args:
@@ -73,6 +72,21 @@ def advise(
     expr = inputs if isinstance(inputs, str) or inputs is None else _literal(inputs, "inputs")
     workload = target.prepare(name, setup, json_args, expr)
     if out is not None:
-        return run_advise(workload, workers, out, pythons, say=lambda _m: None).advice
+        return run_advise(workload, workers, out, pythons, progress, say=lambda _m: None).advice
     with tempfile.TemporaryDirectory(prefix="gillab-advise-") as tmp:
-        return run_advise(workload, workers, Path(tmp), pythons, say=lambda _m: None).advice
+        return run_advise(workload, workers, Path(tmp), pythons, progress, say=lambda _m: None).advice
+
+
+def advise(
+    func: Callable[..., Any],
+    *args: Any,
+    inputs: str | Iterable[Any] | None = None,
+    workers: tuple[int, ...] = (1, 2),
+    pythons: tuple[str, ...] = (),
+    out: Path | None = None,
+) -> Advice:
+    """Run func serially, on threads, processes and interpreters (and under each of pythons), and advise.
+
+    args are the call's arguments (each task calls func(*args)); inputs, one per task instead: an expression
+    ("range(25, 40)") or literals. out keeps the run's files (default: a temporary folder, removed)."""
+    return advise_target(target_of(func), args, inputs, workers, pythons, out)

@@ -18,7 +18,7 @@ from gillab.checker.measure import Level, Measurement
 from gillab.checker.run import Readiness, read_measured, run_check
 from gillab.checker.sweep import Sweep
 from gillab.checker.verdict import Releases, decide, verdict
-from gillab.codec import Record, decode, encode, encode_fields
+from gillab.codec import Displayable, Record, decode, encode, encode_fields
 from gillab.errors import CheckFailed, TargetError
 
 DEFAULT_THREADS = (1, 2)
@@ -43,7 +43,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Displayable):
     """What one check measured, and the verdict built from it."""
 
     target: str
@@ -131,7 +131,7 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(Displayable):
     """A size sweep of one target: each size decided, and the size from which it lets go of the GIL."""
 
     target: str

@@ -22,7 +22,7 @@ from gillab.checker.entries import ENTRIES, Entry
 from gillab.checker.sweep import SweepRow
 from gillab.checker.verdict import Releases
 from gillab.childproc import run_spec
-from gillab.codec import decode, encode_fields, omit_if_none
+from gillab.codec import Displayable, decode, encode_fields, omit_if_none
 
 DURATION_S = 0.3
 """Seconds per measured phase of each entry: the whole catalogue then takes about 1.5 minutes on 2 cores."""
@@ -130,7 +130,7 @@ def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> Measure
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Catalogue(Displayable):
     """Every row measured, and why the run stopped early if it did."""
 
     rows: tuple[Row, ...]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab.childproc import run_child
-from gillab.codec import decode, encode
+from gillab.codec import Displayable, decode, encode
 from gillab.compare.cost import COST_ROUNDS, Build, SerialRounds, SingleThreadCost, costs, run_rounds
 from gillab.errors import ChildFailed, InterpreterError, ResultsError
 from gillab.files import write_atomic
@@ -116,7 +116,7 @@ def _threads(executor: str) -> bool:
 
 
 @dataclass(frozen=True)
-class CompareResult:
+class CompareResult(Displayable):
     """The same matrix under several interpreters."""
 
     pythons: tuple[str, ...]

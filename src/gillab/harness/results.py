@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from gillab.codec import decode, encode, omit_if_none
+from gillab.codec import Displayable, decode, encode, omit_if_none
 from gillab.environment import DaskWorker, Environment
 from gillab.errors import ResultsError
 from gillab.files import write_atomic
@@ -284,7 +284,7 @@ class CeilingBlock:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(Displayable):
     """A whole run: where it ran, what it was asked, and every cell measured so far."""
 
     environment: Environment

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gillab import aio
 from gillab.codec import Record, omit_if_none
 from gillab.outputs.documents import ul
 from gillab.stats import median, percentile
@@ -179,7 +180,7 @@ def _one_level(client: str, concurrency: int, requests: int, port: int | None, d
 
             return list(await asyncio.gather(*(one() for _ in range(requests))))
 
-        lat = asyncio.run(main())
+        lat = aio.run(main)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     return Level(

@@ -150,7 +150,10 @@ TABLE = (
 
 
 def flag_html(c: Cell, note: int | None = None) -> str:
-    """The report's flag: noisy, linked to its reason in the box of figures to distrust (note: its number)."""
+    """The report's flag: noisy, linked to its reason in the box of figures to distrust (note: its number); a cell
+    not measured says so, and why (its reason, as in the table of every other figure)."""
+    if not c.ok:
+        return f'<span class="flag" title="{html.escape(c.reason)}">{html.escape(c.status)}</span>'
     if c.noisy:
         link = f' <a href="#distrust-{note}">[{note}]</a>' if note is not None else ""
         return f'<span class="flag" title="{html.escape(c.noise_reason)}">noisy{link}</span>'

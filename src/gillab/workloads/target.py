@@ -42,25 +42,31 @@ class TargetSpec:
     path: str | None = None
     """A folder put on sys.path before the callable's module is imported (where the user ran gillab): a worker
     process or interpreter does not inherit the folder a console script was started in."""
+    title: str | None = None
+    """What a reader calls it (a notebook cell's code), where the callable's own name says little."""
 
     @property
     def name(self) -> str:
         """The workload's name: every worker rebuilds the workload from it."""
         doc = {"target": self.target, "setup": self.setup, "args": list(self.args) if self.args else None,
                "inputs": self.inputs, "path": self.path}  # fmt: skip
+        if self.title:
+            doc["title"] = self.title
         return PREFIX + json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
     @property
     def label(self) -> str:
-        """How a reader sees it: the callable, and its inputs expression."""
-        return self.target + (f" over {self.inputs}" if self.inputs else "")
+        """How a reader sees it: its title, or the callable (a file by its name alone), and its inputs expression."""
+        where, sep, attr = self.target.rpartition(":")
+        name = self.title or (f"{Path(where).name}:{attr}" if sep and where.endswith(".py") else self.target)
+        return name + (f" over {self.inputs}" if self.inputs else "")
 
 
 def spec_of(name: str) -> TargetSpec:
     """The spec a target workload's name holds."""
     doc = json.loads(name[len(PREFIX) :])
     args = tuple(doc["args"]) if doc.get("args") is not None else None
-    return TargetSpec(doc["target"], doc.get("setup"), args, doc.get("inputs"), doc.get("path"))
+    return TargetSpec(doc["target"], doc.get("setup"), args, doc.get("inputs"), doc.get("path"), doc.get("title"))
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,13 @@ def workload(name: str) -> Target:
     )
 
 
-def prepare(target: str, setup: str | None = None, args: list[Any] | None = None, inputs: str | None = None) -> str:
+def prepare(
+    target: str,
+    setup: str | None = None,
+    args: list[Any] | None = None,
+    inputs: str | None = None,
+    title: str | None = None,
+) -> str:
     """Return the target workload's name for the user's callable, once it loads, its inputs are made and its
     first call returns; TargetError (one line) otherwise. A file's path is made absolute, and the folder gillab
     runs in is kept for importing a module, so that every worker finds the callable where this process did."""
@@ -182,7 +194,7 @@ def prepare(target: str, setup: str | None = None, args: list[Any] | None = None
         target = f"{Path(where).resolve()}:{attr}"
     else:
         path = os.getcwd()
-    spec = TargetSpec(target, setup, tuple(args) if args is not None else None, inputs, path)
+    spec = TargetSpec(target, setup, tuple(args) if args is not None else None, inputs, path, title)
     func = _func(spec.target, spec.path)
     w = workload(spec.name)
     call_args, kwargs = w.calls(1)[0]

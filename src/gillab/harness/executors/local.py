@@ -8,6 +8,7 @@ import multiprocessing
 from collections.abc import Sequence
 from typing import Any
 
+from gillab import aio
 from gillab.harness.executors.base import Call, Executor, PoolExecutor, register
 
 
@@ -91,7 +92,7 @@ class AsyncioExecutor(Executor):
             coros = [asyncio.to_thread(fn, *args) for fn, args in calls]
             return [await c for c in asyncio.as_completed(coros)]
 
-        return self.loop.run_until_complete(gather())
+        return aio.run(gather, self.loop)
 
     def shutdown(self, kill: bool = False) -> None:
         loop = getattr(self, "loop", None)
