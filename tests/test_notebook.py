@@ -48,6 +48,21 @@ def test_gil_check_shows_html_and_returns_the_check(ip: Any) -> None:
     assert "<table>" in page
 
 
+def test_a_disturbed_scaling_level_carries_its_flag_and_reason(ip: Any) -> None:
+    from dataclasses import replace
+
+    from gillab.checker.measure import Phase
+
+    ip.run_cell("from gillab import _kernels_nogil")
+    with capture_output():
+        got = ip.run_cell("%gil_check _kernels_nogil.fib(24)").result
+    assert "disturbed</td>" not in html_of(ip, got) or got.noisy
+    loud = Phase(1.5, 0.0, 0.1, disturbed=True, measured_again=True)
+    m = replace(got.measurement, interference={**got.measurement.interference, "2 threads": loud})
+    page = html_of(ip, replace(got, measurement=m))
+    assert 'title="other processes took 1.5 cores during it, even when measured again">disturbed</td>' in page
+
+
 def test_gil_check_runs_a_function_defined_in_the_notebook(ip: Any) -> None:
     ip.run_cell("def spin(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s")
     with capture_output():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -20,14 +20,14 @@ def loop_running() -> bool:
     return True
 
 
-def run(main: Callable[[], Awaitable[T]], loop: asyncio.AbstractEventLoop | None = None) -> T:
+def run(main: Callable[[], Coroutine[Any, Any, T]], loop: asyncio.AbstractEventLoop | None = None) -> T:
     """main()'s result: on the given loop (else a new one), here, or on a thread of its own where this thread
     already runs a loop."""
 
     def go() -> T:
         if loop is not None:
             return loop.run_until_complete(main())
-        return asyncio.run(main())  # type: ignore[arg-type]
+        return asyncio.run(main())
 
     if not loop_running():
         return go()

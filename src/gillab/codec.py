@@ -67,11 +67,11 @@ def encode(value: Any) -> Any:
 
 
 DISPLAYS: dict[type, Callable[[Any], str]] = {}
-"""Result class -> its HTML, registered by gillab.outputs.display (a layer above the results themselves)."""
+"""Result class -> its HTML, registered by gillab.notebook.display (a layer above the results themselves)."""
 
 
 class Displayable:
-    """A result a notebook shows as HTML (``_repr_html_``), once gillab.outputs.display has registered how
+    """A result a notebook shows as HTML (``_repr_html_``), once gillab.notebook.display has registered how
     (``%load_ext gillab`` does); before that, IPython shows its repr."""
 
     def _repr_html_(self) -> str | None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from gillab.advice.model import Advice
 from gillab.advice.report import section as advice_section
-from gillab.checker.api import CheckResult, SweepResult
+from gillab.checker.api import CheckResult, InterpreterCheck, SweepResult
 from gillab.checker.catalogue import Catalogue
-from gillab.checker.report import catalogue_section, check_section
+from gillab.checker.report import catalogue_section, check_section, interpreters_section
 from gillab.codec import DISPLAYS, Record
 from gillab.compare.report import compare_png, compare_sections
 from gillab.compare.run import CompareResult
@@ -61,9 +61,18 @@ def compare_html(merged: CompareResult) -> str:
 def check_html(result: CheckResult | SweepResult) -> str:
     body = check_section(result.to_json())
     if isinstance(result, CheckResult):
+
+        def flag(threads: int) -> str:  # the phase's name in Measurement.interference
+            phase = result.measurement.interference.get(f"{threads} threads")
+            if phase is None or not phase.disturbed:
+                return "<td></td>"
+            again = ", even when measured again" if phase.measured_again else ""
+            why = f"other processes took {phase.others_cores or 0.0:.1f} cores during it{again}"
+            return f'<td class="flag" title="{html.escape(why)}">disturbed</td>'
+
         rows = "".join(
             f"<tr><td>{lv.threads}</td><td>{lv.calls_per_s:.1f}</td><td>{lv.speedup or 0:.2f}</td>"
-            f"<td>{lv.cpu_utilization:.2f}</td></tr>"
+            f"<td>{lv.cpu_utilization:.2f}</td>{flag(lv.threads)}</tr>"
             for lv in result.scaling
         )
         held = (
@@ -71,9 +80,8 @@ def check_html(result: CheckResult | SweepResult) -> str:
             if result.held_fraction is not None
             else ""
         )
-        body += held + (
-            "<table><tr><th>threads</th><th>calls/s</th><th>speedup</th><th>CPU</th></tr>" + rows + "</table>"
-        )
+        head = "<tr><th>threads</th><th>calls/s</th><th>speedup</th><th>CPU</th><th>flag</th></tr>"
+        body += held + f"<table>{head}{rows}</table>"
     return _page([Section("", body)])
 
 
@@ -92,6 +100,7 @@ def register() -> None:
     DISPLAYS[CompareResult] = compare_html
     DISPLAYS[CheckResult] = check_html
     DISPLAYS[SweepResult] = check_html
+    DISPLAYS[InterpreterCheck] = lambda r: _page([Section("", interpreters_section(r.to_json()))])
     DISPLAYS[Catalogue] = lambda c: _page([Section("", catalogue_section(c.to_json()))])
     DISPLAYS[Advice] = lambda a: _page([Section("", advice_section(a.to_json()))])
     DISPLAYS[Record] = record_html  # a lab's result, through its own module's section
