@@ -22,7 +22,7 @@ import pytest
 from gillab import environment
 from gillab.errors import EngineError
 from gillab.harness.executors import dask as engines
-from gillab.harness.results import RunConfig
+from gillab.harness.results import Cell, RunConfig
 from gillab.harness.runner import run_matrix
 from gillab.harness.session import CellSession
 
@@ -35,7 +35,9 @@ GIL_ON = environment.gil_enabled()
 @pytest.mark.slow
 @NEEDS_DASK
 @pytest.mark.skipif(not GIL_ON, reason="the lesson of a GIL")
-def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp_path: Path) -> None:
+def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(
+    tmp_path: Path, busiest_quiet_round: Callable[[Cell], float]
+) -> None:
     config = RunConfig(
         workload="fib",
         impls=("python",),
@@ -53,7 +55,8 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp
     assert procs.ok, procs.reason
     assert threads.speedup is not None
     assert procs.speedup is not None
-    assert threads.speedup <= 1.1  # one GIL: the threads took turns, whatever the load
+    assert threads.parallelism is not None
+    assert threads.parallelism <= 1.1  # one GIL: the threads took turns, whatever the load (CPU, not speed)
     assert threads.gil is not None
     assert threads.gil.available, threads.gil.note  # read inside the worker
     assert threads.task_overhead_s is not None
@@ -62,13 +65,10 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(tmp
     assert result.engine.scheduler == "local"
     cores = environment.usable_cores()
     if cores >= 2:
-        quiet = not procs.noisy and not (procs.interference and procs.interference.disturbed)
-        if quiet:
-            # With a core to spare, the engine's scheduler, the client and gillab's instruments run beside the
-            # workers. On exactly 2 cores they share the workers' cores: measured 0.67-0.78 on the 2-core VM
-            # gillab is built on, against 0.8-0.9 for the standard library's process pool.
-            assert procs.efficiency is not None
-            assert procs.efficiency >= (0.8 if cores >= 3 else 0.6), procs
+        if not (procs.interference and procs.interference.disturbed):
+            # CPU, not speed: the host can slow one vCPU unseen (the speedup's efficiency then moved 0.6-0.8 on
+            # the 2-core VM), but one GIL per worker process lets both work at once (1.65-1.79 there).
+            assert busiest_quiet_round(procs) >= 1.4, procs
         assert procs.noisy or procs.speedup > threads.speedup, procs  # one GIL per process beats one GIL
     assert json.loads((tmp_path / "results.json").read_text())["engine"]["engine"] == "dask.distributed"
 
