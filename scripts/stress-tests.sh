@@ -34,8 +34,12 @@ for i in $(seq 1 "$RUNS"); do
   stop_competitor
   summary=$(grep -E '(passed|failed|error)' "$log" | tail -1)
   echo "stress run $i/$RUNS: $status in $(( $(date +%s) - start )) s with one competing process: $summary"
-  if [ "$status" = FAILED ]; then grep -E '^(FAILED|ERROR) ' "$log" || tail -20 "$log"; fi
-  rm -f "$log"
+  if [ "$status" = FAILED ]; then
+    grep -E '^(FAILED|ERROR) ' "$log" || tail -20 "$log"
+    echo "  the whole output of run $i is kept in $log"
+  else
+    rm -f "$log"
+  fi
 done
 echo "stress-tests: $failed of $RUNS runs failed"
 [ "$failed" -eq 0 ]

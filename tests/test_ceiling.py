@@ -65,7 +65,9 @@ def test_python_threads_keep_one_core_busy_and_nogil_threads_two(
     assert nogil.parallelism is not None
     if environment.usable_cores() >= 2 and quiet(nogil):
         assert busiest_quiet_round(nogil) >= 1.4, nogil
-    assert nogil.parallelism > python.parallelism
+        assert nogil.parallelism > python.parallelism
+    # Beside a competitor neither figure says anything: the kernel's scheduler gives the test's process group
+    # one core's share (under one competitor, nogil threads 0.895 and python threads 0.902, in one run).
 
 
 def test_the_ceiling_is_measured_beside_every_repeat_and_kept_with_its_interval(
