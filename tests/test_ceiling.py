@@ -46,13 +46,10 @@ def cell(result: RunResult, impl: str, executor: str, workers: int) -> Cell:
     return next(c for c in result.cells if (c.impl, c.executor, c.workers) == (impl, executor, workers))
 
 
-def quiet(c: Cell) -> bool:
-    """No other process took a core from this cell (the lab flags the cells where one did)."""
-    return c.available_cores is not None and c.available_cores >= environment.usable_cores() - 0.2
-
-
 def test_python_threads_keep_one_core_busy_and_nogil_threads_two(
-    run: tuple[RunResult, dict[str, object]], busiest_quiet_round: Callable[[Cell], float]
+    run: tuple[RunResult, dict[str, object]],
+    quiet: Callable[[Cell], bool],
+    busiest_quiet_round: Callable[[Cell], float],
 ) -> None:
     result, _ = run
     if not environment.gil_enabled():
@@ -137,7 +134,9 @@ def test_the_gil_probe_adds_no_switches_where_the_sampler_reads_the_gil(
     assert not any(r.probed for r in process.repeats)
 
 
-def test_a_serial_python_cell_counts_one_thread_running(run: tuple[RunResult, dict[str, object]]) -> None:
+def test_a_serial_python_cell_counts_one_thread_running(
+    run: tuple[RunResult, dict[str, object]], quiet: Callable[[Cell], bool]
+) -> None:
     """No instrument thread (the probe, the GIL-state sampler) is counted as running: one Python thread runs."""
     result, _ = run
     serial = cell(result, "python", "serial", 1)

@@ -35,11 +35,6 @@ SAMPLED = pytest.mark.skipif(
 )
 
 
-def quiet(c: Cell) -> bool:
-    """Whether the cores were free for the cell (no other process took a share)."""
-    return c.available_cores is not None and c.available_cores >= environment.usable_cores() - 0.2
-
-
 def in_task(t: gilstate.ThreadGil) -> float:
     return 1.0 - t.idle
 
@@ -95,7 +90,7 @@ def test_sumsq_cannot_load_in_a_subinterpreter_and_says_numpy_is_why(impl: str) 
 @NEEDS
 @pytest.mark.parametrize("impl", ["python", "cython-gil"])
 def test_gil_holding_fib_runs_on_every_interpreter_at_once(
-    impl: str, busiest_quiet_round: Callable[[Cell], float]
+    impl: str, quiet: Callable[[Cell], bool], busiest_quiet_round: Callable[[Cell], float]
 ) -> None:
     size = 24 if impl == "python" else 32
     cell = measure_cell("fib", impl, "interpreter", 2, 4, size, 2)
