@@ -128,8 +128,8 @@ def serial_cell(workload: str, impl: str, size: int, tasks: int = TASKS) -> Cell
 
 class Rounds:
     """ROUNDS timed repeats of one session, each numbered as a round (so that the harness pairs it with the
-    serial cell's round of the same number) and each right after the machine's own reference (its ceiling for
-    this cell in that round, as `gillab run` times it beside every repeat)."""
+    serial cell's round of the same number) and each followed by the machine's own reference (its ceiling for
+    this cell in that round, as `gillab run` times it right after every repeat)."""
 
     def __init__(self, session: CellSession) -> None:
         self.session = session
@@ -138,13 +138,15 @@ class Rounds:
 
     def kwargs(self) -> dict[str, Any]:
         """pytest-benchmark's pedantic arguments."""
-        return {"setup": self._setup, "rounds": ROUNDS, "iterations": 1}
+        return {"setup": self._setup, "teardown": self._teardown, "rounds": ROUNDS, "iterations": 1}
 
     def _setup(self) -> tuple[tuple[()], dict[str, Any]]:
-        r, ex = next(self.numbers), self.session.ex
-        self.reference.measure(0, r, "serial", 1, alone=True)
-        self.reference.measure(0, r, ex.name, ex.workers, alone=False)
-        return (), {"release_delay_s": 0.0, "round_": r}
+        return (), {"release_delay_s": 0.0, "round_": next(self.numbers)}
+
+    def _teardown(self, release_delay_s: float, round_: int) -> None:
+        ex = self.session.ex
+        self.reference.measure(0, round_, "serial", 1, alone=True)
+        self.reference.measure(0, round_, ex.name, ex.workers, alone=False)
 
     def cell(self) -> Cell:
         """The session's cell with its speedup, parallelism and efficiency against the ceiling: the harness's

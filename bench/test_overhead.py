@@ -61,7 +61,7 @@ def test_interference_reads_of_one_repeat(benchmark: Any) -> None:
 
 
 def test_reference_beside_one_repeat(benchmark: Any) -> None:
-    """What the machine's reference adds before every repeat of a 2-worker cell (one unit on 2 threads)."""
+    """What the machine's reference adds after every repeat of a 2-worker cell (one unit on 2 threads)."""
     from gillab.harness.ceiling import Reference
 
     benchmark.group = "overhead-round"

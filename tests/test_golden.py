@@ -46,6 +46,7 @@ VOLATILE = {
     "gil_held",
     "gil_note",
     "against_ceiling",
+    "unsteady",
 }
 """Keys whose values depend on the machine, the folder or the OS's timing (a short cell may end before the
 thread sampler's first sample): only their presence is kept."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -308,26 +309,22 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: si
 
 
 @pytest.mark.slow
-def test_plain_text_table_when_not_a_tty(tmp_path: Path, cli: Cli) -> None:
+def test_the_output_leads_with_the_lesson_in_100_columns(tmp_path: Path, cli: Cli) -> None:
     proc = cli(
-        "run",
-        "--impl",
-        "cython-nogil",
-        "--executor",
-        "thread",
-        "--workers",
-        "1,2",
-        "--size",
-        "20",
-        "--repeat",
-        "1",
-        "--max-wait",
-        "0.2",
-        "--out",
-        str(tmp_path),
-    )
+        "run", "--impl", "python,cython-nogil", "--executor", "thread", "--workers", "1,2", "--size",
+        "python=20,cython-nogil=20", "--repeat", "1", "--max-wait", "0.2", "--out", str(tmp_path),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:3] == ["impl", "executor", "workers"]
-    assert "wrote results.json" in proc.stdout
+    assert "cores busy" in lines[0]  # the lesson first: what the GIL decides
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["impl", "executor", "workers"])
+    assert header > 0
+    assert len(re.split(r"\s{2,}", lines[header].strip())) <= 8
+    assert any(line.startswith("Wrote results.json") for line in lines[-2:])
+    assert max(len(line) for line in lines) <= 100
     assert "\x1b[" not in proc.stdout
+    assert proc.stderr == ""  # progress only on a terminal
+    detail = cli("show", str(tmp_path), "--detail")
+    assert detail.returncode == 0, detail.stderr
+    assert "core speed" in detail.stdout  # every column
+    assert "speedup = median over rounds" in detail.stdout  # and what each means

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gillab.codec import Record, omit_if_none
 from gillab.harness import executors
-from gillab.harness.results import Cell, RunResult
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 
 HOLDS = 0.9
 """A serial run that held the GIL at least this share of its time holds it (its threads take turns)."""
@@ -103,6 +103,7 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
         fam = executors.family(c.executor)
         task = _median([s.end_s - s.start_s for s in c.timeline]) if c.timeline else None
         share = None
+        unsteady = "speedup" in c.unsteady  # not a figure of the code: no option is chosen on it
         if c.per_call is not None and serial_task_s:
             share = c.per_call.pickle_s / (c.per_call.pickle_s + serial_task_s)
         out.append(
@@ -112,9 +113,9 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
                 c.workers,
                 fam,
                 c.status,
-                c.reason,
-                c.speedup,
-                c.speedup_ci95,
+                TOO_UNSTEADY if unsteady else c.reason,
+                None if unsteady else c.speedup,
+                None if unsteady else c.speedup_ci95,
                 c.parallelism,
                 c.startup_s,
                 task,

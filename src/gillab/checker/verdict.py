@@ -15,6 +15,8 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gillab.harness.results import EFFICIENCY_IMPOSSIBLE, TOO_UNSTEADY
+
 if TYPE_CHECKING:
     from gillab.checker.measure import Measurement
 
@@ -134,7 +136,11 @@ def verdict(m: Measurement) -> str:
         )
     if best is None or best.speedup is None or best.efficiency is None:
         return head
-    scale = f"{best.threads} threads do {best.speedup:.1f}× the work of one"
+    scale = (
+        f"{best.threads} threads do {best.speedup:.1f}× the work of one"
+        if best.efficiency <= EFFICIENCY_IMPOSSIBLE
+        else f"{best.threads} threads do more work than one (how much, {TOO_UNSTEADY})"
+    )
     if best.efficiency >= THREADS_HELP:
         return f"{head}; {scale}"
     if f >= FREE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from gillab import environment
@@ -13,7 +14,7 @@ from gillab.advice.run import Advised, advise
 from gillab.advice.sizes import AtSize, break_even
 from gillab.cli import types
 from gillab.cli.common import add_json, add_out
-from gillab.cli.report import finish_lab, out_dir
+from gillab.cli.report import finish_lab, out_dir, say
 from gillab.cli.run import _Progress, write_outputs
 from gillab.errors import UsageError
 from gillab.harness import options
@@ -22,8 +23,10 @@ from gillab.interpreters import describe
 from gillab.workloads import target
 
 
-def _run(args: argparse.Namespace, workload: str, workers: tuple[int, ...], **kw: Any) -> Advised | None:
-    """Run advise into --out; None where it was interrupted (what was measured is kept)."""
+def _run(args: argparse.Namespace, workload: str, workers: tuple[int, ...], lesson: Callable[[Advised], list[str]]
+         | None = None, **kw: Any) -> Advised | None:  # fmt: skip
+    """Run advise into --out and print it, the lesson first (the recommendations, or `lesson`'s sentences), then
+    the table, the notes and the files; None where it was interrupted (what was measured is kept)."""
     for python in args.python:
         describe(python)  # an interpreter that does not exist: one line, exit 2, before any work
     out = out_dir(args.out)
@@ -38,12 +41,13 @@ def _run(args: argparse.Namespace, workload: str, workers: tuple[int, ...], **kw
     progress.close()
     write_outputs(got.here, out)
     drew = advise_png(got.advice, out / "advise.png")
-    finish_lab("advise", got.advice.to_json(), args.json, out, drew=drew)
+    wrote = finish_lab("advise", got.advice.to_json(), args.json, out, drew=drew)
     from gillab.outputs.table import render_rows
 
+    say(lesson(got) if lesson else list(got.advice.recommendations), [])
+    print()
     render_rows(COLUMNS, rows(got.advice), sys.stdout)
-    for line in (*got.advice.notes, *got.advice.recommendations):
-        print(line)
+    say([], [*got.advice.notes, *(got.advice.recommendations if lesson else ())], wrote)
     return got
 
 
@@ -81,12 +85,10 @@ def _sizes(args: argparse.Namespace, workers: tuple[int, ...]) -> int:
 def cmd_course(args: argparse.Namespace) -> int:
     """The course's ThreadPoolExecutor against ProcessPoolExecutor on fib over range(25, 40), with 3 workers."""
     workload = target.prepare(course.TARGET, None, None, args.inputs)
-    got = _run(args, workload, (course.WORKERS,), run_executors=course.EXECUTORS, repeat=args.repeat)
-    if got is None:
-        return 130
-    for line in course.lines(got.advice, environment.usable_cores()):
-        print(line)
-    return 0
+    cores = environment.usable_cores()
+    got = _run(args, workload, (course.WORKERS,), lambda got: course.lines(got.advice, cores),
+               run_executors=course.EXECUTORS, repeat=args.repeat)  # fmt: skip
+    return 130 if got is None else 0
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -23,12 +23,13 @@ from gillab.checker.report import AGREES
 from gillab.checker.run import Readiness
 from gillab.cli import types
 from gillab.cli.common import add_json, add_out
-from gillab.cli.report import finish_lab, out_dir
+from gillab.cli.report import finish_lab, out_dir, say
 from gillab.errors import CheckFailed, InterpreterError, UsageError
 from gillab.files import write_json
 from gillab.harness import executors
+from gillab.harness.results import EFFICIENCY_IMPOSSIBLE
 from gillab.interpreters import describe, venv_for
-from gillab.outputs.columns import fmt
+from gillab.outputs.columns import UNSTEADY, fmt
 from gillab.outputs.documents import lab_document
 
 
@@ -60,19 +61,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         if args.sizes is not None:
             result = sweep_target(args.target, args.setup, list(args.sizes), call_args, args.timeout, python)
-            _print_sweep(result)
         else:
             result = check_target(
                 args.target, args.setup, call_args, args.threads, args.duration, args.timeout, python=python
             )
-            _print_check(result)
     except CheckFailed as exc:  # a fact about the callable, not bad input: exit 1
         print(f"gillab check: {exc}", file=sys.stderr)
         return 1
     if args.json:
         write_json(lab_document("check", result.to_json()), args.json)
-    if out is not None:
-        finish_lab("check", result.to_json(), None, out)
+    wrote = finish_lab("check", result.to_json(), None, out) if out is not None else ""
+    if isinstance(result, SweepResult):
+        _print_sweep(result, wrote)
+    else:
+        _print_check(result, wrote)
     return 0
 
 
@@ -89,34 +91,47 @@ def _check_interpreters(args: argparse.Namespace, call_args: list[Any] | None, p
         return 1
     if not got.interpreters.available:
         raise UsageError(f"--executor interpreter: {got.interpreters.reason}")
-    print(f"{got.target}:")
-    for line in interpreter_lines(got.interpreters):
-        print(f"  {line.strip()}")
     if args.json:
         write_json(lab_document("check-interpreters", got.to_json()), args.json)
-    if out is not None:
-        finish_lab("check-interpreters", got.to_json(), None, out)
+    wrote = finish_lab("check-interpreters", got.to_json(), None, out) if out is not None else ""
+    said = [line.strip() for line in interpreter_lines(got.interpreters)]
+    say([f"{got.target}: {said[0]}"] if said else [], said[1:], wrote)
     return 0
 
 
-def _print_check(result: CheckResult) -> None:
-    print(f"{result.target}: {result.verdict}")
-    print(f"  GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation})")
-    if result.held_fraction is not None:
-        print(f"  held the GIL {result.held_fraction:.0%} of its time inside calls (the interpreter's own GIL state)")
+SCALING = "{:>8}  {:>10}  {:>14}  {:>10}  {:>10}  {:>11}"
+
+
+def _print_check(result: CheckResult, wrote: str = "") -> None:
+    """The verdict first, then the scaling per thread count, the GIL figures, the readiness, the files."""
+    rows = [SCALING.format("threads", "calls/s", "speedup", "efficiency", "cores busy", "GIL wait ms")]
     for lv in result.scaling:
-        print(
-            f"  {lv.threads:>3} threads: {lv.calls_per_s:10.1f} calls/s  speedup {lv.speedup or 0:.2f}  "
-            f"efficiency {lv.efficiency or 0:.2f}  CPU {lv.cpu_utilization:.2f}  "
-            f"GIL wait median {lv.gil_wait_median_ms:.3f} ms"
-        )
-    print(f"  {readiness(result.gil_import)}")
+        impossible = lv.efficiency is not None and lv.efficiency > EFFICIENCY_IMPOSSIBLE
+        rows.append(SCALING.format(
+            lv.threads, f"{lv.calls_per_s:.1f}", UNSTEADY if impossible else fmt(lv.speedup, ".2f"),
+            UNSTEADY if impossible else fmt(lv.efficiency, ".2f"), f"{lv.cpu_utilization:.2f}",
+            f"{lv.gil_wait_median_ms:.3f}",
+        ))  # fmt: skip
+    held = (
+        f"; the calling thread held the GIL {result.held_fraction:.0%} of its time inside calls (the interpreter's "
+        "own GIL state)"
+        if result.held_fraction is not None
+        else ""
+    )
+    notes = [
+        f"GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation}){held}.",
+        readiness(result.gil_import),
+    ]
+    say([f"{result.target}: {result.verdict}"], [*rows, *notes], wrote)
 
 
 def readiness(gil_import: Readiness | None) -> str:
     """Say whether importing the target's module turned the GIL back on (a free-threaded build's question)."""
     if gil_import is None or not gil_import.free_threaded_build:
-        return "free-threading readiness: not a free-threaded interpreter (check it with --python PATH to a 3.13t)"
+        return (
+            "free-threading readiness: not a free-threaded interpreter (check it with --python PATH to a 3.14t, "
+            "which scripts/build-python.sh --free-threaded builds)"
+        )
     if gil_import.reenabled:
         said = gil_import.warning or "no warning given"
         return f"free-threading readiness: importing it turned the GIL back ON ({said})"
@@ -125,14 +140,15 @@ def readiness(gil_import: Readiness | None) -> str:
     return "free-threading readiness: importing it left the GIL off"
 
 
-def _print_sweep(result: SweepResult) -> None:
-    print(f"{result.target}: {result.verdict}")
+def _print_sweep(result: SweepResult, wrote: str = "") -> None:
+    rows = []
     for row in result.sweep.sizes:
         seen = f"{row.switches} GIL switches" if row.switches is not None else f"{row.waiter_steps} waiter steps"
-        print(
+        rows.append(
             f"  n = {row.size:>10}: {row.releases.value:<8}  {row.per_call_s * 1e6:10.1f} µs a call, "
             f"{seen} in {row.calls} calls ({row.method})"
         )
+    say([f"{result.target}: {result.verdict}"], rows, wrote)
 
 
 def add_parsers(sub: Any) -> None:
@@ -213,12 +229,13 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {row.entry.name}: {row.got.measured} ({mark})", file=sys.stderr)
 
     got = catalogue.run_catalogue(entries, python=python, progress=progress)
-    finish_lab("catalogue", got.to_json(), args.json, out)
+    wrote = finish_lab("catalogue", got.to_json(), args.json, out)
+    print(got.summary)
     if got.rows:
         from gillab.outputs.table import render_rows
 
         render_rows(CATALOGUE_COLUMNS, [_catalogue_row(r) for r in got.rows], sys.stdout)
-    print(got.summary)
+    print(wrote)
     if got.error:
         print(f"gillab catalogue: {got.error}", file=sys.stderr)
     if got.interrupted:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from gillab.cli.report import out_dir, refresh_report
+from gillab.cli.report import out_dir, refresh_report, say
 from gillab.cli.run import add_run_options, config_from
 from gillab.compare.cost import COST_ROUNDS
 from gillab.compare.findings import lines
@@ -15,6 +15,7 @@ from gillab.compare.run import compare
 from gillab.errors import UsageError
 from gillab.harness import executors
 from gillab.interpreters import default_pythons
+from gillab.outputs.columns import fmt, mark, speedup_interval
 
 
 def _flag(value: Any) -> str:
@@ -68,24 +69,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )  # fmt: skip
     compare_png(merged, out / "compare.png")
     refresh_report(out, comparison=merged)
-    for r in merged.runs:
-        if r.switches():
-            print(f"{r.label}: {r.switches()}")
-    for line in lines(merged):
-        print(line)
     top = max((c.workers for c in merged.cells), default=0)
-    for c in merged.cells:
-        if c.workers == top and not executors.lookup(c.executor).baseline and c.ok:
-            ci = f" [95% {c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
-            flag = f"  NOISY: {c.noise_reason}" if c.noisy else ""
-            print(
-                f"{c.interpreter:<22} {c.impl:<13} {c.executor:<8} w{top}: speedup {c.speedup:.2f}{ci}, "
-                f"efficiency {c.efficiency:.2f}{flag}"
-            )
+    cells = [c for c in merged.cells if c.workers == top and not executors.lookup(c.executor).baseline and c.ok]
+    rows = [
+        f"{c.interpreter:<22} {c.impl:<13} {c.executor:<11} w{top}: speedup {speedup_interval(c)}, "
+        f"{fmt(c.parallelism, '.2f')} cores busy{' ' + mark(c) if mark(c) else ''}"
+        for c in cells
+    ]
+    rows += [f"{r.label}: {r.switches()}" for r in merged.runs if r.switches()]
+    if any(mark(c) for c in cells):
+        rows.append("* a figure to distrust, ~ too unsteady to tell: the reasons are in report.html")
+    say(lines(merged), rows, f"Wrote results.json, compare.png and report.html in {out}")
     for e in merged.errors:
         if e not in notes:
             print(f"gillab compare: {e}", file=sys.stderr)
-    print(f"wrote results.json, compare.png and report.html in {out}")
     return 1 if merged.errors else 0
 
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from gillab import environment
+from gillab.cli.report import say
 from gillab.codec import encode
 
 
@@ -17,6 +18,13 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     gil = "on" if data["gil_enabled"] else "off"
+    runs = (
+        "the GIL is on: one thread at a time runs Python code, whatever the cores"
+        if data["gil_enabled"]
+        else "the GIL is off: threads run Python code on every core at once"
+    )
+    say([f"This process may use {data['usable_cores']} of the machine's {data['cpu_count']} CPUs, and {runs}."], [])
+    print()
     rows = [
         ("gillab", data["gillab"]),
         ("python", f"{data['python_implementation']} {data['python_version']} ({data['executable']})"),

@@ -2,8 +2,9 @@
 
 Each lab writes DIR/<lab>.json (and DIR/<lab>.png where a picture helps), refreshes DIR/report.html,
 and with --json PATH also writes its JSON there. Files are written before anything is printed, so that a
-reader who stops reading (`| head -1`) loses nothing. The labs themselves (gillab.labs) measure, say and
-draw; this module only parses and prints.
+reader who stops reading (`| head -1`) loses nothing. Then it prints its lesson first, its figures, and last
+the files it wrote, no line wider than 100 columns but the listings of `dis`. The labs themselves
+(gillab.labs) measure, say and draw; this module only parses and prints.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from gillab.cli import types
 from gillab.cli.common import add_json, add_out, add_switch_interval
-from gillab.cli.report import finish_lab, out_dir
+from gillab.cli.report import finish_lab, out_dir, say
 from gillab.labs import annotate, convoy, disasm, io, race, states
 
 
@@ -21,32 +22,33 @@ class _Result(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
-def _finish(name: str, result: _Result, args: argparse.Namespace, drew: bool, lines: list[str]) -> None:
-    """Write the lab's files, then print its lines."""
-    finish_lab(name, result.to_json(), args.json, out_dir(args.out), drew)
-    for line in lines:
-        print(line)
+def _finish(
+    name: str, result: _Result, args: argparse.Namespace, drew: bool, lines: list[str], lesson: list[str]
+) -> None:
+    """Write the lab's files, then print its lesson, its lines and the files written."""
+    wrote = finish_lab(name, result.to_json(), args.json, out_dir(args.out), drew)
+    say(lesson, lines, wrote)
 
 
 def cmd_race(args: argparse.Namespace) -> int:
     """The shared-counter race: lost updates and the price of each kind of safety."""
     out = out_dir(args.out)
     data = race.run(list(args.variant or race.VARIANTS), args.threads, args.k, args.repeat, args.switch_interval)
-    _finish(race.NAME, data, args, race.picture(data, out / "race.png"), race.lines(data))
+    _finish(race.NAME, data, args, race.picture(data, out / "race.png"), race.lines(data), race.lesson(data))
     return 0
 
 
 def cmd_dis(args: argparse.Namespace) -> int:
     """The bytecode of the pure-Python workloads, with the points where the GIL may change hands."""
     data = disasm.run(args.workload, args.adaptive)
-    _finish(disasm.NAME, data, args, False, disasm.lines(data))
+    _finish(disasm.NAME, data, args, False, disasm.lines(data), disasm.lesson(data))
     return 0
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
     """Cython's annotation of both kernel builds, checking that nogil lines touch no Python object."""
     data = annotate.run(out_dir(args.out))
-    _finish(annotate.NAME, data, args, False, annotate.lines(data))
+    _finish(annotate.NAME, data, args, False, annotate.lines(data), annotate.lesson(data))
     return 1 if data.touching else 0
 
 
@@ -54,7 +56,7 @@ def cmd_io(args: argparse.Namespace) -> int:
     """Blocking and non-blocking clients against a loopback echo server (or sleeps)."""
     out = out_dir(args.out)
     data = io.run(list(args.concurrency), args.requests, args.delay, args.sleep)
-    _finish(io.NAME, data, args, io.picture(data, out / "io.png"), io.lines(data))
+    _finish(io.NAME, data, args, io.picture(data, out / "io.png"), io.lines(data), io.lesson(data))
     return 0
 
 
@@ -62,7 +64,7 @@ def cmd_convoy(args: argparse.Namespace) -> int:
     """An I/O thread's round trips alone, beside python fib threads and beside cython-nogil fib threads."""
     out = out_dir(args.out)
     data = convoy.run(list(args.switch_interval), args.threads, args.requests, args.peer_delay)
-    _finish(convoy.NAME, data, args, convoy.picture(data, out / "convoy.png"), convoy.lines(data))
+    _finish(convoy.NAME, data, args, convoy.picture(data, out / "convoy.png"), convoy.lines(data), convoy.lesson(data))
     return 0
 
 
@@ -70,7 +72,7 @@ def cmd_states(args: argparse.Namespace) -> int:
     """A child process's life cycle, sampled from /proc."""
     out = out_dir(args.out)
     data = states.run()
-    _finish(states.NAME, data, args, states.picture(data, out / "states.png"), states.lines(data))
+    _finish(states.NAME, data, args, states.picture(data, out / "states.png"), states.lines(data), states.lesson(data))
     return 0
 
 

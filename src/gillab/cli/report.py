@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from gillab.labs import KINDS as LAB_KINDS
 from gillab.outputs.documents import sections as document_sections
 from gillab.outputs.documents import write_document
 from gillab.outputs.report import Section, environment_html, run_sections, write_page
+from gillab.outputs.terminal import wrap
 
 
 def out_dir(path: str | Path) -> Path:
@@ -51,8 +53,22 @@ def refresh_report(out: Path, run: RunResult | None = None, comparison: CompareR
     write_page(out, sections, title)
 
 
-def finish_lab(lab: str, data: dict[str, Any], json_path: str | None, out: Path, drew: bool = False) -> None:
-    """Write out/<lab>.json (and json_path), refresh the report, and say what was written.
+def say(lesson: Sequence[str], lines: Sequence[str], wrote: str = "") -> None:
+    """Print a command's lesson first, a blank line, its lines, and last what it wrote: each wrapped to the
+    terminal's WIDTH, but a listing of several lines (dis), printed as it is."""
+    for sentence in lesson:
+        print("\n".join(wrap(sentence)))
+    if lesson and lines:
+        print()
+    for line in lines:
+        print(line if "\n" in line else "\n".join(wrap(line)))
+    if wrote:
+        print("\n".join(wrap(wrote)))
+
+
+def finish_lab(lab: str, data: dict[str, Any], json_path: str | None, out: Path, drew: bool = False) -> str:
+    """Write out/<lab>.json (and json_path), refresh the report, and return the line that says what was written
+    (the command prints it last, after its lesson).
 
     drew: whether the lab drew out/<lab>.png this time; if not, an older picture is removed, so that the
     report never shows a picture from another run.
@@ -61,4 +77,4 @@ def finish_lab(lab: str, data: dict[str, Any], json_path: str | None, out: Path,
     if not drew:
         (out / f"{lab}.png").unlink(missing_ok=True)
     refresh_report(out)
-    print(f"wrote {lab}.json{f', {lab}.png' if drew else ''} and report.html in {out}")
+    return f"Wrote {lab}.json{f', {lab}.png' if drew else ''} and report.html in {out}"

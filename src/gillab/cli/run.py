@@ -11,10 +11,11 @@ from gillab.cli import types
 from gillab.cli.common import add_out, add_switch_interval
 from gillab.cli.report import out_dir, refresh_report
 from gillab.errors import UsageError
-from gillab.harness import executors, gilstate, options
+from gillab.harness import executors, gilstate, options, results
 from gillab.harness.options import DEFAULTS
 from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
+from gillab.outputs import terminal
 from gillab.workloads import REGISTRY, WORKLOADS, target
 
 RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
@@ -22,7 +23,8 @@ RUN_FILES = ("results.json", "speedup.png", "timeline.png", "trace.json")
 
 
 class _Progress:
-    """A rich progress bar on a terminal, plain lines on stderr elsewhere."""
+    """A rich progress bar on stderr where it is a terminal; nothing elsewhere (a log or a pipe keeps only the
+    output)."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -37,8 +39,6 @@ class _Progress:
 
     def __call__(self, label: str, done: int, total: int) -> None:
         if self.bar is None:
-            if done < total:
-                print(f"[{done + 1}/{total}] {label}", file=sys.stderr, flush=True)
             return
         if self.task is None:
             self.task = self.bar.add_task(label, total=total)
@@ -133,10 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 130
     progress.close()
     files = write_outputs(result, out)
-    from gillab.outputs import table
-
-    table.render(result.cells, table.footnotes(result))
-    print(f"wrote {', '.join(files)} in {out}")
+    terminal.render(result, files, out, detail=args.detail)
     if not any(c.ok for c in result.cells):
         reasons = "; ".join(dict.fromkeys(c.reason for c in result.cells if c.reason)) or "no cell was planned"
         print(f"gillab run: no cell was measured: {reasons}", file=sys.stderr)
@@ -188,7 +185,7 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         "--tasks", type=types.positive_int, help="tasks per cell (default: 4 for each worker of the largest count)"
     )
     p.add_argument(
-        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 20 ms a task)"
+        "--size", help="task size: N for every impl, or impl=N,impl=N (default: picked per impl for about 15 ms a task)"
     )
     p.add_argument(
         "--repeat",
@@ -225,13 +222,37 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
     add_out(p, out_default)
 
 
+def add_detail(p: argparse.ArgumentParser) -> None:
+    """--detail: every cell with every figure, the legend and every reason, under the lesson."""
+    p.add_argument(
+        "--detail", action="store_true",
+        help="print every cell with every figure (15 columns), what each means, and every reason, under the lesson",
+    )  # fmt: skip
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a stored run as gillab run printed it (with --detail, every figure; with --cores-png, draw the
+    cores-busy panel alone, as the README shows it)."""
+    path = Path(args.results)
+    result = results.load(path / "results.json" if path.is_dir() else path)
+    terminal.render(result, [], path if path.is_dir() else path.parent, detail=args.detail)
+    if args.cores_png:
+        from gillab.outputs.plots import cores_busy_png
+
+        if not cores_busy_png(result, Path(args.cores_png)):
+            raise UsageError(f"{path}: no cell with more than the serial baseline to draw")
+        print(f"Wrote {args.cores_png}")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
-    """Register `gillab run`."""
+    """Register `gillab run` and `gillab show`."""
     p = sub.add_parser("run", help="run the matrix: workload × impl × executor × workers")
     add_run_options(p)
     p.add_argument(
         "--force", action="store_true", help="replace the results of an earlier run in --out (refused without it)"
     )
+    add_detail(p)
     p.add_argument(
         "--max-time",
         type=types.positive_float,
@@ -240,3 +261,11 @@ def add_parsers(sub: Any) -> None:
         f"(default {options.MAX_TIME_S:g})",
     )
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("show", help="print a stored run again, lesson first (--detail: every figure)")
+    p.add_argument(
+        "results", nargs="?", default=options.DEFAULT_OUT,
+        help=f"a run's folder or its results.json (default {options.DEFAULT_OUT})",
+    )  # fmt: skip
+    add_detail(p)
+    p.add_argument("--cores-png", metavar="PATH", help="also draw the cores-busy panel alone into PATH (a PNG)")
+    p.set_defaults(func=cmd_show)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from gillab.compare.cost import SingleThreadCost, minor
 from gillab.compare.run import CompareResult
 from gillab.harness import executors
-from gillab.harness.results import Cell
+from gillab.harness.results import TOO_UNSTEADY, Cell
 
 
 def cost_line(c: SingleThreadCost) -> str:
@@ -27,6 +27,8 @@ def _top(cells: list[Cell], impl: str, kind: str) -> Cell | None:
 def _speedup(c: Cell | None) -> str:
     if c is None or c.speedup is None:
         return "-"
+    if "speedup" in c.unsteady:
+        return f"(its speedup: {TOO_UNSTEADY})"
     ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
     return f"{c.speedup:.2f}×{ci}"
 

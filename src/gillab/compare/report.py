@@ -37,8 +37,8 @@ def compare_png(merged: CompareResult, path: Path) -> bool:
     cores = merged.runs[0].result.environment.usable_cores if merged.runs else top
     for ax, impl in zip(axes[:, 0], impls, strict=True):
         for j, ex in enumerate(execs):
-            found = [next((c for c in cells if (c.interpreter, c.impl, c.executor) == (it, impl, ex)), None)
-                     for it in interps]  # fmt: skip
+            found = [next((c for c in cells if (c.interpreter, c.impl, c.executor) == (it, impl, ex)
+                           and "speedup" not in c.unsteady), None) for it in interps]  # fmt: skip
             xs = [i + j * width for i in range(len(interps))]
             ys = [c.speedup or 0.0 if c else 0.0 for c in found]
             lo = [max(0.0, (c.speedup or 0.0) - c.speedup_ci95[0]) if c and c.speedup_ci95 else 0.0 for c in found]

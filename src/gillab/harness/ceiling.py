@@ -5,14 +5,21 @@ to wall time and no steal, and with both vCPUs busy the slow state is the usual 
 perfectly parallel code is itself a distribution here, and a cell's speedup says little until it is set
 against what the machine delivered meanwhile.
 
-In every round a reference is timed right before each cell's repeat: a fixed native kernel that holds no GIL
-and touches no shared memory, one unit on one thread before the serial baseline ("alone"), one unit on each
-of N threads released together before a cell of N workers ("together"). N × alone ÷ together is the machine's
+In every round a reference is timed right after each cell's repeat: a fixed native kernel that holds no GIL
+and touches no shared memory, one unit on one thread after the serial baseline ("alone"), one unit on each
+of N threads released together after a cell of N workers ("together"). N × alone ÷ together is the machine's
 ceiling for that cell in that round: what the machine gave perfectly parallel code at the moments the cell
 and its baseline ran. The machine's speed flips within a round here (a round of a default demo lasts
 seconds), so a reference timed once per round missed the state a cell ran in; one beside each cell sees it.
 A cell's efficiency against the ceiling is its own per-round speedup ÷ that round's ceiling: near 1 it got
 all this machine gave.
+
+After, not before: the speed this VM gives N threads depends on what its vCPUs did just before. Timed before
+each repeat, the reference ran in the state the previous cell (a random one, in a shuffled round) left the
+machine in; timed after, in the state the cell itself left it in. Measured on the 2-core VM gillab is built on
+(cython-nogil fib, the serial baseline and 2 threads, 20 rounds of each scheme interleaved at random), the
+efficiency against a ceiling timed before had a median of 1.26-1.37, impossible for code that is itself the
+reference; timed after, 1.03-1.11.
 
 The kernel is cython-nogil fib, where that variant is built, else a native integer spin (cext/_spin.c). It
 matters: on the 2-core VM gillab is built on, fib's solo time swung between 18 and 36 ms a call from round
@@ -35,24 +42,32 @@ from gillab.errors import GillabError
 
 UNIT_S = 0.01
 """One unit of the reference: about this long on one thread here (fib's step is the golden ratio: the unit is
-the first fib(n) at least this long). Each cell's repeat then costs one unit more, 10-25 ms: about 5% of a
-default demo."""
+the first fib(n) at least this long)."""
+SHARE = 0.25
+"""The reference runs for about this share of the repeat it follows (as many units as fit, one to MAX_UNITS):
+one unit of 10 ms swung between 0.5 and 1.5 times its median on the 2-core VM gillab is built on, and a ceiling
+built on one gave 2 workers intervals such as [1.08-2.96], and 7 of 18 cells of a default demo an efficiency
+against it above 1.10. A quarter of each repeat (30-60 ms in a default demo) gave intervals such as [1.52-1.83]
+and one such cell in 18, for 6 s of a 32 s run (one unit had cost 1.9 s)."""
+MAX_UNITS = 8
 
 
 @dataclass(frozen=True)
 class CeilingSample:
-    """The reference timed right before one cell's repeat: one unit on each of `workers` threads at once (on
-    one thread, before the serial baseline)."""
+    """The reference timed right after one cell's repeat: one unit on each of `workers` threads at once (on
+    one thread, after the serial baseline)."""
 
     group: int
     round: int
     executor: str
     workers: int
     seconds: float
-    """The wall from the release to the last thread's end."""
+    """The wall from the release to the last thread's end, per unit."""
     cpu_s: float
     alone: bool
-    """Beside the serial baseline: one unit on one thread, the machine's solo speed in this round."""
+    """Beside the serial baseline: one thread, the machine's solo speed in this round."""
+    units: int = 1
+    """How many units each thread ran (about SHARE of the repeat's wall): `seconds` is the wall ÷ units."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +101,26 @@ class Reference:
         """One unit's time when it was sized."""
         self.samples: list[CeilingSample] = []
 
-    def measure(self, group: int, round_: int, executor: str, workers: int, alone: bool) -> CeilingSample:
-        """Time one unit on each of `workers` threads at once (one, alone); record and return the sample."""
-        seconds, cpu = _together(self.unit, 1 if alone else workers)
-        sample = CeilingSample(group, round_, executor, 1 if alone else workers, seconds, cpu, alone)
+    def measure(
+        self, group: int, round_: int, executor: str, workers: int, alone: bool, after_s: float = 0.0
+    ) -> CeilingSample:
+        """Time the unit on each of `workers` threads at once (one, alone), as many times as fit in SHARE of
+        after_s (the repeat just timed), at least once; record and return the sample, per unit."""
+        units = max(1, min(MAX_UNITS, round(SHARE * after_s / self.n_seconds)))
+        unit = self.unit
+
+        def run() -> None:
+            for _ in range(units):
+                unit()
+
+        seconds, cpu = _together(run, 1 if alone else workers)
+        sample = CeilingSample(group, round_, executor, 1 if alone else workers, seconds / units, cpu, alone, units)
         self.samples.append(sample)
         return sample
 
     def cost_s(self) -> float:
         """The wall time the reference has taken so far."""
-        return sum(s.seconds for s in self.samples)
+        return sum(s.seconds * s.units for s in self.samples)
 
 
 def _timed(fn: Callable[[], object]) -> float:

@@ -15,9 +15,14 @@ cores). When its speedup moved (its interval over CI_NOISY of it, or its walls' 
 names what moved it, where the ceiling can tell: the machine ("moved with the machine's own ceiling"), or the
 cell itself ("the ceiling held steady"). A cell whose efficiency against the ceiling holds 1.0 within a tight
 interval is not flagged for moving: it was as fast as this machine allowed, and says so. An efficiency over
-EFFICIENCY_IMPOSSIBLE against the ideal is flagged unless the ceiling in the same rounds was as high.
 "As fast as this machine allowed" needs the efficiency against the ceiling's interval to hold 1.0 (and be no
 wider than ±ALLOWED_WIDTH), and its median within ALLOWED_MEDIAN.
+
+Some figures cannot be true of the code: an efficiency above 1 (a speedup above the workers or the usable
+cores), or an efficiency against the machine's own ceiling above 1 beyond its interval. They show the machine,
+whose speed moved between the rounds' serial baseline and the cell, not the code. Such a figure is kept in
+results.json, named in the cell's ``unsteady`` and its reason, and shown nowhere as a measurement: the table,
+the report and the pictures say "the machine was too unsteady to tell" in its place (:func:`unsteady`).
 """
 
 from __future__ import annotations
@@ -28,18 +33,22 @@ from dataclasses import dataclass, replace
 from gillab import stats
 from gillab.harness import executors
 from gillab.harness.instruments import SPEED_DRIFT
-from gillab.harness.results import Cell, RepeatRecord
+from gillab.harness.results import (
+    CEILING_IMPOSSIBLE,
+    TOO_UNSTEADY,
+    Cell,
+    RepeatRecord,
+    impossible,
+)  # fmt: skip
 
 CV_NOISY = 0.10
 """A cell whose coefficient of variation exceeds this has moved."""
 CI_NOISY = 0.10
 """A cell whose speedup interval's half-width exceeds this share of its speedup has moved."""
-EFFICIENCY_IMPOSSIBLE = 1.05
-"""An efficiency above this cannot happen on a machine whose speed holds still: flagged, with the drift."""
 ALLOWED_WIDTH = 0.5
 """An efficiency against the ceiling whose interval holds 1.0 is "as fast as this machine allowed", unless the
 interval is wider than ± this (then it cannot tell), or its median lies outside ALLOWED_MEDIAN."""
-ALLOWED_MEDIAN = (0.85, 1.15)
+ALLOWED_MEDIAN = (0.85, CEILING_IMPOSSIBLE)
 """The median efficiency against the ceiling of a cell called "as fast as this machine allowed": below, it
 left something on the table; above, it beat the reference beside it, and one of the two moved."""
 
@@ -120,9 +129,8 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
     reasons = [_disturbed(cell, cores)]
     if _moved(cell) and not allowed:
         reasons += _what_moved(cell, drift)
-    if not (allowed and _ceiling_as_high(cell, cores)):
-        reasons.append(_impossible(cell, drift))
-    reasons = [r for r in reasons if r]
+    figures, why = unsteady(cell, cores, drift)
+    reasons = [r for r in [*reasons, *why] if r]
     note = ""
     if allowed and cell.efficiency_vs_ceiling is not None and cell.efficiency_vs_ceiling_ci95 is not None:
         lo, hi = cell.efficiency_vs_ceiling_ci95
@@ -130,7 +138,9 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
             f"as fast as this machine allowed: against its own ceiling it got {cell.efficiency_vs_ceiling:.2f} "
             f"[{lo:.2f}-{hi:.2f}], an interval that holds 1.0"
         )
-    return replace(cell, noisy=bool(reasons), noise_reason="; ".join(reasons), against_ceiling=note)
+    return replace(
+        cell, noisy=bool(reasons), noise_reason="; ".join(reasons), against_ceiling=note, unsteady=figures
+    )
 
 
 def _allowed(cell: Cell) -> bool:
@@ -167,12 +177,6 @@ def _what_moved(cell: Cell, drift: float | None) -> list[str]:
     return [f"{moved}, while the machine held its speed ({ceiling}): the cell itself moved"]
 
 
-def _ceiling_as_high(cell: Cell, cores: int) -> bool:
-    """Whether the machine's ceiling in the same rounds was above the ideal too (its solo runs ran slow)."""
-    ideal = stats.ideal(cell.workers, cell.tasks, cores)
-    return cell.ceiling is not None and cell.ceiling > EFFICIENCY_IMPOSSIBLE * ideal
-
-
 def _disturbed(cell: Cell, cores: int) -> str:
     disturbed = [r for r in cell.repeats if r.disturbed]
     if not disturbed:
@@ -186,15 +190,37 @@ def _disturbed(cell: Cell, cores: int) -> str:
     return f"{what} during {len(disturbed)} of {kept} repeats, and no quiet moment came"
 
 
-def _impossible(cell: Cell, drift: float | None) -> str:
-    if cell.efficiency is None or cell.efficiency <= EFFICIENCY_IMPOSSIBLE:
-        return ""
-    likely = (
-        f"the machine's own solo speed moved by {drift:.0%} over these rounds (its reference's solo runs)"
-        if drift is not None and drift > SPEED_DRIFT
-        else "the serial baseline ran slow in its rounds"
-    )
-    return (
-        f"its efficiency {cell.efficiency:.2f} is above {EFFICIENCY_IMPOSSIBLE}, impossible on a machine "
-        f"that holds its speed; likely {likely}"
-    )
+def unsteady(cell: Cell, cores: int, drift: float | None = None) -> tuple[tuple[str, ...], list[str]]:
+    """The figures of a cell that cannot be true of its code, and why (see the module docstring).
+
+    >>> c = Cell("fib", "python", "process", 2, 16, 25, "ok", speedup=2.3, efficiency=1.15, efficiency_ci95=(1.0, 1.3))
+    >>> unsteady(c, 2)[0]
+    ('speedup', 'efficiency')
+    >>> unsteady(replace(c, speedup=1.9, efficiency=0.95, efficiency_ci95=(0.9, 1.0)), 2)
+    ((), [])
+    """
+    figures = impossible(cell, cores)
+    reasons: list[str] = []
+    if "speedup" in figures:
+        assert cell.efficiency is not None
+        assert cell.speedup is not None
+        ideal = stats.ideal(cell.workers, cell.tasks, cores)
+        likely = (
+            f"its solo speed moved by {drift:.0%} over these rounds (the reference's solo runs)"
+            if drift is not None and drift > SPEED_DRIFT
+            else "the serial baseline ran slow in its rounds"
+        )
+        reasons.append(
+            f"its speedup {cell.speedup:.2f} is more than {ideal} worker{'s' if ideal > 1 else ''} on "
+            f"{cores} cores can give (efficiency {cell.efficiency:.2f}): {TOO_UNSTEADY}; likely {likely}"
+        )
+    evc, evc_ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95
+    if "efficiency_vs_ceiling" in figures:
+        assert evc is not None
+        ci = f" [{evc_ci[0]:.2f}-{evc_ci[1]:.2f}]" if evc_ci else ""
+        reasons.append(
+            f"it got {evc:.2f}{ci} of the machine's ceiling measured beside the same repeats, more than all of "
+            f"it: {TOO_UNSTEADY}"
+        )
+    return figures, reasons
+

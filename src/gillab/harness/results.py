@@ -34,12 +34,19 @@ Schema history:
   their mean. A cell whose workers share no memory (processes, interpreters, an engine's) has `per_call`:
   the pickled size of one task's call and of its result, and what pickling and unpickling both cost here.
   Files of schema 3 to 5 are still read.
+- 7: figures that cannot be true of the code are named. Each cell has `unsteady`: the figures ("speedup",
+  "efficiency", "efficiency_vs_ceiling") above what the workers and cores can give (an efficiency above 1.05,
+  or one against the machine's ceiling above 1.10, or either's whole interval above 1), which the terminal,
+  the report and the pictures show as "the machine was too unsteady to tell"; the figures themselves are kept,
+  and the reason is in `noise_reason`. The machine's ceiling reference is now timed right after each repeat,
+  in the state the cell left the machine in (it was timed right before). Files of schema 3 to 6 are still
+  read (their cells have `unsteady` empty).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -52,11 +59,20 @@ from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilState
 from gillab.harness.instruments import GilWait, ThreadShare
 from gillab.harness.interference import Interference
 
-SCHEMA_VERSION = 6
-READS = (3, 4, 5, 6)
+SCHEMA_VERSION = 7
+READS = (3, 4, 5, 6, 7)
 """The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
+
+EFFICIENCY_IMPOSSIBLE = 1.05
+"""An efficiency above this (or one whose whole interval lies above 1) cannot happen on a machine whose speed
+holds still: the speedup and the efficiency are not shown as figures (gillab.harness.noise names the drift)."""
+CEILING_IMPOSSIBLE = 1.10
+"""An efficiency against the machine's own ceiling above this (or one whose whole interval lies above 1) beat
+the machine measured beside the same repeats: not shown as a figure."""
+TOO_UNSTEADY = "the machine was too unsteady to tell"
+"""What is said in place of a figure that cannot be true of the code."""
 
 TASKS_PER_WORKER = 4
 """Tasks per worker of the largest worker count, by default. With one task per worker the task on the slower
@@ -229,6 +245,9 @@ class Cell:
     """Where the workers share no memory: what each task's call and result cost to send (pickled)."""
     unchecked: str | None = omit_if_none()
     """Why its tasks' results could not be compared with the serial ones (a NaN, no __eq__); None: checked."""
+    unsteady: tuple[str, ...] = ()
+    """The figures that cannot be true of the code (gillab.harness.noise.unsteady): kept here, shown nowhere as
+    a measurement."""
 
     @property
     def ok(self) -> bool:
@@ -239,6 +258,28 @@ class Cell:
     def key(self) -> tuple[str, str, int]:
         """The cell's place in its impl's group: impl, executor, workers."""
         return (self.impl, self.executor, self.workers)
+
+
+def _above(x: float | None, ci: tuple[float, float] | None, limit: float) -> bool:
+    """Whether a figure whose true value is at most 1 is above `limit`, or its whole interval above 1."""
+    return x is not None and (x > limit or (ci is not None and ci[0] > 1.0))
+
+
+def impossible(cell: Cell, cores: int) -> tuple[str, ...]:
+    """The figures of a cell that cannot be true of its code: its speedup and efficiency where the efficiency is
+    above EFFICIENCY_IMPOSSIBLE (a speedup above the workers or the usable cores), its efficiency against the
+    machine's ceiling where it is above CEILING_IMPOSSIBLE; either where its whole interval lies above 1.
+
+    >>> c = Cell("fib", "python", "process", 2, 16, 25, "ok", speedup=2.3, efficiency=1.15)
+    >>> impossible(c, 2), impossible(Cell("fib", "python", "process", 2, 16, 25, "ok", efficiency=0.95), 2)
+    (('speedup', 'efficiency'), ())
+    """
+    figures: tuple[str, ...] = ()
+    if _above(cell.efficiency, cell.efficiency_ci95, EFFICIENCY_IMPOSSIBLE):
+        figures += ("speedup", "efficiency")
+    if _above(cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95, CEILING_IMPOSSIBLE):
+        figures += ("efficiency_vs_ceiling",)
+    return figures
 
 
 @dataclass(frozen=True)
@@ -325,10 +366,22 @@ class RunResult(Displayable):
         if doc.get("interleave") == {}:
             doc["interleave"] = None
         try:
-            return decode(cls, doc, "run")
+            run = decode(cls, doc, "run")
         except ResultsError as exc:
             version = data["schema_version"]
             raise ResultsError(f"a run result of schema {version} with a missing or odd field ({exc})") from None
+        if data["schema_version"] < 7:  # an older gillab printed impossible figures: name them now, as 7 does
+            run = replace(run, cells=tuple(_named(c, run.environment.usable_cores) for c in run.cells))
+        return run
+
+
+def _named(cell: Cell, cores: int) -> Cell:
+    """A cell of an older schema, its figures that cannot be true of the code named (as schema 7 does)."""
+    figures = impossible(cell, cores) if cell.ok else ()
+    if not figures:
+        return cell
+    why = f"{', '.join(figures)}: {TOO_UNSTEADY}"
+    return replace(cell, unsteady=figures, noisy=True, noise_reason="; ".join(x for x in (cell.noise_reason, why) if x))
 
 
 def save(result: RunResult, path: Path) -> None:

@@ -9,7 +9,7 @@
   repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
   --max-wait seconds per cell and at most --repeat extra repeats per cell; one that cannot be measured
   quietly is kept and flagged.
-- Right before each cell's repeat the machine's own reference is timed (gillab.harness.ceiling): the ceiling
+- Right after each cell's repeat the machine's own reference is timed (gillab.harness.ceiling): the ceiling
   each cell is set against, round by round.
 - After --min-repeat rounds, the rounds stop once every cell's figures have settled (:func:`settled`:
   parallelism and efficiency against the ceiling, each moved by at most CONVERGED with the latest round),
@@ -165,19 +165,19 @@ class Group:
                 seq = self.measure(key, round_, seq)
         return seq
 
-    def _reference(self, key: Key, round_: int) -> None:
-        """Time the machine's reference right before a cell's repeat (gillab.harness.ceiling)."""
+    def _reference(self, key: Key, round_: int, after_s: float) -> None:
+        """Time the machine's reference right after a cell's repeat of after_s (gillab.harness.ceiling)."""
         if self.reference is not None:
             _, ex, workers = key
-            self.reference.measure(self.index, round_, ex, workers, alone=executors.get(ex).baseline)
+            self.reference.measure(self.index, round_, ex, workers, executors.get(ex).baseline, after_s)
 
     def measure(self, key: Key, round_: int, seq: int) -> int:
         """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""
         session, budget = self.sessions[key], self.budget[key]
         try:
             while True:
-                self._reference(key, round_)
                 rep = session.run_once(round_=round_, seq=seq)
+                self._reference(key, round_, rep.wall_s)
                 seq += 1
                 if not rep.interference.disturbed:
                     return seq

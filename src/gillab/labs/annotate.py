@@ -151,6 +151,17 @@ def _has_cython() -> bool:
     return True
 
 
+def lesson(data: Annotation) -> list[str]:
+    """The lab's lesson: whether the lines the nogil builds run without the GIL touch Python."""
+    watched = sum(len(s.nogil_lines) for s in data.sources)
+    if data.touching:
+        return [f"Some of the {watched} lines that run without the GIL touch Python objects: see the annotations."]
+    return [
+        f"The nogil builds run {watched} lines without the GIL, and none of them touches a Python object: the "
+        "same lines run holding the GIL in the gil builds, which is the only difference between the two."
+    ]
+
+
 def lines(data: Annotation) -> list[str]:
     """What `gillab annotate` prints: each source's and build's sentence, and where its annotation is."""
     return [

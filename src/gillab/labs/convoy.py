@@ -271,9 +271,16 @@ def _instant(inst: InstantPeer, delay: float) -> str:
     )
 
 
+def lesson(data: Convoy) -> list[str]:
+    """The convoy's lesson from its figures: whether the I/O thread waited switch intervals beside python fib."""
+    return _lesson(data)[:-1] or _lesson(data)
+
+
 def lines(data: Convoy) -> list[str]:
-    """What `gillab convoy` prints: the facts, then the notes."""
-    return [*facts(data), *data.notes]
+    """What `gillab convoy` prints after its lesson: the figures per switch interval, the instant peer, the
+    notes."""
+    said = set(lesson(data))
+    return [x for x in facts(data) if x not in said] + list(data.notes)
 
 
 def picture(data: Convoy, path: Path) -> bool:

@@ -181,8 +181,25 @@ def render(data: Disasm) -> str:
     return "\n".join(lines)
 
 
+def lesson(data: Disasm) -> list[str]:
+    """The lab's lesson: where the running thread may be asked to drop the GIL, and what that means for +=."""
+    marked = sum(1 for f in data.functions.values() for ins in f.instructions if ins.switch)
+    out = [f"The GIL changes hands only at the {marked} instructions marked >> below (Python {data.python})."]
+    torn = [n for n, f in data.functions.items() if f.switch_between_load_and_store]
+    whole = [n for n, f in data.functions.items() if f.switch_between_load_and_store is False]
+    if not data.gil_enabled and (torn or whole):
+        out.append("Without a GIL, threads run at once: any read then write of total can interleave.")
+    else:
+        if torn:
+            out.append(f"In {', '.join(torn)} a switch point lies between reading and writing total: updates can be "
+                       "lost even with the GIL.")  # fmt: skip
+        if whole:
+            out.append(f"In {', '.join(whole)} none does: with the GIL, no update is lost.")
+    return out
+
+
 def lines(data: Disasm) -> list[str]:
-    """What `gillab dis` prints: the marked listing."""
+    """What `gillab dis` prints after its lesson: the marked listing."""
     return [render(data)]
 
 

@@ -207,6 +207,23 @@ def run(concurrency: list[int], requests: int, delay_s: float, sleep_mode: bool)
     return Io("network", f"{HOST}:ephemeral", delay_s, requests, rows)
 
 
+def lesson(data: Io) -> list[str]:
+    """The lab's lesson from its figures: how much more threads and asyncio got through than one blocking
+    client, at their most requests in flight, and at what CPU."""
+    serial = next((r for r in data.rows if r.client == "serial"), None)
+    if serial is None or serial.throughput_rps <= 0:
+        return []
+    out = []
+    for client in dict.fromkeys(r.client for r in data.rows if r.client != "serial"):
+        top = max((r for r in data.rows if r.client == client), key=lambda r: r.concurrency)
+        out.append(
+            f"{client} with {top.concurrency} requests in flight got {top.throughput_rps / serial.throughput_rps:.1f}× "
+            f"the throughput of one blocking client, at {top.cpu_utilization:.2f} of a core"
+        )
+    wait = "a socket" if data.mode == "network" else "a sleep"
+    return ["; ".join(out) + f": a thread waiting on {wait} holds no GIL, and one event loop can wait on many."]
+
+
 def lines(data: Io) -> list[str]:
     """What `gillab io` prints: one line per client and level."""
     return [

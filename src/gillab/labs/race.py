@@ -246,9 +246,37 @@ def facts(data: Race) -> list[str]:
     return out
 
 
+def lesson(data: Race) -> list[str]:
+    """The race's lesson from its figures: which variants lost updates, and what safety cost."""
+    by = {r.variant: r for r in data.measured}
+    gil = "with the GIL" if data.gil_enabled else "without the GIL"
+    lost = [r.variant for r in data.measured if r.runs_losing]
+    safe = [r.variant for r in data.measured if not r.runs_losing]
+    out = []
+    if lost:
+        out.append(f"On Python {data.python} {gil}, {len(lost)} of {len(by)} variants lost updates: {', '.join(lost)}.")
+    if safe:
+        out.append(f"Lost none: {', '.join(safe)}.")
+    if "python" in by and "python-lock" in by and by["python"].ns_per_increment > 0:
+        ratio = by["python-lock"].ns_per_increment / by["python"].ns_per_increment
+        out.append(f"A threading.Lock around total += 1 cost {ratio:.1f}× its time per increment.")
+    return out
+
+
+LINE = "{:<16} {:>13} {:>15} {:>10}  {}"
+
+
 def lines(data: Race) -> list[str]:
-    """What `gillab race` prints: the facts, then each variant that was skipped and why."""
-    return facts(data) + [f"{r.variant}: skipped: {r.reason}" for r in data.results if isinstance(r, Skipped)]
+    """What `gillab race` prints: one line per variant (runs that lost updates, the median lost, the time per
+    increment, and what `gillab dis` finds), then each variant that was skipped and why."""
+    windows = data.dis_windows
+    out = [LINE.format("variant", "runs losing", "lost (median)", "ns/incr", "gillab dis")]
+    for r in data.measured:
+        w = windows.get(r.variant)
+        dis = "" if w is None else "switch point inside +=" if w else "no switch point inside +="
+        out.append(LINE.format(r.variant, f"{r.runs_losing} of {len(r.lost)}", f"{r.lost_median:,.0f}",
+                               f"{r.ns_per_increment:.1f}", dis))  # fmt: skip
+    return out + [f"{r.variant}: skipped: {r.reason}" for r in data.results if isinstance(r, Skipped)]
 
 
 def picture(data: Race, path: Path) -> bool:

@@ -137,8 +137,15 @@ def main_thread_sequence(events: tuple[Event, ...], pid: int) -> tuple[str, ...]
     return tuple(seq)
 
 
+def lesson(data: States) -> list[str]:
+    """The lab's lesson: the states the child went through, each named."""
+    named = [f"{s} ({data.letters.get(s, '?').split(':')[0].split(',')[0]})" for s in data.sequence]
+    return [f"A process goes through states: this child was {' -> '.join(named)}."]
+
+
 def lines(data: States) -> list[str]:
-    """What `gillab states` prints: the main thread's states, the parent's actions, the letters."""
+    """What `gillab states` prints after its lesson: the main thread's states, the parent's actions, the
+    letters."""
     out = [f"child {data.child_pid}: {' -> '.join(data.sequence)}"]
     out += [f"  {m.t_s:7.3f} s  {m.what}" for m in data.marks]
     return out + [f"  {letter}: {meaning}" for letter, meaning in data.letters.items()]

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 
 from gillab import stats
 from gillab.harness import executors
-from gillab.harness.results import Cell
+from gillab.harness.results import TOO_UNSTEADY, Cell
+
+UNSTEADY = "too unsteady"
+"""A table's word in place of a figure that cannot be true of the code (the cell's reason says why)."""
 
 
 def fmt(x: float | int | None, spec: str) -> str:
@@ -42,11 +45,11 @@ def with_half_width(x: float | None, ci: tuple[float, float] | None, spec: str =
     return f"{x:{spec}}" if ci is None else f"{x:{spec}} ±{stats.half_width(ci):{spec}}"
 
 
-def with_interval(x: float | None, ci: tuple[float, float] | None) -> str:
+def with_interval(x: float | None, ci: tuple[float, float] | None, sep: str = ", ") -> str:
     """A figure with its 95% interval, e.g. '1.84 [1.80, 1.88]'."""
     text = fmt(x, ".2f")
     if x is not None and ci is not None:
-        text += f" [{ci[0]:.2f}, {ci[1]:.2f}]"
+        text += f" [{ci[0]:.2f}{sep}{ci[1]:.2f}]"
     return text
 
 
@@ -59,9 +62,29 @@ def gil_wait_shown(c: Cell) -> float | None:
     return c.gil_wait.median_ms
 
 
+def shown(c: Cell, figure: str, text: Callable[[Cell], str], instead: str = UNSTEADY) -> str:
+    """A figure of a cell as text, or `instead` where it cannot be true of the code (the cell's `unsteady`)."""
+    return instead if figure in c.unsteady else text(c)
+
+
 def speedup_text(c: Cell) -> str:
     """The speedup with the half-width of its 95% interval, e.g. '1.84 ±0.04'."""
-    return with_half_width(c.speedup, c.speedup_ci95)
+    return shown(c, "speedup", lambda c: with_half_width(c.speedup, c.speedup_ci95))
+
+
+def speedup_interval(c: Cell) -> str:
+    """The speedup with its 95% interval, e.g. '1.84 [1.80-1.88]'."""
+    return shown(c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95, "-"))
+
+
+def mark(c: Cell) -> str:
+    """A cell's mark in the short table: '!' not measured, '~' its speedup too unsteady to tell, '*' a figure to
+    distrust (its reason in --detail and the report), '' none."""
+    if not c.ok:
+        return "!"
+    if "speedup" in c.unsteady:
+        return "~"
+    return "*" if c.noisy else ""
 
 
 def status_text(c: Cell) -> str:
@@ -116,14 +139,15 @@ def _busy(c: Cell) -> str:
 
 
 def _vs_ceiling(c: Cell) -> str:
-    return with_half_width(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95)
+    return shown(c, "efficiency_vs_ceiling", lambda c: with_half_width(c.efficiency_vs_ceiling,
+                                                                        c.efficiency_vs_ceiling_ci95))
 
 
 IMPL = Column("impl", lambda c: c.impl)
 EXECUTOR = Column("executor", lambda c: c.executor)
 WORKERS = Column("workers", lambda c: str(c.workers))
 SIZE = Column("size", lambda c: str(c.size))
-EFFICIENCY = Column("efficiency", lambda c: fmt(c.efficiency, ".2f"))
+EFFICIENCY = Column("efficiency", lambda c: shown(c, "efficiency", lambda c: fmt(c.efficiency, ".2f")))
 CORE_SPEED = Column("core speed", lambda c: with_half_width(c.core_speed, c.core_speed_ci95))
 RUNNING = Column("running", lambda c: fmt(c.threads_running_mean, ".2f"))
 STARTUP = Column("start ms", lambda c: fmt(ms(c.startup_s), ".0f"))
@@ -146,7 +170,18 @@ TABLE = (
     Column("flag", flag_text),
     Column("status", status_text),
 )
-"""The terminal table's columns."""
+"""The terminal table's columns, every one (gillab run --detail)."""
+
+SHORT = (
+    IMPL,
+    EXECUTOR,
+    WORKERS,
+    Column("speedup [95%]", lambda c: speedup_interval(c) if c.ok else c.status),
+    Column("cores busy", _busy),
+    GIL_HELD,
+    Column("mark", mark),
+)
+"""The short table gillab run prints by default: the figures that tell the lesson, and a mark (fits 100 columns)."""
 
 
 def flag_html(c: Cell, note: int | None = None) -> str:
@@ -166,10 +201,13 @@ MAIN = (
     IMPL,
     EXECUTOR,
     WORKERS,
-    Column("speedup [95% interval]", lambda c: with_interval(c.speedup, c.speedup_ci95)),
+    Column("speedup [95% interval]", lambda c: shown(c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95),
+                                                     TOO_UNSTEADY)),
     Column("cores busy [95%]", lambda c: with_interval(c.parallelism, c.parallelism_ci95)),
     Column(
-        "vs the machine's ceiling [95%]", lambda c: with_interval(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95)
+        "vs the machine's ceiling [95%]",
+        lambda c: shown(c, "efficiency_vs_ceiling",
+                        lambda c: with_interval(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95), TOO_UNSTEADY),
     ),
     GIL_HELD,
     Column("flag", flag_html, html=True),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gillab.harness.results import Cell, RunResult
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
+from gillab.outputs.columns import UNSTEADY
 
 Key = tuple[str, str, str, int]
 
@@ -25,8 +26,8 @@ class Change:
 
     @property
     def ratio(self) -> float | None:
-        """B's speedup ÷ A's."""
-        if not self.a.speedup or self.b.speedup is None:
+        """B's speedup ÷ A's (None where either cannot be true of the code)."""
+        if not self.a.speedup or self.b.speedup is None or "speedup" in (*self.a.unsteady, *self.b.unsteady):
             return None
         return self.b.speedup / self.a.speedup
 
@@ -35,6 +36,8 @@ class Change:
         """'no significant change' where the 95% intervals overlap, else which run is faster."""
         if self.a.speedup is None or self.b.speedup is None:
             return "not comparable: " + (self.a.reason or self.b.reason or "no speedup")
+        if "speedup" in self.a.unsteady or "speedup" in self.b.unsteady:
+            return f"not comparable: for {'A' if 'speedup' in self.a.unsteady else 'B'}, {TOO_UNSTEADY}"
         ca = self.a.speedup_ci95 or (self.a.speedup, self.a.speedup)
         cb = self.b.speedup_ci95 or (self.b.speedup, self.b.speedup)
         if ca[0] <= cb[1] and cb[0] <= ca[1]:
@@ -56,6 +59,8 @@ def pair(a: RunResult, b: RunResult) -> tuple[list[Change], list[Key], list[Key]
 def _speedup(c: Cell) -> str:
     if c.speedup is None:
         return f"- ({c.status})"
+    if "speedup" in c.unsteady:
+        return UNSTEADY
     if c.speedup_ci95 is None:
         return f"{c.speedup:.2f}"
     return f"{c.speedup:.2f} [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from gillab.harness import executors
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
-from gillab.harness.results import Cell, RunResult
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs.columns import fmt, gil_wait_shown
 from gillab.stats import median
 
@@ -55,7 +55,7 @@ def ceiling_note(result: RunResult) -> str:
     ]
     share = block.cost_s / block.run_s if block.run_s > 0 else 0.0
     return (
-        "This machine's own ceiling, a native kernel that holds no GIL run on one thread and on N at once beside "
+        "This machine's own ceiling, a native kernel that holds no GIL run on one thread and on N at once right after "
         f"every repeat: {', '.join(parts) or 'not measured beyond one worker'}; the reference took "
         f"{block.cost_s:.1f} s, {share:.0%} of the run."
     )
@@ -82,9 +82,22 @@ def gil_sampler_note(cells: Sequence[Cell]) -> str:
     return text + "."
 
 
-def noisy_cells(result: RunResult) -> list[str]:
-    """Each noisy cell and its reason, as the report's box lists them."""
-    return [f"{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}" for c in result.cells if c.noisy]
+def doubt_line(c: Cell) -> str:
+    """A cell to distrust in one line: which, and the first clause of each of its reasons (in full in the
+    report's table of every other figure, --detail and results.json).
+
+    >>> c = Cell("fib", "python", "thread", 2, 8, 25, "ok", noisy=True,
+    ...          noise_reason="other processes used 1.2 of 2 cores during 3 of 3 repeats, and no quiet moment came; "
+    ...          "its speedup interval is ±0.20, over 10% of 1.05: the machine's own solo speed moved by 40%")
+    >>> doubt_line(c).split(": ")[1]
+    'other processes used 1.2 of 2 cores during 3 of 3 repeats; its speedup interval is ±0.20'
+    """
+    parts = [
+        part.split(": ")[0].split(", ")[0] + (f": {TOO_UNSTEADY}" if TOO_UNSTEADY in part else "")
+        for part in c.noise_reason.split("; ")
+        if not part.startswith("likely")
+    ]
+    return f"{c.impl} / {c.executor} at {c.workers} workers: {'; '.join(dict.fromkeys(p for p in parts if p))}"
 
 
 def busy(c: Cell) -> float | None:
@@ -104,7 +117,7 @@ def interpret(c: Cell, gil_on: bool) -> str:
     assert c.speedup is not None
     cores = busy(c)
     why, parallel = _prediction(c, gil_on)
-    head = f"{c.impl} on {c.workers} {c.executor} workers kept {fmt(cores, '.2f')} cores busy"
+    head = f"{c.impl} on {c.workers} {executors.workers_word(c.executor)} kept {fmt(cores, '.2f')} cores busy"
     flagged = f" Flagged as noisy: {c.noise_reason}." if c.noisy else ""
     if parallel and cores is not None and cores >= USES_CORES * min(c.workers, c.tasks, _cores(c)):
         return f"{head}: {why}. {_speed(c)}{flagged}"
@@ -122,24 +135,29 @@ def _cores(c: Cell) -> int:
 
 
 def _speed(c: Cell) -> str:
-    """How fast the busy cores ran, the speedup that made, and the machine's own ceiling beside it."""
+    """How fast the busy cores ran, the speedup that made, and the machine's own ceiling beside it (a figure that
+    cannot be true of the code is not given: the machine was too unsteady to tell)."""
     assert c.speedup is not None
     ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
-    text = ""
+    figure = (
+        f"as for the speedup, {TOO_UNSTEADY}"
+        if "speedup" in c.unsteady
+        else f"the speedup is {c.speedup:.2f}×{ci} (efficiency {fmt(c.efficiency, '.2f')})"
+    )
     if c.core_speed is not None:
-        text = f"The cores ran at {c.core_speed:.2f} of their solo speed meanwhile, so the speedup is "
+        text = f"The cores ran at {c.core_speed:.2f} of their solo speed meanwhile, so {figure}"
     else:
-        text = "The speedup is "
-    text += f"{c.speedup:.2f}×{ci} (efficiency {fmt(c.efficiency, '.2f')})"
+        text = _first_upper(figure)
     wait = gil_wait_shown(c)
     text += f", with a median GIL wait of {wait:.3f} ms" if wait is not None else ""
     if c.ceiling is not None and c.efficiency_vs_ceiling is not None:
         text += f"; this machine's ceiling for it was {c.ceiling:.2f} beside the same repeats"
-        text += (
-            ", and it got all of it: as fast as this machine allowed"
-            if c.against_ceiling
-            else f", and it got {c.efficiency_vs_ceiling:.2f} of it"
-        )
+        if "efficiency_vs_ceiling" in c.unsteady:
+            text += f", and against it {TOO_UNSTEADY}"
+        elif c.against_ceiling:
+            text += ", and it got all of it: as fast as this machine allowed"
+        else:
+            text += f", and it got {c.efficiency_vs_ceiling:.2f} of it"
     return text + "."
 
 
@@ -187,30 +205,114 @@ def _parallel_cells(result: RunResult) -> list[Cell]:
 
 
 def summary(result: RunResult) -> list[str]:
-    """Three lines that say the lesson from the figures: what took turns, what ran at once, and the machine."""
-    cells = _parallel_cells(result)
-    gil_on = result.environment.gil_enabled
-    turns = [c for c in cells if not _prediction(c, gil_on)[1] and c.workers > 1 and busy(c) is not None]
-    at_once = [c for c in cells if _prediction(c, gil_on)[1] and c.workers > 1 and busy(c) is not None]
-    out = []
-    if turns:
-        top = max(turns, key=lambda c: busy(c) or 0.0)
-        out.append(
-            f"Threads of code that holds the GIL kept at most {busy(top):.2f} cores busy ({top.impl} on "
-            f"{top.workers} {top.executor} workers): the GIL let one run at a time."
-        )
-    if at_once:
-        lo, hi = min(at_once, key=lambda c: busy(c) or 0.0), max(at_once, key=lambda c: busy(c) or 0.0)
-        got = [c.efficiency_vs_ceiling for c in at_once if c.efficiency_vs_ceiling is not None]
-        out.append(
-            f"Workers with a GIL of their own, or native code that lets go of it, kept {busy(lo):.2f}-"
-            f"{busy(hi):.2f} cores busy ({', '.join(dict.fromkeys(f'{c.impl} {c.executor}' for c in at_once))})"
-            + (f", and got {min(got):.2f}-{max(got):.2f} of the machine's ceiling." if got else ".")
-        )
+    """The lesson (:func:`lesson`), then what the machine gave perfectly parallel code: the report's summary."""
     machine = _machine_line(result)
-    if machine:
-        out.append(machine)
+    return lesson(result) + ([machine] if machine else [])
+
+
+def lesson(result: RunResult) -> list[str]:
+    """The sentences that say the lesson from the figures, one per kind of cell at more than one worker: how
+    many cores each kept busy (what the GIL decides, the same on any machine) and why; then the cells that did
+    not do what the GIL predicts, with the likely reason their own figures show."""
+    gil_on = result.environment.gil_enabled
+    cells = [c for c in _parallel_cells(result) if c.workers > 1 and busy(c) is not None]
+    groups: dict[tuple[bool, str, str], list[Cell]] = {}
+    for c in cells:
+        why, parallel = _prediction(c, gil_on)
+        groups.setdefault((parallel, why, c.executor), []).append(c)
+    out = []
+    order = ("threads", "engine", "interpreters", "processes")  # turns first, then threads that run at once
+    for (parallel, why, ex), mine in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], order.index(executors.family(kv[0][2])))
+    ):
+        impls = _and(list(dict.fromkeys(c.impl for c in mine)))
+        counts = sorted({c.workers for c in mine})
+        where = "however many there were" if len(counts) > 1 and not parallel else f"at {_and(counts)} workers"
+        word = executors.workers_word(ex)
+        out.append(_first_upper(f"{impls} {word} kept {_span(mine)} cores busy {where}: {why}."))
+    surprises = [c for c in cells if not _as_predicted(c, gil_on)]
+    if surprises:
+        worst = min(surprises, key=lambda c: busy(c) or 0.0)
+        more = f" (and {len(surprises) - 1} more)" if len(surprises) > 1 else ""
+        out.append(
+            f"Not as the GIL predicts: {worst.impl} on {worst.workers} {executors.workers_word(worst.executor)} kept "
+            f"{fmt(busy(worst), '.2f')} cores busy{more}; likely, {_likely(worst, _prediction(worst, gil_on)[1])}."
+        )
     return out
+
+
+def _as_predicted(c: Cell, gil_on: bool) -> bool:
+    """Whether a cell kept as many cores busy as the GIL predicts: every core it could use, or one."""
+    cores = busy(c)
+    if cores is None:
+        return True
+    if _prediction(c, gil_on)[1]:
+        return cores >= USES_CORES * min(c.workers, c.tasks, _cores(c))
+    return cores <= TAKES_TURNS
+
+
+def _span(cells: Sequence[Cell]) -> str:
+    """The cores busy of some cells: '0.98', or '0.97-1.00'."""
+    xs = sorted(busy(c) or 0.0 for c in cells)
+    lo, hi = f"{xs[0]:.2f}", f"{xs[-1]:.2f}"
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
+def _and(items: Sequence[object]) -> str:
+    """'a', 'a and b', 'a, b and c'.
+
+    >>> _and(["python"]), _and([2, 4]), _and(["a", "b", "c"])
+    ('python', '2 and 4', 'a, b and c')
+    """
+    words = [str(x) for x in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def machine_note(result: RunResult) -> str:
+    """The machine in one line: whether its speed moved and whether other processes took its cores, and what
+    that does to the figures (speedups move with the machine; cores busy, which the GIL decides, does not)."""
+    drift = result.speed_probe.drift if result.speed_probe is not None else None
+    measured = [c for c in result.cells if c.ok]
+    disturbed = [c for c in measured if any(r.disturbed for r in c.repeats)]
+    parts = []
+    if drift is not None and drift > SPEED_DRIFT:
+        parts.append(f"this machine's speed moved {drift:.0%} during the run")
+    if disturbed:
+        parts.append(f"other processes took cores during {len(disturbed)} of {len(measured)} cells")
+    if not parts:
+        held = f" (within {drift:.0%})" if drift is not None else ""
+        return f"This machine held its speed{held} and no other process took its cores: every figure stands."
+    if not disturbed:
+        return _first_upper(f"{parts[0]}: speedups carry wide intervals; cores busy is not affected.")
+    return _first_upper(f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low.")
+
+
+def families(result: RunResult) -> list[str]:
+    """One short sentence per kind of worker (threads, processes, interpreters, an engine's), at its most
+    workers: each impl's cores busy and speedup, with its interval."""
+    cells = _parallel_cells(result)
+    out = []
+    for fam in dict.fromkeys(executors.family(c.executor) for c in cells):
+        mine = [c for c in cells if executors.family(c.executor) == fam]
+        for ex in dict.fromkeys(c.executor for c in mine):
+            top = max(c.workers for c in mine if c.executor == ex)
+            parts = [_brief(c) for c in mine if c.executor == ex and c.workers == top]
+            out.append(f"{_first_upper(executors.workers_word(ex))}, at {top} workers: {'; '.join(parts)}.")
+    return out
+
+
+def _brief(c: Cell) -> str:
+    """'python 0.98 cores busy, 1.02× [0.95-1.08]': a cell's two figures, the speedup only where it can be
+    true of the code."""
+    text = f"{c.impl} {fmt(busy(c), '.2f')} cores busy"
+    if "speedup" in c.unsteady:
+        return f"{text}, its speedup {TOO_UNSTEADY}"
+    ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+    return f"{text}, {c.speedup:.2f}×{ci}" if c.speedup is not None else text
 
 
 def _machine_line(result: RunResult) -> str:

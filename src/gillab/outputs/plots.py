@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from gillab.harness import executors
 from gillab.harness.results import Cell, RunResult
 from gillab.workloads import label as workload_label
 
-__all__ = ["plt", "save", "speedup_png", "timeline_png"]
+__all__ = ["cores_busy_png", "plt", "save", "speedup_png", "timeline_png"]
 
 
 def save(fig: Any, path: Path) -> None:
@@ -26,46 +25,80 @@ def save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
+def _drawn_cells(result: RunResult) -> list[Cell]:
+    return [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup is not None]
+
+
+def _panel(axis: Any, result: RunResult, cells: list[Cell], figure: str) -> int:
+    """One panel of speedup.png (figure: speedup or parallelism): the ideal, each impl × executor's line in its
+    own colour and marker; return how many cells it marked hollow."""
+    cores = result.environment.usable_cores
+    workers = sorted({c.workers for c in cells})
+    axis.plot(workers, [min(w, cores) for w in workers], color="black", lw=1, ls=":",
+              label=f"ideal: min(workers, {cores} cores)")  # fmt: skip
+    if figure == "speedup":
+        _ceiling_band(axis, result, workers)
+    series: dict[tuple[str, str], list[Cell]] = {}
+    for c in sorted(cells, key=lambda c: c.workers):
+        series.setdefault((c.impl, c.executor), []).append(c)
+    for i, ((impl, ex), line) in enumerate(series.items()):
+        look = {"color": COLOURS[i % len(COLOURS)], "marker": MARKERS[i % len(MARKERS)], "label": f"{impl} / {ex}"}
+        _line(axis, line, figure, ex, look)
+    axis.set_xlabel("workers")
+    axis.set_xticks(workers)
+    axis.grid(alpha=0.3)
+    axis.set_ylabel("speedup over serial" if figure == "speedup" else "cores busy (CPU ÷ wall)")
+    axis.set_ylim(bottom=0)
+    return sum(1 for c in cells if _distrusted(c, figure))
+
+
 def speedup_png(result: RunResult, path: Path) -> bool:
     """Draw speedup (left) and cores busy (right) against workers, one line per impl × executor, with the ideal
     min(workers, cores) and this machine's own ceiling as a band."""
-    cells = [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup is not None]
+    cells = _drawn_cells(result)
     if not cells:
         return False
-    cores = result.environment.usable_cores
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 5))
-    workers = sorted({c.workers for c in cells})
-    ideal = [min(w, cores) for w in workers]
-    for axis in (ax, bx):
-        axis.plot(workers, ideal, color="grey", lw=3, alpha=0.4, label=f"ideal: min(workers, {cores} cores)")
-    _ceiling_band(ax, result, workers)
-    noisy: list[str] = []
-    for impl in dict.fromkeys(c.impl for c in cells):
-        for ex in dict.fromkeys(c.executor for c in cells):
-            line = sorted((c for c in cells if c.impl == impl and c.executor == ex), key=lambda c: c.workers)
-            if line:
-                colour = _line(ax, line, "speedup", f"{impl} / {ex}", ex)
-                _line(bx, line, "parallelism", f"{impl} / {ex}", ex, colour)
-                noisy += [f"{impl} / {ex} at {c.workers}: {c.noise_reason}" for c in line if c.noisy]
-    ax.set_ylabel("speedup over serial")
-    bx.set_ylabel("cores busy (CPU ÷ wall)")
+    marked = _panel(ax, result, cells, "speedup")
+    _panel(bx, result, cells, "parallelism")
     title = f"{result.environment.python_version}, GIL {'on' if result.environment.gil_enabled else 'off'}"
     ax.set_title(f"{workload_label(cells[0].workload)}: speedup ({title})", fontsize=10)
     bx.set_title("how many cores the workers kept busy", fontsize=10)
-    for axis in (ax, bx):
-        axis.set_xlabel("workers")
-        axis.set_xticks(workers)
-        axis.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    note = "Bars: 95% bootstrap intervals over the rounds. Band: this machine's ceiling beside the same repeats."
-    if noisy:
-        note += " Hollow markers: figures to distrust. " + " | ".join(_short(n) for n in noisy)
-    wrapped = textwrap.wrap(note, 190)[:8]
-    fig.text(0.01, 0.005, "\n".join(wrapped), fontsize=6.5, va="bottom", ha="left")
-    fig.tight_layout(rect=(0, 0.03 + 0.022 * len(wrapped), 1, 1))
+    hidden = sum(1 for c in cells if "speedup" in c.unsteady)
+    caption = [
+        "Bars: 95% intervals over the rounds. Grey band: this machine's own ceiling, measured beside the same repeats.",
+        (f"Hollow: a figure to distrust ({marked} here)" if marked else "No figure is marked to distrust")
+        + (f"; not drawn: {hidden} speedup{'s' if hidden > 1 else ''} too unsteady to tell" if hidden else "")
+        + (". The reasons are in report.html." if marked else "."),
+    ]
+    fig.text(0.01, 0.01, "\n".join(caption), fontsize=8, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def cores_busy_png(result: RunResult, path: Path) -> bool:
+    """Draw speedup.png's right panel alone: how many cores each impl × executor kept busy (the README's
+    picture)."""
+    cells = _drawn_cells(result)
+    if not cells:
+        return False
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    _panel(ax, result, cells, "parallelism")
+    env = result.environment
+    ax.set_title(f"{workload_label(cells[0].workload)}: cores the workers kept busy ({env.python_version}, "
+                 f"{env.usable_cores} cores)", fontsize=10)  # fmt: skip
+    ax.legend(fontsize=7)
+    save(fig, path)
+    return True
+
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+"""One colour per series of speedup.png (impl × executor), none repeated below ten series."""
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h")
+"""One marker per series: a series tells itself from the next by shape as well as colour."""
 
 
 def _ceiling_band(ax: Any, result: RunResult, workers: list[int]) -> None:
@@ -76,28 +109,34 @@ def _ceiling_band(ax: Any, result: RunResult, workers: list[int]) -> None:
     if not points:
         return
     xs = [w for w, _ in points]
-    ax.fill_between(xs, [c.ci95[0] for _, c in points], [c.ci95[1] for _, c in points], color="tab:blue", alpha=0.12)
-    ax.plot(xs, [c.ratio for _, c in points], color="tab:blue", lw=1, ls="--", label="this machine's ceiling")
+    ax.fill_between(xs, [c.ci95[0] for _, c in points], [c.ci95[1] for _, c in points], color="grey", alpha=0.18)
+    ax.plot(xs, [c.ratio for _, c in points], color="grey", lw=2, alpha=0.6, label="this machine's ceiling")
 
 
-def _line(ax: Any, line: list[Cell], figure: str, label: str, ex: str, colour: Any = None) -> Any:
-    """One impl × executor's line of a figure (speedup or parallelism) with its intervals; noisy cells hollow."""
-    ys = [getattr(c, figure) or 0.0 for c in line]
-    cis = [getattr(c, f"{figure}_ci95") for c in line]
+def _distrusted(c: Cell, figure: str) -> bool:
+    """Whether a cell's figure is to distrust: any of a noisy cell's, but its cores busy only where other
+    processes took cores (a speedup that moved with the machine leaves cores busy standing)."""
+    if figure == "parallelism":
+        return any(r.disturbed for r in c.repeats)
+    return c.noisy
+
+
+def _line(ax: Any, line: list[Cell], figure: str, ex: str, look: dict[str, Any]) -> None:
+    """One impl × executor's line of a figure (speedup or parallelism) with its intervals, in its own colour and
+    marker; a figure to distrust is hollow, and one that cannot be true of the code (the cell's `unsteady`) is
+    left out."""
+    drawn = [c for c in line if figure not in c.unsteady and getattr(c, figure) is not None]
+    if not drawn:
+        return
+    ys = [getattr(c, figure) for c in drawn]
+    cis = [getattr(c, f"{figure}_ci95") for c in drawn]
     lo = [max(0.0, y - ci[0]) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
     hi = [max(0.0, ci[1] - y) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
     style = executors.lookup(ex).style or "-"
-    drawn = ax.errorbar([c.workers for c in line], ys, yerr=[lo, hi], fmt=style, marker="o", capsize=3, label=label,
-                        color=colour)  # fmt: skip
-    colour = drawn[0].get_color()
-    for c, y in zip(line, ys, strict=True):
-        if c.noisy:
-            ax.plot([c.workers], [y], "o", ms=11, mfc="white", mec=colour, mew=2)
-    return colour
-
-
-def _short(text: str, limit: int = 140) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    ax.errorbar([c.workers for c in drawn], ys, yerr=[lo, hi], fmt=style, capsize=3, ms=6, **look)
+    for c, y in zip(drawn, ys, strict=True):
+        if _distrusted(c, figure):
+            ax.plot([c.workers], [y], look["marker"], ms=11, mfc="white", mec=look["color"], mew=2)
 
 
 STATE_COLOURS = {"holds": "#d62728", "runs": "#2ca02c", "waits": "#ffbf00", "idle": "#f2f2f2"}

@@ -17,7 +17,17 @@ from gillab.environment import Environment
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
-from gillab.outputs.findings import ceiling_note, findings, four_answers, gil_sampler_note, run_warnings, summary
+from gillab.outputs.findings import (
+    ceiling_note,
+    doubt_line,
+    families,
+    findings,
+    four_answers,
+    gil_sampler_note,
+    machine_note,
+    run_warnings,
+    summary,
+)  # fmt: skip
 from gillab.workloads import label as workload_label
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -27,7 +37,8 @@ td:first-child,td:nth-child(2),td:last-child{text-align:left}td.text{white-space
 .note{color:#555}.flag{color:#b00}.ok{color:#070}
 img{max-width:100%;border:1px solid #ddd}code{background:#f4f4f4;padding:0 3px}
 .scroll{overflow-x:auto;max-width:100%}.summary{background:#f5f8fa;border-left:4px solid #36c;padding:.4em 1em}
-.summary p{margin:.4em 0}.distrust{border:2px solid #b00;padding:0 1em;margin:1em 0}pre{overflow-x:auto}
+.summary p{margin:.4em 0}details{margin:.6em 0}summary{cursor:pointer;color:#444}
+.doubts summary{color:#b00}.doubts li{margin:.2em 0}pre{overflow-x:auto}
 @media (max-width:840px){body{margin:1em auto}table{font-size:12px}td,th{padding:2px 4px}}"""
 
 
@@ -73,32 +84,30 @@ def _note_key(c: Cell) -> tuple[str, str, int, str]:
     return (c.impl, c.executor, c.workers, c.interpreter)
 
 
-def distrust(result: RunResult) -> tuple[str, dict[tuple[str, str, int, str], int]]:
-    """Return the "figures to distrust" box (each noisy cell and its reason, numbered, then the run's
-    warnings, or "none") and each noisy cell's number in it."""
+def doubts(result: RunResult) -> tuple[str, dict[tuple[str, str, int, str], int]]:
+    """Return the doubts, folded (<details>): one line per cell to distrust (its reason in full on hover and in
+    the table of every other figure), then the run's warnings; and each such cell's number in it."""
     noisy = [c for c in result.cells if c.noisy]
     notes = {_note_key(c): i for i, c in enumerate(noisy, start=1)}
     items = [
-        f"<li id='distrust-{i}'>{html.escape(f'{c.impl} / {c.executor} at {c.workers} workers: {c.noise_reason}')}</li>"
+        f"<li id='distrust-{i}' title='{html.escape(c.noise_reason)}'>{html.escape(doubt_line(c))}</li>"
         for i, c in enumerate(noisy, start=1)
     ]
     warnings = [f"<li>{html.escape(w)}</li>" for w in run_warnings(result)]
-    body = ""
-    if items:
-        body += "<ol>" + "".join(items) + "</ol>"
-    if warnings:
-        body += "<ul>" + "".join(warnings) + "</ul>"
-    return f"<div class='distrust'><h2>Figures to distrust</h2>{body or '<p>none</p>'}</div>", notes
+    body = "<ol>" + "".join(items) + "</ol>" if items else ""
+    body += "<ul>" + "".join(warnings) + "</ul>" if warnings else ""
+    head = f"Figures to distrust: {len(noisy)} of {len(result.cells)} cells" if noisy else "No figure to distrust"
+    return f"<details class='doubts'><summary>{head}</summary>{body or '<p>none</p>'}</details>", notes
 
 
 EXPLAIN = {
     "speedup": "Left, each point is a speedup: the median over rounds of the serial wall ÷ this cell's wall in the "
     "same round; its bar is the 95% bootstrap interval over those per-round ratios: were the run repeated, the "
-    "median would most likely fall inside it. The grey line is an ideal machine, min(workers, cores); the blue band "
-    "is this machine's own ceiling, measured beside the same repeats (its median and 95% interval): a line inside "
-    "the band got what this machine gave. Right, the cores the workers kept busy, with the same intervals: a line "
-    "at 1 took turns, whatever the speedup did. A hollow marker is a figure to distrust (see the box above), named "
-    "under the picture.",
+    "median would most likely fall inside it. The dotted line is an ideal machine, min(workers, cores); the grey "
+    "band is this machine's own ceiling, measured right after the same repeats (its median and 95% interval): a "
+    "line inside the band got what this machine gave. Right, the cores the workers kept busy, with the same "
+    "intervals: a line at 1 took turns, whatever the speedup did. A hollow marker is a figure to distrust (its "
+    "reason under Doubts, below); a speedup too unsteady to tell is not drawn.",
     "timeline": "Each lane is one worker, from the moment the workers were released together; the black outlines "
     "are its tasks. Where the interpreter's GIL state was sampled (workers in this process), each moment is coloured "
     "by what the worker was doing then.</p><p><b>Red: it holds the GIL</b> - the interpreter's own record says this "
@@ -140,55 +149,57 @@ def environment_html(env: Environment) -> str:
 
 
 def run_sections(result: RunResult, out: Path) -> list[Section]:
-    """Return the sections of a run: the lesson in three lines, what to distrust, context, findings, the main
-    table and the details, and the pictures found in out."""
+    """Return the sections of a run, the lesson first: the summary; what the machine showed, one sentence per
+    kind of worker; the pictures; the table; and the doubts last, folded, with every other figure."""
     cfg = result.config
-    parts = [
-        environment_html(result.environment),
-        f"<p class='note'>Workload <code>{html.escape(workload_label(cfg.workload))}</code>, {cfg.n_tasks} tasks "
-        "per cell, "
-        f"at most {cfg.repeat} rounds; sizes {html.escape(str(cfg.sizes))}; load average before "
-        f"{load_text(result.load_before)}, after {load_text(result.load_after)}.</p>",
-    ]
-    if result.interrupted:
-        parts.append("<p class='flag'>This run was interrupted: only finished cells are shown.</p>")
-    if result.load_competing:
-        parts.append(
-            "<p class='flag'>Other work was competing for the CPU when the run started (load average "
-            f"{load_text(result.load_before)}): figures may be depressed.</p>"
-        )
     lesson = summary(result)
-    box, notes = distrust(result)
     head = ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>") if lesson else ""
-    sections = [Section("", head + box + "".join(parts))]
+    if result.interrupted:
+        head += "<p class='flag'>This run was interrupted: only finished cells are shown.</p>"
+    sections = [Section("", head)]
+    showed = [*families(result), machine_note(result)]
     answers = four_answers(result)
-    if answers:
-        sections.append(Section("Four answers to the GIL", f"<p>{html.escape(answers)}</p>"))
-    found = findings(result)
-    if found:
-        sections.append(
-            Section("What this machine showed", "<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in found) + "</ul>")
-        )
     sections.append(
         Section(
-            "Every cell",
-            cell_rows(result.cells, notes=notes)
-            + f"<p class='note'>{EXPLAIN['main']} {html.escape(ceiling_note(result))}</p>",
+            "What this machine showed",
+            "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in showed) + "</ul>"
+            + (f"<p>{html.escape(answers)}</p>" if answers else "") + environment_html(result.environment),
         )
-    )
-    sections.append(
-        Section(
-            "Every other figure",
-            cell_rows(result.cells, columns=DETAILS)
-            + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {html.escape(gil_sampler_note(result.cells))}</p>",
-        )
-    )
+    )  # fmt: skip
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
         img = img_tag(out / name)
         if img:
-            sections.append(Section(key.title(), f"<p>{EXPLAIN[key]}</p>{img}"))
+            sections.append(Section(key.title(), f"{img}<details><summary>How to read it</summary><p>{EXPLAIN[key]}</p>"
+                                                 "</details>"))  # fmt: skip
+    box, notes = doubts(result)
     sections.append(
-        Section("", "<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>")
+        Section("Every cell", cell_rows(result.cells, notes=notes) + f"<p class='note'>{EXPLAIN['main']}</p>")
+    )
+    context = (
+        f"<p class='note'>Workload <code>{html.escape(workload_label(cfg.workload))}</code>, {cfg.n_tasks} tasks "
+        f"per cell, at most {cfg.repeat} rounds; sizes {html.escape(str(cfg.sizes))}; load average before "
+        f"{load_text(result.load_before)}, after {load_text(result.load_after)}. {html.escape(ceiling_note(result))}"
+        "</p>"
+    )
+    if result.load_competing:
+        context += (
+            "<p class='flag'>Other work was competing for the CPU when the run started (load average "
+            f"{load_text(result.load_before)}): figures may be depressed.</p>"
+        )
+    found = findings(result)
+    words = "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in found) + "</ul>" if found else ""
+    sections.append(
+        Section(
+            "Doubts, and every other figure",
+            box
+            + f"<details><summary>Each cell in words</summary>{words}</details>"
+            + "<details><summary>Every other figure</summary>"
+            + cell_rows(result.cells, columns=DETAILS)
+            + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {html.escape(gil_sampler_note(result.cells))}</p>"
+            + "</details>"
+            + context
+            + "<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>",
+        )
     )
     return sections
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 from gillab.harness.executors import dask, interpreter, local
 from gillab.harness.executors.base import REGISTRY, Executor, register
 
-__all__ = ["Executor", "baseline", "demo", "family", "get", "lookup", "make", "names", "register", "unavailable"]
+__all__ = [
+    "Executor", "baseline", "demo", "family", "get", "lookup", "make", "names", "register", "unavailable",
+    "workers_word",
+]  # fmt: skip
 
 MODULES = (local, interpreter, dask)
 """The modules that register executors, in the order their executors are listed (each in its own order)."""
@@ -60,6 +63,11 @@ def family(name: str) -> str:
     if cls.shares_gil:
         return "threads"
     return "interpreters" if cls.same_process else "processes"
+
+
+def workers_word(name: str) -> str:
+    """An executor's workers in a sentence: "threads", "processes", "dask-threads workers"."""
+    return lookup(name).plural or f"{name} workers"
 
 
 def unavailable(name: str) -> str | None:

@@ -44,6 +44,8 @@ class Executor:
     name: ClassVar[str] = "base"
     summary: ClassVar[str] = ""
     """What it is, in a few words (for --help and the report)."""
+    plural: ClassVar[str] = ""
+    """Its workers in a sentence ("threads", "processes"); "" reads as "NAME workers"."""
     baseline: ClassVar[bool] = False
     """The serial baseline: every other cell's speedup is taken against it."""
     shares_gil: ClassVar[bool] = True

@@ -61,6 +61,7 @@ class InterpreterExecutor(PoolExecutor):
     """An InterpreterPoolExecutor: one subinterpreter, and one GIL, per worker."""
 
     name = "interpreter"
+    plural = "interpreters"
     in_demo = True
     summary = "an InterpreterPoolExecutor: one subinterpreter, and one GIL, per worker"
     shares_gil = False

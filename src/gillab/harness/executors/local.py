@@ -37,6 +37,7 @@ class ThreadExecutor(PoolExecutor):
     """concurrent.futures.ThreadPoolExecutor."""
 
     name = "thread"
+    plural = "threads"
     in_demo = True
     summary = "a ThreadPoolExecutor: threads of this process, sharing its GIL"
 
@@ -59,6 +60,7 @@ class ProcessExecutor(PoolExecutor):
     """concurrent.futures.ProcessPoolExecutor (forkserver where available, else spawn)."""
 
     name = "process"
+    plural = "processes"
     in_demo = True
     summary = "a ProcessPoolExecutor: one process, and one GIL, per worker"
     shares_gil = False
@@ -79,6 +81,7 @@ class AsyncioExecutor(Executor):
     """An asyncio event loop; each call goes through asyncio.to_thread onto a pool of `workers` threads."""
 
     name = "asyncio"
+    plural = "asyncio's threads"
     summary = "an asyncio event loop handing each task to a thread (asyncio.to_thread)"
     style = ":"
 

@@ -1,0 +1,116 @@
+"""Docs that cannot rot: every `gillab ...` line of the README and docs/ parses with the command line's own
+parser, every relative link and picture resolves, every option of every command is in docs/commands.md or the
+page it points to, and the README stays a learner's page."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from gillab.cli import build_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README_LINES = 200
+
+if not (ROOT / "docs").is_dir():  # the installed package's tests, outside a checkout (CI's wheel leg)
+    pytest.skip("the docs live in a source checkout", allow_module_level=True)
+
+
+def _code_lines(path: Path) -> list[tuple[int, str]]:
+    """Each line inside a fenced code block, with its line number."""
+    out, inside = [], False
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.lstrip().startswith("```"):
+            inside = not inside
+            continue
+        if inside:
+            out.append((n, line))
+    return out
+
+
+def gillab_commands(path: Path) -> list[tuple[int, list[str]]]:
+    """Every gillab command in a page's code blocks (a `&&` chain's gillab parts too), its comment left out.
+
+    >>> import tempfile
+    >>> page = Path(tempfile.mkdtemp()) / "p.md"
+    >>> _ = page.write_text("```\\npip install -e . && gillab run  # the demo\\ngillab dis fib\\n```\\ngillab no\\n")
+    >>> [argv for _, argv in gillab_commands(page)]
+    [['run'], ['dis', 'fib']]
+    """
+    found = []
+    for n, line in _code_lines(path):
+        if "gillab " not in line:
+            continue
+        part: list[str] = []
+        for word in [*shlex.split(line, comments=True), "&&"]:
+            if word not in ("&&", "|", ";"):
+                part.append(word)
+                continue
+            if part[:1] == ["gillab"]:
+                found.append((n, part[1:]))
+            part = []
+    return found
+
+
+CASES = [(p, n, argv) for p in DOCS for n, argv in gillab_commands(p)]
+
+
+def test_the_docs_hold_commands() -> None:
+    assert len(CASES) >= 30
+    assert any(p.name == "README.md" for p, _, _ in CASES)
+
+
+@pytest.mark.parametrize(("page", "line", "argv"), CASES, ids=[f"{p.name}:{n}" for p, n, _ in CASES])
+def test_every_gillab_line_parses(page: Path, line: int, argv: list[str]) -> None:
+    parser = build_parser()
+    try:
+        parser.parse_args(argv)
+    except SystemExit as exc:
+        pytest.fail(f"{page.name}:{line}: `gillab {shlex.join(argv)}` does not parse (exit {exc.code})")
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _links(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return [m.group(1) for m in LINK.finditer(text)]
+
+
+@pytest.mark.parametrize("page", DOCS, ids=[p.name for p in DOCS])
+def test_every_relative_link_resolves(page: Path) -> None:
+    relative = [link for link in _links(page) if not re.match(r"[a-z]+:|#", link)]
+    missing = [link for link in relative if not (page.parent / link.split("#")[0]).exists()]
+    assert not missing, f"{page.name} links to what is not there: {missing}"
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_every_option_is_documented(command: str) -> None:
+    reference = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    pages = {m.group(1) for m in re.finditer(r"\]\(([a-z-]+\.md)\)", reference)}
+    text = reference + "".join((ROOT / "docs" / p).read_text(encoding="utf-8") for p in pages)
+    assert f"gillab {command}" in text
+    options = [o for a in _subcommands()[command]._actions for o in a.option_strings if o not in ("-h", "--help")]
+    missing = [o for o in options if not re.search(rf"`{re.escape(o)}[` =\]]", text)]
+    assert not missing, f"gillab {command}: options not in docs/commands.md: {missing}"
+
+
+def test_the_readme_leads_a_learner() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= README_LINES
+    assert "pip install -e . && gillab run" in text
+    course = text.index("## The course")
+    steps = ["gillab info", "gillab states", "gillab dis", "gillab race", "gillab course fib", "gillab io",
+             "gillab convoy", "gillab annotate", "gillab compare"]  # fmt: skip
+    where = [text.index(s, course) for s in steps]
+    assert where == sorted(where), "the course is out of order"
