@@ -7,14 +7,18 @@ import os
 import platform
 import sys
 import sysconfig
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import TypeVar
 
 from gillab import _native
 from gillab.codec import omit_if_none
 from gillab.errors import GillabError
+
+T = TypeVar("T")
 
 
 def usable_cores() -> int:
@@ -36,6 +40,26 @@ def gil_enabled() -> bool:
     """Return whether the GIL is on now (always True before Python 3.13)."""
     check = getattr(sys, "_is_gil_enabled", None)
     return True if check is None else bool(check())
+
+
+def watch_gil(load: Callable[[], T]) -> tuple[T, bool, bool, str]:
+    """Run load() and return its value, whether the GIL was on before and after it, and CPython's RuntimeWarning
+    saying it turned the GIL back on ("" where none). On a free-threaded build, CPython re-enables the GIL when
+    it imports an extension module that does not declare itself free-threading compatible."""
+    before = gil_enabled()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = load()
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning) and "GIL" in str(w.message)]
+    return value, before, gil_enabled(), said[0] if said else ""
+
+
+def gil_turned_on(load: Callable[[], object]) -> str:
+    """Run load(); return what turned the GIL back on where it did (CPython's warning), else ""."""
+    _, before, after, warning = watch_gil(load)
+    if before or not after:
+        return ""
+    return warning or "an import turned the GIL back on"
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gillab.codec import Record, omit_if_none
 from gillab.harness import executors
-from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
+from gillab.harness.results import TOO_UNSTEADY, Cell, Diagnosis, RunResult
 
 HOLDS = 0.9
 """A serial run that held the GIL at least this share of its time holds it (its threads take turns)."""
@@ -51,6 +51,8 @@ class Option:
     gil_held: float | None = None
     noisy: bool = False
     noise_reason: str = ""
+    diagnosis: Diagnosis | None = omit_if_none()
+    """Where its workers ran with no GIL shared between them: what held them back (gillab.harness.diagnosis)."""
 
     @property
     def label(self) -> str:
@@ -126,6 +128,7 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
                 c.gil.held_fraction if c.gil and c.gil.available else None,
                 c.noisy,
                 c.noise_reason,
+                c.diagnosis,
             )
         )
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gillab.advice.model import HOLDS, PREFERENCE, WAITS, Option, SlowerOn
+from gillab.outputs import causes
 
 
 def _x(o: Option) -> str:
@@ -134,4 +135,7 @@ def sentence(w: int, at_w: Sequence[Option], here: str, serial_held: float | Non
                 else ""
             )
             parts.append(f"{o.interpreter} gives {_x(o)} on threads{tail}.")
+            why = causes.advice(o.diagnosis)
+            if why and o is not chosen:
+                parts.append(f"On {o.interpreter}, {why}.")
     return " ".join(p for p in parts if p)

@@ -16,11 +16,11 @@ import json
 import pickle
 import sys
 import traceback
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from gillab import environment
 from gillab.callables import call_inputs, load_target
 from gillab.childproc import EXIT_BAD_INPUT, EXIT_RAISED
 from gillab.codec import encode
@@ -28,24 +28,14 @@ from gillab.errors import TargetError
 
 
 def gil_on_import(load: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
-    """Run load() and say whether it turned the GIL back on (a free-threaded build's readiness question).
-
-    On a free-threaded build, CPython re-enables the GIL when it imports an extension module that does not
-    declare itself free-threading compatible, and says so in a RuntimeWarning.
-    """
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
-    before = is_enabled() if is_enabled is not None else True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        value = load()
-    after = is_enabled() if is_enabled is not None else True
-    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning) and "GIL" in str(w.message)]
+    """Run load() and say whether it turned the GIL back on (a free-threaded build's readiness question)."""
+    value, before, after, warning = environment.watch_gil(load)
     return value, {
-        "free_threaded_build": is_enabled is not None,
+        "free_threaded_build": getattr(sys, "_is_gil_enabled", None) is not None,
         "gil_before": before,
         "gil_after": after,
         "reenabled": before is False and after is True,
-        "warning": said[0] if said else "",
+        "warning": warning,
     }
 
 

@@ -25,8 +25,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 from gillab import _native, environment, stats
-from gillab.harness import gilstate, interference
-from gillab.harness.instruments import Probe
+from gillab.codec import omit_if_none
+from gillab.harness import diagnosis, gilstate, interference
+from gillab.harness.ceiling import core_speed_now
+from gillab.harness.instruments import GcWatch, Probe
+from gillab.harness.results import Diagnosis
 
 
 def progress_rate(duration_s: float, competitor: Callable[[threading.Event], None] | None) -> float:
@@ -254,6 +257,11 @@ class Level:
     speedup: float | None = None
     ideal: int | None = None
     efficiency: float | None = None
+    cpu_s: float | None = None
+    """The CPU the calling threads used (the probe's taken off)."""
+    gc_s: float | None = None
+    """How long the cycle collector ran while they called."""
+    gc_collections: int | None = None
 
     @property
     def gil_wait_median_ms(self) -> float:
@@ -282,20 +290,22 @@ def scaling(
         t.start()
     probe = Probe()
     probe.start()
-    cpu0 = time.process_time()
-    t0 = time.monotonic_ns()
-    start.wait()
-    time.sleep(duration_s)
-    stop.set()
-    for t in pool:
-        t.join()
-    t1 = time.monotonic_ns()
+    with GcWatch() as collector:
+        cpu0 = time.process_time()
+        t0 = time.monotonic_ns()
+        start.wait()
+        time.sleep(duration_s)
+        stop.set()
+        for t in pool:
+            t.join()
+        t1 = time.monotonic_ns()
+        cpu = time.process_time() - cpu0
     wall = (t1 - t0) / 1e9
-    cpu = time.process_time() - cpu0
     gw = probe.stop(t0, t1)
+    used = max(0.0, cpu - gw.cpu_s)
     return Level(
-        threads, sum(counts), sum(counts) / wall, wall, max(0.0, cpu - gw.cpu_s) / wall,
-        Wait(gw.median_ms, gw.p95_ms, gw.fraction),
+        threads, sum(counts), sum(counts) / wall, wall, used / wall, Wait(gw.median_ms, gw.p95_ms, gw.fraction),
+        cpu_s=used, gc_s=collector.seconds, gc_collections=collector.collections,
     )  # fmt: skip
 
 
@@ -329,6 +339,8 @@ class Measurement:
     interference_note: str
     disturbed: tuple[str, ...]
     """The phases in which other processes took a core, even when measured again."""
+    diagnosis: Diagnosis | None = omit_if_none()
+    """Without a GIL: what held the threads back at their most (gillab.harness.diagnosis)."""
 
 
 def _speedups(levels: list[Level], cores: int) -> tuple[Level, ...]:
@@ -366,6 +378,7 @@ def measure(
     during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
     held = held_while_calling(func, args, kwargs, min(0.3, duration_s))
     levels = [_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases) for t in threads]
+    scaled = _speedups(levels, cores)
     return Measurement(
         gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
         progress_solo_per_s=solo,
@@ -377,11 +390,29 @@ def measure(
         usable_cores=cores,
         gil_enabled=environment.gil_enabled(),
         switch_interval_ms=sys.getswitchinterval() * 1e3,
-        scaling=_speedups(levels, cores),
+        scaling=scaled,
         interference=phases,
         interference_note="" if interference.available() else interference.UNAVAILABLE,
         disturbed=tuple(sorted(name for name, p in phases.items() if p.disturbed)),
+        diagnosis=without_gil(scaled, phases),
     )
+
+
+def without_gil(levels: tuple[Level, ...], phases: dict[str, Phase]) -> Diagnosis | None:
+    """Where no GIL runs, what held the threads back at their most: idle cores (of those other processes left
+    them), each core's speed against the machine's own on as many threads (the reference, measured now), and the
+    collector (None with a GIL)."""
+    if environment.gil_enabled() or len(levels) < 2 or levels[-1].threads < 2:
+        return None
+    one, top = levels[0], levels[-1]
+    seen = phases.get(f"{top.threads} threads")
+    taken = (seen.others_cores or 0.0) + (seen.steal_cores or 0.0) if seen is not None else 0.0
+    per_call = [lv.cpu_s / lv.calls if lv.cpu_s and lv.calls else None for lv in (one, top)]
+    speed = per_call[0] / per_call[1] if per_call[0] and per_call[1] else None
+    machine = core_speed_now(top.threads)
+    ideal = max(1.0, min(float(top.threads), environment.usable_cores() - taken))
+    return diagnosis.from_figures(ideal, top.cpu_utilization, speed, machine, top.gc_s, top.gc_collections,
+                                  top.wall_s)  # fmt: skip
 
 
 T = TypeVar("T")

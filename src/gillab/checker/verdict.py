@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gillab.harness.results import EFFICIENCY_IMPOSSIBLE, TOO_UNSTEADY
+from gillab.outputs import causes
 
 if TYPE_CHECKING:
     from gillab.checker.measure import Measurement
@@ -143,6 +144,11 @@ def verdict(m: Measurement) -> str:
     )
     if best.efficiency >= THREADS_HELP:
         return f"{head}; {scale}"
+    d = m.diagnosis
+    if d is not None and d.cause in causes.NAMED:  # no GIL: what held the threads back, measured
+        return f"{head}, yet scales poorly: {scale}; {causes.check_sentence(d, best.threads)}"
+    if d is not None:
+        return f"{head}; {scale}, short of the machine's own ceiling by no more than its own noise"
     if f >= FREE:
         return (
             f"{head}, yet scales poorly: {scale} (efficiency {best.efficiency:.2f}); something other than "

@@ -71,9 +71,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     refresh_report(out, comparison=merged)
     top = max((c.workers for c in merged.cells), default=0)
     cells = [c for c in merged.cells if c.workers == top and not executors.lookup(c.executor).baseline and c.ok]
+    width = [max((len(getattr(c, k)) for c in cells), default=0) for k in ("interpreter", "impl", "executor")]
     rows = [
-        f"{c.interpreter:<22} {c.impl:<13} {c.executor:<11} w{top}: speedup {speedup_interval(c)}, "
-        f"{fmt(c.parallelism, '.2f')} cores busy{' ' + mark(c) if mark(c) else ''}"
+        f"{c.interpreter:<{width[0]}}  {c.impl:<{width[1]}}  {c.executor:<{width[2]}}  w{top}: speedup "
+        f"{speedup_interval(c)}, {fmt(c.parallelism, '.2f')} cores busy{' ' + mark(c) if mark(c) else ''}"
         for c in cells
     ]
     rows += [f"{r.label}: {r.switches()}" for r in merged.runs if r.switches()]

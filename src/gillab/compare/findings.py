@@ -7,6 +7,7 @@ from gillab.compare.cost import SingleThreadCost, minor
 from gillab.compare.run import CompareResult
 from gillab.harness import executors
 from gillab.harness.results import TOO_UNSTEADY, Cell
+from gillab.outputs import causes, findings
 
 
 def cost_line(c: SingleThreadCost) -> str:
@@ -85,7 +86,22 @@ def beside_threads(merged: CompareResult) -> list[str]:
     return out
 
 
+def held_back(merged: CompareResult) -> list[str]:
+    """Per interpreter, what held back threads that no GIL held back (gillab.harness.diagnosis), where it names
+    a cause: without the GIL, what still serialises them."""
+    out = []
+    for r in merged.runs:
+        out += [f"{r.label}: {line}" for line in causes.lesson(list(r.result.cells))]
+    return out
+
+
+def lessons(merged: CompareResult) -> list[str]:
+    """Per interpreter, its run's lesson (gillab.outputs.findings.lesson): what took turns, what ran at once,
+    and what held back threads that no GIL held back."""
+    return [f"{r.label}: {line}" for r in merged.runs for line in findings.lesson(r.result)]
+
+
 def lines(merged: CompareResult) -> list[str]:
     """Everything the comparison says, in the order the report and the terminal give it."""
     got = [cost_line(c) for c in merged.single_thread]
-    return got + changes(merged) + beside_threads(merged)
+    return lessons(merged) + got + changes(merged) + beside_threads(merged)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from gillab.compare.findings import beside_threads, changes, cost_line
+from gillab.compare.findings import beside_threads, changes, cost_line, held_back, lessons
 from gillab.compare.run import CompareResult
 from gillab.harness import executors
+from gillab.outputs import causes
+from gillab.outputs.documents import ul
 from gillab.outputs.report import Section, cell_rows, img_tag
 
 
@@ -106,7 +108,12 @@ def compare_sections(merged: CompareResult, out: Path) -> list[Section]:
         "On a free-threaded build Python threads run at once; PYTHON_GIL=1 puts the GIL back.</p>"
     )
     parts.append(img_tag(out / "compare.png"))
+    lesson, held = lessons(merged), held_back(merged)
+    intro = f"<p>{html.escape(causes.WITHOUT_GIL)}</p>" if held else ""
+    first = [Section(causes.TITLE if held else "What each interpreter showed", intro + ul(lesson))] if lesson else []
     return [
+        *first,
         Section("gillab compare", "".join(parts)),
         Section("Every cell", cell_rows(merged.cells, label=lambda c: f"{c.interpreter} {c.impl}")),
     ]
+

@@ -181,6 +181,36 @@ def ratios(samples: Sequence[CeilingSample], group: int, executor: str, workers:
     }
 
 
+def core_speeds(samples: Sequence[CeilingSample], group: int, executor: str, workers: int) -> dict[int, float]:
+    """Round -> how fast each core ran the reference on N threads at once, against one thread alone in that
+    round (CPU per unit alone ÷ CPU per unit and thread together): the machine's own core speed at N, which a
+    cell's core speed is set against (gillab.harness.diagnosis)."""
+    last = _last(samples)
+    alone = {(g, r): x.cpu_s / x.units for (g, r, _, _), x in last.items() if x.alone and g == group}
+    return {
+        r: alone[(g, r)] / (x.cpu_s / (x.workers * x.units))
+        for (g, r, ex, w), x in last.items()
+        if g == group and ex == executor and w == workers and not x.alone and (g, r) in alone and x.cpu_s > 0
+    }
+
+
+def core_speed_now(workers: int, units: int = 6) -> float | None:
+    """The machine's own core speed on `workers` threads at once, against one thread alone, measured now with the
+    reference (CPU per unit alone ÷ CPU per unit and thread together; alone timed before and after, and
+    averaged, as the machine's speed moves); None where no CPU was counted."""
+    ref = Reference()
+
+    def run() -> None:
+        for _ in range(units):
+            ref.unit()
+
+    _, before = _together(run, 1)
+    _, together = _together(run, workers)
+    _, after = _together(run, 1)
+    alone = (before + after) / 2
+    return alone / (together / workers) if alone > 0 and together > 0 else None
+
+
 def summary(samples: Sequence[CeilingSample], workers: int, cores: int) -> Ceiling | None:
     """The ceiling for N workers over every round and cell of the run (None where none was measured)."""
     alone = solo(samples)

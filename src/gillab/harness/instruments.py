@@ -3,6 +3,7 @@ the machine's own speed (the spin). The GIL-state sampler is gillab.harness.gils
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -156,6 +157,34 @@ class Sampler:
             f"{s.overflow} thread sightings beyond the sampler's {most} threads were not counted" if s.overflow else ""
         )
         return ThreadStates(True, reason, n, mean, tuple(shares), s.cpu_s)
+
+
+class GcWatch:
+    """The time this interpreter's cycle collector ran, and how many collections, while a repeat ran (from
+    gc.callbacks: "start" and "stop" around each collection, in the thread that collects). On a free-threaded
+    build a collection stops every other thread of the interpreter (it stops the world): its time is time the
+    other workers could not run."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._t0: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None:
+            self.seconds += time.perf_counter() - self._t0
+            self.collections += 1
+            self._t0 = None
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
 
 
 SPEED_DRIFT = 0.10

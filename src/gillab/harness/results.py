@@ -40,7 +40,11 @@ Schema history:
   the report and the pictures show as "the machine was too unsteady to tell"; the figures themselves are kept,
   and the reason is in `noise_reason`. The machine's ceiling reference is now timed right after each repeat,
   in the state the cell left the machine in (it was timed right before). Files of schema 3 to 6 are still
-  read (their cells have `unsteady` empty).
+  read (their cells have `unsteady` empty). Also in 7: each repeat of a cell whose workers run in this
+  interpreter has `gc_s` and `gc_collections` (the cycle collector's time and collections during it), and a
+  cell whose workers ran with no GIL shared between them (threads of a free-threaded build without its GIL,
+  interpreters with a GIL each) has `diagnosis`: waiting, contention against the machine's own core speed,
+  the collector's share and collections, the GIL back on, each with its interval, and the cause named.
 """
 
 from __future__ import annotations
@@ -152,6 +156,10 @@ class RepeatRecord:
     """Disturbed, and kept because the machine did not get quiet within --max-wait."""
     probed: bool = False
     """The GIL-wait probe ran in it (the cell's GIL wait comes from such repeats, its GIL state from the others)."""
+    gc_s: float | None = omit_if_none()
+    """How long this interpreter's cycle collector ran during it (workers in this interpreter only)."""
+    gc_collections: int | None = omit_if_none()
+    """How many collections ran during it."""
 
     @property
     def parallelism(self) -> float | None:
@@ -179,6 +187,36 @@ class PerCall:
     """The pickled result (the task's outcome)."""
     pickle_s: float
     """pickle.dumps and pickle.loads of both, in this process (the median of several trials)."""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What held back workers that no shared GIL held back: each part with its interval, and the largest named."""
+
+    cause: str
+    """What it names (gillab.harness.diagnosis): "contention", "waiting", "collector" (waiting while the
+    collector stopped the world), "gil" (an import turned the GIL back on) or "noise" (within the machine's
+    own noise: no cause named)."""
+    ideal: float
+    """The cores the workers could use: the fewest of workers, tasks and the cores other processes left them."""
+    cores_busy: float | None = None
+    waiting: float | None = None
+    waiting_ci95: tuple[float, float] | None = None
+    core_speed: float | None = None
+    """The cell's core speed (the serial cell's CPU ÷ this cell's, for the same tasks)."""
+    machine_core_speed: float | None = None
+    """The machine's own reference's core speed on as many threads, in the same rounds."""
+    machine_core_speed_ci95: tuple[float, float] | None = None
+    contention: float | None = None
+    contention_ci95: tuple[float, float] | None = None
+    collector_share: float | None = None
+    collector_share_ci95: tuple[float, float] | None = None
+    collections: float | None = None
+    """Collections per repeat (the median)."""
+    gil_on: str = ""
+    """What turned the GIL back on, where an import did."""
+    note: str = ""
+    """The parts that could not be measured, and why."""
 
 
 @dataclass(frozen=True)
@@ -248,6 +286,8 @@ class Cell:
     unsteady: tuple[str, ...] = ()
     """The figures that cannot be true of the code (gillab.harness.noise.unsteady): kept here, shown nowhere as
     a measurement."""
+    diagnosis: Diagnosis | None = omit_if_none()
+    """Where its workers ran with no GIL shared between them: what held them back (gillab.harness.diagnosis)."""
 
     @property
     def ok(self) -> bool:

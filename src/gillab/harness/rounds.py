@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, CellError, NotBuiltError, one_line
-from gillab.harness import ceiling, executors, interference
+from gillab.harness import ceiling, diagnosis, executors, interference
 from gillab.harness.ceiling import Reference
 from gillab.harness.noise import PerRound, rounds_of, with_speedup
 from gillab.harness.results import Cell, RunConfig
@@ -222,7 +222,19 @@ class Group:
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
         serial = next((out[k] for k in self.keys if executors.get(k[1]).baseline), None)
-        return [with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys]
+        cells = [with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys]
+        return [self._diagnosed(c, serial) for c in cells]
+
+    def _diagnosed(self, cell: Cell, serial: Cell | None) -> Cell:
+        """The cell with its diagnosis, where its workers ran with no GIL shared between them."""
+        if serial is None or self.reference is None or not diagnosis.applies(cell, environment.gil_enabled()):
+            return cell
+        key = cell.key
+        machine = ceiling.core_speeds(self.reference.samples, self.index, key[1], key[2])
+        session = self.sessions.get(key)
+        gil_on = session.gil_on if session is not None else ""
+        fig = rounds_of(cell, serial, self._ceiling(key))
+        return replace(cell, diagnosis=diagnosis.diagnose(cell, fig, machine, self.cores, gil_on))
 
     def _ceiling(self, key: Key) -> dict[int, float] | None:
         """Round -> the machine's ceiling for one cell in this group's rounds."""

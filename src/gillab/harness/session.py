@@ -20,18 +20,19 @@ from types import TracebackType
 from typing import Any
 
 from gillab import environment, stats
+from gillab.environment import gil_turned_on
 from gillab.errors import CellError, one_line
 from gillab.harness import executors, gilstate, interference
 from gillab.harness.executors import Executor
 from gillab.harness.executors.base import Spans
 from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, Settled, not_sampled
-from gillab.harness.instruments import GilWait, Probe, Sampler, ThreadStates
+from gillab.harness.instruments import GcWatch, GilWait, Probe, Sampler, ThreadStates
 from gillab.harness.interference import Interference
 from gillab.harness.results import Cell, PerCall, RepeatRecord, Span, Status
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
 from gillab.workloads.base import Workload
-from gillab.workloads.jobs import agrees, expected
+from gillab.workloads.jobs import agrees, expected, job
 from gillab.workloads.target import comparable
 
 
@@ -52,6 +53,9 @@ class Repeat:
     seq: int = 0
     dropped: bool = False
     disturbed: bool = False
+    gc_s: float | None = None
+    """Time this interpreter's cycle collector ran during the repeat (workers in this interpreter only)."""
+    gc_collections: int | None = None
 
     @property
     def probed(self) -> bool:
@@ -67,6 +71,7 @@ class Seen:
     states: ThreadStates
     gil: GilState
     own_cpu_s: float
+    gc: GcWatch | None = None
 
 
 class Instruments:
@@ -75,7 +80,8 @@ class Instruments:
     The /proc thread-state sampler always (leaving gillab's own instrument threads out of its counts); the
     GIL-state sampler for workers in this process; the GIL-wait probe where it is asked for (it takes the GIL
     every millisecond, so it runs only in the repeats whose GIL state is not what is being read); and
-    whatever the executor runs inside its workers (an engine's probe and sampler).
+    whatever the executor runs inside its workers (an engine's probe and sampler); and, for workers in this
+    interpreter, the time its cycle collector ran.
     """
 
     def __init__(self, ex: Executor, probe_interval_s: float | None, gil_interval_s: float | None,
@@ -89,6 +95,7 @@ class Instruments:
         sample = lanes and environment.gil_enabled() and gil_interval_s is not None
         self.gil = GilSampler(lanes, gil_interval_s, gil_budget, settled) if sample and gil_interval_s else None
         self.roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
+        self.gc = GcWatch() if ex.shares_gil and ex.same_process else None
         self.read_out = False
 
     def __enter__(self) -> Instruments:
@@ -104,6 +111,8 @@ class Instruments:
             self.sampler = Sampler([os.getpid(), *self.ex.worker_pids()], skip=tuple(own))
             self.sampler.start()
             self.ex.instruments_start(self.gil_interval_s, probe=self.probe is not None)
+            if self.gc is not None:
+                self.gc.__enter__()
         except BaseException:
             self._stop_quietly()
             raise
@@ -111,6 +120,8 @@ class Instruments:
 
     def read(self, spans: Spans, release_ns: int, finish_ns: int) -> Seen:
         """Stop every instrument and return what they saw between the release and the finish."""
+        if self.gc is not None:
+            self.gc.__exit__()
         inside_gw, inside_gil = self.ex.instruments_stop(spans, release_ns, finish_ns)
         if inside_gil is not None:
             gil_state = inside_gil
@@ -127,13 +138,15 @@ class Instruments:
         if inside_gw is not None:  # the GIL that matters is the workers' own: their probe speaks for them
             own += inside_gw.cpu_s
             gw = inside_gw
-        return Seen(gw, states, gil_state, own)
+        return Seen(gw, states, gil_state, own, self.gc)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self.read_out:  # a task failed, a worker died or Ctrl-C
             self._stop_quietly()
 
     def _stop_quietly(self) -> None:
+        if self.gc is not None:
+            self.gc.__exit__()
         if self.probe is not None:
             with contextlib.suppress(Exception):
                 self.probe.stop(0, 0)
@@ -204,9 +217,13 @@ class CellSession:
         """Why the tasks' results could not be compared with the serial ones ("" where they were)."""
         self.reference: dict[int, Any] | None = None
         """Where tasks bring their own inputs: the serial baseline's result for each task (set by its group)."""
+        self.gil_on = ""
+        """On a free-threaded build: what turned its GIL back on when the task was imported ("" where nothing)."""
 
     def start(self) -> None:
-        """Create the workers and prepare the task in each."""
+        """Create the workers and prepare the task in each; on a free-threaded build, say what turned the GIL
+        back on, where importing the task did (the task is imported here first, where its warning is seen)."""
+        self.gil_on = gil_turned_on(lambda: job(self.workload, self.impl, self.size))
         self.ex.start(warm, (self.workload, self.impl, self.size))
 
     def __enter__(self) -> CellSession:
@@ -270,6 +287,8 @@ class CellSession:
             seen.gil,
             round_,
             seq,
+            gc_s=seen.gc.seconds if seen.gc else None,
+            gc_collections=seen.gc.collections if seen.gc else None,
         )
         self.repeats.append(rep)
         return rep
@@ -372,10 +391,7 @@ class CellSession:
             lost_updates=tuple(losts) if losts else None,
             timeline=mid.timeline,
             gil=mid.gil,
-            repeats=tuple(
-                RepeatRecord(r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed, r.probed)
-                for r in self.repeats
-            ),
+            repeats=tuple(_record(r) for r in self.repeats),
             rounds=len(kept),
             interference=itf,
             available_cores=available,
@@ -397,6 +413,13 @@ class CellSession:
     def close(self, kill: bool = False) -> None:
         """Shut the workers down; with kill, do not wait for running tasks."""
         self.ex.shutdown(kill=kill)
+
+
+def _record(r: Repeat) -> RepeatRecord:
+    """A repeat as results.json keeps it."""
+    return RepeatRecord(
+        r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed, r.probed, r.gc_s, r.gc_collections
+    )
 
 
 def _interference(kept: list[Repeat]) -> tuple[Interference | None, float | None]:

@@ -19,7 +19,9 @@ from gillab.codec import encode
 from gillab.errors import ResultsError
 from gillab.files import write_json
 from gillab.harness.results import read_json
-from gillab.outputs.report import Section, img_tag
+from gillab.outputs.report import Section, img_tag, ul
+
+__all__ = ["Kind", "lab_document", "sections", "ul", "write_document"]
 
 LAB_SCHEMA_VERSION = 1
 WRAPPER = ("schema_version", "lab", "environment")
@@ -66,8 +68,3 @@ def sections(out: Path, kinds: Sequence[Kind]) -> list[Section]:
             body = f"<p class='flag'>{html.escape(path.name)} could not be read: {html.escape(str(exc))}</p>"
         found.append(Section(f"gillab {kind.name}", body))
     return found
-
-
-def ul(lines: Sequence[str]) -> str:
-    """A list of sentences as HTML."""
-    return "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"

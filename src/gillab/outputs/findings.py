@@ -15,7 +15,8 @@ from gillab.harness import executors
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
-from gillab.outputs.columns import fmt, gil_wait_shown
+from gillab.outputs import causes
+from gillab.outputs.columns import and_list, fmt, gil_wait_shown
 from gillab.stats import median
 
 USES_CORES = 0.8
@@ -115,6 +116,8 @@ def interpret(c: Cell, gil_on: bool) -> str:
     predicts, it says so and gives the likely reason the figures themselves show.
     """
     assert c.speedup is not None
+    if c.diagnosis is not None:  # no GIL shared between the workers: what held them back, measured
+        return f"{causes.sentence(c)} {_speed(c)}"
     cores = busy(c)
     why, parallel = _prediction(c, gil_on)
     head = f"{c.impl} on {c.workers} {executors.workers_word(c.executor)} kept {fmt(cores, '.2f')} cores busy"
@@ -215,7 +218,8 @@ def lesson(result: RunResult) -> list[str]:
     many cores each kept busy (what the GIL decides, the same on any machine) and why; then the cells that did
     not do what the GIL predicts, with the likely reason their own figures show."""
     gil_on = result.environment.gil_enabled
-    cells = [c for c in _parallel_cells(result) if c.workers > 1 and busy(c) is not None]
+    every = [c for c in _parallel_cells(result) if c.workers > 1 and busy(c) is not None]
+    cells = [c for c in every if causes.named(c) is None]  # what held back the others is said below
     groups: dict[tuple[bool, str, str], list[Cell]] = {}
     for c in cells:
         why, parallel = _prediction(c, gil_on)
@@ -225,9 +229,9 @@ def lesson(result: RunResult) -> list[str]:
     for (parallel, why, ex), mine in sorted(
         groups.items(), key=lambda kv: (kv[0][0], order.index(executors.family(kv[0][2])))
     ):
-        impls = _and(list(dict.fromkeys(c.impl for c in mine)))
+        impls = and_list(list(dict.fromkeys(c.impl for c in mine)))
         counts = sorted({c.workers for c in mine})
-        where = "however many there were" if len(counts) > 1 and not parallel else f"at {_and(counts)} workers"
+        where = "however many there were" if len(counts) > 1 and not parallel else f"at {and_list(counts)} workers"
         word = executors.workers_word(ex)
         out.append(_first_upper(f"{impls} {word} kept {_span(mine)} cores busy {where}: {why}."))
     surprises = [c for c in cells if not _as_predicted(c, gil_on)]
@@ -238,7 +242,7 @@ def lesson(result: RunResult) -> list[str]:
             f"Not as the GIL predicts: {worst.impl} on {worst.workers} {executors.workers_word(worst.executor)} kept "
             f"{fmt(busy(worst), '.2f')} cores busy{more}; likely, {_likely(worst, _prediction(worst, gil_on)[1])}."
         )
-    return out
+    return out + causes.lesson(every)
 
 
 def _as_predicted(c: Cell, gil_on: bool) -> bool:
@@ -256,16 +260,6 @@ def _span(cells: Sequence[Cell]) -> str:
     xs = sorted(busy(c) or 0.0 for c in cells)
     lo, hi = f"{xs[0]:.2f}", f"{xs[-1]:.2f}"
     return lo if lo == hi else f"{lo}-{hi}"
-
-
-def _and(items: Sequence[object]) -> str:
-    """'a', 'a and b', 'a, b and c'.
-
-    >>> _and(["python"]), _and([2, 4]), _and(["a", "b", "c"])
-    ('python', '2 and 4', 'a, b and c')
-    """
-    words = [str(x) for x in items]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _first_upper(text: str) -> str:
@@ -427,5 +421,6 @@ def four_answers(result: RunResult) -> str:
             + "; gillab compare runs 3.14t beside it"
         )
     top_w = max((c.workers for c in (threads, procs, interps) if c is not None and c.ok), default=0)
-    head = f"Four answers to the GIL, here ({impl}, which holds the GIL, at {top_w} workers): "
+    holds = "which holds the GIL" if env.gil_enabled else "which would hold a GIL on a GIL build"
+    head = f"Four answers to the GIL, here ({impl}, {holds}, at {top_w} workers): "
     return head + "; ".join(p for p in (*parts, ft) if p) + "."

@@ -16,6 +16,7 @@ from pathlib import Path
 from gillab.environment import Environment
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
+from gillab.outputs import causes
 from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
 from gillab.outputs.findings import (
     ceiling_note,
@@ -48,6 +49,11 @@ class Section:
 
     title: str
     html: str
+
+
+def ul(lines: Sequence[str]) -> str:
+    """A list of sentences as HTML."""
+    return "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"
 
 
 def img_tag(path: Path) -> str:
@@ -166,6 +172,9 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             + (f"<p>{html.escape(answers)}</p>" if answers else "") + environment_html(result.environment),
         )
     )  # fmt: skip
+    held = [causes.sentence(c) for c in result.cells if causes.named(c) is not None]
+    if held:
+        sections.append(Section(causes.TITLE, f"<p>{html.escape(causes.WITHOUT_GIL)}</p>" + ul(held)))
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
         img = img_tag(out / name)
         if img:

@@ -1,6 +1,6 @@
 """The workloads and their impls: what the harness runs, never how.
 
-Each workload is one module (fib, counter, sumsq) defining a :class:`~gillab.workloads.base.Workload`;
+Each workload is one module (fib, counter, sumsq, sharing) defining a :class:`~gillab.workloads.base.Workload`;
 REGISTRY lists them. Adding a workload means one new module and one line here.
 
 >>> from gillab.workloads import resolve
@@ -16,10 +16,12 @@ from typing import Any
 
 from gillab import environment
 from gillab.errors import GillabError
-from gillab.workloads import counter, fib, sumsq, target
+from gillab.workloads import counter, fib, sharing, sumsq, target
 from gillab.workloads.base import Workload
 
-REGISTRY: dict[str, Workload] = {w.name: w for w in (fib.WORKLOAD, counter.WORKLOAD, sumsq.WORKLOAD)}
+REGISTRY: dict[str, Workload] = {
+    w.name: w for w in (fib.WORKLOAD, counter.WORKLOAD, sumsq.WORKLOAD, sharing.WORKLOAD)
+}
 WORKLOADS = tuple(REGISTRY)
 
 

@@ -1,0 +1,54 @@
+"""The group check: how long `gillab check` takes, as a user runs it (a child process, the command line).
+
+- check_without_gil: one shared dict checked under 3.14t (`--python`, where scripts/build-python.sh built it),
+  where the check names contention; it took 25 s before its venv was kept, and must take at most 12 s on a
+  quiet 2-core machine. Skipped in the quick run (its first call may install the venv).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gillab import environment
+from gillab.interpreters import built
+
+QUICK = os.environ.get("GILLAB_BENCH_QUICK", "") not in ("", "0")
+ROUNDS = 3
+
+
+def _check(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gillab", "check", *args], capture_output=True, text=True,
+                          check=False, timeout=600)  # fmt: skip
+
+
+def _machine() -> dict[str, Any]:
+    return {"usable_cores": environment.usable_cores(), "python": sys.version.split()[0], "load": os.getloadavg()}
+
+
+@pytest.mark.skipif(QUICK, reason="the quick run leaves it out: its first call may install 3.14t's venv")
+def test_check_without_gil(benchmark: Any, tmp_path: Path) -> None:
+    """gillab check of one shared dict under 3.14t: the diagnosis names contention; its wall, as a user waits."""
+    ft = built("python3.14t")
+    if ft is None:
+        pytest.skip("no 3.14t built: scripts/build-python.sh --version 3.14 --free-threaded --tarball PATH")
+    benchmark.group = "check"
+    args = ("gillab.workloads.patterns:shared_dict", "--args", "200000", "--python", str(ft))
+    first = _check(*args)  # makes the venv, where it is not made yet: not timed
+    assert first.returncode == 0, first.stderr
+    seen: list[str] = []
+
+    def once() -> None:
+        t0 = time.perf_counter()
+        proc = _check(*args)
+        assert proc.returncode == 0, proc.stderr
+        seen.append(f"{time.perf_counter() - t0:.1f} s: {proc.stdout.splitlines()[0]}")
+
+    benchmark.pedantic(once, rounds=ROUNDS, iterations=1)
+    benchmark.extra_info.update(_machine(), interpreter=str(ft), runs=seen, limit_s=12)
