@@ -46,9 +46,25 @@ def test_the_fastest_wins_where_the_intervals_part() -> None:
 
 
 def test_threads_that_take_turns_on_the_gil_are_not_advised() -> None:
-    threads, procs = opt("threads", 1.00, (0.95, 1.30)), opt("processes", 1.10, (0.90, 1.40))
+    threads, procs = opt("threads", 1.70, (1.45, 1.90)), opt("processes", 1.80, (1.50, 1.95))
     assert choose([threads, procs], serial_held=1.0, gil_on=GIL)[0] == procs
     assert choose([threads, procs], serial_held=1.0, gil_on={"3.11.7": False})[0] == threads  # no GIL here
+
+
+def test_a_pool_that_ties_with_one_thread_loses_to_it_as_the_cheapest() -> None:
+    """advise once said "At 2 workers use processes: 0.85× [0.76-1.22]": one thread is an option too."""
+    procs, threads = opt("processes", 0.85, (0.76, 1.22)), opt("threads", 0.95, (0.78, 0.99))
+    chosen, ties = choose([procs, threads], serial_held=0.05, gil_on=GIL)
+    assert chosen.family == "serial"
+    assert ties == [procs]  # threads' interval stays below one thread's: no tie
+    said = sentence(2, [procs, threads], "3.11.7", 0.05, 1.0, GIL, [])
+    assert said.startswith("At 2 workers run it on one thread: processes 0.85× [0.76-1.22] ties with it")
+    assert said == sentence(2, [threads, procs], "3.11.7", 0.05, 1.0, GIL, [])  # the same advice, whatever the order
+
+
+def test_a_pool_clear_of_one_thread_is_advised() -> None:
+    procs = opt("processes", 1.62, (1.41, 1.74))
+    assert choose([procs], serial_held=1.0, gil_on=GIL)[0] == procs
 
 
 def test_nothing_above_one_thread_means_run_it_serially() -> None:

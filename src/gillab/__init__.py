@@ -28,6 +28,8 @@ _LAZY = {
     "CheckResult": "gillab.checker.api",
     "Releases": "gillab.checker.api",
     "check": "gillab.checker.api",
+    "Safety": "gillab.checker.safety",
+    "thread_safe": "gillab.checker.api",
     "GillabError": "gillab.errors",
     "NotBuiltError": "gillab.errors",
     "available": "gillab.workloads",
@@ -35,8 +37,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "Advice", "CheckResult", "GillabError", "NotBuiltError", "Releases", "__version__", "advise", "available", "check",
-    "resolve",
+    "Advice", "CheckResult", "GillabError", "NotBuiltError", "Releases", "Safety", "__version__", "advise", "available",
+    "check", "resolve", "thread_safe",
 ]  # fmt: skip
 
 

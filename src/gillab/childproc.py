@@ -118,16 +118,17 @@ def run_spec(
     *,
     python: str | None = None,
     timeout_s: float | None = None,
-    on_line: Callable[[dict[str, Any]], None] | None = None,
+    on_line: Callable[[dict[str, Any]], float | None] | None = None,
     files: Mapping[str, bytes] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> SpecRun:
     """Run ``python -m module SPEC`` (the protocol in the module docstring) and return how it ended.
 
     spec gets ``result_path`` added; files (name -> bytes) are written beside it first and their paths
-    added as spec[name]. on_line(obj) is called for each line as it arrives; env, the child's environment
-    (default: this one). Ctrl-C and the time-out kill the child and return what it wrote; ChildFailed only
-    where the child cannot start.
+    added as spec[name]. on_line(obj) is called for each line as it arrives; where it returns seconds, the
+    time-out is from now on that many seconds (a phase of the child with a deadline of its own). env, the
+    child's environment (default: this one). Ctrl-C and the time-out kill the child and return what it wrote;
+    ChildFailed only where the child cannot start.
     """
     with tempfile.TemporaryDirectory(prefix="gillab-child-") as tmp:
         result = Path(tmp) / "lines.jsonl"
@@ -141,17 +142,20 @@ def run_spec(
         errors = Path(tmp) / "stderr.txt"
         lines: list[dict[str, Any]] = []
 
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+
         def poll() -> None:
+            nonlocal deadline
             got = [x for x in result.read_text().splitlines() if x.strip()]
             for line in got[len(lines) :]:
                 lines.append(json.loads(line))
-                if on_line is not None:
-                    on_line(lines[-1])
+                later = on_line(lines[-1]) if on_line is not None else None
+                if later is not None:
+                    deadline = time.monotonic() + later
 
         with errors.open("w") as err:
             proc = _start([python or sys.executable, "-m", module, str(spec_path)], what, err, env)
             timed_out = interrupted = False
-            deadline = None if timeout_s is None else time.monotonic() + timeout_s
             try:
                 while proc.poll() is None:
                     time.sleep(0.05)

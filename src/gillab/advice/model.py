@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gillab.checker.safety import Safety
 from gillab.codec import Record, omit_if_none
 from gillab.harness import executors
 from gillab.harness.results import TOO_UNSTEADY, Cell, Diagnosis, RunResult
@@ -92,6 +93,17 @@ class Advice(Record):
     notes: tuple[str, ...] = ()
     critical_path: float | None = omit_if_none()
     """With --inputs: the largest task's share of the serial time (1 ÷ it bounds the speedup)."""
+    safety: tuple[Trial, ...] = ()
+    """The safety trial under each interpreter, run before any pool: threads are advised nowhere where one is
+    not safe."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """The safety trial of the callable under one interpreter (gillab.checker.safety)."""
+
+    interpreter: str
+    safety: Safety
 
 
 def _median(xs: list[float]) -> float | None:

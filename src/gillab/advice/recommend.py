@@ -38,20 +38,26 @@ def holds_gil(o: Option, serial_held: float | None, gil_on: dict[str, bool]) -> 
     return o.family == "threads" and gil_on.get(o.interpreter, True) and (serial_held or 0.0) >= HOLDS
 
 
+def one_thread(w: int, here: str) -> Option:
+    """One thread, as an option at every worker count: the serial baseline, 1.0× with no doubt [1, 1]."""
+    return Option(here, "serial", w, "serial", "ok", speedup=1.0, ci95=(1.0, 1.0))
+
+
 def choose(
-    options: Sequence[Option], serial_held: float | None, gil_on: dict[str, bool]
-) -> tuple[Option | None, list[Option]]:
+    options: Sequence[Option], serial_held: float | None, gil_on: dict[str, bool], here: str = ""
+) -> tuple[Option, list[Option]]:
     """The option to use at one worker count, and those that tie with it within their intervals.
 
-    The fastest by median speedup sets the bar; every option whose interval reaches its lower bound ties with
-    it, and the cheapest of them (PREFERENCE) is chosen, except threads that take turns on the GIL. Nothing
-    above one thread (every interval below 1.0): None."""
+    One thread is an option at every worker count, 1.0× [1, 1]. The fastest by median speedup sets the bar;
+    every option whose interval reaches its lower bound ties with it, and the cheapest of them (PREFERENCE: one
+    thread first) is chosen, except threads that take turns on the GIL. So a pool is advised only where its
+    interval lies above 1.0: one slower than one thread, or tied with it, never is, and the same figures give
+    the same advice run after run."""
+    w = options[0].workers if options else 1
+    one = one_thread(w, here or (options[0].interpreter if options else ""))
     ok = [o for o in options if o.ok and not holds_gil(o, serial_held, gil_on)] or [o for o in options if o.ok]
-    if not ok:
-        return None, []
+    ok = [o for o in ok if o.family != "serial"] + [one]
     best = max(ok, key=lambda o: o.speedup or 0.0)
-    if _hi(best) < 1.0:
-        return None, []
     ties = [o for o in ok if _hi(o) >= _lo(best)]
     ties.sort(key=lambda o: (PREFERENCE.get(o.family, 9), -(o.speedup or 0.0)))
     return ties[0], ties[1:]
@@ -101,18 +107,29 @@ def _tie(chosen: Option, ties: Sequence[Option], here: str) -> str:
     return f"It ties within the intervals with {names}; chosen as the cheapest: " + ", and ".join(what) + "."
 
 
+def _one_thread(w: int, at_w: Sequence[Option], ties: Sequence[Option], here: str) -> str:
+    """The advice to stay on one thread: nothing beat it, or what tied with it, which it beats as the cheapest."""
+    if ties:
+        shown = sorted(ties, key=lambda o: -(o.speedup or 0.0))[:3]
+        names = ", ".join(f"{_name(o, here)} {_x(o)}" for o in shown)
+        return (
+            f"At {w} workers run it on one thread: {names} tie{'s' if len(ties) == 1 else ''} with it within the "
+            "intervals, and one thread is the cheapest (no pool to start, nothing to copy), so it is chosen."
+        )
+    best = max((o for o in at_w if o.ok and o.family != "serial"), key=lambda o: o.speedup or 0.0, default=None)
+    return f"At {w} workers run it on one thread: nothing beat serial here" + (
+        f" (the best, {_name(best, here)}, gave {_x(best)})." if best else "."
+    )
+
+
 def sentence(w: int, at_w: Sequence[Option], here: str, serial_held: float | None, serial_busy: float | None,
              gil_on: dict[str, bool], slower: Sequence[SlowerOn]) -> str:  # fmt: skip
     """The recommendation at w workers, from the options measured there."""
-    chosen, ties = choose(at_w, serial_held, gil_on)
+    chosen, ties = choose(at_w, serial_held, gil_on, here)
     threads = next((o for o in at_w if o.family == "threads" and o.interpreter == here), None)
     parts: list[str] = []
-    if chosen is None:
-        best = max((o for o in at_w if o.ok), key=lambda o: o.speedup or 0.0, default=None)
-        parts.append(
-            f"At {w} workers run it on one thread: nothing beat serial here"
-            + (f" (the best, {_name(best, here)}, gave {_x(best)})." if best else ".")
-        )
+    if chosen.family == "serial":
+        parts.append(_one_thread(w, at_w, ties, here))
     else:
         parts.append(f"At {w} workers use {_name(chosen, here)}: {_x(chosen)}.")
         tie = _tie(chosen, ties, here)
@@ -123,9 +140,9 @@ def sentence(w: int, at_w: Sequence[Option], here: str, serial_held: float | Non
             f"Your function waits rather than computes (one call kept {serial_busy:.2f} cores busy): threads "
             "overlap its waits, GIL or not."
         )
-    elif chosen is None or chosen.family != "threads" or chosen.interpreter != here:
+    elif chosen.family != "threads" or chosen.interpreter != here:
         parts.append(_why_not_threads(threads, serial_held, here))
-    parts += _others(chosen, at_w, here) if chosen is not None else []
+    parts += _others(chosen, at_w, here) if chosen.family != "serial" else []
     for o in at_w:
         if o.interpreter != here and o.family == "threads" and o.ok:
             cost = next((s for s in slower if s.interpreter == o.interpreter), None)

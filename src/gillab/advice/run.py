@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
 import sys
 from collections.abc import Callable
@@ -17,14 +18,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gillab import environment
-from gillab.advice.model import Advice, Option, SlowerOn, critical_path, options_of, serial_of
+from gillab.advice.model import Advice, Option, SlowerOn, Trial, critical_path, options_of, serial_of
 from gillab.advice.recommend import sentence
+from gillab.checker.run import run_trial
+from gillab.checker.safety import DEFAULT_SAFETY_S
 from gillab.compare.cost import Build, run_rounds
 from gillab.compare.run import CompareResult, compare
 from gillab.harness import executors, options
 from gillab.harness.results import RunResult
 from gillab.harness.runner import Progress, run_matrix
-from gillab.interpreters import describe, venv_python
+from gillab.interpreters import describe, venv_for, venv_python
 from gillab.stats import bootstrap_ci, median
 from gillab.workloads import get
 
@@ -78,15 +81,21 @@ def advise(
     run_executors: the executors run here (default: ADVISE_EXECUTORS that can run); repeat: the most rounds,
     and the fewest (default: a run's)."""
     config = options.make_config(
-        workload, executors=run_executors or _executors(), workers=workers,
-        repeat=repeat or options.DEFAULTS.repeat, min_repeat=repeat,
+        workload, executors=run_executors or _executors(), workers=workers, repeat=repeat or options.DEFAULTS.repeat,
+        min_repeat=repeat,
     )  # fmt: skip
-    options.check_budget(config, max_time_s)
+    options.check_budget(config, max_time_s)  # bad input is refused before any work, the safety trial's too
+    trials = safety_trials(workload, pythons, out, say)
+    unsafe = any(not t.safety.safe for t in trials)
+    if unsafe:
+        kept = tuple(e for e in config.executors if executors.family(e) != "threads")
+        config = replace(config, executors=kept)
     here = run_matrix(config, out, progress)
     elsewhere = None
     slower: list[SlowerOn] = []
     if pythons:
-        args = ["--executor", ",".join(ADVISE_EXECUTORS), "--workers", ",".join(map(str, workers)),
+        there = [e for e in ADVISE_EXECUTORS if not (unsafe and executors.family(e) == "threads")]
+        args = ["--executor", ",".join(there), "--workers", ",".join(map(str, workers)),
                 *target_flags(workload)]  # fmt: skip
         sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
         elsewhere = compare(list(pythons), args, sizes, out / "elsewhere", progress=say, cost_rounds=0)
@@ -95,7 +104,7 @@ def advise(
         builds += _builds(elsewhere)
         say(f"single-thread time against {builds[0].label}: {cost_rounds} interleaved rounds")
         slower = _slower(builds, workload, dict(here.config.sizes), cost_rounds)
-    return Advised(build_advice(here, elsewhere, slower), here, elsewhere)
+    return Advised(build_advice(here, elsewhere, slower, trials), here, elsewhere)
 
 
 def _builds(merged: CompareResult) -> list[Build]:
@@ -123,8 +132,34 @@ def target_flags(workload: str) -> list[str]:
     return flags
 
 
-def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[SlowerOn]) -> Advice:
-    """The advice from the figures measured."""
+def safety_trials(workload: str, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]) -> list[Trial]:
+    """The safety trial of the target's first call, here and under each free-threaded --python (in the venv
+    compare uses), each in a child process, before any pool: a callable that crashes, hangs or gives other
+    results in threads gets no thread recommendation anywhere, and no pool of threads is started for it."""
+    try:
+        payload = pickle.dumps((None, *get(workload).payloads(1, 1)[0]))  # type: ignore[index]
+    except Exception as exc:  # inputs that cannot be pickled: their cells say so
+        say(f"the safety trial did not run: its inputs cannot be pickled ({type(exc).__name__})")
+        return []
+    target = get(workload).spec.target  # type: ignore[attr-defined]
+    spec = {"job": "safety", "target": target, "setup": None, "args": None}
+    where: list[tuple[str, str | None]] = [(environment.interpreter_label(), None)]
+    for python in pythons:
+        info = describe(python)
+        if info.free_threaded:
+            where.append((f"{info.version}t", str(venv_for(python, info, out / "advise-setup.log"))))
+    trials = []
+    for label, venv in where:
+        say(f"safety trial under {label}")
+        got = run_trial(spec, {"pickle_path": payload}, venv, DEFAULT_SAFETY_S, 60.0, label)
+        if got is not None:
+            trials.append(Trial(label, got))
+    return trials
+
+
+def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[SlowerOn],
+                 trials: list[Trial] | None = None) -> Advice:  # fmt: skip
+    """The advice from the figures measured (and, where it ran, the safety trial under each interpreter)."""
     serial = serial_of(here)
     task_s = median([s.end_s - s.start_s for s in serial.timeline]) if serial and serial.timeline else None
     opts: list[Option] = options_of(here, task_s)
@@ -142,12 +177,17 @@ def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[
         for n in here.config.workers
         if n >= 2
     )
+    unsafe = [t for t in trials or [] if not t.safety.safe]
+    if unsafe:
+        said = "; ".join(f"under {t.interpreter}, {t.safety.sentence}" for t in unsafe)
+        recs = (f"Threads are advised nowhere, free-threaded or not, and none were run: it is not safe in threads "
+                f"({said}).", *recs)  # fmt: skip
     notes = tuple(
         dict.fromkeys(f"{o.interpreter} {o.executor} w{o.workers}: {o.reason}" for o in opts if not o.ok and o.reason)
     )
     unchecked = tuple(dict.fromkeys(c.unchecked for c in here.cells if c.unchecked))
     advice = Advice(w.label, name, here.environment.gil_enabled, task_s, busy, held, tuple(opts), recs,
-                    tuple(slower), notes + unchecked)  # fmt: skip
+                    tuple(slower), notes + unchecked, safety=tuple(trials or ()))  # fmt: skip
     if w.fixed_tasks is not None:
         advice = replace(advice, critical_path=critical_path(serial))
     return advice

@@ -15,7 +15,8 @@ from typing import Any
 
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Level, Measurement
-from gillab.checker.run import Readiness, read_measured, run_check
+from gillab.checker.run import Readiness, read_measured, run_check, run_trial
+from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
 from gillab.checker.sweep import Sweep
 from gillab.checker.verdict import Releases, decide, verdict
 from gillab.codec import Displayable, Record, decode, encode, encode_fields
@@ -33,12 +34,14 @@ __all__ = [
     "CheckFailed",
     "CheckResult",
     "Releases",
+    "Safety",
     "SweepResult",
     "TargetError",
     "ThreadLevel",
     "check",
     "check_target",
     "sweep_target",
+    "thread_safe",
 ]
 
 
@@ -53,6 +56,13 @@ class CheckResult(Displayable):
     gil_import: Readiness | None = None
     """On a free-threaded build: whether importing the target's module turned the GIL back on."""
     note: str = ""
+    safety: Safety | None = None
+    """The safety trial's verdict (None where it did not run): is it safe to call from threads at once?"""
+
+    @property
+    def thread_safe(self) -> bool | None:
+        """Whether the safety trial found it safe as far as tried (None where no trial ran)."""
+        return None if self.safety is None else self.safety.safe
 
     @property
     def verdict(self) -> str:
@@ -114,12 +124,13 @@ class CheckResult(Displayable):
             "decided_by": d.decided_by,
             "isolated": self.isolated,
             "note": self.note,
-        }
+        } | _safety_json(self.safety)
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> CheckResult:
         """Read a check's JSON (check.json) back."""
-        derived = {"gil_import", "target", "verdict", "releases", "decided_by", "isolated", "note"}
+        derived = {"gil_import", "target", "verdict", "releases", "decided_by", "isolated", "note", "safety",
+                   "safety_verdict"}  # fmt: skip
         figures = {k: v for k, v in doc.items() if k not in derived | {"schema_version", "lab", "environment"}}
         return cls(
             doc["target"],
@@ -127,7 +138,13 @@ class CheckResult(Displayable):
             doc.get("isolated", True),
             decode(Readiness, doc["gil_import"]) if doc.get("gil_import") else None,
             doc.get("note", ""),
+            decode(Safety, doc["safety"]) if doc.get("safety") else None,
         )
+
+
+def _safety_json(safety: Safety | None) -> dict[str, Any]:
+    """The safety trial's figures and its verdict in words (nothing where no trial ran)."""
+    return {} if safety is None else {"safety": encode(safety), "safety_verdict": safety.sentence}
 
 
 @dataclass(frozen=True)
@@ -190,28 +207,29 @@ def check(
     duration_s: float = DEFAULT_DURATION_S,
     isolate: bool = True,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    safety: bool = True,
+    safety_s: float = DEFAULT_SAFETY_S,
     **kwargs: Any,
 ) -> CheckResult:
-    """Measure whether func(*args, **kwargs) releases the GIL, and how it scales with threads.
+    """Measure whether func(*args, **kwargs) releases the GIL, how it scales with threads, and whether it is safe
+    to call from several threads at once (the safety trial; safety=False skips it).
 
     isolate=True (the default) runs the check in a child process, as `gillab check` does: a crash or a hang
-    in func is reported (CheckFailed), never suffered. func must then be importable by reference (a module's
+    in func alone is reported (CheckFailed), never suffered, and one only with threads is the safety trial's
+    verdict, the figures of one calling thread kept. func must then be importable by reference (a module's
     function or a class's method) or picklable, and so must its arguments; TargetError says so otherwise.
     isolate=False runs it in this process: anything can be checked, but a crash in func takes the caller
-    with it. A func whose own keyword arguments are named threads, duration_s, isolate or timeout_s can be
-    passed through functools.partial.
+    with it. A func whose own keyword arguments are named threads, duration_s, isolate, timeout_s, safety or
+    safety_s can be passed through functools.partial.
     """
     levels = [int(t) for t in threads]
     if not levels or min(levels) < 1:
         raise ValueError("threads must be one or more counts above 0")
-    if not duration_s > 0:
-        raise ValueError("duration_s must be above 0")
+    if not duration_s > 0 or not safety_s > 0:
+        raise ValueError("duration_s and safety_s must be above 0")
     name = name_of(func)
     if not isolate:
-        from gillab.checker.measure import measure
-
-        m = measure(func, args, kwargs, levels, duration_s)
-        return CheckResult(name, m, isolated=False, note="in-process: a crash in it would take the caller")
+        return _in_process(func, args, kwargs, levels, duration_s, safety_s if safety else None, name)
     ref = reference(func)
     try:
         payload = pickle.dumps((None if ref else func, args, kwargs))
@@ -221,9 +239,52 @@ def check(
             "and picklable arguments, or isolate=False to check it in this process (a crash would then take the "
             "caller with it)"
         ) from None
-    got = run_check(ref, None, None, levels, duration_s, timeout_s, payload=payload, label=name)
+    got = run_check(ref, None, None, levels, duration_s, timeout_s, payload=payload, label=name,
+                    safety_s=safety_s if safety else None)  # fmt: skip
     assert got.measurement is not None
-    return CheckResult(name, got.measurement, isolated=True, gil_import=got.readiness)
+    return CheckResult(name, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety)
+
+
+def thread_safe(
+    func: Callable[..., Any], *args: Any, safety_s: float = DEFAULT_SAFETY_S, timeout_s: float = DEFAULT_TIMEOUT_S,
+    **kwargs: Any,
+) -> Safety:
+    """Call func(*args, **kwargs) alone, then from 2 and the usable cores' threads at once for safety_s, in a child
+    process, and return the verdict (gillab.checker.safety): true where it is safe as far as tried, and in
+    words otherwise (results differ, crashed only with threads, hung with threads, crashed alone).
+
+    >>> import hashlib
+    >>> bool(thread_safe(hashlib.sha256, b"x", safety_s=0.1))
+    True
+    """
+    name = name_of(func)
+    ref = reference(func)
+    try:
+        payload = pickle.dumps((None if ref else func, args, kwargs))
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise TargetError(f"{name} or its arguments cannot be sent to a child process ({exc})") from None
+    spec = {"job": "safety", "target": ref, "setup": None, "args": None}
+    got = run_trial(spec, {"pickle_path": payload}, None, safety_s, timeout_s, name)
+    assert got is not None
+    return got
+
+
+def _in_process(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], levels: list[int],
+                duration_s: float, safety_s: float | None, name: str) -> CheckResult:  # fmt: skip
+    """isolate=False: the check, and its safety trial, in this process."""
+    from gillab.checker.measure import measure
+    from gillab.checker.safety import trial
+
+    found: list[Safety] = []
+
+    def after_alone(so_far: Measurement) -> None:
+        if safety_s is not None:
+            calls = so_far.scaling[0].calls if so_far.scaling else 0
+            found.append(trial(func, args, kwargs, calls, safety_s, None, lambda _: None))
+
+    m = measure(func, args, kwargs, levels, duration_s, after_alone)
+    return CheckResult(name, m, isolated=False, note="in-process: a crash in it would take the caller",
+                       safety=found[0] if found else None)  # fmt: skip
 
 
 def check_target(
@@ -234,12 +295,14 @@ def check_target(
     duration_s: float = DEFAULT_DURATION_S,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     python: str | None = None,
+    safety_s: float | None = DEFAULT_SAFETY_S,
 ) -> CheckResult:
     """Check a callable named 'module:attr' or 'file.py:attr' in a child process (optionally under another
-    interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs."""
-    got = run_check(target, setup, args, list(threads), duration_s, timeout_s, python=python)
+    interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs (safety_s None:
+    no safety trial)."""
+    got = run_check(target, setup, args, list(threads), duration_s, timeout_s, python=python, safety_s=safety_s)
     assert got.measurement is not None
-    return CheckResult(target, got.measurement, isolated=True, gil_import=got.readiness)
+    return CheckResult(target, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety)
 
 
 def sweep_target(

@@ -86,12 +86,45 @@ def check(spec: dict[str, Any], out: IO[str]) -> int:
         else:
             from gillab.checker.measure import measure
 
-            doc = {"measurement": encode(measure(func, args, kwargs, spec["threads"], spec["duration_s"]))}
+            def after_alone(so_far: Any) -> None:  # the figures of one calling thread, kept; then the trial
+                _write(out, {"serial": encode(so_far), "gil_import": readiness})
+                _trial(func, args, kwargs, spec, out, so_far.scaling[0].calls if so_far.scaling else 0)
+
+            doc = {"measurement": encode(measure(func, args, kwargs, spec["threads"], spec["duration_s"],
+                                                 after_alone))}  # fmt: skip
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         _write(out, {"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"})
         return EXIT_RAISED
     _write(out, doc | {"gil_import": readiness})
+    return 0
+
+
+def _trial(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], spec: dict[str, Any], out: IO[str],
+           alone_calls: int) -> None:  # fmt: skip
+    """The safety trial, where the spec asks for it: its start line (the parent's deadline), then its verdict."""
+    asked = spec.get("safety")
+    if not asked:
+        return
+    from gillab.checker.safety import trial
+
+    got = trial(func, args, kwargs, alone_calls, asked["seconds"], asked.get("counts_path"), lambda d: _write(out, d))
+    _write(out, {"safety": encode(got)})
+
+
+def safety(spec: dict[str, Any], out: IO[str]) -> int:
+    """The safety trial alone (a free-threaded build's second trial, with PYTHON_GIL=1)."""
+    try:
+        func, args, kwargs, _ = _load(spec)
+    except Exception as exc:  # loaded once already, in the check itself
+        _write(out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"})
+        return EXIT_BAD_INPUT
+    try:
+        func(*args, **kwargs)
+        _trial(func, args, kwargs, spec, out, 1)
+    except Exception as exc:
+        _write(out, {"error": f"{type(exc).__name__}: {exc}"})
+        return EXIT_RAISED
     return 0
 
 
@@ -109,7 +142,7 @@ def catalogue(spec: dict[str, Any], out: IO[str]) -> int:
     return 0
 
 
-JOBS = {"check": check, "catalogue": catalogue}
+JOBS = {"check": check, "catalogue": catalogue, "safety": safety}
 
 
 def main(spec_path: str) -> int:

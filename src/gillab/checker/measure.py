@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from gillab import _native, environment, stats
+from gillab.checker.phases import QUIET_WAIT_S, Phase
+from gillab.checker.phases import phase as _phase
 from gillab.codec import omit_if_none
 from gillab.harness import diagnosis, gilstate, interference
 from gillab.harness.ceiling import core_speed_now
@@ -310,17 +312,6 @@ def scaling(
 
 
 @dataclass(frozen=True)
-class Phase:
-    """What other processes took during one phase of a check, and whether it was measured again."""
-
-    others_cores: float | None
-    steal_cores: float | None
-    resolution_cores: float | None
-    disturbed: bool
-    measured_again: bool
-
-
-@dataclass(frozen=True)
 class Measurement:
     """Every figure one check measured (what check.json holds, before its verdict)."""
 
@@ -362,40 +353,57 @@ def _speedups(levels: list[Level], cores: int) -> tuple[Level, ...]:
 
 
 def measure(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: list[int], duration_s: float
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: list[int], duration_s: float,
+    after_alone: Callable[[Measurement], None] | None = None,
 ) -> Measurement:
-    """Measure the GIL-free fraction and the scaling of func(*args, **kwargs)."""
+    """Measure the GIL-free fraction and the scaling of func(*args, **kwargs).
+
+    Every phase calls func from one thread, until the scaling's levels of more than one thread: after_alone (the
+    safety trial, in the child) gets the figures measured so far first, so that a crash with threads loses none
+    of them."""  # fmt: skip
     func(*args, **kwargs)  # warm-up; an exception here is the callable's own
     cores = environment.usable_cores()
     phases: dict[str, Phase] = {}
-    solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases)
+    wait = [QUIET_WAIT_S]
+    solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases, wait)
     ref_competitor, normalisation = nogil_reference()
     if ref_competitor is not None:
-        reference = _phase("reference", lambda: progress_rate(duration_s / 2, ref_competitor), phases)
+        reference = _phase("reference", lambda: progress_rate(duration_s / 2, ref_competitor), phases, wait)
     else:
         reference = solo * min(1.0, cores / 2)
-    beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases)
+    beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases, wait)
     during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
     held = held_while_calling(func, args, kwargs, min(0.3, duration_s))
-    levels = [_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases) for t in threads]
-    scaled = _speedups(levels, cores)
-    return Measurement(
-        gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
-        progress_solo_per_s=solo,
-        progress_reference_per_s=reference,
-        progress_beside_per_s=beside,
-        normalisation=normalisation,
-        progress_during_calls=during,
-        gil_held=held,
-        usable_cores=cores,
-        gil_enabled=environment.gil_enabled(),
-        switch_interval_ms=sys.getswitchinterval() * 1e3,
-        scaling=scaled,
-        interference=phases,
-        interference_note="" if interference.available() else interference.UNAVAILABLE,
-        disturbed=tuple(sorted(name for name, p in phases.items() if p.disturbed)),
-        diagnosis=without_gil(scaled, phases),
-    )
+    first_many = next((i for i, t in enumerate(threads) if t > 1), len(threads))
+    levels: list[Level] = []
+
+    def so_far() -> Measurement:
+        scaled = _speedups(levels, cores)
+        return Measurement(
+            gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
+            progress_solo_per_s=solo,
+            progress_reference_per_s=reference,
+            progress_beside_per_s=beside,
+            normalisation=normalisation,
+            progress_during_calls=during,
+            gil_held=held,
+            usable_cores=cores,
+            gil_enabled=environment.gil_enabled(),
+            switch_interval_ms=sys.getswitchinterval() * 1e3,
+            scaling=scaled,
+            interference=dict(phases),
+            interference_note="" if interference.available() else interference.UNAVAILABLE,
+            disturbed=tuple(sorted(name for name, p in phases.items() if p.disturbed)),
+            diagnosis=without_gil(scaled, phases),
+        )
+
+    for i, t in enumerate(threads):
+        if i == first_many and after_alone is not None:
+            after_alone(so_far())
+        levels.append(_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases, wait))
+    if first_many == len(threads) and after_alone is not None:
+        after_alone(so_far())
+    return so_far()
 
 
 def without_gil(levels: tuple[Level, ...], phases: dict[str, Phase]) -> Diagnosis | None:
@@ -413,25 +421,3 @@ def without_gil(levels: tuple[Level, ...], phases: dict[str, Phase]) -> Diagnosi
     ideal = max(1.0, min(float(top.threads), environment.usable_cores() - taken))
     return diagnosis.from_figures(ideal, top.cpu_utilization, speed, machine, top.gc_s, top.gc_collections,
                                   top.wall_s)  # fmt: skip
-
-
-T = TypeVar("T")
-QUIET_WAIT_S = 2.0
-"""How long a disturbed phase waits for a quiet machine before it is measured again (once)."""
-
-
-def _phase(name: str, run: Callable[[], T], record: dict[str, Phase]) -> T:
-    """Run one phase of the check, measuring what other processes took meanwhile; run a disturbed one again
-    once (after waiting up to QUIET_WAIT_S for a quiet machine), and record what was seen."""
-    again = False
-    while True:
-        cpu0 = time.process_time()
-        a = interference.snapshot()
-        value = run()
-        itf = interference.between(a, interference.snapshot(), time.process_time() - cpu0)
-        if not itf.disturbed or again:
-            break
-        interference.wait_for_quiet(QUIET_WAIT_S)
-        again = True
-    record[name] = Phase(itf.others_cores, itf.steal_cores, itf.resolution_cores, itf.disturbed, again)
-    return value

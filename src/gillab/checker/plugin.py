@@ -3,9 +3,13 @@
     def test_my_kernel_releases_the_gil(gil):
         gil.assert_releases(mylib.kernel, big_input)
 
+    def test_my_kernel_is_safe_in_threads(gil):
+        assert gil.thread_safe(mylib.kernel, big_input)  # the verdict in words where it is not
+
 Installing gillab is enough. Each check runs in a child process (``isolate=False`` to run it in the test's
 own process); a failure says what was measured. With no GIL to hold (a free-threaded interpreter running
-without one), assert_releases and assert_holds skip; on one usable core, assert_scales skips.
+without one), assert_releases and assert_holds skip; on one usable core, assert_scales skips. The assertions on
+the GIL leave the safety trial out (it is gil.thread_safe's); gil.check runs it, as gillab.check does.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any
 import pytest
 
 from gillab import environment
-from gillab.checker.api import CheckResult, Releases, check
+from gillab.checker.api import CheckResult, Releases, check, thread_safe
+from gillab.checker.safety import Safety
 
 
 class GilFixture:
@@ -26,10 +31,15 @@ class GilFixture:
         """Return gillab.check(func, *args, **kwargs): a CheckResult."""
         return check(func, *args, **kwargs)
 
+    def thread_safe(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Safety:
+        """Return gillab.thread_safe(func, *args, **kwargs): true where it is safe as far as tried; its repr says
+        the verdict, so that `assert gil.thread_safe(f, x)` fails with it."""
+        return thread_safe(func, *args, **kwargs)
+
     def _result(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> CheckResult:
         if not environment.gil_enabled():
             pytest.skip("no GIL to hold: this free-threaded interpreter runs without one")
-        return self.check(func, *args, **kwargs)
+        return self.check(func, *args, **{"safety": False, **kwargs})
 
     def assert_releases(
         self, func: Callable[..., Any], *args: Any, min_fraction: float = 0.8, **kwargs: Any
@@ -55,7 +65,7 @@ class GilFixture:
         cores = environment.usable_cores()
         if cores < 2:
             pytest.skip(f"{cores} usable core: threads cannot scale here")
-        r = self.check(func, *args, threads=(1, threads), **kwargs)
+        r = self.check(func, *args, threads=(1, threads), **{"safety": False, **kwargs})
         level = next(lv for lv in r.scaling if lv.threads == threads)
         if level.efficiency is not None and level.efficiency >= min_efficiency:
             return r
@@ -79,5 +89,5 @@ def _measured(r: CheckResult) -> str:
 
 @pytest.fixture
 def gil() -> GilFixture:
-    """gillab's GIL checks: gil.check, gil.assert_releases, gil.assert_holds, gil.assert_scales."""
+    """gillab's GIL checks: gil.check, gil.assert_releases, gil.assert_holds, gil.assert_scales, gil.thread_safe."""
     return GilFixture()

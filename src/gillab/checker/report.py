@@ -25,7 +25,8 @@ def check_section(doc: dict[str, Any]) -> str:
             ]
         )
     result = CheckResult.from_json(doc)
-    return f"<p><code>{html.escape(result.target)}</code>: {html.escape(result.verdict)}</p>"
+    safety = f"<p>Thread safety: {html.escape(result.safety.sentence)}.</p>" if result.safety is not None else ""
+    return f"<p><code>{html.escape(result.target)}</code>: {html.escape(result.verdict)}</p>{safety}"
 
 
 def interpreters_section(doc: dict[str, Any]) -> str:

@@ -131,9 +131,10 @@ def verdict(m: Measurement) -> str:
     head = decide(m).head
     if m.disturbed:
         worst = max(m.interference[p].others_cores or 0.0 for p in m.disturbed)
+        again = ", even when measured again" if any(m.interference[p].measured_again for p in m.disturbed) else ""
         head += (
             f" (figures disturbed: other processes took up to {worst:.1f} cores during the "
-            f"{', '.join(m.disturbed)} phase{'s' if len(m.disturbed) > 1 else ''}, even when measured again)"
+            f"{', '.join(m.disturbed)} phase{'s' if len(m.disturbed) > 1 else ''}{again})"
         )
     if best is None or best.speedup is None or best.efficiency is None:
         return head

@@ -21,6 +21,7 @@ from gillab.checker.api import (
 from gillab.checker.interpreters import lines as interpreter_lines
 from gillab.checker.report import AGREES
 from gillab.checker.run import Readiness
+from gillab.checker.safety import DEFAULT_SAFETY_S, EXIT_UNSAFE, UNSAFE
 from gillab.cli import types
 from gillab.cli.common import add_json, add_out
 from gillab.cli.report import finish_lab, out_dir, say
@@ -46,8 +47,8 @@ def _interpreter(python: str | None, out: Path | None) -> str | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Measure whether a callable releases the GIL, and how it scales with threads (or, with --sizes, from which
-    input size it lets go)."""
+    """Measure whether a callable releases the GIL, how it scales with threads and whether it is safe in them (or,
+    with --sizes, from which input size it lets go); exit status EXIT_UNSAFE where it is not safe in threads."""
     call_args = types.json_args(args.args)
     if ":" not in args.target:
         raise UsageError(f"TARGET must look like package.module:attr or path/file.py:attr, got {args.target!r}")
@@ -63,8 +64,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = sweep_target(args.target, args.setup, list(args.sizes), call_args, args.timeout, python)
         else:
             result = check_target(
-                args.target, args.setup, call_args, args.threads, args.duration, args.timeout, python=python
-            )
+                args.target, args.setup, call_args, args.threads, args.duration, args.timeout, python=python,
+                safety_s=None if args.no_safety else args.safety_time,
+            )  # fmt: skip
     except CheckFailed as exc:  # a fact about the callable, not bad input: exit 1
         print(f"gillab check: {exc}", file=sys.stderr)
         return 1
@@ -73,9 +75,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     wrote = finish_lab("check", result.to_json(), None, out) if out is not None else ""
     if isinstance(result, SweepResult):
         _print_sweep(result, wrote)
-    else:
-        _print_check(result, wrote)
-    return 0
+        return 0
+    _print_check(result, wrote)
+    return EXIT_UNSAFE if result.safety is not None and result.safety.verdict in UNSAFE else 0
 
 
 def _check_interpreters(args: argparse.Namespace, call_args: list[Any] | None, python: str | None,
@@ -122,7 +124,10 @@ def _print_check(result: CheckResult, wrote: str = "") -> None:
         f"GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation}){held}.",
         readiness(result.gil_import),
     ]
-    say([f"{result.target}: {result.verdict}"], [*rows, *notes], wrote)
+    lesson = [f"{result.target}: {result.verdict}"]
+    if result.safety is not None:
+        lesson.append(f"Thread safety: {result.safety.sentence}.")
+    say(lesson, [*rows, *notes], wrote)
 
 
 def readiness(gil_import: Readiness | None) -> str:
@@ -153,7 +158,7 @@ def _print_sweep(result: SweepResult, wrote: str = "") -> None:
 
 def add_parsers(sub: Any) -> None:
     """Register `gillab check`."""
-    p = sub.add_parser("check", help="does a callable release the GIL, and how far does it scale?")
+    p = sub.add_parser("check", help="does a callable release the GIL, how far does it scale, is it safe in threads?")
     p.add_argument("target", help="package.module:attr or path/to/file.py:attr")
     p.add_argument(
         "--setup",
@@ -175,6 +180,15 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--timeout", type=types.positive_float, default=60.0, help="seconds before the child is killed (default 60)"
     )
+    p.add_argument(
+        "--no-safety", action="store_true",
+        help="skip the safety trial (threads calling it at once, each result compared with the one alone)",
+    )  # fmt: skip
+    p.add_argument(
+        "--safety-time", type=types.positive_float, default=DEFAULT_SAFETY_S, metavar="S",
+        help=f"seconds the safety trial's threads call it (default {DEFAULT_SAFETY_S:g}); exit status "
+        f"{EXIT_UNSAFE} where it is not safe in threads",
+    )  # fmt: skip
     p.add_argument(
         "--sizes",
         type=types.positive_ints,
