@@ -256,10 +256,10 @@ def trial(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
     started({"trial": {"threads": list(counts), "deadline_s": deadline, "alone_calls": alone_calls + 3,
                        "gil": environment.gil_enabled()}})  # fmt: skip
     calls = overlapped = 0
-    base = 0
+    base, counted = 0, _Counts(counts_path)
     for n in counts:
         seen, spans = _threads(lambda: func(*args, **kwargs), want, not why_not, n, seconds / len(counts),
-                               _Counts(counts_path), base)  # fmt: skip
+                               counted, base)  # fmt: skip
         base += n
         calls += sum(s.calls for s in seen)
         overlapped += overlapping(spans)
