@@ -55,7 +55,13 @@ SUBINTERPRETERS = {"subinterpreters_compatible": "own_gil"}
 """The directive, and the macro below, of the modules that load in subinterpreters (cext/_kernels.pyx)."""
 MODULE_STATE = [("CYTHON_USE_MODULE_STATE", "1")]
 VARIANTS = runpy.run_path(str(HERE / "src" / "gillab" / "_variants.py"))["VARIANTS"]
-HEADERS = {"_clock": [], "_threads": ["_clock"], "_spin": ["_clock"], "_gil": ["_clock"], "_sync": []}
+HEADERS = {
+    "_clock": [],
+    "_threads": ["_clock"],
+    "_spin": ["_clock"],
+    "_gil": ["_clock"],
+    "_sync": [],
+}
 """Each header of cext/ (with its .pxd), and the headers it includes."""
 
 
@@ -103,7 +109,10 @@ class BuildExt(build_ext):
 
         chosen = build_toggles()
         exts = cythonize(
-            plain_extensions(), compiler_directives=DIRECTIVES, include_path=["cext"], build_dir="build/cython/core"
+            plain_extensions(),
+            compiler_directives=DIRECTIVES,
+            include_path=["cext"],
+            build_dir="build/cython/core",
         )
         for v in chosen:
             for name, source in v.modules:
@@ -126,7 +135,9 @@ class BuildExt(build_ext):
 
     def run(self) -> None:
         super().run()
-        if self.inplace:  # an editable install: a variant left out must not linger beside the sources
+        if (
+            self.inplace
+        ):  # an editable install: a variant left out must not linger beside the sources
             for v in self.left_out:
                 for name, _ in v.modules:
                     for stale in (HERE / "src" / "gillab").glob(f"{name.rsplit('.', 1)[1]}.*.so"):
@@ -135,4 +146,7 @@ class BuildExt(build_ext):
 
 # A placeholder extension tells setuptools the package has compiled parts (a platform wheel); BuildExt
 # replaces the list with the real, cythonized extensions.
-setup(ext_modules=[Extension("gillab._instruments", ["cext/_instruments.pyx"])], cmdclass={"build_ext": BuildExt})
+setup(
+    ext_modules=[Extension("gillab._instruments", ["cext/_instruments.pyx"])],
+    cmdclass={"build_ext": BuildExt},
+)

@@ -49,7 +49,13 @@ MATRIX = (
     )
     if QUICK
     else Matrix(
-        groups=(("fib", "thread"), ("fib", "process"), ("fib", "asyncio"), ("sumsq", "thread"), ("counter", "thread")),
+        groups=(
+            ("fib", "thread"),
+            ("fib", "process"),
+            ("fib", "asyncio"),
+            ("sumsq", "thread"),
+            ("counter", "thread"),
+        ),
         impls={
             "fib": ("python", "cython", "cython-gil"),
             "sumsq": ("python", "numpy", "cython", "cython-gil"),
@@ -91,7 +97,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise every test that asks for `case`, with ids a person can read (fib-thread-cython-w2)."""
     if "case" not in metafunc.fixturenames:
         return
-    cases = [Case(wl, ex, impl, w) for wl, ex in MATRIX.groups for impl in MATRIX.impls[wl] for w in MATRIX.workers]
+    cases = [
+        Case(wl, ex, impl, w)
+        for wl, ex in MATRIX.groups
+        for impl in MATRIX.impls[wl]
+        for w in MATRIX.workers
+    ]
     metafunc.parametrize("case", cases, ids=[f"{c.group}-{c.impl}-w{c.workers}" for c in cases])
 
 
@@ -168,7 +179,14 @@ def environment_info() -> dict[str, Any]:
     """Return the environment fields every benchmark records."""
     info = encode(environment.info())
     return {
-        k: info[k] for k in ("python_version", "free_threaded_build", "gil_enabled", "usable_cores", "cython_version")
+        k: info[k]
+        for k in (
+            "python_version",
+            "free_threaded_build",
+            "gil_enabled",
+            "usable_cores",
+            "cython_version",
+        )
     }
 
 
@@ -266,16 +284,22 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     tr = terminalreporter
     cores = environment.usable_cores()
-    tr.section(f"gillab: efficiency at the highest worker count, and the instruments' cost ({cores} usable cores)")
+    tr.section(
+        f"gillab: efficiency at the highest worker count, and the instruments' cost ({cores} usable cores)"
+    )
     for group, impls in SUMMARY.items():
         cells = ", ".join(f"{impl} {eff:.2f}" for impl, (_, eff) in impls.items())
         w = next(iter(impls.values()))[0]
         tr.write_line(f"{group} (w{w}): {cells}")
     if {"raw", "harness", "tasks"} <= set(OVERHEAD):
         per_task = (OVERHEAD["harness"] - OVERHEAD["raw"]) / OVERHEAD["tasks"]
-        tr.write_line(f"harness overhead: {per_task * 1e6:.1f} µs per task beyond a raw ThreadPoolExecutor.map")
+        tr.write_line(
+            f"harness overhead: {per_task * 1e6:.1f} µs per task beyond a raw ThreadPoolExecutor.map"
+        )
     if DASK:
-        tr.write_line("fib-dask: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in DASK.items()))
+        tr.write_line(
+            "fib-dask: " + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in DASK.items())
+        )
     off = SAMPLER.get("off")
     for label, (wall, share, hz) in SAMPLER.items():
         if label != "off" and off is not None:

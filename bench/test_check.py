@@ -27,12 +27,21 @@ ROUNDS = 3
 
 
 def _check(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gillab", "check", *args], capture_output=True, text=True,
-                          check=False, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gillab", "check", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
 
 
 def _machine() -> dict[str, Any]:
-    return {"usable_cores": environment.usable_cores(), "python": sys.version.split()[0], "load": os.getloadavg()}
+    return {
+        "usable_cores": environment.usable_cores(),
+        "python": sys.version.split()[0],
+        "load": os.getloadavg(),
+    }
 
 
 SHA = ("hashlib:sha256", "--setup", "data = bytes(1 << 20)")
@@ -70,15 +79,21 @@ def test_check_beside_a_competitor(benchmark: Any) -> None:
     finally:
         spin.kill()
         spin.wait()
-    benchmark.extra_info.update(_machine(), runs=seen, limit_s=12, competitor="one CPU-bound process")
+    benchmark.extra_info.update(
+        _machine(), runs=seen, limit_s=12, competitor="one CPU-bound process"
+    )
 
 
-@pytest.mark.skipif(QUICK, reason="the quick run leaves it out: its first call may install 3.14t's venv")
+@pytest.mark.skipif(
+    QUICK, reason="the quick run leaves it out: its first call may install 3.14t's venv"
+)
 def test_check_without_gil(benchmark: Any, tmp_path: Path) -> None:
     """gillab check of one shared dict under 3.14t: the diagnosis names contention; its wall, as a user waits."""
     ft = built("python3.14t")
     if ft is None:
-        pytest.skip("no 3.14t built: scripts/build-python.sh --version 3.14 --free-threaded --tarball PATH")
+        pytest.skip(
+            "no 3.14t built: scripts/build-python.sh --version 3.14 --free-threaded --tarball PATH"
+        )
     benchmark.group = "check"
     args = ("gillab.workloads.patterns:shared_dict", "--args", "200000", "--python", str(ft))
     first = _check(*args)  # makes the venv, where it is not made yet: not timed

@@ -12,7 +12,9 @@ import pytest
 from gillab.harness.executors import dask as engines
 from gillab.harness.session import CellSession
 
-pytestmark = pytest.mark.skipif(engines.unavailable() is not None, reason=engines.unavailable() or "")
+pytestmark = pytest.mark.skipif(
+    engines.unavailable() is not None, reason=engines.unavailable() or ""
+)
 ROUNDS = 5
 EMPTY = 50
 

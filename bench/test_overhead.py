@@ -24,7 +24,9 @@ def empty_task() -> Any:
         pytest.skip(str(exc))
 
 
-def test_raw_threadpool_map(benchmark: Any, empty_task: Any, overhead_log: dict[str, float]) -> None:
+def test_raw_threadpool_map(
+    benchmark: Any, empty_task: Any, overhead_log: dict[str, float]
+) -> None:
     benchmark.group = "overhead-thread"
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(empty_task, [0] * 4))
@@ -80,13 +82,17 @@ SAMPLER_CASES = {
 
 
 @pytest.mark.parametrize("label", list(SAMPLER_CASES))
-def test_gil_state_sampler(benchmark: Any, label: str, sampler_log: dict[str, tuple[float, float, float]]) -> None:
+def test_gil_state_sampler(
+    benchmark: Any, label: str, sampler_log: dict[str, tuple[float, float, float]]
+) -> None:
     """A python-threads cell's wall with the GIL-state sampler off and on, and the sampler's CPU share."""
     if unavailable():
         pytest.skip(unavailable())
     interval, budget = SAMPLER_CASES[label]
     benchmark.group = "overhead-gil-sampler"
-    cs = CellSession("fib", "python", "thread", 2, 2, 27, gil_interval_s=interval, gil_budget=budget)
+    cs = CellSession(
+        "fib", "python", "thread", 2, 2, 27, gil_interval_s=interval, gil_budget=budget
+    )
     cs.start()
     try:
         benchmark.pedantic(cs.run_once, kwargs={"release_delay_s": 0.0}, rounds=7, iterations=1)

@@ -18,7 +18,12 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 def run_gillab(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run `python -m gillab ARGS` in a child process and return it, its output captured as text."""
     return subprocess.run(
-        [sys.executable, "-m", "gillab", *args], capture_output=True, text=True, check=False, timeout=timeout, **kwargs
+        [sys.executable, "-m", "gillab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        **kwargs,
     )
 
 
@@ -39,7 +44,10 @@ def switch_interval() -> Iterator[None]:
 def _quiet(cell: Cell) -> bool:
     """Whether the cores were free for the cell: no other process took a share (the lab flags cells where one
     did)."""
-    return cell.available_cores is not None and cell.available_cores >= environment.usable_cores() - 0.2
+    return (
+        cell.available_cores is not None
+        and cell.available_cores >= environment.usable_cores() - 0.2
+    )
 
 
 @pytest.fixture
@@ -50,7 +58,11 @@ def quiet() -> Callable[[Cell], bool]:
 
 def _busiest_quiet_round(cell: Cell) -> float:
     """The most cores any kept, undisturbed round of a cell kept busy at once (0 where none was quiet)."""
-    busy = [p for r in cell.repeats if not r.dropped and not r.interference.disturbed and (p := r.parallelism)]
+    busy = [
+        p
+        for r in cell.repeats
+        if not r.dropped and not r.interference.disturbed and (p := r.parallelism)
+    ]
     return max(busy, default=0.0)
 
 

@@ -25,8 +25,12 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 HERE = Path(__file__).parent / "advise_targets.py"
 
 
-def opt(family: str, speedup: float, ci: tuple[float, float], workers: int = 2, **kw: object) -> Option:
-    executor = {"threads": "thread", "processes": "process", "interpreters": "interpreter"}.get(family, family)
+def opt(
+    family: str, speedup: float, ci: tuple[float, float], workers: int = 2, **kw: object
+) -> Option:
+    executor = {"threads": "thread", "processes": "process", "interpreters": "interpreter"}.get(
+        family, family
+    )
     return Option("3.11.7", executor, workers, family, "ok", speedup=speedup, ci95=ci, **kw)  # type: ignore[arg-type]
 
 
@@ -48,7 +52,9 @@ def test_the_fastest_wins_where_the_intervals_part() -> None:
 def test_threads_that_take_turns_on_the_gil_are_not_advised() -> None:
     threads, procs = opt("threads", 1.70, (1.45, 1.90)), opt("processes", 1.80, (1.50, 1.95))
     assert choose([threads, procs], serial_held=1.0, gil_on=GIL)[0] == procs
-    assert choose([threads, procs], serial_held=1.0, gil_on={"3.11.7": False})[0] == threads  # no GIL here
+    assert (
+        choose([threads, procs], serial_held=1.0, gil_on={"3.11.7": False})[0] == threads
+    )  # no GIL here
 
 
 def test_a_pool_that_ties_with_one_thread_loses_to_it_as_the_cheapest() -> None:
@@ -58,8 +64,12 @@ def test_a_pool_that_ties_with_one_thread_loses_to_it_as_the_cheapest() -> None:
     assert chosen.family == "serial"
     assert ties == [procs]  # threads' interval stays below one thread's: no tie
     said = sentence(2, [procs, threads], "3.11.7", 0.05, 1.0, GIL, [])
-    assert said.startswith("At 2 workers run it on one thread: processes 0.85× [0.76-1.22] ties with it")
-    assert said == sentence(2, [threads, procs], "3.11.7", 0.05, 1.0, GIL, [])  # the same advice, whatever the order
+    assert said.startswith(
+        "At 2 workers run it on one thread: processes 0.85× [0.76-1.22] ties with it"
+    )
+    assert said == sentence(
+        2, [threads, procs], "3.11.7", 0.05, 1.0, GIL, []
+    )  # the same advice, whatever the order
 
 
 def test_a_pool_clear_of_one_thread_is_advised() -> None:
@@ -68,8 +78,15 @@ def test_a_pool_clear_of_one_thread_is_advised() -> None:
 
 
 def test_nothing_above_one_thread_means_run_it_serially() -> None:
-    got = sentence(2, [opt("threads", 0.6, (0.5, 0.7)), opt("processes", 0.4, (0.3, 0.5))], "3.11.7", 0.0, 1.0,
-                   GIL, [])  # fmt: skip
+    got = sentence(
+        2,
+        [opt("threads", 0.6, (0.5, 0.7)), opt("processes", 0.4, (0.3, 0.5))],
+        "3.11.7",
+        0.0,
+        1.0,
+        GIL,
+        [],
+    )
     assert got.startswith("At 2 workers run it on one thread: nothing beat serial here")
 
 
@@ -77,9 +94,14 @@ def test_a_target_is_rebuilt_from_its_name_alone(tmp_path: Path) -> None:
     name = target.prepare(f"{HERE}:loop", None, [1000], None)
     assert name.startswith(target.PREFIX)
     w = get(name)
-    assert w.spec.target == f"{HERE.resolve()}:loop"  # every worker finds the file where this process did
+    assert (
+        w.spec.target == f"{HERE.resolve()}:loop"
+    )  # every worker finds the file where this process did
     assert w.label == "advise_targets.py:loop"  # a reader sees the file by its name
-    assert get(target.prepare(f"{HERE}:loop", None, [1000], None, title="cell: loop(1000)")).label == "cell: loop(1000)"
+    assert (
+        get(target.prepare(f"{HERE}:loop", None, [1000], None, title="cell: loop(1000)")).label
+        == "cell: loop(1000)"
+    )
     assert w.fixed_tasks is None
     per_input = get(target.prepare(f"{HERE}:loop", None, None, "range(3, 9)"))
     assert per_input.fixed_tasks == 6
@@ -95,7 +117,9 @@ def test_a_target_is_rebuilt_from_its_name_alone(tmp_path: Path) -> None:
         (None, "1/0", "ZeroDivisionError"),
     ],
 )
-def test_bad_targets_and_inputs_are_one_line(args: list[object] | None, inputs: str | None, message: str) -> None:
+def test_bad_targets_and_inputs_are_one_line(
+    args: list[object] | None, inputs: str | None, message: str
+) -> None:
     with pytest.raises(TargetError, match=message):
         target.prepare(f"{HERE}:loop", None, args, inputs)
 
@@ -108,8 +132,12 @@ def test_a_callable_that_is_not_thread_safe_is_named_on_threads() -> None:
     assert cell.reason.endswith("not safe to run in threads?")
 
 
-@pytest.mark.parametrize(("func", "why"), [("nan", "not equal to itself"), ("hasher", "no __eq__ of its own")])
-def test_results_that_cannot_be_compared_are_said_once_and_the_cells_run(func: str, why: str) -> None:
+@pytest.mark.parametrize(
+    ("func", "why"), [("nan", "not equal to itself"), ("hasher", "no __eq__ of its own")]
+)
+def test_results_that_cannot_be_compared_are_said_once_and_the_cells_run(
+    func: str, why: str
+) -> None:
     name = target.prepare(f"{HERE}:{func}", None, [1], None)
     cell = measure_cell(name, func, "thread", 2, 2, 1, 1)
     assert cell.ok, cell.reason
@@ -118,11 +146,15 @@ def test_results_that_cannot_be_compared_are_said_once_and_the_cells_run(func: s
 
 
 def test_inputs_that_cannot_be_pickled_skip_process_cells_with_the_reason() -> None:
-    name = target.prepare(f"{HERE}:identity", "import threading; lock = threading.Lock()", None, None)
+    name = target.prepare(
+        f"{HERE}:identity", "import threading; lock = threading.Lock()", None, None
+    )
     cell = measure_cell(name, "identity", "process", 2, 2, 1, 1)
     assert cell.status == "skipped"
     assert "cannot be pickled" in cell.reason
-    assert measure_cell(name, "identity", "thread", 2, 2, 1, 1).ok  # threads share the lock: nothing to pickle
+    assert measure_cell(
+        name, "identity", "thread", 2, 2, 1, 1
+    ).ok  # threads share the lock: nothing to pickle
 
 
 @pytest.mark.parametrize(
@@ -133,13 +165,21 @@ def test_inputs_that_cannot_be_pickled_skip_process_cells_with_the_reason() -> N
         (["advise", f"{HERE}:loop", "--args", '"x"'], "raises on its first call"),
         (["advise", f"{HERE}:loop", "--inputs", "7"], "not an iterable"),
         (["advise", f"{HERE}:loop", "--inputs", "()"], "is empty"),
-        (["advise", f"{HERE}:loop", "--args", "1000", "--python", "/no/such/python"], "/no/such/python"),
+        (
+            ["advise", f"{HERE}:loop", "--args", "1000", "--python", "/no/such/python"],
+            "/no/such/python",
+        ),
         (["advise", f"{HERE}:nap", "--args", "0.05", "--max-time", "0.5"], "budget"),
-        (["run", "--target", f"{HERE}:loop", "--inputs", "range(3)", "--tasks", "5"], "disagrees with --inputs"),
+        (
+            ["run", "--target", f"{HERE}:loop", "--inputs", "range(3)", "--tasks", "5"],
+            "disagrees with --inputs",
+        ),
         (["run", "--inputs", "range(3)"], "go with --target"),
     ],
 )
-def test_advise_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_advise_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     proc = cli(*argv, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
@@ -169,7 +209,9 @@ def test_a_pure_python_loop_is_not_advised_threads_on_a_gil_build(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_sha256_of_8_mib_is_advised_threads_or_a_tie_never_processes_alone(tmp_path: Path, cli: Cli) -> None:
+def test_sha256_of_8_mib_is_advised_threads_or_a_tie_never_processes_alone(
+    tmp_path: Path, cli: Cli
+) -> None:
     doc = advised(tmp_path, cli, f"{HERE}:sha256", "--setup", "data = bytes(8 << 20)")
     options = [o for o in doc["options"] if o["workers"] == 2]  # type: ignore[attr-defined,index]
     assert all(o["status"] == "ok" for o in options), options
@@ -182,7 +224,9 @@ def test_sha256_of_8_mib_is_advised_threads_or_a_tie_never_processes_alone(tmp_p
 def test_a_large_argument_makes_processes_pay_for_the_transfer(tmp_path: Path, cli: Cli) -> None:
     # Each task's own 20 MiB input, one call a task: len() takes nanoseconds, so pickling is all of a task
     # on any machine (with --setup and one input, the task repeats the call to ~15 ms and the share is a race).
-    doc = advised(tmp_path, cli, f"{HERE}:size_of", "--inputs", "[bytes(20 << 20) for _ in range(8)]")
+    doc = advised(
+        tmp_path, cli, f"{HERE}:size_of", "--inputs", "[bytes(20 << 20) for _ in range(8)]"
+    )
     procs = [o for o in doc["options"] if o["family"] == "processes" and o["workers"] == 2]  # type: ignore[attr-defined,index]
     assert procs
     assert procs[0]["sent_bytes"] >= 20 << 20
@@ -191,7 +235,9 @@ def test_a_large_argument_makes_processes_pay_for_the_transfer(tmp_path: Path, c
 
 
 @pytest.mark.slow
-def test_a_function_that_sleeps_is_said_to_wait_and_threads_overlap_it(tmp_path: Path, cli: Cli) -> None:
+def test_a_function_that_sleeps_is_said_to_wait_and_threads_overlap_it(
+    tmp_path: Path, cli: Cli
+) -> None:
     doc = advised(tmp_path, cli, f"{HERE}:nap", "--args", "0.05")
     threads = [o for o in doc["options"] if o["family"] == "threads" and o["workers"] == 2]  # type: ignore[attr-defined,index]
     assert threads[0]["speedup"] >= 1.6
@@ -199,8 +245,12 @@ def test_a_function_that_sleeps_is_said_to_wait_and_threads_overlap_it(tmp_path:
 
 
 @pytest.mark.slow
-def test_the_course_runs_15_tasks_on_3_workers_and_names_the_critical_path(tmp_path: Path, cli: Cli) -> None:
-    proc = cli("course", "fib", "--inputs", "range(12, 27)", "--repeat", "1", "--out", str(tmp_path / "o"))
+def test_the_course_runs_15_tasks_on_3_workers_and_names_the_critical_path(
+    tmp_path: Path, cli: Cli
+) -> None:
+    proc = cli(
+        "course", "fib", "--inputs", "range(12, 27)", "--repeat", "1", "--out", str(tmp_path / "o")
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     run = json.loads((tmp_path / "o" / "results.json").read_text())
     cells = {(c["executor"], c["workers"]): c for c in run["cells"]}
@@ -245,7 +295,11 @@ def test_the_break_even_size_is_said_from_the_intervals() -> None:
         opts = (opt("threads", sum(threads) / 2, threads), opt("processes", sum(procs) / 2, procs))
         return AtSize(size, Advice("t", "3.11.7", True, 0.01, 1.0, 1.0, opts, ()))
 
-    small_wins = [at(1, (1.7, 1.9), (0.5, 0.6)), at(10, (1.7, 1.9), (1.2, 1.8)), at(100, (0.9, 1.0), (1.7, 1.9))]
+    small_wins = [
+        at(1, (1.7, 1.9), (0.5, 0.6)),
+        at(10, (1.7, 1.9), (1.2, 1.8)),
+        at(100, (0.9, 1.0), (1.7, 1.9)),
+    ]
     assert break_even(small_wins) == [
         "Processes pay for sending their inputs from size 100 up; up to 10 threads do as well or better."
     ]
@@ -255,6 +309,15 @@ def test_the_break_even_size_is_said_from_the_intervals() -> None:
 
 
 def test_sizes_need_a_setup_that_says_where_the_size_goes(tmp_path: Path, cli: Cli) -> None:
-    proc = cli("advise", f"{HERE}:size_of", "--setup", "data = bytes(10)", "--sizes", "1,2", "--out", str(tmp_path))
+    proc = cli(
+        "advise",
+        f"{HERE}:size_of",
+        "--setup",
+        "data = bytes(10)",
+        "--sizes",
+        "1,2",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 2
     assert "{n}" in proc.stderr

@@ -43,7 +43,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, dict[str, 
 
 
 def cell(result: RunResult, impl: str, executor: str, workers: int) -> Cell:
-    return next(c for c in result.cells if (c.impl, c.executor, c.workers) == (impl, executor, workers))
+    return next(
+        c for c in result.cells if (c.impl, c.executor, c.workers) == (impl, executor, workers)
+    )
 
 
 def test_python_threads_keep_one_core_busy_and_nogil_threads_two(
@@ -81,7 +83,9 @@ def test_the_ceiling_is_measured_beside_every_repeat_and_kept_with_its_interval(
         if c.executor == "serial":
             assert rounds <= {r for g, r in ceiling.solo(samples) if g == gi}
             continue
-        assert set(ceiling.ratios(samples, gi, c.executor, c.workers)) == rounds  # every round of every cell
+        assert (
+            set(ceiling.ratios(samples, gi, c.executor, c.workers)) == rounds
+        )  # every round of every cell
         assert c.ceiling is not None
         assert c.ceiling_ci95 is not None
         assert c.efficiency_vs_ceiling is not None
@@ -89,11 +93,15 @@ def test_the_ceiling_is_measured_beside_every_repeat_and_kept_with_its_interval(
     assert isinstance(block, dict)
     by = {b["workers"]: b for b in block["by_workers"]}
     assert set(by) == {1, 2}
-    assert all(len(b["ci95"]) == 2 and b["ci95"][0] <= b["ratio"] <= b["ci95"][1] for b in by.values())
+    assert all(
+        len(b["ci95"]) == 2 and b["ci95"][0] <= b["ratio"] <= b["ci95"][1] for b in by.values()
+    )
     assert 0 < block["cost_s"] < block["run_s"]
 
 
-def test_speedup_is_parallelism_times_core_speed_in_every_round(run: tuple[RunResult, dict[str, object]]) -> None:
+def test_speedup_is_parallelism_times_core_speed_in_every_round(
+    run: tuple[RunResult, dict[str, object]],
+) -> None:
     """speedup = parallelism × core speed × the serial cell's own parallelism, round by round: the figures come
     from the same repeats and must agree (within 5%, the rounding of CPU clocks)."""
     result, _ = run
@@ -108,7 +116,9 @@ def test_speedup_is_parallelism_times_core_speed_in_every_round(run: tuple[RunRe
                 parallelism, core_speed = r.cpu_s / r.wall_s, base.cpu_s / r.cpu_s
                 serial_busy = base.cpu_s / base.wall_s
                 assert speedup == pytest.approx(parallelism * core_speed / serial_busy, rel=0.05)
-                if serial_busy >= 0.95:  # the serial cell had its core: the identity needs no correction
+                if (
+                    serial_busy >= 0.95
+                ):  # the serial cell had its core: the identity needs no correction
                     assert speedup == pytest.approx(parallelism * core_speed, rel=0.06)
         for c in (c for c in result.cells if c.impl == impl and c.executor != "serial"):
             assert c.parallelism_ci95 is not None
@@ -116,7 +126,9 @@ def test_speedup_is_parallelism_times_core_speed_in_every_round(run: tuple[RunRe
             assert c.parallelism_ci95[0] <= (c.parallelism or 0) <= c.parallelism_ci95[1]
 
 
-@pytest.mark.skipif(not GIL_SAMPLED, reason=gilstate.unavailable() or "no GIL to hold on this interpreter")
+@pytest.mark.skipif(
+    not GIL_SAMPLED, reason=gilstate.unavailable() or "no GIL to hold on this interpreter"
+)
 def test_the_gil_probe_adds_no_switches_where_the_sampler_reads_the_gil(
     run: tuple[RunResult, dict[str, object]],
 ) -> None:
@@ -126,11 +138,17 @@ def test_the_gil_probe_adds_no_switches_where_the_sampler_reads_the_gil(
     assert serial.gil.available, serial.gil.note
     assert serial.gil.switches_per_s is not None
     assert serial.gil.switches_per_s <= 1.2 / sys.getswitchinterval()
-    probed = [r for r in serial.repeats if r.probed]  # a disturbed repeat measured again is probed again
-    assert {r.round for r in probed} == {0}  # the probe ran in round 0 only: the GIL wait's cross-check
+    probed = [
+        r for r in serial.repeats if r.probed
+    ]  # a disturbed repeat measured again is probed again
+    assert {r.round for r in probed} == {
+        0
+    }  # the probe ran in round 0 only: the GIL wait's cross-check
     assert serial.gil_wait is not None
     process = cell(result, "python", "process", 2)
-    assert process.gil_wait is None  # its workers' GILs are not this process's: no probe waits for them
+    assert (
+        process.gil_wait is None
+    )  # its workers' GILs are not this process's: no probe waits for them
     assert not any(r.probed for r in process.repeats)
 
 

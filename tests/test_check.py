@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
-from gillab.checker.measure import CallProgress, HeldShare, Level, Measurement, Wait
+from gillab.checker.measure import CallProgress, HeldShare, Measurement
 from gillab.checker.run import run_check
+from gillab.checker.scaling import Level, Wait
 from gillab.checker.verdict import verdict
 from gillab.errors import CheckFailed, TargetError
 
@@ -64,14 +65,26 @@ def test_json_dumps_holds_the_gil() -> None:
 
 def test_verdict_names_poor_scaling_despite_release() -> None:
     def level(threads: int, speedup: float, efficiency: float) -> Level:
-        return Level(threads, 100, 100.0, 1.0, 1.0, Wait(0.0, 0.0, 0.0), speedup, threads, efficiency)
+        return Level(
+            threads, 100, 100.0, 1.0, 1.0, Wait(0.0, 0.0, 0.0), speedup, threads, efficiency
+        )
 
     data = Measurement(
-        gil_free_fraction=0.97, progress_solo_per_s=1.0, progress_reference_per_s=1.0, progress_beside_per_s=0.97,
-        normalisation="", progress_during_calls=CallProgress(10, 10, 100, 0.2), gil_held=HeldShare(None),
-        usable_cores=2, gil_enabled=True, switch_interval_ms=5.0, scaling=(level(1, 1.0, 1.0), level(2, 1.1, 0.55)),
-        interference={}, interference_note="", disturbed=(),
-    )  # fmt: skip
+        gil_free_fraction=0.97,
+        progress_solo_per_s=1.0,
+        progress_reference_per_s=1.0,
+        progress_beside_per_s=0.97,
+        normalisation="",
+        progress_during_calls=CallProgress(10, 10, 100, 0.2),
+        gil_held=HeldShare(None),
+        usable_cores=2,
+        gil_enabled=True,
+        switch_interval_ms=5.0,
+        scaling=(level(1, 1.0, 1.0), level(2, 1.1, 0.55)),
+        interference={},
+        interference_note="",
+        disturbed=(),
+    )
     text = verdict(data)
     assert text.startswith("releases the GIL for about 97%")
     assert "scales poorly" in text
@@ -145,9 +158,19 @@ def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], message: str, cli
 def test_cli_writes_json_and_report(tmp_path: Path, cli: Cli) -> None:
     setup = "data = bytes(range(256)) * 256"
     proc = cli(
-        "check", "zlib:compress", "--setup", setup, "--threads", "1,2", "--duration", "0.3",
-        "--json", str(tmp_path / "c.json"), "--out", str(tmp_path),
-    )  # fmt: skip
+        "check",
+        "zlib:compress",
+        "--setup",
+        setup,
+        "--threads",
+        "1,2",
+        "--duration",
+        "0.3",
+        "--json",
+        str(tmp_path / "c.json"),
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "zlib:compress:" in proc.stdout
     assert (tmp_path / "c.json").exists()

@@ -96,17 +96,25 @@ WANTS = """
 @pytest.mark.slow
 def test_the_fixture_passes_and_fails_with_the_measured_figure(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=textwrap.dedent(WANTS))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")  # the plugin comes from the entry point
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider"
+    )  # the plugin comes from the entry point
     if not GIL_ON:
         result.assert_outcomes(skipped=2)
         return
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*expected json.dumps to release the GIL; other threads got *% of their progress*"])
+    result.stdout.fnmatch_lines(
+        ["*expected json.dumps to release the GIL; other threads got *% of their progress*"]
+    )
 
 
 @pytest.mark.slow
 def test_the_catalogue_agrees_with_its_sources_on_a_slice() -> None:
-    names = ("time.sleep, 5 ms", "json.dumps of 100,000 numbers", "hashlib.sha256 below and above its threshold")
+    names = (
+        "time.sleep, 5 ms",
+        "json.dumps of 100,000 numbers",
+        "hashlib.sha256 below and above its threshold",
+    )
     entries = [e for e in ENTRIES if e.name in names]
     got = catalogue.run_catalogue(entries, duration_s=0.2)
     assert not got.error
@@ -134,7 +142,9 @@ def test_the_catalogue_is_big_enough_and_every_entry_has_its_proof() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("GILLAB_SLOW") != "1", reason="the whole catalogue: GILLAB_SLOW=1")
+@pytest.mark.skipif(
+    os.environ.get("GILLAB_SLOW") != "1", reason="the whole catalogue: GILLAB_SLOW=1"
+)
 def test_the_whole_catalogue_agrees_with_its_sources() -> None:
     got = catalogue.run_catalogue(list(ENTRIES))
     assert not got.error
@@ -156,13 +166,21 @@ def test_a_size_sweep_names_zlib_crc32s_threshold() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["check", "zlib:crc32", "--setup", "data = bytes(10)", "--sizes", "10,20"], "--sizes needs --setup with {n}"),
-        (["check", "zlib:crc32", "--setup", "data = bytes({n})", "--sizes", "10,x"], "whole numbers"),
+        (
+            ["check", "zlib:crc32", "--setup", "data = bytes(10)", "--sizes", "10,20"],
+            "--sizes needs --setup with {n}",
+        ),
+        (
+            ["check", "zlib:crc32", "--setup", "data = bytes({n})", "--sizes", "10,x"],
+            "whole numbers",
+        ),
         (["check", "zlib:crc32", "--python", "/no/such/python"], "--python /no/such/python"),
         (["catalogue", "--only", "no-such-entry"], "matches no entry"),
     ],
 )
-def test_bad_check_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_bad_check_input_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     proc = cli(*args, cwd=tmp_path, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
@@ -170,7 +188,9 @@ def test_bad_check_input_is_one_line_and_exit_2(args: list[str], message: str, t
     assert "Traceback" not in proc.stderr
 
 
-FREE_THREADED = pytest.mark.skipif(not environment.free_threaded_build(), reason="free-threaded builds only")
+FREE_THREADED = pytest.mark.skipif(
+    not environment.free_threaded_build(), reason="free-threaded builds only"
+)
 
 EXT = """
 #include <Python.h>
@@ -186,10 +206,20 @@ def test_an_extension_without_free_threading_support_turns_the_gil_back_on(tmp_p
     cc = shutil.which(sysconfig.get_config_var("CC").split()[0] or "cc") or shutil.which("cc")
     if cc is None:
         pytest.skip("no C compiler")
-    (tmp_path / "ext.c").write_text(EXT)  # single-phase init, no Py_mod_gil slot: not declared compatible
+    (tmp_path / "ext.c").write_text(
+        EXT
+    )  # single-phase init, no Py_mod_gil slot: not declared compatible
     so = tmp_path / f"gillab_legacy_ext{sysconfig.get_config_var('EXT_SUFFIX')}"
     subprocess.run(
-        [cc, "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}", str(tmp_path / "ext.c"), "-o", str(so)],
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            f"-I{sysconfig.get_paths()['include']}",
+            str(tmp_path / "ext.c"),
+            "-o",
+            str(so),
+        ],
         check=True,
         timeout=120,
     )

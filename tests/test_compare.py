@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
-from gillab.cli.report import refresh_report
 from gillab.compare import cost, findings
 from gillab.compare import run as compare_run
 from gillab.compare.report import compare_png
 from gillab.harness.results import Cell, RunConfig, RunResult
 from gillab.interpreters import default_pythons
+from gillab.kinds import refresh_report
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -49,7 +49,9 @@ def test_each_free_threaded_build_is_set_against_its_own_gil_build_else_the_newe
 def test_the_cost_is_the_median_of_ratios_taken_in_the_same_round() -> None:
     builds = [_build("3.14.7", "3.14.7", False), _build("3.14.7t", "3.14.7", True)]
     rounds = [
-        cost.SerialRounds("3.14.7", "python", (1.0, 2.0, 1.0)),  # the machine slowed down in round 2 ...
+        cost.SerialRounds(
+            "3.14.7", "python", (1.0, 2.0, 1.0)
+        ),  # the machine slowed down in round 2 ...
         cost.SerialRounds("3.14.7t", "python", (1.1, 2.2, 1.1)),  # ... for both: the ratio holds
     ]
     (c,) = cost.costs(builds, rounds)
@@ -63,7 +65,9 @@ def test_cost_rounds_run_each_build_in_a_child_and_keep_what_they_measured() -> 
     builds = [_build("gil", "3.14.7", False), _build("ft", "3.14.7", True)]
     serial, errors = cost.run_rounds(builds, "fib", {"python": 15, "cython-nogil": 20}, rounds=2)
     assert errors == []
-    assert {(s.label, s.impl) for s in serial} == {(b.label, i) for b in builds for i in ("python", "cython-nogil")}
+    assert {(s.label, s.impl) for s in serial} == {
+        (b.label, i) for b in builds for i in ("python", "cython-nogil")
+    }
     assert all(len(s.walls_s) == 2 and all(w > 0 for w in s.walls_s) for s in serial)
     got = cost.costs(builds, serial)
     assert {c.impl for c in got} == {"python", "cython-nogil"}
@@ -71,7 +75,9 @@ def test_cost_rounds_run_each_build_in_a_child_and_keep_what_they_measured() -> 
 
 
 def test_an_impl_a_build_cannot_run_is_named_and_the_rest_measured() -> None:
-    serial, errors = cost.run_rounds([_build("gil", "3.14.7", False)], "fib", {"python": 15, "nope": 3}, rounds=1)
+    serial, errors = cost.run_rounds(
+        [_build("gil", "3.14.7", False)], "fib", {"python": 15, "nope": 3}, rounds=1
+    )
     assert [s.impl for s in serial] == ["python"]
     assert len(errors) == 1
     assert "nope" in errors[0]
@@ -80,15 +86,32 @@ def test_an_impl_a_build_cannot_run_is_named_and_the_rest_measured() -> None:
 
 def test_what_changed_from_one_free_threaded_build_to_the_next_is_said_from_the_figures() -> None:
     def st(ft: str, base: str, ratio: float) -> cost.SingleThreadCost:
-        return cost.SingleThreadCost("python", ft, base, cost.SAME_MINOR, ratio, (ratio - 0.05, ratio + 0.05), 7,
-                                     ratio * 0.06, 0.06)  # fmt: skip
+        return cost.SingleThreadCost(
+            "python",
+            ft,
+            base,
+            cost.SAME_MINOR,
+            ratio,
+            (ratio - 0.05, ratio + 0.05),
+            7,
+            ratio * 0.06,
+            0.06,
+        )
 
     merged = compare_run.CompareResult(
-        ("a", "b"), (), None, single_thread=(st("3.13.5t", "3.13.5", 2.1), st("3.14.7t", "3.14.7", 1.09),
-                                             st("3.14.7t PYTHON_GIL=1", "3.14.7", 1.1)),
-    )  # fmt: skip
+        ("a", "b"),
+        (),
+        None,
+        single_thread=(
+            st("3.13.5t", "3.13.5", 2.1),
+            st("3.14.7t", "3.14.7", 1.09),
+            st("3.14.7t PYTHON_GIL=1", "3.14.7", 1.1),
+        ),
+    )
     (line,) = findings.changes(merged)
-    assert line.startswith("From 3.13.5t to 3.14.7t, python's single-thread cost of free threading went from 2.10×")
+    assert line.startswith(
+        "From 3.13.5t to 3.14.7t, python's single-thread cost of free threading went from 2.10×"
+    )
     assert "to 1.09× [1.04-1.14]" in line
     assert len(findings.lines(merged)) == 4
 
@@ -111,12 +134,25 @@ def test_the_default_interpreters_are_this_one_and_todays_builds(
 
 
 @pytest.mark.slow
-def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_interpreter_is_reported_and_the_others_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GILLAB_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "out"
     merged = compare_run.compare(
         [sys.executable, str(tmp_path / "no-such-python")],
-        ["--impl", "cython-nogil", "--executor", "thread", "--workers", "1,2", "--repeat", "1", "--max-wait", "0.2"],
+        [
+            "--impl",
+            "cython-nogil",
+            "--executor",
+            "thread",
+            "--workers",
+            "1,2",
+            "--repeat",
+            "1",
+            "--max-wait",
+            "0.2",
+        ],
         "25",
         out,
         progress=lambda _m: None,
@@ -138,10 +174,15 @@ def test_a_broken_interpreter_is_reported_and_the_others_run(tmp_path: Path, mon
     assert "no-such-python" in (out / "report.html").read_text()
 
 
-def test_a_lab_in_a_compare_folder_keeps_the_comparison_in_the_report(tmp_path: Path, cli: Cli) -> None:
+def test_a_lab_in_a_compare_folder_keeps_the_comparison_in_the_report(
+    tmp_path: Path, cli: Cli
+) -> None:
     # A lab refreshes report.html of the folder it writes to; a comparison there is no run result.
     merged = compare_run.CompareResult(
-        ("py",), (), None, (compare_run.CompareRun("py", False, False, _run("3.11.7", {("python", 30): 1.0})),)
+        ("py",),
+        (),
+        None,
+        (compare_run.CompareRun("py", False, False, _run("3.11.7", {("python", 30): 1.0})),),
     )
     (tmp_path / "results.json").write_text(json.dumps(merged.to_json()))
     proc = cli("dis", "fib", "--out", str(tmp_path))

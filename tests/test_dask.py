@@ -28,7 +28,9 @@ from gillab.harness.session import CellSession
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
-NEEDS_DASK = pytest.mark.skipif(engines.unavailable() is not None, reason=engines.unavailable() or "")
+NEEDS_DASK = pytest.mark.skipif(
+    engines.unavailable() is not None, reason=engines.unavailable() or ""
+)
 GIL_ON = environment.gil_enabled()
 
 
@@ -56,7 +58,9 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(
     assert threads.speedup is not None
     assert procs.speedup is not None
     assert threads.parallelism is not None
-    assert threads.parallelism <= 1.1  # one GIL: the threads took turns, whatever the load (CPU, not speed)
+    assert (
+        threads.parallelism <= 1.1
+    )  # one GIL: the threads took turns, whatever the load (CPU, not speed)
     assert threads.gil is not None
     assert threads.gil.available, threads.gil.note  # read inside the worker
     assert threads.task_overhead_s is not None
@@ -69,8 +73,13 @@ def test_python_fib_takes_turns_on_dask_threads_and_scales_on_dask_processes(
             # CPU, not speed: the host can slow one vCPU unseen (the speedup's efficiency then moved 0.6-0.8 on
             # the 2-core VM), but one GIL per worker process lets both work at once (1.65-1.79 there).
             assert busiest_quiet_round(procs) >= 1.4, procs
-        assert procs.noisy or procs.speedup > threads.speedup, procs  # one GIL per process beats one GIL
-    assert json.loads((tmp_path / "results.json").read_text())["engine"]["engine"] == "dask.distributed"
+        assert procs.noisy or procs.speedup > threads.speedup, (
+            procs
+        )  # one GIL per process beats one GIL
+    assert (
+        json.loads((tmp_path / "results.json").read_text())["engine"]["engine"]
+        == "dask.distributed"
+    )
 
 
 @pytest.mark.slow
@@ -89,7 +98,9 @@ def test_a_worker_killed_mid_cell_fails_the_cell_in_one_line() -> None:
     assert cell.status == "failed"
     assert "died mid-cell" in cell.reason
     assert "\n" not in cell.reason
-    assert not [t for t in threading.enumerate() if t.name == "gillab-probe"]  # the repeat's probe stopped too
+    assert not [
+        t for t in threading.enumerate() if t.name == "gillab-probe"
+    ]  # the repeat's probe stopped too
 
 
 @pytest.mark.slow
@@ -102,10 +113,30 @@ def test_ctrl_c_during_a_dask_cell_leaves_no_dask_process(tmp_path: Path) -> Non
     if old_sigint == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gillab", "run", "--executor", "dask-processes", "--workers", "2", "--impl", "python",
-         "--size", "30", "--repeat", "9", "--max-wait", "0.2", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gillab",
+            "run",
+            "--executor",
+            "dask-processes",
+            "--workers",
+            "2",
+            "--impl",
+            "python",
+            "--size",
+            "30",
+            "--repeat",
+            "9",
+            "--max-wait",
+            "0.2",
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     signal.signal(signal.SIGINT, old_sigint)
     seen: set[int] = set()
     deadline = time.monotonic() + 120
@@ -128,34 +159,66 @@ def test_ctrl_c_during_a_dask_cell_leaves_no_dask_process(tmp_path: Path) -> Non
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in seen):
         time.sleep(0.2)
-    alive = [p for p in seen if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    alive = [
+        p
+        for p in seen
+        if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+    ]
     assert not alive, f"dask processes left behind: {alive}"
 
 
 @pytest.mark.slow
 @NEEDS_DASK
-def test_an_existing_cluster_runs_the_same_cells_and_is_left_running(tmp_path: Path, cli: Cli) -> None:
+def test_an_existing_cluster_runs_the_same_cells_and_is_left_running(
+    tmp_path: Path, cli: Cli
+) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:  # fmt: skip
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
         address = cluster.scheduler_address
         proc = cli(
-            "run", "--executor", "dask-processes", "--workers", "2", "--impl", "python", "--size", "22",
-            "--repeat", "2", "--max-wait", "0.2", "--scheduler", address, "--out", str(tmp_path),
-        )  # fmt: skip
+            "run",
+            "--executor",
+            "dask-processes",
+            "--workers",
+            "2",
+            "--impl",
+            "python",
+            "--size",
+            "22",
+            "--repeat",
+            "2",
+            "--max-wait",
+            "0.2",
+            "--scheduler",
+            address,
+            "--out",
+            str(tmp_path),
+        )
         assert proc.returncode == 0, proc.stderr
         data = json.loads((tmp_path / "results.json").read_text())
         dask_cells = [c for c in data["cells"] if c["executor"] == "dask-processes"]
         assert [c["status"] for c in dask_cells] == ["ok"]
         assert data["engine"]["scheduler"] == address
-        assert {w["python"] for w in data["environment"]["dask_workers"]} == {sys.version.split()[0]}
+        assert {w["python"] for w in data["environment"]["dask_workers"]} == {
+            sys.version.split()[0]
+        }
         assert client.submit(sum, [1, 2]).result() == 3  # gillab left the cluster running
 
 
 @NEEDS_DASK
-def test_a_cluster_without_gillabs_native_modules_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cluster_without_gillabs_native_modules_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     distributed = pytest.importorskip("distributed")
     from gillab import _native
 
@@ -163,9 +226,12 @@ def test_a_cluster_without_gillabs_native_modules_is_refused(monkeypatch: pytest
         raise _native.NotBuiltError("the native instruments are not built in this install")
 
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-    ) as cluster:  # fmt: skip
+    ) as cluster:
         monkeypatch.setattr(_native, "instruments", missing)  # the in-process worker lacks them
         with pytest.raises(EngineError, match=r"lack gillab's native modules .*pip install -e \."):
             engines.cluster_facts(cluster.scheduler_address)
@@ -179,10 +245,15 @@ def test_a_cluster_without_gillabs_native_modules_is_refused(monkeypatch: pytest
             "tcp://127.0.0.1:9",
             marks=pytest.mark.slow,  # the connection times out after 5 s
         ),
-        (["--executor", "thread", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler is for the dask executors"),
+        (
+            ["--executor", "thread", "--scheduler", "tcp://127.0.0.1:9"],
+            "--scheduler is for the dask executors",
+        ),
     ],
 )
-def test_a_bad_scheduler_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_a_bad_scheduler_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     proc = cli("run", *args, "--out", str(tmp_path))
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
@@ -190,16 +261,35 @@ def test_a_bad_scheduler_is_one_line_and_exit_2(args: list[str], message: str, t
 
 
 @pytest.mark.slow
-def test_without_the_extra_the_dask_cells_are_skipped_with_the_install_command(tmp_path: Path, cli: Cli) -> None:
+def test_without_the_extra_the_dask_cells_are_skipped_with_the_install_command(
+    tmp_path: Path, cli: Cli
+) -> None:
     hide = tmp_path / "hide"
     (hide / "distributed").mkdir(parents=True)
     (hide / "distributed" / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(hide), os.environ.get("PYTHONPATH")])),
+    )
     out = tmp_path / "out"
     proc = cli(
-        "run", "--executor", "thread,dask-threads", "--workers", "1", "--impl", "python", "--size", "18",
-        "--repeat", "1", "--max-wait", "0.2", "--out", str(out), env=env,
-    )  # fmt: skip
+        "run",
+        "--executor",
+        "thread,dask-threads",
+        "--workers",
+        "1",
+        "--impl",
+        "python",
+        "--size",
+        "18",
+        "--repeat",
+        "1",
+        "--max-wait",
+        "0.2",
+        "--out",
+        str(out),
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     cells = json.loads((out / "results.json").read_text())["cells"]
     dask = [c for c in cells if c["executor"] == "dask-threads"]

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 README_LINES = 200
 
-if not (ROOT / "docs").is_dir():  # the installed package's tests, outside a checkout (CI's wheel leg)
+if not (
+    ROOT / "docs"
+).is_dir():  # the installed package's tests, outside a checkout (CI's wheel leg)
     pytest.skip("the docs live in a source checkout", allow_module_level=True)
 
 
@@ -65,13 +67,17 @@ def test_the_docs_hold_commands() -> None:
     assert any(p.name == "README.md" for p, _, _ in CASES)
 
 
-@pytest.mark.parametrize(("page", "line", "argv"), CASES, ids=[f"{p.name}:{n}" for p, n, _ in CASES])
+@pytest.mark.parametrize(
+    ("page", "line", "argv"), CASES, ids=[f"{p.name}:{n}" for p, n, _ in CASES]
+)
 def test_every_gillab_line_parses(page: Path, line: int, argv: list[str]) -> None:
     parser = build_parser()
     try:
         parser.parse_args(argv)
     except SystemExit as exc:
-        pytest.fail(f"{page.name}:{line}: `gillab {shlex.join(argv)}` does not parse (exit {exc.code})")
+        pytest.fail(
+            f"{page.name}:{line}: `gillab {shlex.join(argv)}` does not parse (exit {exc.code})"
+        )
 
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
@@ -100,7 +106,12 @@ def test_every_option_is_documented(command: str) -> None:
     pages = {m.group(1) for m in re.finditer(r"\]\(([a-z-]+\.md)\)", reference)}
     text = reference + "".join((ROOT / "docs" / p).read_text(encoding="utf-8") for p in pages)
     assert f"gillab {command}" in text
-    options = [o for a in _subcommands()[command]._actions for o in a.option_strings if o not in ("-h", "--help")]
+    options = [
+        o
+        for a in _subcommands()[command]._actions
+        for o in a.option_strings
+        if o not in ("-h", "--help")
+    ]
     missing = [o for o in options if not re.search(rf"`{re.escape(o)}[` =\]]", text)]
     assert not missing, f"gillab {command}: options not in docs/commands.md: {missing}"
 
@@ -110,7 +121,16 @@ def test_the_readme_leads_a_learner() -> None:
     assert len(text.splitlines()) <= README_LINES
     assert "pip install -e . && gillab run" in text
     course = text.index("## The course")
-    steps = ["gillab info", "gillab states", "gillab dis", "gillab race", "gillab course fib", "gillab io",
-             "gillab convoy", "gillab annotate", "gillab compare"]  # fmt: skip
+    steps = [
+        "gillab info",
+        "gillab states",
+        "gillab dis",
+        "gillab race",
+        "gillab course fib",
+        "gillab io",
+        "gillab convoy",
+        "gillab annotate",
+        "gillab compare",
+    ]
     where = [text.index(s, course) for s in steps]
     assert where == sorted(where), "the course is out of order"

@@ -33,9 +33,13 @@ def test_main_thread_advances_only_while_nogil_kernel_runs() -> None:
     assert released > 0, f"the main thread made no step during {calls} cython-nogil calls"
     calls, held = steps_beside("cython-gil")
     if environment.gil_enabled():
-        assert held == 0, f"the main thread made {held} steps inside {calls} GIL-holding cython-gil calls"
+        assert held == 0, (
+            f"the main thread made {held} steps inside {calls} GIL-holding cython-gil calls"
+        )
     else:  # a free-threaded interpreter: there is no GIL to hold, so the main thread runs beside both
-        assert held > 0, f"the main thread made no step beside cython-gil without a GIL ({calls} calls)"
+        assert held > 0, (
+            f"the main thread made no step beside cython-gil without a GIL ({calls} calls)"
+        )
 
 
 def test_switch_interval_is_restored() -> None:
@@ -56,5 +60,7 @@ def test_importing_the_native_modules_keeps_the_gil_off() -> None:
         "print(sys._is_gil_enabled())"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert proc.stdout.strip() == "False"

@@ -72,7 +72,9 @@ def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
         holds = [t.holds for t in seen.per_thread]
         assert seen.switches_per_s is not None
         rates[interval] = seen.switches_per_s
-        if others.disturbed:  # a handed-over GIL stays free until the OS runs the thread it was handed to
+        if (
+            others.disturbed
+        ):  # a handed-over GIL stays free until the OS runs the thread it was handed to
             assert sum(holds) >= 0.5, holds
             assert all(0.15 <= h <= 0.85 for h in holds), holds
             continue
@@ -97,7 +99,9 @@ def test_two_nogil_threads_never_hold_and_run_without_it() -> None:
     for t in seen.per_thread:
         assert t.holds <= 0.05, t
         assert t.runs_without_gil >= 0.1, t  # it ran at all
-        assert t.runs_without_gil >= 0.9 * (t.runs_without_gil + t.holds), t  # and ran without the GIL
+        assert t.runs_without_gil >= 0.9 * (t.runs_without_gil + t.holds), (
+            t
+        )  # and ran without the GIL
         if not others.disturbed:
             # On a quiet machine it runs most of the time. When other processes take the cores, a running
             # thread waits for one a share of the time: that is the OS, not the GIL (the lab flags it).
@@ -118,7 +122,10 @@ def test_four_cython_gil_tasks_on_four_threads_hold_the_gil_one_after_another() 
         holds = sorted(
             (max(g.start_s, task.start_s), min(g.end_s, task.end_s))
             for g in cell.gil.segments
-            if g.lane == task.lane and g.state == "holds" and g.end_s > task.start_s and g.start_s < task.end_s
+            if g.lane == task.lane
+            and g.state == "holds"
+            and g.end_s > task.start_s
+            and g.start_s < task.end_s
         )
         merged: list[list[float]] = []
         for s, e in holds:  # join holds split by a sliver
@@ -127,7 +134,9 @@ def test_four_cython_gil_tasks_on_four_threads_hold_the_gil_one_after_another() 
             else:
                 merged.append([s, e])
         long_ = [b for b in merged if b[1] - b[0] > sliver]
-        if not long_:  # the sampler thread got no core while this task ran (a loaded machine): nothing seen
+        if (
+            not long_
+        ):  # the sampler thread got no core while this task ran (a loaded machine): nothing seen
             continue
         assert len(long_) == 1, (task, merged)  # each task holds the GIL in one contiguous segment
         blocks.append((task.lane, long_[0][0], long_[0][1]))
@@ -164,7 +173,9 @@ def test_the_sampler_keeps_to_its_cpu_budget_and_says_so() -> None:
             assert seen.interval_s > 0.0002
 
 
-def test_an_unknown_interpreter_gets_the_reason_and_every_other_figure(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_interpreter_gets_the_reason_and_every_other_figure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     why = "GIL state sampling is not available on 3.99: this gillab knows the GIL's layout on 3.11-3.13 only"
     monkeypatch.setattr(gilstate, "unavailable", lambda: why)
     cell = measure_cell("fib", "cython-nogil", "thread", 2, 2, 25, 1)
@@ -177,7 +188,9 @@ def test_an_unknown_interpreter_gets_the_reason_and_every_other_figure(monkeypat
     assert len(cell.timeline) == 2
 
 
-@pytest.mark.skipif(environment.gil_enabled(), reason="a free-threaded interpreter running without its GIL only")
+@pytest.mark.skipif(
+    environment.gil_enabled(), reason="a free-threaded interpreter running without its GIL only"
+)
 def test_without_a_gil_there_is_no_gil_to_hold() -> None:
     cell = measure_cell("fib", "python", "thread", 2, 2, 20, 1)
     assert cell.ok, cell.reason
@@ -189,9 +202,22 @@ def test_without_a_gil_there_is_no_gil_to_hold() -> None:
 def test_with_python_gil_1_a_free_threaded_build_samples_as_usual() -> None:
     env = dict(os.environ, PYTHON_GIL="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", __file__, "-k", "two_python_threads or four_cython_gil", "-q", "-p",
-         "no:cacheprovider"],
-        capture_output=True, text=True, check=False, env=env, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            __file__,
+            "-k",
+            "two_python_threads or four_cython_gil",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "2 passed" in proc.stdout

@@ -62,9 +62,13 @@ def mask(value: Any, key: str = "", volatile: frozenset[str] = frozenset()) -> A
         return "<volatile>"
     if isinstance(value, bool):  # flags such as noisy or load_competing are measured too
         return "<bool>"
-    if value is None or isinstance(value, int | float):  # a figure may be null where nothing was sampled
+    if value is None or isinstance(
+        value, int | float
+    ):  # a figure may be null where nothing was sampled
         return "#"
-    if isinstance(value, str):  # a verdict may name a disturbance the machine caused: that part is measured
+    if isinstance(
+        value, str
+    ):  # a verdict may name a disturbance the machine caused: that part is measured
         value = re.sub(r" \(figures disturbed: [^)]*\)", "", value)
         return re.sub(r"#+", "#", re.sub(r"[0-9]", "#", value))
     if isinstance(value, dict):
@@ -105,7 +109,16 @@ CASES = {
     "dis": ["dis", "counter"],
     "io": ["io", "--concurrency", "1,2", "--requests", "4", "--delay", "0.001", "--sleep"],
     "convoy": ["convoy", "--switch-interval", "0.005", "--requests", "5"],
-    "check": ["check", "gillab._kernels_gil:fib", "--args", "25", "--threads", "1", "--duration", "0.2"],
+    "check": [
+        "check",
+        "gillab._kernels_gil:fib",
+        "--args",
+        "25",
+        "--threads",
+        "1",
+        "--duration",
+        "0.2",
+    ],
     "catalogue": ["catalogue", "--only", "crc32"],
 }
 CASE_VOLATILE = {"catalogue": {"verdict"}, "check": {"safety_verdict"}}
@@ -119,7 +132,8 @@ SLOW_CASES = {"catalogue", "check", "convoy", "run"}
 
 @pytest.mark.skipif(not environment.gil_enabled(), reason="the goldens were taken with a GIL")
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in sorted(CASES)]
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n for n in sorted(CASES)],
 )
 def test_json_output_keeps_its_shape(name: str, tmp_path: Path, cli: Cli) -> None:
     args = CASES[name]

@@ -53,9 +53,13 @@ def test_gil_state_follows_the_interpreter(gil: str) -> None:
     # free-threaded build PYTHON_GIL decides.
     if gil == "0" and not environment.free_threaded_build():
         pytest.skip("PYTHON_GIL=0 needs a free-threaded build")
-    env = dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
+    env = (
+        dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
+    )
     code = "from gillab import environment; print(environment.gil_enabled(), environment.info().gil_enabled)"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     want = "True" if gil == "1" else "False"
     assert proc.stdout.split() == [want, want]
 

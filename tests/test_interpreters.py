@@ -59,7 +59,10 @@ def test_an_import_error_from_a_worker_is_reduced_to_what_could_not_load() -> No
         "failed.\n\nOriginal error was: module numpy._core._multiarray_umath does not support loading in "
         "subinterpreters\n"
     )
-    assert load_error(wrapped) == "module numpy._core._multiarray_umath does not support loading in subinterpreters"
+    assert (
+        load_error(wrapped)
+        == "module numpy._core._multiarray_umath does not support loading in subinterpreters"
+    )
     assert load_error(ImportError("no module named x")) == "no module named x"
 
 
@@ -92,7 +95,9 @@ def test_sumsq_cannot_load_in_a_subinterpreter_and_says_numpy_is_why(impl: str) 
 def test_gil_holding_fib_runs_on_every_interpreter_at_once(
     impl: str, quiet: Callable[[Cell], bool], busiest_quiet_round: Callable[[Cell], float]
 ) -> None:
-    size = 27 if impl == "python" else 34  # tasks of 15-20 ms: at 4 ms, one round's wall was mostly start and end
+    size = (
+        27 if impl == "python" else 34
+    )  # tasks of 15-20 ms: at 4 ms, one round's wall was mostly start and end
     cell = measure_cell("fib", impl, "interpreter", 2, 4, size, 3)
     assert cell.ok, cell.reason
     assert cell.startup_s is not None
@@ -100,7 +105,9 @@ def test_gil_holding_fib_runs_on_every_interpreter_at_once(
     assert cell.per_call is not None
     assert cell.per_call.sent_bytes > 0
     assert cell.per_call.returned_bytes > 0
-    assert cell.cpu_utilization is not None  # CPU ÷ wall over the repeats: the cores the workers kept busy
+    assert (
+        cell.cpu_utilization is not None
+    )  # CPU ÷ wall over the repeats: the cores the workers kept busy
     if environment.usable_cores() >= 2 and quiet(cell):
         assert busiest_quiet_round(cell) >= 1.4, cell
 
@@ -118,14 +125,18 @@ def test_each_interpreter_holds_its_own_gil_while_threads_share_one() -> None:
     assert all(p.interpreter_id != 0 for p in g.per_interpreter)
     busy = [t for t in g.per_thread if in_task(t) > 0.2]
     assert len(busy) == 2, g.per_thread
-    for t in busy:  # held is held, whether the OS gave the thread a core or not: no load changes this
+    for (
+        t
+    ) in busy:  # held is held, whether the OS gave the thread a core or not: no load changes this
         assert t.holds / in_task(t) >= 0.8, t
     on_threads = measure_cell("fib", "cython-gil", "thread", 2, 2, 34, 1)
     assert on_threads.ok
     assert on_threads.gil is not None
     assert on_threads.gil.available
     assert on_threads.gil.per_interpreter == ()
-    assert sum(t.holds for t in on_threads.gil.per_thread) <= 1.02  # one GIL: its holds add up to one at most
+    assert (
+        sum(t.holds for t in on_threads.gil.per_thread) <= 1.02
+    )  # one GIL: its holds add up to one at most
 
 
 @NEEDS
@@ -153,24 +164,52 @@ def test_ctrl_c_in_an_interpreter_cell_leaves_no_worker_thread_or_interpreter() 
 
 @NEEDS
 @pytest.mark.slow
-@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+@pytest.mark.parametrize(
+    ("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"]
+)
 def test_a_signal_during_an_interpreter_cell_keeps_the_finished_cells(
     tmp_path: Path, sig: signal.Signals, status: int
 ) -> None:
     out = tmp_path / "o"
-    old = signal.getsignal(signal.SIGINT)  # a background job inherits SIGINT ignored: give the child the default
+    old = signal.getsignal(
+        signal.SIGINT
+    )  # a background job inherits SIGINT ignored: give the child the default
     if old == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gillab", "run", "--impl", "python", "--executor", "interpreter", "--workers", "1,2",
-         "--size", "25", "--repeat", "50", "--min-repeat", "50", "--max-wait", "0.2", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gillab",
+            "run",
+            "--impl",
+            "python",
+            "--executor",
+            "interpreter",
+            "--workers",
+            "1,2",
+            "--size",
+            "25",
+            "--repeat",
+            "50",
+            "--min-repeat",
+            "50",
+            "--max-wait",
+            "0.2",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     signal.signal(signal.SIGINT, old)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
-            if (out / "results.json").exists() and json.loads((out / "results.json").read_text())["cells"]:
+            if (out / "results.json").exists() and json.loads((out / "results.json").read_text())[
+                "cells"
+            ]:
                 break
             time.sleep(0.05)
         time.sleep(0.3)
@@ -198,11 +237,23 @@ def test_check_on_interpreters_where_it_cannot_run_is_one_line_and_exit_2(cli: C
 
 
 @NEEDS
-def test_check_on_interpreters_says_whether_the_module_loads_there(tmp_path: Path, cli: Cli) -> None:
+def test_check_on_interpreters_says_whether_the_module_loads_there(
+    tmp_path: Path, cli: Cli
+) -> None:
     target = tmp_path / "work.py"
     target.write_text("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n")
-    proc = cli("check", f"{target}:fib", "--args", "18", "--executor", "interpreter", "--duration", "0.2",
-               "--out", str(tmp_path / "o"))  # fmt: skip
+    proc = cli(
+        "check",
+        f"{target}:fib",
+        "--args",
+        "18",
+        "--executor",
+        "interpreter",
+        "--duration",
+        "0.2",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "loads in a subinterpreter" in proc.stdout
     assert "2 interpreters:" in proc.stdout
@@ -211,7 +262,14 @@ def test_check_on_interpreters_says_whether_the_module_loads_there(tmp_path: Pat
     assert [r["workers"] for r in rows] == [1, 2]
     assert all(r["ci95"][0] <= r["speedup"] <= r["ci95"][1] for r in rows)
     assert "on subinterpreters" in (tmp_path / "o" / "report.html").read_text()
-    numpy = cli("check", "numpy:sum", "--setup", "import numpy as np; a = np.ones(10)", "--executor", "interpreter")
+    numpy = cli(
+        "check",
+        "numpy:sum",
+        "--setup",
+        "import numpy as np; a = np.ones(10)",
+        "--executor",
+        "interpreter",
+    )
     assert numpy.returncode == 0, numpy.stderr
     assert "does not load in a subinterpreter: " in numpy.stdout
     assert "numpy" in numpy.stdout

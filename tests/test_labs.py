@@ -123,7 +123,10 @@ def test_io_server_binds_loopback_only_and_is_gone_after() -> None:
         assert addresses
         assert all(host == "127.0.0.1" for host, _ in addresses)
     assert not server.alive
-    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", port), timeout=1),
+    ):
         pass
 
 
@@ -168,7 +171,9 @@ def test_convoy_measures_every_condition() -> None:
         for r in data.rows:  # the I/O thread's shares, from the interpreter's own GIL state
             assert r.io_waits is not None
             assert 0.0 <= r.io_waits <= 1.0, r
-            assert abs((r.io_holds or 0) + (r.io_runs_without_gil or 0) + r.io_waits - 1.0) < 1e-6, r
+            assert (
+                abs((r.io_holds or 0) + (r.io_runs_without_gil or 0) + r.io_waits - 1.0) < 1e-6
+            ), r
         assert "from the interpreter's own GIL state" in " ".join(convoy.facts(data))
 
 
@@ -216,16 +221,22 @@ def test_lab_commands_write_json_png_and_report(tmp_path: Path, cli: Cli) -> Non
         (["convoy", "--threads", "x"], "whole number above 0"),
     ],
 )
-def test_lab_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_lab_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     proc = cli(*args, "--out", str(tmp_path))
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.skipif(environment.gil_enabled(), reason="free-threaded interpreter with the GIL off only")
+@pytest.mark.skipif(
+    environment.gil_enabled(), reason="free-threaded interpreter with the GIL off only"
+)
 def test_python_plus_equals_loses_updates_without_the_gil() -> None:
-    data = race.run(["python", "python-rcw"], threads=2, k=1_000_000, repeat=5, switch_interval=None)
+    data = race.run(
+        ["python", "python-rcw"], threads=2, k=1_000_000, repeat=5, switch_interval=None
+    )
     for r in data.measured:
         assert r.runs_losing >= 1, r.variant
 
@@ -237,8 +248,12 @@ def test_race_reports_gil_state(gil: str) -> None:
     if gil == "0" and not environment.free_threaded_build():
         pytest.skip("PYTHON_GIL=0 needs a free-threaded build")
     code = "from gillab.labs import race; print(race.run(['python'], 2, 100, 1, None).gil_enabled)"
-    env = dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    env = (
+        dict(os.environ, PYTHON_GIL=gil) if environment.free_threaded_build() else dict(os.environ)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert proc.stdout.strip() == ("True" if gil == "1" else "False")
 
 

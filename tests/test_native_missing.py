@@ -34,12 +34,18 @@ def test_missing_variant_is_not_available_and_has_no_fallback() -> None:
     assert native["cython-gil"].releases_gil is False
 
 
-def test_built_but_not_loadable_is_a_different_fact(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_built_but_not_loadable_is_a_different_fact(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A module that is there but refuses to load (as a module without subinterpreter support does in a
     subinterpreter) is named as such, never as "not built"."""
-    (tmp_path / "gillab_refuses_to_load.py").write_text("raise ImportError('does not support loading here')\n")
+    (tmp_path / "gillab_refuses_to_load.py").write_text(
+        "raise ImportError('does not support loading here')\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(_native.NATIVE_MODULES, "cython-nogil", "gillab_refuses_to_load")
-    with pytest.raises(CannotLoadError, match="built but cannot be loaded here: does not support loading here"):
+    with pytest.raises(
+        CannotLoadError, match="built but cannot be loaded here: does not support loading here"
+    ):
         _native.kernels("cython-nogil")
     assert environment.native_variants()["cython-nogil"].built is False

@@ -21,7 +21,18 @@ from gillab.harness.results import Cell, RunConfig, RunResult
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 SMALL = [
-    *("--impl", "cython-nogil", "--executor", "thread", "--workers", "2", "--size", "20", "--repeat", "2"),
+    *(
+        "--impl",
+        "cython-nogil",
+        "--executor",
+        "thread",
+        "--workers",
+        "2",
+        "--size",
+        "20",
+        "--repeat",
+        "2",
+    ),
     *("--max-wait", "0.2"),
 ]
 
@@ -50,7 +61,9 @@ def test_a_run_that_measures_nothing_exits_1_and_shows_no_old_picture(
     monkeypatch.setitem(_native.NATIVE_MODULES, "cython-nogil", "gillab._no_such_module")
     assert main(["run", *SMALL, "--out", str(tmp_path), "--force"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("gillab run: no cell was measured: the cython-nogil variant is not built")
+    assert err[-1].startswith(
+        "gillab run: no cell was measured: the cython-nogil variant is not built"
+    )
     assert not (tmp_path / "speedup.png").exists()
     assert not (tmp_path / "timeline.png").exists()
     assert "data:image/png" not in (tmp_path / "report.html").read_text()
@@ -70,7 +83,9 @@ def test_a_run_that_measures_nothing_exits_1_and_shows_no_old_picture(
         (["--min-repeat", "5", "--repeat", "3"], "above --repeat"),
     ],
 )
-def test_runaway_input_is_refused_before_any_work(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_runaway_input_is_refused_before_any_work(
+    args: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     t0 = time.monotonic()
     proc = cli("run", *args, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
@@ -137,9 +152,15 @@ def test_diff_pairs_cells_and_says_when_a_change_is_within_the_noise(
     a = tmp_path / "a.json"
     b = tmp_path / "b"
     b.mkdir()
-    a.write_text(json.dumps(_result({("python", 2): (0.98, 0.9, 1.05), ("cython-nogil", 2): (1.5, 1.45, 1.55)})))
+    a.write_text(
+        json.dumps(
+            _result({("python", 2): (0.98, 0.9, 1.05), ("cython-nogil", 2): (1.5, 1.45, 1.55)})
+        )
+    )
     (b / "results.json").write_text(
-        json.dumps(_result({("python", 2): (1.01, 0.95, 1.08), ("cython-nogil", 2): (1.9, 1.85, 1.95)}))
+        json.dumps(
+            _result({("python", 2): (1.01, 0.95, 1.08), ("cython-nogil", 2): (1.9, 1.85, 1.95)})
+        )
     )
     assert main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out.splitlines()

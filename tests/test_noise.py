@@ -23,7 +23,9 @@ from gillab.harness.rounds import round_order
 from gillab.harness.runner import run_matrix
 from gillab.outputs.findings import interpret
 
-pytestmark = pytest.mark.skipif(not interference.available(), reason="interference is read from /proc/stat")
+pytestmark = pytest.mark.skipif(
+    not interference.available(), reason="interference is read from /proc/stat"
+)
 
 BURN = "import time\nend = time.monotonic() + {s}\nwhile time.monotonic() < end:\n    pass\n"
 
@@ -49,14 +51,18 @@ def small(**kw: object) -> RunConfig:
         "executors": ("thread",),
         "workers": (2,),
         "tasks": 4,
-        "sizes": {"cython-nogil": 35},  # tens of ms a task: windows far longer than /proc/stat's ticks
+        "sizes": {
+            "cython-nogil": 35
+        },  # tens of ms a task: windows far longer than /proc/stat's ticks
         "repeat": 3,
         "min_repeat": 3,
     }
     return RunConfig(**(base | kw))  # type: ignore[arg-type]
 
 
-def test_a_competitor_through_the_whole_run_is_measured_and_flagged(burning: list[subprocess.Popen[bytes]]) -> None:
+def test_a_competitor_through_the_whole_run_is_measured_and_flagged(
+    burning: list[subprocess.Popen[bytes]],
+) -> None:
     burning.append(competitor(15))
     # Windows of 150-250 ms, where /proc/stat's ticks are 0.1 of a core: with 4 tasks of fib(35) they were
     # ~55 ms, ticks of 0.36 of a core, and CI read a competitor's fair share (2/3 of a core beside two busy
@@ -69,7 +75,9 @@ def test_a_competitor_through_the_whole_run_is_measured_and_flagged(burning: lis
         assert c.ok, c.reason
         assert c.interference is not None
         assert c.interference.others_cores is not None
-        assert c.interference.others_cores >= 0.35, c.interference  # 0.52-0.99 a repeat, medians 0.6-0.9
+        assert c.interference.others_cores >= 0.35, (
+            c.interference
+        )  # 0.52-0.99 a repeat, medians 0.6-0.9
         assert c.noisy
         assert "other processes used" in c.noise_reason
         assert c.available_cores is not None
@@ -81,9 +89,13 @@ def _quiet_machine() -> bool:
 
 
 @pytest.mark.slow
-def test_a_passing_competitor_is_dropped_and_measured_again(burning: list[subprocess.Popen[bytes]]) -> None:
+def test_a_passing_competitor_is_dropped_and_measured_again(
+    burning: list[subprocess.Popen[bytes]],
+) -> None:
     if not _quiet_machine():
-        pytest.skip("this machine is never quiet (another process competes): a passing competitor cannot be told")
+        pytest.skip(
+            "this machine is never quiet (another process competes): a passing competitor cannot be told"
+        )
 
     def progress(label: str, done: int, total: int) -> None:
         if label.endswith("round 2") and not burning:
@@ -99,7 +111,9 @@ def test_a_passing_competitor_is_dropped_and_measured_again(burning: list[subpro
         assert not any(r.disturbed or r.interference.disturbed for r in kept), c.repeats
         dropped = [r for r in c.repeats if r.dropped]
         assert all(r.interference.disturbed for r in dropped)
-        assert sorted(c.wall_s) == sorted(r.wall_s for r in kept)  # the figures come from quiet repeats only
+        assert sorted(c.wall_s) == sorted(
+            r.wall_s for r in kept
+        )  # the figures come from quiet repeats only
 
 
 @pytest.mark.slow
@@ -157,7 +171,9 @@ def test_bootstrap_interval_holds_the_median_and_narrows_with_more_rounds() -> N
     assert stats.bootstrap_ci(ratios[:9]) == stats.bootstrap_ci(ratios[:9])  # a fixed seed
 
 
-def test_interference_is_none_where_proc_stat_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_interference_is_none_where_proc_stat_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(interference, "PROC_STAT", tmp_path / "no-such-file")
     assert interference.snapshot() is None
     seen = interference.between(None, None, 0.1)
@@ -190,19 +206,29 @@ def test_report_sentences_come_from_the_figures() -> None:
     scaled = interpret(_cell(speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True)
     assert "kept 1.90 cores busy: its native code lets go of the GIL" in scaled
     turns = interpret(
-        _cell(impl="python", releases_gil=None, speedup=1.14, efficiency=0.57, cpu_utilization=0.97), gil_on=True
+        _cell(
+            impl="python", releases_gil=None, speedup=1.14, efficiency=0.57, cpu_utilization=0.97
+        ),
+        gil_on=True,
     )
     assert "kept 0.97 cores busy: the workers took turns" in turns
     assert "1.14×" in turns
     surprise = interpret(
-        _cell(impl="python", releases_gil=None, speedup=1.6, efficiency=0.8, cpu_utilization=1.6), gil_on=True
+        _cell(impl="python", releases_gil=None, speedup=1.6, efficiency=0.8, cpu_utilization=1.6),
+        gil_on=True,
     )
     assert "not what the GIL predicts (one core busy" in surprise
-    free = interpret(_cell(impl="python", releases_gil=None, speedup=1.9, efficiency=0.95), gil_on=False)
+    free = interpret(
+        _cell(impl="python", releases_gil=None, speedup=1.9, efficiency=0.95), gil_on=False
+    )
     assert "without a GIL" in free
-    noisy = interpret(_cell(noisy=True, noise_reason="other processes used 1.0 of 2 cores"), gil_on=True)
+    noisy = interpret(
+        _cell(noisy=True, noise_reason="other processes used 1.0 of 2 cores"), gil_on=True
+    )
     assert "not to be trusted: other processes used 1.0 of 2 cores" in noisy
-    process = interpret(_cell(executor="process", speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True)
+    process = interpret(
+        _cell(executor="process", speedup=1.9, efficiency=0.95, cpu_utilization=1.9), gil_on=True
+    )
     assert "GIL wait" not in process  # the parent's GIL says nothing of process workers
     assert "each worker process has a GIL of its own" in process
 
@@ -210,9 +236,15 @@ def test_report_sentences_come_from_the_figures() -> None:
 def test_the_sentence_sets_the_speedup_against_the_machines_ceiling() -> None:
     """Where the cores ran slower together than alone, the sentence says so, and names the ceiling."""
     c = _cell(
-        speedup=1.33, efficiency=0.67, parallelism=1.96, core_speed=0.68, ceiling=1.35, efficiency_vs_ceiling=0.99,
-        efficiency_vs_ceiling_ci95=(0.95, 1.03), speedup_ci95=(1.2, 1.5),
-    )  # fmt: skip
+        speedup=1.33,
+        efficiency=0.67,
+        parallelism=1.96,
+        core_speed=0.68,
+        ceiling=1.35,
+        efficiency_vs_ceiling=0.99,
+        efficiency_vs_ceiling_ci95=(0.95, 1.03),
+        speedup_ci95=(1.2, 1.5),
+    )
     text = interpret(flag_noise(c, 2), gil_on=True)
     assert "kept 1.96 cores busy" in text
     assert "ran at 0.68 of their solo speed" in text
@@ -224,16 +256,28 @@ def test_a_cell_the_machine_moved_is_flagged_with_the_machine_named() -> None:
     """A wide speedup whose efficiency against the ceiling held still: the machine moved it, and the flag says so.
     One whose efficiency against the ceiling holds 1.0 is not flagged: it was as fast as this machine allowed."""
     moved = _cell(
-        speedup=1.5, speedup_ci95=(1.1, 1.9), ceiling=1.5, ceiling_ci95=(1.1, 1.9), efficiency_vs_ceiling=0.8,
+        speedup=1.5,
+        speedup_ci95=(1.1, 1.9),
+        ceiling=1.5,
+        ceiling_ci95=(1.1, 1.9),
+        efficiency_vs_ceiling=0.8,
         efficiency_vs_ceiling_ci95=(0.78, 0.82),
-    )  # fmt: skip
+    )
     got = flag_noise(moved, 2)
     assert got.noisy
     assert "moved with the machine" in got.noise_reason
-    allowed = flag_noise(replace(moved, efficiency_vs_ceiling=1.0, efficiency_vs_ceiling_ci95=(0.9, 1.1)), 2)
+    allowed = flag_noise(
+        replace(moved, efficiency_vs_ceiling=1.0, efficiency_vs_ceiling_ci95=(0.9, 1.1)), 2
+    )
     assert not allowed.noisy
     assert allowed.against_ceiling.startswith("as fast as this machine allowed")
     steady = flag_noise(
-        replace(moved, ceiling_ci95=(1.48, 1.52), efficiency_vs_ceiling_ci95=(0.5, 1.6), efficiency_vs_ceiling=0.7), 2
+        replace(
+            moved,
+            ceiling_ci95=(1.48, 1.52),
+            efficiency_vs_ceiling_ci95=(0.5, 1.6),
+            efficiency_vs_ceiling=0.7,
+        ),
+        2,
     )
     assert "the cell itself moved" in steady.noise_reason

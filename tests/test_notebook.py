@@ -56,11 +56,12 @@ def test_a_disturbed_scaling_level_carries_its_flag_and_reason(ip: Any) -> None:
     ip.run_cell("from gillab import _kernels_nogil")
     with capture_output():
         got = ip.run_cell("%gil_check _kernels_nogil.fib(24)").result
-    assert "disturbed</td>" not in html_of(ip, got) or got.noisy
+    assert "<tr class='flag'>" not in html_of(ip, got) or got.noisy
     loud = Phase(1.5, 0.0, 0.1, disturbed=True, measured_again=True)
     m = replace(got.measurement, interference={**got.measurement.interference, "2 threads": loud})
     page = html_of(ip, replace(got, measurement=m))
-    assert 'title="other processes took 1.5 cores during it, even when measured again">disturbed</td>' in page
+    assert "<tr class='flag'><td style='text-align:left'>2</td>" in page  # the level's row, flagged
+    assert "2 threads: other processes took 1.5 cores during it, even when measured again" in page
 
 
 def test_gil_check_runs_a_function_defined_in_the_notebook(ip: Any) -> None:
@@ -68,7 +69,9 @@ def test_gil_check_runs_a_function_defined_in_the_notebook(ip: Any) -> None:
     with capture_output():
         got = ip.run_cell("%gil_check spin(50_000)")
     assert isinstance(got.result, CheckResult)
-    assert got.result.isolated is False  # a notebook's function cannot be imported by a child: checked here
+    assert (
+        got.result.isolated is False
+    )  # a notebook's function cannot be imported by a child: checked here
 
 
 @pytest.mark.parametrize(
@@ -97,7 +100,11 @@ def test_gil_run_runs_the_cell_on_each_executor_and_shows_the_timeline(ip: Any) 
             "%%gil_run --executor thread,process --workers 2 --repeat 1\nfrom gillab.workloads.pure import fib\nfib(18)"
         )
     assert isinstance(got.result, RunResult)
-    assert {(c.executor, c.status) for c in got.result.cells} == {("serial", "ok"), ("thread", "ok"), ("process", "ok")}
+    assert {(c.executor, c.status) for c in got.result.cells} == {
+        ("serial", "ok"),
+        ("thread", "ok"),
+        ("process", "ok"),
+    }
     assert cap.outputs  # the progress line, updated in place
     page = html_of(ip, got.result)
     assert page.count("data:image/png;base64") >= 2  # speedup.png and timeline.png, inline
@@ -115,14 +122,18 @@ def test_interrupting_gil_run_leaves_no_worker(ip: Any) -> None:
     main = threading.main_thread().ident
     assert main is not None
     before = {t.ident for t in threading.enumerate()}
-    helpers = {p.pid for p in psutil.Process().children(recursive=True)}  # forkserver, resource tracker: kept
+    helpers = {
+        p.pid for p in psutil.Process().children(recursive=True)
+    }  # forkserver, resource tracker: kept
     timer = threading.Timer(4.0, signal.pthread_kill, (main, signal.SIGINT))
     old = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         timer.start()
         with capture_output() as cap:
-            got = ip.run_cell("%%gil_run --executor thread,process --workers 2 --repeat 40\n"
-                              "from gillab.workloads.pure import fib\nfib(20)")  # fmt: skip
+            got = ip.run_cell(
+                "%%gil_run --executor thread,process --workers 2 --repeat 40\n"
+                "from gillab.workloads.pure import fib\nfib(20)"
+            )
     finally:
         timer.cancel()
         timer.join()
@@ -132,7 +143,11 @@ def test_interrupting_gil_run_leaves_no_worker(ip: Any) -> None:
     assert got.result.interrupted
     assert not [t for t in threading.enumerate() if t.ident not in before]
     kids = psutil.Process().children(recursive=True)
-    helpers |= {p.pid for p in kids if any(h in " ".join(p.cmdline()) for h in ("forkserver", "resource_tracker"))}
+    helpers |= {
+        p.pid
+        for p in kids
+        if any(h in " ".join(p.cmdline()) for h in ("forkserver", "resource_tracker"))
+    }
     alive = [p for p in kids if p.pid not in helpers and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]
 

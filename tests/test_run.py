@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from gillab.cli.run import write_outputs
 from gillab.harness import executors, results, session
 from gillab.harness.results import RunConfig
 from gillab.harness.rounds import measure_cell
 from gillab.harness.runner import run_matrix
+from gillab.kinds import write_run
 from gillab.workloads import kernel
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -59,9 +59,11 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         max_wait_s=0.2,  # a loaded machine must not make this fixture wait for quiet: tests of waiting do
     )
     result = run_matrix(config, out)
-    files = write_outputs(result, out)
+    files = write_run(result, out)
     data = json.loads((out / "results.json").read_text())
-    assert results.load(out / "results.json") == result  # what was written reads back as the same object
+    assert (
+        results.load(out / "results.json") == result
+    )  # what was written reads back as the same object
     return {"out": out, "files": files, "data": data}
 
 
@@ -81,7 +83,9 @@ def test_every_executor_runs_every_impl(small_run: dict[str, object]) -> None:
             assert len(c["wall_s"]) == len(c["cpu_s"]) == 2
             assert c["speedup"] is not None
             assert c["parallelism"] is not None
-            if executors.get(c["executor"]).shares_gil:  # the probe waits for this process's GIL: theirs
+            if executors.get(
+                c["executor"]
+            ).shares_gil:  # the probe waits for this process's GIL: theirs
                 assert set(c["gil_wait"]) >= {"median_ms", "p95_ms", "fraction"}
             else:
                 assert c["gil_wait"] is None
@@ -89,7 +93,9 @@ def test_every_executor_runs_every_impl(small_run: dict[str, object]) -> None:
 
 
 @pytest.mark.slow
-def test_interpreter_executor_is_skipped_with_reason_before_314(small_run: dict[str, object]) -> None:
+def test_interpreter_executor_is_skipped_with_reason_before_314(
+    small_run: dict[str, object],
+) -> None:
     data = small_run["data"]
     assert isinstance(data, dict)
     cells = [c for c in data["cells"] if c["executor"] == "interpreter"]
@@ -102,7 +108,13 @@ def test_interpreter_executor_is_skipped_with_reason_before_314(small_run: dict[
 def test_results_file_and_pictures(small_run: dict[str, object]) -> None:
     out = small_run["out"]
     assert isinstance(out, Path)
-    assert small_run["files"] == ["results.json", "speedup.png", "timeline.png", "trace.json", "report.html"]
+    assert small_run["files"] == [
+        "results.json",
+        "speedup.png",
+        "timeline.png",
+        "trace.json",
+        "report.html",
+    ]
     data = json.loads((out / "results.json").read_text())
     assert data["schema_version"] == results.SCHEMA_VERSION
     assert data["interrupted"] is False
@@ -152,12 +164,16 @@ def test_counter_cells_report_lost_updates() -> None:
     assert len(racy.lost_updates) == 2
     counter = kernel("counter", "cython-nogil").value
     assert counter is not None
-    assert racy.lost_updates[-1] == 2 * 100_000 - counter()  # what the last repeat left in the shared counter
+    assert (
+        racy.lost_updates[-1] == 2 * 100_000 - counter()
+    )  # what the last repeat left in the shared counter
     per_process = measure_cell("counter", "python", "process", 2, 2, 1000, 1)
     assert per_process.status == "ok"
 
 
-def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     process = executors.get("process")
     start = process.start
 
@@ -170,7 +186,9 @@ def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pyt
     cell = measure_cell("fib", "python", "process", 2, 4, 27, 3)
     assert cell.status == "failed"
     assert "worker process died" in cell.reason
-    assert not [t for t in threading.enumerate() if t.name == "gillab-probe"]  # the failed repeat's probe stopped
+    assert not [
+        t for t in threading.enumerate() if t.name == "gillab-probe"
+    ]  # the failed repeat's probe stopped
     monkeypatch.undo()
     assert measure_cell("fib", "python", "process", 2, 2, 15, 1).status == "ok"
 
@@ -192,7 +210,9 @@ def test_dead_process_worker_fails_its_cell_and_the_run_goes_on(monkeypatch: pyt
         (["--gil-rate", "fast"], "0 (off) or from 100 to 100000"),
     ],
 )
-def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path, cli: Cli) -> None:
+def test_bad_options_are_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, cli: Cli
+) -> None:
     proc = cli("run", *args, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert message in proc.stderr
@@ -238,11 +258,17 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
-@pytest.mark.parametrize(
-    ("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["INT", "TERM", "HUP"]
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes"
 )
-def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: signal.Signals, status: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "status"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["INT", "TERM", "HUP"],
+)
+def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(
+    tmp_path: Path, sig: signal.Signals, status: int
+) -> None:
     out = tmp_path / "o"
     # A job started in the background by a non-interactive shell (a CI step, `cmd &`) inherits SIGINT
     # ignored, and Python then installs no Ctrl-C handler in the child: give it the default disposition.
@@ -282,7 +308,11 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: si
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             seen |= _descendants(proc.pid)
-            if (out / "results.json").exists() and json.loads((out / "results.json").read_text())["cells"] and seen:
+            if (
+                (out / "results.json").exists()
+                and json.loads((out / "results.json").read_text())["cells"]
+                and seen
+            ):
                 break
             time.sleep(0.05)
         time.sleep(0.3)
@@ -301,7 +331,9 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: si
             proc.kill()
             proc.communicate()
     alive = seen
-    deadline = time.monotonic() + 15  # the forkserver and resource tracker exit when their pipes close
+    deadline = (
+        time.monotonic() + 15
+    )  # the forkserver and resource tracker exit when their pipes close
     while alive and time.monotonic() < deadline:
         time.sleep(0.1)
         alive = {p for p in alive if _running(p)}
@@ -311,13 +343,28 @@ def test_ctrl_c_keeps_finished_cells_and_leaves_no_child(tmp_path: Path, sig: si
 @pytest.mark.slow
 def test_the_output_leads_with_the_lesson_in_100_columns(tmp_path: Path, cli: Cli) -> None:
     proc = cli(
-        "run", "--impl", "python,cython-nogil", "--executor", "thread", "--workers", "1,2", "--size",
-        "python=20,cython-nogil=20", "--repeat", "1", "--max-wait", "0.2", "--out", str(tmp_path),
-    )  # fmt: skip
+        "run",
+        "--impl",
+        "python,cython-nogil",
+        "--executor",
+        "thread",
+        "--workers",
+        "1,2",
+        "--size",
+        "python=20,cython-nogil=20",
+        "--repeat",
+        "1",
+        "--max-wait",
+        "0.2",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "cores busy" in lines[0]  # the lesson first: what the GIL decides
-    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["impl", "executor", "workers"])
+    header = next(
+        i for i, line in enumerate(lines) if line.split()[:3] == ["impl", "executor", "workers"]
+    )
     assert header > 0
     assert len(re.split(r"\s{2,}", lines[header].strip())) <= 8
     assert any(line.startswith("Wrote results.json") for line in lines[-2:])

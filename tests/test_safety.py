@@ -28,14 +28,18 @@ pytestmark = pytest.mark.slow
 pytest_plugins = ["pytester"]
 
 
-def _check(cli: Cli, name: str, tmp_path: Path, *more: str) -> tuple[subprocess.CompletedProcess[str], dict]:  # type: ignore[type-arg]
+def _check(
+    cli: Cli, name: str, tmp_path: Path, *more: str
+) -> tuple[subprocess.CompletedProcess[str], dict]:  # type: ignore[type-arg]
     out = tmp_path / f"{name}.json"
     proc = cli("check", f"{TARGETS}:{name}", "--args", "3", "--json", str(out), *more)
     assert "Traceback" not in proc.stderr
     return proc, json.loads(out.read_text())
 
 
-def test_a_fault_only_with_threads_is_that_and_keeps_the_serial_figures(cli: Cli, tmp_path: Path) -> None:
+def test_a_fault_only_with_threads_is_that_and_keeps_the_serial_figures(
+    cli: Cli, tmp_path: Path
+) -> None:
     proc, doc = _check(cli, "faults_with_threads", tmp_path)
     assert proc.returncode == EXIT_UNSAFE, proc.stderr
     assert doc["safety"]["verdict"] == CRASHED
@@ -54,9 +58,13 @@ def test_results_that_depend_on_the_other_thread_differ(cli: Cli, tmp_path: Path
     assert doc["safety"]["verdict"] == DIFFER
     assert doc["safety"]["alone_value"] and doc["safety"]["threaded_value"]  # noqa: PT018
     assert "results differ" in proc.stdout
-    if not environment.gil_enabled():  # without the GIL, not safe: tried again with it on (PYTHON_GIL=1)
+    if (
+        not environment.gil_enabled()
+    ):  # without the GIL, not safe: tried again with it on (PYTHON_GIL=1)
         assert doc["safety"]["with_gil"]["gil"] is True
-        assert doc["safety"]["with_gil"]["verdict"] == DIFFER  # it keeps state: not safe with the GIL either
+        assert (
+            doc["safety"]["with_gil"]["verdict"] == DIFFER
+        )  # it keeps state: not safe with the GIL either
 
 
 def test_sha256_is_safe_as_far_as_tried(cli: Cli, tmp_path: Path) -> None:
@@ -74,7 +82,10 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    )
 
 
 def _children(pid: int) -> set[int]:
@@ -88,9 +99,21 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def test_a_deadlock_with_threads_is_hung_within_the_deadline_and_leaves_no_process(tmp_path: Path) -> None:
+def test_a_deadlock_with_threads_is_hung_within_the_deadline_and_leaves_no_process(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "deadlocks.json"
-    cmd = [sys.executable, "-m", "gillab", "check", f"{TARGETS}:deadlocks", "--args", "3", "--json", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gillab",
+        "check",
+        f"{TARGETS}:deadlocks",
+        "--args",
+        "3",
+        "--json",
+        str(out),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen: set[int] = set()
     deadline = time.monotonic() + 120

@@ -30,26 +30,43 @@ def test_every_pattern_does_its_steps_and_returns_them() -> None:
 
 
 def _d(**kw: float | str | None) -> Diagnosis:
-    base: dict[str, object] = {"cause": "noise", "ideal": 2.0, "cores_busy": 1.9, "waiting": 0.05,
-                               "waiting_ci95": (0.02, 0.08), "contention": 0.05, "contention_ci95": (-0.1, 0.2),
-                               "collector_share": 0.0}  # fmt: skip
+    base: dict[str, object] = {
+        "cause": "noise",
+        "ideal": 2.0,
+        "cores_busy": 1.9,
+        "waiting": 0.05,
+        "waiting_ci95": (0.02, 0.08),
+        "contention": 0.05,
+        "contention_ci95": (-0.1, 0.2),
+        "collector_share": 0.0,
+    }
     base.update(kw)
     return Diagnosis(**base)  # type: ignore[arg-type]
 
 
 def test_the_largest_part_is_named_first() -> None:
-    assert cause_of(_d(contention=0.68, contention_ci95=(0.5, 0.75), waiting=0.29, waiting_ci95=(0.2, 0.4))) == (
-        "contention"
-    )
+    assert cause_of(
+        _d(contention=0.68, contention_ci95=(0.5, 0.75), waiting=0.29, waiting_ci95=(0.2, 0.4))
+    ) == ("contention")
     assert cause_of(_d(waiting=0.45, waiting_ci95=(0.4, 0.5), collector_share=0.8)) == "collector"
-    assert cause_of(_d(waiting=0.45, waiting_ci95=(0.4, 0.5), collector_share=COLLECTOR / 2)) == "waiting"
+    assert (
+        cause_of(_d(waiting=0.45, waiting_ci95=(0.4, 0.5), collector_share=COLLECTOR / 2))
+        == "waiting"
+    )
     # waiting is larger than contention, where each is a share of what the cell could have had
-    assert cause_of(_d(contention=0.3, contention_ci95=(0.2, 0.4), waiting=0.5, waiting_ci95=(0.4, 0.6))) == "waiting"
+    assert (
+        cause_of(
+            _d(contention=0.3, contention_ci95=(0.2, 0.4), waiting=0.5, waiting_ci95=(0.4, 0.6))
+        )
+        == "waiting"
+    )
 
 
 def test_within_the_machines_noise_no_cause_is_named() -> None:
     assert cause_of(_d()) == "noise"
-    assert cause_of(_d(contention=0.4, contention_ci95=(-0.05, 0.7))) == "noise"  # its interval holds 0
+    assert (
+        cause_of(_d(contention=0.4, contention_ci95=(-0.05, 0.7))) == "noise"
+    )  # its interval holds 0
     assert cause_of(_d(contention=0.6, contention_ci95=(0.5, 0.7)), allowed=True) == "noise"
 
 
@@ -61,9 +78,14 @@ def test_the_gil_back_on_is_named_before_any_part() -> None:
 @cache
 def _sharing_run(out: Path) -> RunResult:
     config = RunConfig(
-        workload="sharing", impls=("shared-dict", "own-dict", "lock-per-update", "cyclic-garbage"),
-        executors=("thread",), workers=(2,), repeat=3, min_repeat=3, max_wait_s=2.0,
-    )  # fmt: skip
+        workload="sharing",
+        impls=("shared-dict", "own-dict", "lock-per-update", "cyclic-garbage"),
+        executors=("thread",),
+        workers=(2,),
+        repeat=3,
+        min_repeat=3,
+        max_wait_s=2.0,
+    )
     return run_matrix(config, out)
 
 
@@ -119,15 +141,29 @@ def test_with_the_gil_the_sharing_threads_take_turns_and_the_gil_is_named(
 @pytest.mark.slow
 @pytest.mark.skipif(not NO_GIL, reason="a free-threaded interpreter running without its GIL only")
 def test_check_names_contention_for_one_shared_dict(cli: Cli) -> None:
-    proc = cli("check", "gillab.workloads.patterns:shared_dict", "--args", "100000", "--duration", "0.4")
+    proc = cli(
+        "check", "gillab.workloads.patterns:shared_dict", "--args", "100000", "--duration", "0.4"
+    )
     assert proc.returncode == 0, proc.stderr
-    assert "yet scales poorly" in proc.stdout or "contend" in proc.stdout or "short of" in proc.stdout
+    assert (
+        "yet scales poorly" in proc.stdout or "contend" in proc.stdout or "short of" in proc.stdout
+    )
     if "disturbed" not in proc.stdout:
         assert "contend over shared objects" in proc.stdout, proc.stdout
 
 
 def test_a_sharing_workload_of_no_size_is_refused_in_one_line(cli: Cli, tmp_path: Path) -> None:
-    proc = cli("run", "--workload", "sharing", "--impl", "shared-dict", "--size", "0", "--out", str(tmp_path))
+    proc = cli(
+        "run",
+        "--workload",
+        "sharing",
+        "--impl",
+        "shared-dict",
+        "--size",
+        "0",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -37,9 +37,19 @@ _LAZY = {
 }
 
 __all__ = [
-    "Advice", "CheckResult", "GillabError", "NotBuiltError", "Releases", "Safety", "__version__", "advise", "available",
-    "check", "resolve", "thread_safe",
-]  # fmt: skip
+    "Advice",
+    "CheckResult",
+    "GillabError",
+    "NotBuiltError",
+    "Releases",
+    "Safety",
+    "__version__",
+    "advise",
+    "available",
+    "check",
+    "resolve",
+    "thread_safe",
+]
 
 
 def __getattr__(name: str) -> Any:

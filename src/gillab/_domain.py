@@ -13,14 +13,21 @@ def check_fib_n(n: object) -> None:
     if type(n) is bool or not isinstance(n, int):
         raise TypeError(f"fib() expects an int, got {type(n).__name__}")
     if not 0 <= n <= FIB_MAX:
-        raise ValueError(f"fib() is defined here for 0 <= n <= {FIB_MAX} (the signed 64-bit limit), got {n}")
+        raise ValueError(
+            f"fib() is defined here for 0 <= n <= {FIB_MAX} (the signed 64-bit limit), got {n}"
+        )
 
 
 def check_sumsq_args(a: Any, start: object, stop: object) -> None:
     """Raise TypeError or ValueError unless a is a 1-D C-contiguous float64 array and start..stop is in it."""
     import numpy as np
 
-    if not isinstance(a, np.ndarray) or a.dtype != np.float64 or a.ndim != 1 or not a.flags.c_contiguous:
+    if (
+        not isinstance(a, np.ndarray)
+        or a.dtype != np.float64
+        or a.ndim != 1
+        or not a.flags.c_contiguous
+    ):
         if isinstance(a, np.ndarray):
             got = f"ndarray of dtype {a.dtype}, ndim {a.ndim}, C-contiguous {a.flags.c_contiguous}"
         else:
@@ -30,7 +37,9 @@ def check_sumsq_args(a: Any, start: object, stop: object) -> None:
         if type(v) is bool or not isinstance(v, int):
             raise TypeError(f"sumsq() expects an int {name}, got {type(v).__name__}")
     if not 0 <= start <= stop <= a.shape[0]:  # type: ignore[operator]
-        raise ValueError(f"sumsq() needs 0 <= start <= stop <= len(a) = {a.shape[0]}, got start={start}, stop={stop}")
+        raise ValueError(
+            f"sumsq() needs 0 <= start <= stop <= len(a) = {a.shape[0]}, got start={start}, stop={stop}"
+        )
 
 
 def check_count(k: object) -> None:

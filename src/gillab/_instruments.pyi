@@ -20,7 +20,11 @@ class GilProbe:
 
 class ThreadSampler:
     def __init__(
-        self, pids: Iterable[int], interval_s: float = 0.002, record_events: bool = False, skip: Iterable[int] = ()
+        self,
+        pids: Iterable[int],
+        interval_s: float = 0.002,
+        record_events: bool = False,
+        skip: Iterable[int] = (),
     ) -> None: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...

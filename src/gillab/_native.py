@@ -33,7 +33,9 @@ def kernels(impl: str) -> ModuleType:
     try:
         name = NATIVE_MODULES[impl]
     except KeyError:
-        raise ValueError(f"unknown native impl {impl!r}; choose from {', '.join(NATIVE_MODULES)}") from None
+        raise ValueError(
+            f"unknown native impl {impl!r}; choose from {', '.join(NATIVE_MODULES)}"
+        ) from None
     return _load(name, f"the {impl} variant is", f"it with: {BY_IMPL[impl].build_hint}")
 
 
@@ -41,12 +43,18 @@ def counter_kernels(impl: str) -> ModuleType:
     """Return the compiled shared-counter module of a native impl; NotBuiltError names the build command."""
     if impl not in BY_IMPL:
         raise ValueError(f"unknown native impl {impl!r}; choose from {', '.join(NATIVE_MODULES)}")
-    return _load(BY_IMPL[impl].counter_module, f"the {impl} counter is", f"it with: {BY_IMPL[impl].build_hint}")
+    return _load(
+        BY_IMPL[impl].counter_module,
+        f"the {impl} counter is",
+        f"it with: {BY_IMPL[impl].build_hint}",
+    )
 
 
 def instruments() -> ModuleType:
     """Return the compiled instruments module (GIL-wait probe, thread sampler, speed probe's spin)."""
-    return _load("gillab._instruments", "gillab's native instruments are", f"them with: {BUILD_ALL}")
+    return _load(
+        "gillab._instruments", "gillab's native instruments are", f"them with: {BUILD_ALL}"
+    )
 
 
 def gilstate() -> ModuleType:

@@ -20,7 +20,9 @@ def loop_running() -> bool:
     return True
 
 
-def run(main: Callable[[], Coroutine[Any, Any, T]], loop: asyncio.AbstractEventLoop | None = None) -> T:
+def run(
+    main: Callable[[], Coroutine[Any, Any, T]], loop: asyncio.AbstractEventLoop | None = None
+) -> T:
     """main()'s result: on the given loop (else a new one), here, or on a thread of its own where this thread
     already runs a loop."""
 

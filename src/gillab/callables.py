@@ -17,7 +17,9 @@ def load_target(target: str) -> Any:
     """Return the object named by 'package.module:attr' or 'path/to/file.py:attr' (attr may be dotted)."""
     where, sep, attr = target.rpartition(":")
     if not sep or not where or not attr:
-        raise TargetError(f"target must look like package.module:attr or path/file.py:attr, got {target!r}")
+        raise TargetError(
+            f"target must look like package.module:attr or path/file.py:attr, got {target!r}"
+        )
     try:
         if where.endswith(".py"):
             path = Path(where)
@@ -46,7 +48,9 @@ def load_target(target: str) -> Any:
     return obj
 
 
-def call_inputs(setup: str | None, args: list[Any] | None) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def call_inputs(
+    setup: str | None, args: list[Any] | None
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Return the call's (args, kwargs): from --args, else from the names --setup defines.
 
     If the setup code defines ``args`` and/or ``kwargs`` they are used as such; otherwise every name it
@@ -62,7 +66,11 @@ def call_inputs(setup: str | None, args: list[Any] | None) -> tuple[tuple[Any, .
     namespace.pop("__builtins__", None)
     if "args" in namespace or "kwargs" in namespace:
         return tuple(namespace.get("args", ())), dict(namespace.get("kwargs", {}))
-    values = (v for k, v in namespace.items() if not k.startswith("_") and not isinstance(v, types.ModuleType))
+    values = (
+        v
+        for k, v in namespace.items()
+        if not k.startswith("_") and not isinstance(v, types.ModuleType)
+    )
     return (*values, *(args or ())), {}
 
 

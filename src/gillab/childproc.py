@@ -78,12 +78,17 @@ def run_child(
     except OSError as exc:
         raise ChildFailed(f"{what}: cannot start {cmd[0]} ({exc.strerror or exc})") from None
     except subprocess.TimeoutExpired:
-        raise ChildFailed(f"{what} did not finish within {timeout_s:g} s; it was killed", timed_out=True) from None
+        raise ChildFailed(
+            f"{what} did not finish within {timeout_s:g} s; it was killed", timed_out=True
+        ) from None
     if proc.returncode < 0:
         raise ChildFailed(f"{what} was killed by {signal_name(proc.returncode)}", proc.returncode)
     if check and proc.returncode != 0:
         where = f" (see {log.name})" if log is not None and hasattr(log, "name") else ""
-        raise ChildFailed(f"{what} failed (exit {proc.returncode}): {last_line(proc.stderr)}{where}", proc.returncode)
+        raise ChildFailed(
+            f"{what} failed (exit {proc.returncode}): {last_line(proc.stderr)}{where}",
+            proc.returncode,
+        )
     return proc
 
 
@@ -172,7 +177,9 @@ def run_spec(
         return SpecRun(code, tuple(lines), errors.read_text(), timed_out, interrupted)
 
 
-def _start(cmd: list[str], what: str, err: IO[str], env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
+def _start(
+    cmd: list[str], what: str, err: IO[str], env: Mapping[str, str] | None
+) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
     except OSError as exc:

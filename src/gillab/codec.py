@@ -114,7 +114,9 @@ def _decode(tp: Any, data: Any, where: str) -> Any:  # noqa: PLR0911 - one retur
         return _union(tp, data, where)
     if origin is Literal:
         if data not in get_args(tp):
-            raise ResultsError(f"{where}: {data!r} is not one of {', '.join(map(repr, get_args(tp)))}")
+            raise ResultsError(
+                f"{where}: {data!r} is not one of {', '.join(map(repr, get_args(tp)))}"
+            )
         return data
     if origin is tuple:
         return _tuple(tp, data, where)
@@ -159,7 +161,9 @@ def _tuple(tp: Any, data: Any, where: str) -> tuple[Any, ...]:
         return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
     if len(args) != len(data):
         raise ResultsError(f"{where}: {len(data)} items where {len(args)} were expected")
-    return tuple(_decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True)))
+    return tuple(
+        _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True))
+    )
 
 
 def _dataclass(cls: type, data: Any, where: str) -> Any:
@@ -167,7 +171,9 @@ def _dataclass(cls: type, data: Any, where: str) -> Any:
     hints = _hints(cls)
     fields = dataclasses.fields(cls)
     names = {f.name for f in fields if f.init}
-    derived = {f.name for f in fields if not f.init}  # computed from the others: recomputed, not read
+    derived = {
+        f.name for f in fields if not f.init
+    }  # computed from the others: recomputed, not read
     unknown = sorted(set(data) - names - derived)
     if unknown:
         raise ResultsError(f"{where}: unknown field {unknown[0]!r}")

@@ -50,7 +50,11 @@ def watch_gil(load: Callable[[], T]) -> tuple[T, bool, bool, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value = load()
-    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning) and "GIL" in str(w.message)]
+    said = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, RuntimeWarning) and "GIL" in str(w.message)
+    ]
     return value, before, gil_enabled(), said[0] if said else ""
 
 
@@ -109,7 +113,11 @@ def native_variants() -> dict[str, NativeVariant]:
             out[impl] = NativeVariant(False, None, name, error=str(exc))
         else:
             out[impl] = NativeVariant(
-                True, bool(mod.RELEASES_GIL), mod.__name__, dict(mod.DIRECTIVES), str(mod.CYTHON_VERSION)
+                True,
+                bool(mod.RELEASES_GIL),
+                mod.__name__,
+                dict(mod.DIRECTIVES),
+                str(mod.CYTHON_VERSION),
             )
     return out
 

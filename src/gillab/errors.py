@@ -30,7 +30,9 @@ class OptionError(GillabError, ValueError):
 
     def render(self, spell: Callable[[str], str] = str) -> str:
         """Return the message with each $name spelt as spell(name) (default: the bare name)."""
-        return string.Template(self.template).safe_substitute({n: spell(n) for n in _names(self.template)})
+        return string.Template(self.template).safe_substitute(
+            {n: spell(n) for n in _names(self.template)}
+        )
 
     def __str__(self) -> str:
         return self.render()
@@ -46,7 +48,9 @@ def literal(text: str) -> str:
 
 
 def _names(template: str) -> list[str]:
-    return [m.group("named") for m in string.Template.pattern.finditer(template) if m.group("named")]
+    return [
+        m.group("named") for m in string.Template.pattern.finditer(template) if m.group("named")
+    ]
 
 
 class ResultsError(GillabError, ValueError):
@@ -89,7 +93,9 @@ class CheckFailed(GillabError):  # noqa: N818 - reads as what happened
 class ChildFailed(GillabError):  # noqa: N818 - reads as what happened
     """A child process could not start, was killed, timed out or exited non-zero."""
 
-    def __init__(self, message: str, returncode: int | None = None, timed_out: bool = False) -> None:
+    def __init__(
+        self, message: str, returncode: int | None = None, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.returncode = returncode
         self.timed_out = timed_out

@@ -53,7 +53,9 @@ def default_pythons(with_313t: bool) -> tuple[list[str], list[str]]:
     for name in TODAY + (EARLIER if with_313t else ()):
         path = built(name)
         if path is None:
-            if name != "python3.13":  # 3.13's GIL build is optional: 3.13t is then set against the newest GIL build
+            if (
+                name != "python3.13"
+            ):  # 3.13's GIL build is optional: 3.13t is then set against the newest GIL build
                 missing.append(f"{name} is not built here; build it with: {BUILD_HINT[name]}")
             continue
         if path.resolve() not in seen:
@@ -88,8 +90,16 @@ def venv_python(info: Interpreter) -> Path:
     """The python of the venv gillab keeps under the cache for this interpreter (made by venv_for)."""
     if info.executable == sys.executable:
         return Path(sys.executable)
-    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[:12]
-    return cache_dir() / "venvs" / f"{info.version}{'t' if info.free_threaded else ''}-{key}" / "bin" / "python"
+    key = hashlib.sha256(f"{Path(info.executable).resolve()} {info.version}".encode()).hexdigest()[
+        :12
+    ]
+    return (
+        cache_dir()
+        / "venvs"
+        / f"{info.version}{'t' if info.free_threaded else ''}-{key}"
+        / "bin"
+        / "python"
+    )
 
 
 def build_stamp(root: Path) -> str:
@@ -124,7 +134,16 @@ def venv_for(python: str, info: Interpreter, log: Path) -> Path:
             if not vpy.exists():
                 run_child([python, "-m", "venv", venv], f"{python}: creating a venv", log=fh)
             run_child(
-                [vpy, "-m", "pip", "install", "-q", "--prefer-binary", "-e", f"{root}[interpreters]"],
+                [
+                    vpy,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--prefer-binary",
+                    "-e",
+                    f"{root}[interpreters]",
+                ],
                 f"{python}: pip install -e . in {venv}",
                 log=fh,
             )

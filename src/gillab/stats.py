@@ -88,7 +88,10 @@ BOOTSTRAP_RESAMPLES = 2000
 
 
 def bootstrap_ci(
-    xs: Sequence[float], level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
+    xs: Sequence[float],
+    level: float = 0.95,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
 ) -> tuple[float, float]:
     """Return the percentile-bootstrap interval of the median of xs at the given level.
 

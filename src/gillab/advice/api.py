@@ -44,8 +44,10 @@ def _literal(values: Iterable[Any], what: str) -> str:
     except (ValueError, SyntaxError):
         same = False
     if not same:
-        raise TargetError(f"{what} must be Python literals (numbers, strings, bytes, tuples, lists, dicts): give "
-                          "a str expression instead, e.g. inputs=\"range(25, 40)\"")  # fmt: skip
+        raise TargetError(
+            f"{what} must be Python literals (numbers, strings, bytes, tuples, lists, dicts): give "
+            'a str expression instead, e.g. inputs="range(25, 40)"'
+        )
     return text
 
 
@@ -74,7 +76,9 @@ def advise_target(
     if out is not None:
         return run_advise(workload, workers, out, pythons, progress, say=lambda _m: None).advice
     with tempfile.TemporaryDirectory(prefix="gillab-advise-") as tmp:
-        return run_advise(workload, workers, Path(tmp), pythons, progress, say=lambda _m: None).advice
+        return run_advise(
+            workload, workers, Path(tmp), pythons, progress, say=lambda _m: None
+        ).advice
 
 
 def advise(

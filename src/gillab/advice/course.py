@@ -5,6 +5,7 @@ stop far short of 3×: the largest task is a large share of the work, and no wor
 from __future__ import annotations
 
 from gillab.advice.model import Advice
+from gillab.harness.executors import Family
 
 TARGET = "gillab.workloads.pure:fib"
 INPUTS = "range(25, 40)"
@@ -14,15 +15,28 @@ REPEAT = 2
 """Rounds: the course's run takes about a minute a round on 2 cores (python fib(39) alone is several seconds)."""
 
 
+def is_course(advice: Advice) -> bool:
+    """Whether the advice is the course's own experiment (`gillab course fib`)."""
+    workers = {o.workers for o in advice.options if o.family != "serial"}
+    families = {o.family for o in advice.options}
+    return (
+        advice.target.startswith(TARGET)
+        and workers <= {WORKERS}
+        and families <= {"serial", "threads", "processes"}
+    )
+
+
 def lines(advice: Advice, cores: int) -> list[str]:
     """The course's figures, and the critical path's bound, from the measured tasks."""
     out = []
     by = {o.family: o for o in advice.options if o.workers == WORKERS and o.ok}
-    for fam in ("threads", "processes"):
+    for fam in (Family.THREADS, Family.PROCESSES):
         o = by.get(fam)
         if o is not None and o.speedup is not None:
             ci = f" [{o.ci95[0]:.2f}-{o.ci95[1]:.2f}]" if o.ci95 else ""
-            out.append(f"{WORKERS} {fam}: {o.speedup:.2f}×{ci} over one thread, {o.cores_busy or 0:.2f} cores busy")
+            out.append(
+                f"{WORKERS} {fam}: {o.speedup:.2f}×{ci} over one thread, {o.cores_busy or 0:.2f} cores busy"
+            )
     share = advice.critical_path
     if share:
         bound = min(1 / share, WORKERS, cores)

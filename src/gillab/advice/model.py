@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gillab.checker.safety import Safety
 from gillab.codec import Record, omit_if_none
-from gillab.harness import executors
+from gillab.harness.executors import Family
 from gillab.harness.results import TOO_UNSTEADY, Cell, Diagnosis, RunResult
 
 HOLDS = 0.9
@@ -33,8 +33,8 @@ class Option:
     interpreter: str
     executor: str
     workers: int
-    family: str
-    """What kind of workers (gillab.harness.executors.family): serial, threads, interpreters, processes."""
+    family: Family
+    """What kind of workers (gillab.harness.executors.family)."""
     status: str
     reason: str = ""
     speedup: float | None = None
@@ -96,6 +96,8 @@ class Advice(Record):
     safety: tuple[Trial, ...] = ()
     """The safety trial under each interpreter, run before any pool: threads are advised nowhere where one is
     not safe."""
+    usable_cores: int | None = omit_if_none()
+    """The cores gillab's process could use where it ran (absent from files written before it was kept)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
     """Every cell of a run as an Option."""
     out = []
     for c in result.cells:
-        fam = executors.family(c.executor)
+        fam = c.family
         task = _median([s.end_s - s.start_s for s in c.timeline]) if c.timeline else None
         share = None
         unsteady = "speedup" in c.unsteady  # not a figure of the code: no option is chosen on it
@@ -148,7 +150,7 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
 
 def serial_of(result: RunResult) -> Cell | None:
     """The run's serial baseline cell."""
-    return next((c for c in result.cells if executors.lookup(c.executor).baseline and c.ok), None)
+    return next((c for c in result.cells if c.kind.baseline and c.ok), None)
 
 
 def critical_path(serial: Cell | None) -> float | None:

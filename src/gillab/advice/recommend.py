@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gillab.advice.model import HOLDS, PREFERENCE, WAITS, Option, SlowerOn
+from gillab.harness.executors import Family
 from gillab.outputs import causes
 
 
@@ -22,7 +23,13 @@ def _ms(seconds: float) -> str:
 
 
 def _bytes(n: int) -> str:
-    return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 1024:.1f} KiB" if n >= 1024 else f"{n} bytes"
+    return (
+        f"{n / 2**20:.1f} MiB"
+        if n >= 2**20
+        else f"{n / 1024:.1f} KiB"
+        if n >= 1024
+        else f"{n} bytes"
+    )
 
 
 def _lo(o: Option) -> float:
@@ -35,12 +42,14 @@ def _hi(o: Option) -> float:
 
 def holds_gil(o: Option, serial_held: float | None, gil_on: dict[str, bool]) -> bool:
     """Whether threads of this option take turns: a GIL build's threads, for a callable that holds the GIL."""
-    return o.family == "threads" and gil_on.get(o.interpreter, True) and (serial_held or 0.0) >= HOLDS
+    return (
+        o.family == "threads" and gil_on.get(o.interpreter, True) and (serial_held or 0.0) >= HOLDS
+    )
 
 
 def one_thread(w: int, here: str) -> Option:
     """One thread, as an option at every worker count: the serial baseline, 1.0× with no doubt [1, 1]."""
-    return Option(here, "serial", w, "serial", "ok", speedup=1.0, ci95=(1.0, 1.0))
+    return Option(here, "serial", w, Family.SERIAL, "ok", speedup=1.0, ci95=(1.0, 1.0))
 
 
 def choose(
@@ -55,7 +64,9 @@ def choose(
     the same advice run after run."""
     w = options[0].workers if options else 1
     one = one_thread(w, here or (options[0].interpreter if options else ""))
-    ok = [o for o in options if o.ok and not holds_gil(o, serial_held, gil_on)] or [o for o in options if o.ok]
+    ok = [o for o in options if o.ok and not holds_gil(o, serial_held, gil_on)] or [
+        o for o in options if o.ok
+    ]
     ok = [o for o in ok if o.family != "serial"] + [one]
     best = max(ok, key=lambda o: o.speedup or 0.0)
     ties = [o for o in ok if _hi(o) >= _lo(best)]
@@ -73,13 +84,28 @@ def _why_not_threads(threads: Option | None, serial_held: float | None, here: st
 
 def _others(chosen: Option, at_w: Sequence[Option], here: str) -> list[str]:
     out = []
-    interp = next((o for o in at_w if o.family == "interpreters" and o.interpreter == here and o.ok), None)
-    procs = next((o for o in at_w if o.family == "processes" and o.interpreter == here and o.ok), None)
-    if interp is not None and interp is not chosen and procs is not None and interp.startup_s and procs.startup_s:
+    interp = next(
+        (o for o in at_w if o.family == "interpreters" and o.interpreter == here and o.ok), None
+    )
+    procs = next(
+        (o for o in at_w if o.family == "processes" and o.interpreter == here and o.ok), None
+    )
+    if (
+        interp is not None
+        and interp is not chosen
+        and procs is not None
+        and interp.startup_s
+        and procs.startup_s
+    ):
         out.append(
             f"Interpreters give {_x(interp)} and start in {_ms(interp.startup_s)} against {_ms(procs.startup_s)}."
         )
-    if procs is not None and procs.transfer_share is not None and procs.transfer_share > 0.5 and procs is not chosen:
+    if (
+        procs is not None
+        and procs.transfer_share is not None
+        and procs.transfer_share > 0.5
+        and procs is not chosen
+    ):
         sent = _bytes((procs.sent_bytes or 0) + (procs.returned_bytes or 0))
         out.append(
             f"Processes give {_x(procs)}: they spend {procs.transfer_share:.0%} of each task pickling its call "
@@ -103,8 +129,14 @@ def _tie(chosen: Option, ties: Sequence[Option], here: str) -> str:
     copied = [o for o in ties if o.sent_bytes]
     if copied and not chosen.sent_bytes:
         o = copied[0]
-        what.append(f"{o.label} copy {_bytes((o.sent_bytes or 0) + (o.returned_bytes or 0))} a task")
-    return f"It ties within the intervals with {names}; chosen as the cheapest: " + ", and ".join(what) + "."
+        what.append(
+            f"{o.label} copy {_bytes((o.sent_bytes or 0) + (o.returned_bytes or 0))} a task"
+        )
+    return (
+        f"It ties within the intervals with {names}; chosen as the cheapest: "
+        + ", and ".join(what)
+        + "."
+    )
 
 
 def _one_thread(w: int, at_w: Sequence[Option], ties: Sequence[Option], here: str) -> str:
@@ -116,14 +148,25 @@ def _one_thread(w: int, at_w: Sequence[Option], ties: Sequence[Option], here: st
             f"At {w} workers run it on one thread: {names} tie{'s' if len(ties) == 1 else ''} with it within the "
             "intervals, and one thread is the cheapest (no pool to start, nothing to copy), so it is chosen."
         )
-    best = max((o for o in at_w if o.ok and o.family != "serial"), key=lambda o: o.speedup or 0.0, default=None)
+    best = max(
+        (o for o in at_w if o.ok and o.family != "serial"),
+        key=lambda o: o.speedup or 0.0,
+        default=None,
+    )
     return f"At {w} workers run it on one thread: nothing beat serial here" + (
         f" (the best, {_name(best, here)}, gave {_x(best)})." if best else "."
     )
 
 
-def sentence(w: int, at_w: Sequence[Option], here: str, serial_held: float | None, serial_busy: float | None,
-             gil_on: dict[str, bool], slower: Sequence[SlowerOn]) -> str:  # fmt: skip
+def sentence(
+    w: int,
+    at_w: Sequence[Option],
+    here: str,
+    serial_held: float | None,
+    serial_busy: float | None,
+    gil_on: dict[str, bool],
+    slower: Sequence[SlowerOn],
+) -> str:
     """The recommendation at w workers, from the options measured there."""
     chosen, ties = choose(at_w, serial_held, gil_on, here)
     threads = next((o for o in at_w if o.family == "threads" and o.interpreter == here), None)

@@ -18,7 +18,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gillab import environment
-from gillab.advice.model import Advice, Option, SlowerOn, Trial, critical_path, options_of, serial_of
+from gillab.advice.model import (
+    Advice,
+    Option,
+    SlowerOn,
+    Trial,
+    critical_path,
+    options_of,
+    serial_of,
+)
 from gillab.advice.recommend import sentence
 from gillab.checker.run import run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S
@@ -48,7 +56,9 @@ def _executors() -> tuple[str, ...]:
     return tuple(e for e in ADVISE_EXECUTORS if executors.unavailable(e) is None)
 
 
-def _slower(builds: list[Build], workload: str, sizes: dict[str, int], rounds: int) -> list[SlowerOn]:
+def _slower(
+    builds: list[Build], workload: str, sizes: dict[str, int], rounds: int
+) -> list[SlowerOn]:
     """Each other build's single-thread time against this interpreter's, in interleaved rounds."""
     serial, _ = run_rounds(builds, workload, sizes, rounds)
     here = builds[0].label
@@ -81,10 +91,15 @@ def advise(
     run_executors: the executors run here (default: ADVISE_EXECUTORS that can run); repeat: the most rounds,
     and the fewest (default: a run's)."""
     config = options.make_config(
-        workload, executors=run_executors or _executors(), workers=workers, repeat=repeat or options.DEFAULTS.repeat,
+        workload,
+        executors=run_executors or _executors(),
+        workers=workers,
+        repeat=repeat or options.DEFAULTS.repeat,
         min_repeat=repeat,
-    )  # fmt: skip
-    options.check_budget(config, max_time_s)  # bad input is refused before any work, the safety trial's too
+    )
+    options.check_budget(
+        config, max_time_s
+    )  # bad input is refused before any work, the safety trial's too
     trials = safety_trials(workload, pythons, out, say)
     unsafe = any(not t.safety.safe for t in trials)
     if unsafe:
@@ -95,12 +110,26 @@ def advise(
     slower: list[SlowerOn] = []
     if pythons:
         there = [e for e in ADVISE_EXECUTORS if not (unsafe and executors.family(e) == "threads")]
-        args = ["--executor", ",".join(there), "--workers", ",".join(map(str, workers)),
-                *target_flags(workload)]  # fmt: skip
+        args = [
+            "--executor",
+            ",".join(there),
+            "--workers",
+            ",".join(map(str, workers)),
+            *target_flags(workload),
+        ]
         sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
-        elsewhere = compare(list(pythons), args, sizes, out / "elsewhere", progress=say, cost_rounds=0)
-        builds = [Build(environment.interpreter_label(), Path(sys.executable), platform.python_version(),
-                        environment.free_threaded_build(), dict(os.environ))]  # fmt: skip
+        elsewhere = compare(
+            list(pythons), args, sizes, out / "elsewhere", progress=say, cost_rounds=0
+        )
+        builds = [
+            Build(
+                environment.interpreter_label(),
+                Path(sys.executable),
+                platform.python_version(),
+                environment.free_threaded_build(),
+                dict(os.environ),
+            )
+        ]
         builds += _builds(elsewhere)
         say(f"single-thread time against {builds[0].label}: {cost_rounds} interleaved rounds")
         slower = _slower(builds, workload, dict(here.config.sizes), cost_rounds)
@@ -132,7 +161,9 @@ def target_flags(workload: str) -> list[str]:
     return flags
 
 
-def safety_trials(workload: str, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]) -> list[Trial]:
+def safety_trials(
+    workload: str, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
+) -> list[Trial]:
     """The safety trial of the target's first call, here and under each free-threaded --python (in the venv
     compare uses), each in a child process, before any pool: a callable that crashes, hangs or gives other
     results in threads gets no thread recommendation anywhere, and no pool of threads is started for it."""
@@ -147,7 +178,9 @@ def safety_trials(workload: str, pythons: tuple[str, ...], out: Path, say: Calla
     for python in pythons:
         info = describe(python)
         if info.free_threaded:
-            where.append((f"{info.version}t", str(venv_for(python, info, out / "advise-setup.log"))))
+            where.append(
+                (f"{info.version}t", str(venv_for(python, info, out / "advise-setup.log")))
+            )
     trials = []
     for label, venv in where:
         say(f"safety trial under {label}")
@@ -157,17 +190,33 @@ def safety_trials(workload: str, pythons: tuple[str, ...], out: Path, say: Calla
     return trials
 
 
-def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[SlowerOn],
-                 trials: list[Trial] | None = None) -> Advice:  # fmt: skip
-    """The advice from the figures measured (and, where it ran, the safety trial under each interpreter)."""
-    serial = serial_of(here)
-    task_s = median([s.end_s - s.start_s for s in serial.timeline]) if serial and serial.timeline else None
+def _options(
+    here: RunResult, elsewhere: CompareResult | None, task_s: float | None
+) -> tuple[list[Option], dict[str, bool]]:
+    """Every way it ran, here and under the other interpreters, and whether each interpreter had a GIL."""
     opts: list[Option] = options_of(here, task_s)
     gil_on = {here.environment.interpreter: here.environment.gil_enabled}
     if elsewhere is not None:
         for r in elsewhere.runs:
             opts += [o for o in options_of(r.result, task_s) if o.family != "serial"]
             gil_on[r.label] = r.result.environment.gil_enabled
+    return opts, gil_on
+
+
+def build_advice(
+    here: RunResult,
+    elsewhere: CompareResult | None,
+    slower: list[SlowerOn],
+    trials: list[Trial] | None = None,
+) -> Advice:
+    """The advice from the figures measured (and, where it ran, the safety trial under each interpreter)."""
+    serial = serial_of(here)
+    task_s = (
+        median([s.end_s - s.start_s for s in serial.timeline])
+        if serial and serial.timeline
+        else None
+    )
+    opts, gil_on = _options(here, elsewhere, task_s)
     held = serial.gil.held_fraction if serial and serial.gil and serial.gil.available else None
     busy = serial.parallelism if serial else None
     name = here.environment.interpreter
@@ -180,14 +229,33 @@ def build_advice(here: RunResult, elsewhere: CompareResult | None, slower: list[
     unsafe = [t for t in trials or [] if not t.safety.safe]
     if unsafe:
         said = "; ".join(f"under {t.interpreter}, {t.safety.sentence}" for t in unsafe)
-        recs = (f"Threads are advised nowhere, free-threaded or not, and none were run: it is not safe in threads "
-                f"({said}).", *recs)  # fmt: skip
+        recs = (
+            f"Threads are advised nowhere, free-threaded or not, and none were run: it is not safe in threads "
+            f"({said}).",
+            *recs,
+        )
     notes = tuple(
-        dict.fromkeys(f"{o.interpreter} {o.executor} w{o.workers}: {o.reason}" for o in opts if not o.ok and o.reason)
+        dict.fromkeys(
+            f"{o.interpreter} {o.executor} w{o.workers}: {o.reason}"
+            for o in opts
+            if not o.ok and o.reason
+        )
     )
     unchecked = tuple(dict.fromkeys(c.unchecked for c in here.cells if c.unchecked))
-    advice = Advice(w.label, name, here.environment.gil_enabled, task_s, busy, held, tuple(opts), recs,
-                    tuple(slower), notes + unchecked, safety=tuple(trials or ()))  # fmt: skip
+    advice = Advice(
+        target=w.label,
+        interpreter=name,
+        gil_enabled=here.environment.gil_enabled,
+        serial_task_s=task_s,
+        serial_cores_busy=busy,
+        serial_gil_held=held,
+        options=tuple(opts),
+        recommendations=recs,
+        single_thread=tuple(slower),
+        notes=notes + unchecked,
+        safety=tuple(trials or ()),
+        usable_cores=here.environment.usable_cores,
+    )
     if w.fixed_tasks is not None:
         advice = replace(advice, critical_path=critical_path(serial))
     return advice

@@ -22,7 +22,11 @@ class AtSize:
 
 
 def _top(advice: Advice, family: str) -> Option | None:
-    here = [o for o in advice.options if o.ok and o.family == family and o.interpreter == advice.interpreter]
+    here = [
+        o
+        for o in advice.options
+        if o.ok and o.family == family and o.interpreter == advice.interpreter
+    ]
     return max(here, key=lambda o: o.workers) if here else None
 
 
@@ -46,16 +50,26 @@ def break_even(sizes: Sequence[AtSize]) -> list[str]:
         rest = [n for n in measured if n not in wins]
         name = family.capitalize()
         if not wins:
-            out.append(f"{name} beat threads at no size measured ({', '.join(map(str, measured))}).")
+            out.append(
+                f"{name} beat threads at no size measured ({', '.join(map(str, measured))})."
+            )
         elif not rest:
-            out.append(f"{name} beat threads at every size measured ({', '.join(map(str, measured))}).")
+            out.append(
+                f"{name} beat threads at every size measured ({', '.join(map(str, measured))})."
+            )
         elif max(rest) < min(wins):
-            out.append(f"{name} pay for sending their inputs from size {min(wins)} up; up to {max(rest)} threads do "
-                       "as well or better.")  # fmt: skip
+            out.append(
+                f"{name} pay for sending their inputs from size {min(wins)} up; up to {max(rest)} threads do "
+                "as well or better."
+            )
         elif max(wins) < min(rest):
-            out.append(f"{name} beat threads up to size {max(wins)}; from {min(rest)} up threads do as well or "
-                       "better (the callable lets go of the GIL there, or sending the input costs more).")  # fmt: skip
+            out.append(
+                f"{name} beat threads up to size {max(wins)}; from {min(rest)} up threads do as well or "
+                "better (the callable lets go of the GIL there, or sending the input costs more)."
+            )
         else:
-            out.append(f"{name} beat threads at sizes {', '.join(map(str, sorted(wins)))}; threads do as well or "
-                       f"better at {', '.join(map(str, rest))}.")  # fmt: skip
+            out.append(
+                f"{name} beat threads at sizes {', '.join(map(str, sorted(wins)))}; threads do as well or "
+                f"better at {', '.join(map(str, rest))}."
+            )
     return out

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gillab.checker.interpreters import InterpreterScaling
-from gillab.checker.measure import Level, Measurement
+from gillab.checker.measure import Measurement
 from gillab.checker.run import Readiness, read_measured, run_check, run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
+from gillab.checker.scaling import Level
 from gillab.checker.sweep import Sweep
 from gillab.checker.verdict import Releases, decide, verdict
 from gillab.codec import Displayable, Record, decode, encode, encode_fields
@@ -116,22 +117,39 @@ class CheckResult(Displayable):
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form: every figure, the verdict and its kind."""
         d = decide(self.measurement)
-        return encode_fields(self.measurement) | {
-            "gil_import": encode(self.gil_import) if self.gil_import is not None else {},
-            "target": self.target,
-            "verdict": self.verdict,
-            "releases": d.releases.value,
-            "decided_by": d.decided_by,
-            "isolated": self.isolated,
-            "note": self.note,
-        } | _safety_json(self.safety)
+        return (
+            encode_fields(self.measurement)
+            | {
+                "gil_import": encode(self.gil_import) if self.gil_import is not None else {},
+                "target": self.target,
+                "verdict": self.verdict,
+                "releases": d.releases.value,
+                "decided_by": d.decided_by,
+                "isolated": self.isolated,
+                "note": self.note,
+            }
+            | _safety_json(self.safety)
+        )
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> CheckResult:
         """Read a check's JSON (check.json) back."""
-        derived = {"gil_import", "target", "verdict", "releases", "decided_by", "isolated", "note", "safety",
-                   "safety_verdict"}  # fmt: skip
-        figures = {k: v for k, v in doc.items() if k not in derived | {"schema_version", "lab", "environment"}}
+        derived = {
+            "gil_import",
+            "target",
+            "verdict",
+            "releases",
+            "decided_by",
+            "isolated",
+            "note",
+            "safety",
+            "safety_verdict",
+        }
+        figures = {
+            k: v
+            for k, v in doc.items()
+            if k not in derived | {"schema_version", "lab", "environment"}
+        }
         return cls(
             doc["target"],
             decode(Measurement, figures, "check"),
@@ -229,7 +247,9 @@ def check(
         raise ValueError("duration_s and safety_s must be above 0")
     name = name_of(func)
     if not isolate:
-        return _in_process(func, args, kwargs, levels, duration_s, safety_s if safety else None, name)
+        return _in_process(
+            func, args, kwargs, levels, duration_s, safety_s if safety else None, name
+        )
     ref = reference(func)
     try:
         payload = pickle.dumps((None if ref else func, args, kwargs))
@@ -239,14 +259,28 @@ def check(
             "and picklable arguments, or isolate=False to check it in this process (a crash would then take the "
             "caller with it)"
         ) from None
-    got = run_check(ref, None, None, levels, duration_s, timeout_s, payload=payload, label=name,
-                    safety_s=safety_s if safety else None)  # fmt: skip
+    got = run_check(
+        ref,
+        None,
+        None,
+        levels,
+        duration_s,
+        timeout_s,
+        payload=payload,
+        label=name,
+        safety_s=safety_s if safety else None,
+    )
     assert got.measurement is not None
-    return CheckResult(name, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety)
+    return CheckResult(
+        name, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety
+    )
 
 
 def thread_safe(
-    func: Callable[..., Any], *args: Any, safety_s: float = DEFAULT_SAFETY_S, timeout_s: float = DEFAULT_TIMEOUT_S,
+    func: Callable[..., Any],
+    *args: Any,
+    safety_s: float = DEFAULT_SAFETY_S,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
     **kwargs: Any,
 ) -> Safety:
     """Call func(*args, **kwargs) alone, then from 2 and the usable cores' threads at once for safety_s, in a child
@@ -262,15 +296,24 @@ def thread_safe(
     try:
         payload = pickle.dumps((None if ref else func, args, kwargs))
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        raise TargetError(f"{name} or its arguments cannot be sent to a child process ({exc})") from None
+        raise TargetError(
+            f"{name} or its arguments cannot be sent to a child process ({exc})"
+        ) from None
     spec = {"job": "safety", "target": ref, "setup": None, "args": None}
     got = run_trial(spec, {"pickle_path": payload}, None, safety_s, timeout_s, name)
     assert got is not None
     return got
 
 
-def _in_process(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], levels: list[int],
-                duration_s: float, safety_s: float | None, name: str) -> CheckResult:  # fmt: skip
+def _in_process(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    levels: list[int],
+    duration_s: float,
+    safety_s: float | None,
+    name: str,
+) -> CheckResult:
     """isolate=False: the check, and its safety trial, in this process."""
     from gillab.checker.measure import measure
     from gillab.checker.safety import trial
@@ -283,8 +326,13 @@ def _in_process(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
             found.append(trial(func, args, kwargs, calls, safety_s, None, lambda _: None))
 
     m = measure(func, args, kwargs, levels, duration_s, after_alone)
-    return CheckResult(name, m, isolated=False, note="in-process: a crash in it would take the caller",
-                       safety=found[0] if found else None)  # fmt: skip
+    return CheckResult(
+        name,
+        m,
+        isolated=False,
+        note="in-process: a crash in it would take the caller",
+        safety=found[0] if found else None,
+    )
 
 
 def check_target(
@@ -300,9 +348,13 @@ def check_target(
     """Check a callable named 'module:attr' or 'file.py:attr' in a child process (optionally under another
     interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs (safety_s None:
     no safety trial)."""
-    got = run_check(target, setup, args, list(threads), duration_s, timeout_s, python=python, safety_s=safety_s)
+    got = run_check(
+        target, setup, args, list(threads), duration_s, timeout_s, python=python, safety_s=safety_s
+    )
     assert got.measurement is not None
-    return CheckResult(target, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety)
+    return CheckResult(
+        target, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety
+    )
 
 
 def sweep_target(
@@ -314,7 +366,9 @@ def sweep_target(
     python: str | None = None,
 ) -> SweepResult:
     """Decide, size by size, whether the named callable releases the GIL; setup puts each size at {n}."""
-    got = run_check(target, setup, args, [1], DEFAULT_DURATION_S, timeout_s, python=python, sizes=list(sizes))
+    got = run_check(
+        target, setup, args, [1], DEFAULT_DURATION_S, timeout_s, python=python, sizes=list(sizes)
+    )
     assert got.sweep is not None
     return SweepResult(target, got.sweep, got.readiness)
 
@@ -337,6 +391,15 @@ def interpreter_target(
     python: str | None = None,
 ) -> InterpreterCheck:
     """Does the named callable load in a subinterpreter, and how does it scale on `workers` of them?"""
-    got = run_check(target, setup, args, list(workers), duration_s, timeout_s, python=python, on_interpreters=True)
+    got = run_check(
+        target,
+        setup,
+        args,
+        list(workers),
+        duration_s,
+        timeout_s,
+        python=python,
+        on_interpreters=True,
+    )
     assert got.interpreters is not None
     return InterpreterCheck(target, got.interpreters)

@@ -34,7 +34,11 @@ def select(pattern: str | None) -> list[Entry]:
     if not pattern:
         return list(ENTRIES)
     pat = pattern.lower() if any(c in pattern for c in "*?[") else f"*{pattern.lower()}*"
-    return [e for e in ENTRIES if fnmatch.fnmatch(e.name.lower(), pat) or fnmatch.fnmatch(e.target.lower(), pat)]
+    return [
+        e
+        for e in ENTRIES
+        if fnmatch.fnmatch(e.name.lower(), pat) or fnmatch.fnmatch(e.target.lower(), pat)
+    ]
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,12 @@ class Row:
         entry_keys = {"name", "target", "setup", "expected", "source", "trap", "sizes", "threshold"}
         entry = next((e for e in ENTRIES if e.name == doc["name"]), None)
         if entry is None:  # an entry of another version: kept as written
-            expected = doc["expected"] if doc["expected"] in {r.value for r in Releases} else "releases"
-            entry = decode(Entry, {k: v for k, v in doc.items() if k in entry_keys} | {"expected": expected})
+            expected = (
+                doc["expected"] if doc["expected"] in {r.value for r in Releases} else "releases"
+            )
+            entry = decode(
+                Entry, {k: v for k, v in doc.items() if k in entry_keys} | {"expected": expected}
+            )
         return cls(entry, decode(Measured, {k: v for k, v in doc.items() if k not in entry_keys}))
 
 
@@ -104,7 +112,9 @@ def _sweep(entry: Entry, func: Callable[..., Any]) -> Measured:
     else:
         measured = f"releases from {start} up" if start is not None else got.threshold
         agrees = start is not None and start == entry.threshold
-    return Measured(measured, got.threshold, got.sizes[0].method if got.sizes else "", got.sizes, agrees=agrees)
+    return Measured(
+        measured, got.threshold, got.sizes[0].method if got.sizes else "", got.sizes, agrees=agrees
+    )
 
 
 def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> Measured:
@@ -144,7 +154,11 @@ class Catalogue(Displayable):
 
     def to_json(self) -> dict[str, Any]:
         """catalogue.json's figures."""
-        return {"entries": [r.to_json() for r in self.rows], "summary": self.summary, "error": self.error}
+        return {
+            "entries": [r.to_json() for r in self.rows],
+            "summary": self.summary,
+            "error": self.error,
+        }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Catalogue:
@@ -172,7 +186,14 @@ def run_catalogue(
             progress(len(rows), len(entries), rows[-1])
 
     spec = {"job": "catalogue", "names": [e.name for e in entries], "duration_s": duration_s}
-    ran = run_spec("gillab.checker.child", spec, "the catalogue", python=python, timeout_s=timeout_s, on_line=arrived)
+    ran = run_spec(
+        "gillab.checker.child",
+        spec,
+        "the catalogue",
+        python=python,
+        timeout_s=timeout_s,
+        on_line=arrived,
+    )
     error = ran.failure("the catalogue's child process", timeout_s)
     if error and len(rows) < len(entries):
         error += f": {len(rows)} of {len(entries)} entries were measured"
@@ -186,7 +207,8 @@ def summary(rows: tuple[Row, ...] | list[Row]) -> str:
     text = f"{len(judged) - len(bad)} of {len(judged)} entries agree with what their source says"
     if bad:
         text += "; DISAGREE: " + "; ".join(
-            f"{r.entry.name} (expected {r.entry.expected_text}, measured {r.got.measured})" for r in bad
+            f"{r.entry.name} (expected {r.entry.expected_text}, measured {r.got.measured})"
+            for r in bad
         )
     skipped = len(rows) - len(judged)
     if skipped:

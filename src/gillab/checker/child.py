@@ -54,7 +54,9 @@ def _load(spec: dict[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any], d
         return func, args, kwargs, readiness
     func, readiness = gil_on_import(lambda: load_target(spec["target"]))
     setup: str | None = spec.get("setup")
-    if spec.get("sizes") and setup is not None:  # the first size's inputs, to prove the setup before measuring
+    if (
+        spec.get("sizes") and setup is not None
+    ):  # the first size's inputs, to prove the setup before measuring
         setup = setup.replace("{n}", str(spec["sizes"][0]))
     args, kwargs = call_inputs(setup, spec.get("args"))
     return func, args, kwargs, readiness
@@ -68,47 +70,80 @@ def check(spec: dict[str, Any], out: IO[str]) -> int:
         _write(out, {"error": str(exc)})
         return EXIT_BAD_INPUT
     except Exception as exc:  # unpickling: a module the child cannot import
-        _write(out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"})
+        _write(
+            out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
+        )
         return EXIT_BAD_INPUT
     try:
         if spec.get("on_interpreters"):
             from gillab.checker.interpreters import measure_interpreters
 
-            scaled = measure_interpreters(spec["target"], spec.get("setup"), spec.get("args"), spec["threads"],
-                                          spec["duration_s"])  # fmt: skip
+            scaled = measure_interpreters(
+                spec["target"],
+                spec.get("setup"),
+                spec.get("args"),
+                spec["threads"],
+                spec["duration_s"],
+            )
             doc = {"interpreters": encode(scaled)}
         elif spec.get("sizes"):
             from gillab.checker.sweep import sweep
 
             template, given = spec["setup"], spec.get("args")
-            got = sweep(func, lambda n: call_inputs(template.replace("{n}", str(n)), given), spec["sizes"])
+            got = sweep(
+                func, lambda n: call_inputs(template.replace("{n}", str(n)), given), spec["sizes"]
+            )
             doc = {"sweep": got.to_json()}
         else:
             from gillab.checker.measure import measure
 
-            def after_alone(so_far: Any) -> None:  # the figures of one calling thread, kept; then the trial
+            def after_alone(
+                so_far: Any,
+            ) -> None:  # the figures of one calling thread, kept; then the trial
                 _write(out, {"serial": encode(so_far), "gil_import": readiness})
-                _trial(func, args, kwargs, spec, out, so_far.scaling[0].calls if so_far.scaling else 0)
+                _trial(
+                    func, args, kwargs, spec, out, so_far.scaling[0].calls if so_far.scaling else 0
+                )
 
-            doc = {"measurement": encode(measure(func, args, kwargs, spec["threads"], spec["duration_s"],
-                                                 after_alone))}  # fmt: skip
+            doc = {
+                "measurement": encode(
+                    measure(func, args, kwargs, spec["threads"], spec["duration_s"], after_alone)
+                )
+            }
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
-        _write(out, {"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"})
+        _write(
+            out,
+            {"error": f"{type(exc).__name__}: {exc}", "where": f"{last.filename}:{last.lineno}"},
+        )
         return EXIT_RAISED
     _write(out, doc | {"gil_import": readiness})
     return 0
 
 
-def _trial(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], spec: dict[str, Any], out: IO[str],
-           alone_calls: int) -> None:  # fmt: skip
+def _trial(
+    func: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    spec: dict[str, Any],
+    out: IO[str],
+    alone_calls: int,
+) -> None:
     """The safety trial, where the spec asks for it: its start line (the parent's deadline), then its verdict."""
     asked = spec.get("safety")
     if not asked:
         return
     from gillab.checker.safety import trial
 
-    got = trial(func, args, kwargs, alone_calls, asked["seconds"], asked.get("counts_path"), lambda d: _write(out, d))
+    got = trial(
+        func,
+        args,
+        kwargs,
+        alone_calls,
+        asked["seconds"],
+        asked.get("counts_path"),
+        lambda d: _write(out, d),
+    )
     _write(out, {"safety": encode(got)})
 
 
@@ -117,7 +152,9 @@ def safety(spec: dict[str, Any], out: IO[str]) -> int:
     try:
         func, args, kwargs, _ = _load(spec)
     except Exception as exc:  # loaded once already, in the check itself
-        _write(out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"})
+        _write(
+            out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
+        )
         return EXIT_BAD_INPUT
     try:
         func(*args, **kwargs)

@@ -34,7 +34,11 @@ class Entry:
     @property
     def expected_text(self) -> str:
         """The expectation in words: "releases", "holds", "partly", or "releases from N up" for a sweep."""
-        return f"releases from {self.threshold} up" if self.threshold is not None else self.expected.value
+        return (
+            f"releases from {self.threshold} up"
+            if self.threshold is not None
+            else self.expected.value
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The entry as a catalogue row begins."""

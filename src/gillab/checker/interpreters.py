@@ -23,14 +23,18 @@ LOADED: dict[str, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}
 """In a worker interpreter: the target and its inputs, loaded once."""
 
 
-def _load(target: str, setup: str | None, args: list[Any] | None) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+def _load(
+    target: str, setup: str | None, args: list[Any] | None
+) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     if target not in LOADED:
         from gillab.callables import call_inputs, load_target
         from gillab.errors import TargetError
 
         try:
             func = load_target(target)
-        except TargetError as exc:  # re-raised as what it is: an import that failed in this interpreter
+        except (
+            TargetError
+        ) as exc:  # re-raised as what it is: an import that failed in this interpreter
             raise ImportError(str(exc).split(": ", 2)[-1]) from None
         LOADED[target] = (func, *call_inputs(setup, args))
     return LOADED[target]
@@ -46,7 +50,9 @@ def prepare(target: str, setup: str | None, args: list[Any] | None, hold_s: floa
     return took
 
 
-def calls(target: str, setup: str | None, args: list[Any] | None, reps: int, release_ns: int) -> tuple[int, int, int]:
+def calls(
+    target: str, setup: str | None, args: list[Any] | None, reps: int, release_ns: int
+) -> tuple[int, int, int]:
     """In a worker interpreter: wait for the release, call the target reps times; (start, end, CPU) in ns."""
     func, a, kw = _load(target, setup, args)
     wait = release_ns - time.monotonic_ns()
@@ -101,9 +107,14 @@ def measure_interpreters(
     try:
         t0 = time.perf_counter()
         try:
-            took = [f.result() for f in [pool.submit(prepare, target, setup, args, 0.05) for _ in range(n)]]
+            took = [
+                f.result()
+                for f in [pool.submit(prepare, target, setup, args, 0.05) for _ in range(n)]
+            ]
         except ImportError as exc:
-            return InterpreterScaling(True, f"cannot load in a subinterpreter: {load_error(exc)}", pool=where)
+            return InterpreterScaling(
+                True, f"cannot load in a subinterpreter: {load_error(exc)}", pool=where
+            )
         startup = max(0.0, time.perf_counter() - t0 - 0.05)
         call_s = stats.median(took)
         reps = max(1, round(duration_s / (ROUNDS * len(counts)) / max(call_s, 1e-6)))
@@ -113,7 +124,9 @@ def measure_interpreters(
     return InterpreterScaling(True, "", True, startup, call_s, reps, rows, where)
 
 
-def _rounds(pool: Any, call: tuple[Any, ...], counts: list[int], reps: int) -> tuple[InterpreterRow, ...]:
+def _rounds(
+    pool: Any, call: tuple[Any, ...], counts: list[int], reps: int
+) -> tuple[InterpreterRow, ...]:
     walls: dict[int, list[float]] = {w: [] for w in counts}
     busy: dict[int, list[float]] = {w: [] for w in counts}
     for r in range(ROUNDS):
@@ -121,14 +134,20 @@ def _rounds(pool: Any, call: tuple[Any, ...], counts: list[int], reps: int) -> t
         random.Random(f"interpreters/{r}").shuffle(order)
         for w in order:
             release = time.monotonic_ns() + 50_000_000
-            outs = [f.result() for f in [pool.submit(calls, *call, reps, release) for _ in range(w)]]
+            outs = [
+                f.result() for f in [pool.submit(calls, *call, reps, release) for _ in range(w)]
+            ]
             wall = (max(end for _, end, _ in outs) - min(start for start, _, _ in outs)) / 1e9
             walls[w].append(wall)
             busy[w].append(sum(cpu for _, _, cpu in outs) / 1e9 / wall if wall > 0 else 0.0)
     rows = []
     for w in counts:
         ratios = [w * one / this for one, this in zip(walls[1], walls[w], strict=True) if this > 0]
-        rows.append(InterpreterRow(w, stats.median(ratios), stats.bootstrap_ci(ratios), stats.median(busy[w])))
+        rows.append(
+            InterpreterRow(
+                w, stats.median(ratios), stats.bootstrap_ci(ratios), stats.median(busy[w])
+            )
+        )
     return tuple(rows)
 
 
@@ -137,7 +156,9 @@ def lines(got: InterpreterScaling) -> list[str]:
     if not got.available:
         return [f"interpreters: {got.reason}"]
     if not got.loads:
-        return [f"does not load in a subinterpreter: {got.reason.removeprefix('cannot load in a subinterpreter: ')}"]
+        return [
+            f"does not load in a subinterpreter: {got.reason.removeprefix('cannot load in a subinterpreter: ')}"
+        ]
     out = [
         f"loads in a subinterpreter ({got.pool}): {got.startup_s or 0:.2f} s to start the interpreters and load it; "
         f"one call {(got.call_s or 0) * 1e3:.2f} ms, {got.reps} calls a task"

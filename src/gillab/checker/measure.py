@@ -24,13 +24,12 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from gillab import _native, environment, stats
+from gillab import _native, environment
 from gillab.checker.phases import QUIET_WAIT_S, Phase
 from gillab.checker.phases import phase as _phase
+from gillab.checker.scaling import Level, scaling, speedups, without_gil
 from gillab.codec import omit_if_none
-from gillab.harness import diagnosis, gilstate, interference
-from gillab.harness.ceiling import core_speed_now
-from gillab.harness.instruments import GcWatch, Probe
+from gillab.harness import gilstate, interference
 from gillab.harness.results import Diagnosis
 
 
@@ -124,7 +123,9 @@ def progress_during_calls(
         t.join()
     if failure:
         raise failure[0]
-    return CallProgress(len(per_call), sum(1 for n in per_call if n > 0), sum(per_call), time.perf_counter() - t0)
+    return CallProgress(
+        len(per_call), sum(1 for n in per_call if n > 0), sum(per_call), time.perf_counter() - t0
+    )
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,13 @@ class HeldShare:
 class _Caller:
     """A thread that calls func again and again for `seconds` once told to go, stamping each call's span."""
 
-    def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], seconds: float):
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        seconds: float,
+    ):
         self.func, self.args, self.kwargs, self.seconds = func, args, kwargs, seconds
         self.lane: list[gilstate.Lane] = []
         self.ready, self.go = threading.Event(), threading.Event()
@@ -209,11 +216,15 @@ def held_while_calling(
     share = seen.per_thread[0]
     inside = share.holds + share.runs_without_gil + share.waits
     if inside <= 0:
-        return HeldShare(None, note="no sample fell inside a call: calls too short for the GIL state")
+        return HeldShare(
+            None, note="no sample fell inside a call: calls too short for the GIL state"
+        )
     return HeldShare(share.holds / inside, inside, len(caller.calls), seen.switches_per_s)
 
 
-def call_forever(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[..., None]:
+def call_forever(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Callable[..., None]:
     """Return a competitor that calls func until stopped."""
 
     def run(stop: threading.Event) -> None:
@@ -234,81 +245,10 @@ def nogil_reference() -> tuple[Callable[[threading.Event], None] | None, str]:
         while not stop.is_set():
             fib(27)
 
-    return spin, "normalised by the progress beside cython-nogil fib (a competitor that holds no GIL)"
-
-
-@dataclass(frozen=True)
-class Wait:
-    """The GIL wait of the harness's probe during one scaling phase."""
-
-    median_ms: float
-    p95_ms: float
-    fraction: float
-
-
-@dataclass(frozen=True)
-class Level:
-    """Calls per second with `threads` threads calling at once, against one thread."""
-
-    threads: int
-    calls: int
-    calls_per_s: float
-    wall_s: float
-    cpu_utilization: float
-    gil_wait: Wait
-    speedup: float | None = None
-    ideal: int | None = None
-    efficiency: float | None = None
-    cpu_s: float | None = None
-    """The CPU the calling threads used (the probe's taken off)."""
-    gc_s: float | None = None
-    """How long the cycle collector ran while they called."""
-    gc_collections: int | None = None
-
-    @property
-    def gil_wait_median_ms(self) -> float:
-        """The probe's median wait for the GIL while these threads called."""
-        return self.gil_wait.median_ms
-
-
-def scaling(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: int, duration_s: float
-) -> Level:
-    """Run `threads` threads calling func for duration_s; return calls per second, CPU use and GIL wait."""
-    counts = [0] * threads
-    stop = threading.Event()
-    start = threading.Barrier(threads + 1)
-
-    def worker(i: int) -> None:
-        start.wait()
-        n = 0
-        while not stop.is_set():
-            func(*args, **kwargs)
-            n += 1
-        counts[i] = n
-
-    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
-    for t in pool:
-        t.start()
-    probe = Probe()
-    probe.start()
-    with GcWatch() as collector:
-        cpu0 = time.process_time()
-        t0 = time.monotonic_ns()
-        start.wait()
-        time.sleep(duration_s)
-        stop.set()
-        for t in pool:
-            t.join()
-        t1 = time.monotonic_ns()
-        cpu = time.process_time() - cpu0
-    wall = (t1 - t0) / 1e9
-    gw = probe.stop(t0, t1)
-    used = max(0.0, cpu - gw.cpu_s)
-    return Level(
-        threads, sum(counts), sum(counts) / wall, wall, used / wall, Wait(gw.median_ms, gw.p95_ms, gw.fraction),
-        cpu_s=used, gc_s=collector.seconds, gc_collections=collector.collections,
-    )  # fmt: skip
+    return (
+        spin,
+        "normalised by the progress beside cython-nogil fib (a competitor that holds no GIL)",
+    )
 
 
 @dataclass(frozen=True)
@@ -334,65 +274,32 @@ class Measurement:
     """Without a GIL: what held the threads back at their most (gillab.harness.diagnosis)."""
 
 
-def _speedups(levels: list[Level], cores: int) -> tuple[Level, ...]:
-    """Each level's speedup and efficiency: rates, not times (calls per second at N threads over the
-    per-thread rate at the first level)."""
-    base = levels[0].calls_per_s / levels[0].threads if levels and levels[0].calls_per_s else 0.0
-    out = []
-    for lv in levels:
-        speedup = stats.speedup(lv.calls_per_s, base) if base else None
-        out.append(
-            replace(
-                lv,
-                speedup=speedup,
-                ideal=stats.ideal(lv.threads, lv.threads, cores),
-                efficiency=stats.efficiency(speedup, lv.threads, lv.threads, cores) if speedup is not None else None,
-            )
-        )
-    return tuple(out)
-
-
 def measure(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], threads: list[int], duration_s: float,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    threads: list[int],
+    duration_s: float,
     after_alone: Callable[[Measurement], None] | None = None,
 ) -> Measurement:
     """Measure the GIL-free fraction and the scaling of func(*args, **kwargs).
 
     Every phase calls func from one thread, until the scaling's levels of more than one thread: after_alone (the
     safety trial, in the child) gets the figures measured so far first, so that a crash with threads loses none
-    of them."""  # fmt: skip
+    of them."""
     func(*args, **kwargs)  # warm-up; an exception here is the callable's own
-    cores = environment.usable_cores()
     phases: dict[str, Phase] = {}
     wait = [QUIET_WAIT_S]
-    solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases, wait)
-    ref_competitor, normalisation = nogil_reference()
-    if ref_competitor is not None:
-        reference = _phase("reference", lambda: progress_rate(duration_s / 2, ref_competitor), phases, wait)
-    else:
-        reference = solo * min(1.0, cores / 2)
-    beside = _phase("beside", lambda: progress_rate(duration_s, call_forever(func, args, kwargs)), phases, wait)
-    during = progress_during_calls(func, args, kwargs, min_window_s=min(0.2, duration_s))
-    held = held_while_calling(func, args, kwargs, min(0.3, duration_s))
+    alone = _alone(func, args, kwargs, duration_s, phases, wait)
     first_many = next((i for i, t in enumerate(threads) if t > 1), len(threads))
     levels: list[Level] = []
 
     def so_far() -> Measurement:
-        scaled = _speedups(levels, cores)
-        return Measurement(
-            gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
-            progress_solo_per_s=solo,
-            progress_reference_per_s=reference,
-            progress_beside_per_s=beside,
-            normalisation=normalisation,
-            progress_during_calls=during,
-            gil_held=held,
-            usable_cores=cores,
-            gil_enabled=environment.gil_enabled(),
-            switch_interval_ms=sys.getswitchinterval() * 1e3,
+        scaled = speedups(levels, alone.usable_cores)
+        return replace(
+            alone,
             scaling=scaled,
             interference=dict(phases),
-            interference_note="" if interference.available() else interference.UNAVAILABLE,
             disturbed=tuple(sorted(name for name, p in phases.items() if p.disturbed)),
             diagnosis=without_gil(scaled, phases),
         )
@@ -400,24 +307,48 @@ def measure(
     for i, t in enumerate(threads):
         if i == first_many and after_alone is not None:
             after_alone(so_far())
-        levels.append(_phase(f"{t} threads", partial(scaling, func, args, kwargs, t, duration_s), phases, wait))
+        run = partial(scaling, func, args, kwargs, t, duration_s)
+        levels.append(_phase(f"{t} threads", run, phases, wait))
     if first_many == len(threads) and after_alone is not None:
         after_alone(so_far())
     return so_far()
 
 
-def without_gil(levels: tuple[Level, ...], phases: dict[str, Phase]) -> Diagnosis | None:
-    """Where no GIL runs, what held the threads back at their most: idle cores (of those other processes left
-    them), each core's speed against the machine's own on as many threads (the reference, measured now), and the
-    collector (None with a GIL)."""
-    if environment.gil_enabled() or len(levels) < 2 or levels[-1].threads < 2:
-        return None
-    one, top = levels[0], levels[-1]
-    seen = phases.get(f"{top.threads} threads")
-    taken = (seen.others_cores or 0.0) + (seen.steal_cores or 0.0) if seen is not None else 0.0
-    per_call = [lv.cpu_s / lv.calls if lv.cpu_s and lv.calls else None for lv in (one, top)]
-    speed = per_call[0] / per_call[1] if per_call[0] and per_call[1] else None
-    machine = core_speed_now(top.threads)
-    ideal = max(1.0, min(float(top.threads), environment.usable_cores() - taken))
-    return diagnosis.from_figures(ideal, top.cpu_utilization, speed, machine, top.gc_s, top.gc_collections,
-                                  top.wall_s)  # fmt: skip
+def _alone(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    duration_s: float,
+    phases: dict[str, Phase],
+    wait: list[float],
+) -> Measurement:
+    """The phases that call func from one thread: its figures, with no scaling level yet."""
+    cores = environment.usable_cores()
+    solo = _phase("solo", lambda: progress_rate(duration_s / 2, None), phases, wait)
+    ref_competitor, normalisation = nogil_reference()
+    if ref_competitor is not None:
+        reference = _phase(
+            "reference", lambda: progress_rate(duration_s / 2, ref_competitor), phases, wait
+        )
+    else:
+        reference = solo * min(1.0, cores / 2)
+    competitor = call_forever(func, args, kwargs)
+    beside = _phase("beside", lambda: progress_rate(duration_s, competitor), phases, wait)
+    return Measurement(
+        gil_free_fraction=min(1.0, beside / reference) if reference > 0 else 0.0,
+        progress_solo_per_s=solo,
+        progress_reference_per_s=reference,
+        progress_beside_per_s=beside,
+        normalisation=normalisation,
+        progress_during_calls=progress_during_calls(
+            func, args, kwargs, min_window_s=min(0.2, duration_s)
+        ),
+        gil_held=held_while_calling(func, args, kwargs, min(0.3, duration_s)),
+        usable_cores=cores,
+        gil_enabled=environment.gil_enabled(),
+        switch_interval_ms=sys.getswitchinterval() * 1e3,
+        scaling=(),
+        interference={},
+        interference_note="" if interference.available() else interference.UNAVAILABLE,
+        disturbed=(),
+    )

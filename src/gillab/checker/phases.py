@@ -46,5 +46,7 @@ def phase(name: str, run: Callable[[], T], record: dict[str, Phase], wait: list[
         if not quiet:
             break
         again = True
-    record[name] = Phase(itf.others_cores, itf.steal_cores, itf.resolution_cores, itf.disturbed, again)
+    record[name] = Phase(
+        itf.others_cores, itf.steal_cores, itf.resolution_cores, itf.disturbed, again
+    )
     return value

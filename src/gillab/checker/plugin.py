@@ -36,7 +36,9 @@ class GilFixture:
         the verdict, so that `assert gil.thread_safe(f, x)` fails with it."""
         return thread_safe(func, *args, **kwargs)
 
-    def _result(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> CheckResult:
+    def _result(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> CheckResult:
         if not environment.gil_enabled():
             pytest.skip("no GIL to hold: this free-threaded interpreter runs without one")
         return self.check(func, *args, **{"safety": False, **kwargs})
@@ -47,7 +49,9 @@ class GilFixture:
         """Fail unless func releases the GIL: other threads get at least min_fraction of their progress beside
         it, or the interpreter's own GIL state shows the calling thread letting go of it."""
         r = self._result(func, args, kwargs)
-        if r.releases is Releases.RELEASES and (r.decided_by == "GIL state" or r.gil_free_fraction >= min_fraction):
+        if r.releases is Releases.RELEASES and (
+            r.decided_by == "GIL state" or r.gil_free_fraction >= min_fraction
+        ):
             return r
         pytest.fail(f"expected {r.target} to release the GIL; {_measured(r)}", pytrace=False)
 
@@ -59,7 +63,12 @@ class GilFixture:
         pytest.fail(f"expected {r.target} to hold the GIL; {_measured(r)}", pytrace=False)
 
     def assert_scales(
-        self, func: Callable[..., Any], *args: Any, threads: int = 2, min_efficiency: float = 0.8, **kwargs: Any
+        self,
+        func: Callable[..., Any],
+        *args: Any,
+        threads: int = 2,
+        min_efficiency: float = 0.8,
+        **kwargs: Any,
     ) -> CheckResult:
         """Fail unless `threads` threads calling func at once do at least min_efficiency of ideal scaling."""
         cores = environment.usable_cores()
@@ -80,9 +89,13 @@ class GilFixture:
 def _measured(r: CheckResult) -> str:
     parts = [f"other threads got {r.gil_free_fraction:.0%} of their progress"]
     if r.held_fraction is not None:
-        parts.append(f"the calling thread held the GIL {r.held_fraction:.0%} of its time inside calls")
+        parts.append(
+            f"the calling thread held the GIL {r.held_fraction:.0%} of its time inside calls"
+        )
     if r.steps_during_calls is not None:
-        parts.append(f"another thread made {r.steps_during_calls} steps during calls with no forced switch")
+        parts.append(
+            f"another thread made {r.steps_during_calls} steps during calls with no forced switch"
+        )
     text = ", ".join(parts) + f" (gillab's verdict: {r.verdict})"
     return text
 

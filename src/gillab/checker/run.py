@@ -73,18 +73,45 @@ def run_check(
     crashed alone, hung or raised.
     """
     name = label or target or "the callable"
-    spec = {"job": "check", "target": target, "setup": setup, "args": args, "threads": threads,
-            "duration_s": duration_s, "sizes": sizes, "on_interpreters": on_interpreters}  # fmt: skip
+    spec = {
+        "job": "check",
+        "target": target,
+        "setup": setup,
+        "args": args,
+        "threads": threads,
+        "duration_s": duration_s,
+        "sizes": sizes,
+        "on_interpreters": on_interpreters,
+    }
     files = {"pickle_path": payload} if payload is not None else {}
     trial = _Trial(safety_s, timeout_s)
     with trial:
-        ran = run_spec(CHILD, spec | trial.spec(), f"the check of {name}", python=python, timeout_s=timeout_s,
-                       files=files, on_line=trial.on_line, env=child_env(python))  # fmt: skip
+        ran = run_spec(
+            CHILD,
+            spec | trial.spec(),
+            f"the check of {name}",
+            python=python,
+            timeout_s=timeout_s,
+            files=files,
+            on_line=trial.on_line,
+            env=child_env(python),
+        )
     if ran.interrupted:
         raise KeyboardInterrupt
     serial = next((x for x in ran.lines if "serial" in x), None)
-    if serial is not None and (ran.timed_out or (ran.returncode is not None and ran.returncode < 0)):
+    if serial is not None and (
+        ran.timed_out or (ran.returncode is not None and ran.returncode < 0)
+    ):
         return _kept(serial, trial.ended(ran, timeout_s))
+    measured = read_measured(_finished(ran, name, timeout_s))
+    got = next((decode(Safety, x["safety"]) for x in ran.lines if "safety" in x), None)
+    if got is not None and not got.safe and not got.gil and measured.measurement is not None:
+        got = replace(got, with_gil=_with_gil(spec, files, python, safety_s, timeout_s, name))
+    return replace(measured, safety=got)
+
+
+def _finished(ran: SpecRun, name: str, timeout_s: float) -> dict[str, Any]:
+    """The child's last line, where it finished its check; TargetError or CheckFailed, in words, where not."""
     if ran.timed_out:
         raise CheckFailed(
             f"{name} did not finish within --timeout {timeout_s:g} s: it hangs, or needs a longer timeout; the "
@@ -100,12 +127,10 @@ def run_check(
     if ran.returncode == EXIT_RAISED:
         raise CheckFailed(f"{name} raised {doc.get('error', 'an exception')}")
     if ran.returncode != 0 or not doc:
-        raise CheckFailed(ran.failure(f"the check of {name}", timeout_s) or f"the check of {name} wrote nothing")
-    measured = read_measured(doc)
-    got = next((decode(Safety, x["safety"]) for x in ran.lines if "safety" in x), None)
-    if got is not None and not got.safe and not got.gil and measured.measurement is not None:
-        got = replace(got, with_gil=_with_gil(spec, files, python, safety_s, timeout_s, name))
-    return replace(measured, safety=got)
+        raise CheckFailed(
+            ran.failure(f"the check of {name}", timeout_s) or f"the check of {name} wrote nothing"
+        )
+    return doc
 
 
 def child_env(python: str | None) -> dict[str, str] | None:
@@ -121,24 +146,51 @@ def _kept(serial: dict[str, Any], safety: Safety) -> Measured:
     return Measured(decode(Measurement, serial["serial"]), None, _readiness(serial), safety=safety)
 
 
-def _with_gil(spec: dict[str, Any], files: dict[str, bytes], python: str | None, safety_s: float | None,
-              timeout_s: float, name: str) -> Safety | None:  # fmt: skip
+def _with_gil(
+    spec: dict[str, Any],
+    files: dict[str, bytes],
+    python: str | None,
+    safety_s: float | None,
+    timeout_s: float,
+    name: str,
+) -> Safety | None:
     """On a free-threaded build, where threads without the GIL were not safe: the same trial with the GIL on
     (PYTHON_GIL=1), in a child of its own: a callable that relied on the GIL for its locking is safe there."""
-    return run_trial(spec, files, python, safety_s or 1.0, timeout_s, f"{name} with the GIL",
-                     dict(child_env(python) or os.environ, PYTHON_GIL="1"))  # fmt: skip
+    return run_trial(
+        spec,
+        files,
+        python,
+        safety_s or 1.0,
+        timeout_s,
+        f"{name} with the GIL",
+        dict(child_env(python) or os.environ, PYTHON_GIL="1"),
+    )
 
 
-def run_trial(spec: dict[str, Any], files: dict[str, bytes], python: str | None, seconds: float, timeout_s: float,
-              name: str, env: dict[str, str] | None = None) -> Safety | None:  # fmt: skip
+def run_trial(
+    spec: dict[str, Any],
+    files: dict[str, bytes],
+    python: str | None,
+    seconds: float,
+    timeout_s: float,
+    name: str,
+    env: dict[str, str] | None = None,
+) -> Safety | None:
     """The safety trial alone, in a child of its own (spec names the callable and its inputs, as a check's):
     its verdict, that of a crash or a hang included; None where it could not even start (the child says why in
     a line of its own, then: TargetError)."""
     trial = _Trial(seconds, timeout_s)
     with trial:
-        ran = run_spec(CHILD, spec | {"job": "safety"} | trial.spec(), f"the safety trial of {name}",
-                       python=python, timeout_s=timeout_s, files=files, on_line=trial.on_line,
-                       env=env or child_env(python))  # fmt: skip
+        ran = run_spec(
+            CHILD,
+            spec | {"job": "safety"} | trial.spec(),
+            f"the safety trial of {name}",
+            python=python,
+            timeout_s=timeout_s,
+            files=files,
+            on_line=trial.on_line,
+            env=env or child_env(python),
+        )
     if ran.interrupted:
         raise KeyboardInterrupt
     got = next((decode(Safety, x["safety"]) for x in ran.lines if "safety" in x), None)
@@ -151,7 +203,9 @@ def run_trial(spec: dict[str, Any], files: dict[str, bytes], python: str | None,
     error = next((x["error"] for x in ran.lines if "error" in x), "")
     if ran.returncode == EXIT_BAD_INPUT:
         raise TargetError(error or "cannot load the target")
-    raise CheckFailed(f"{name} raised {error}" if error else ran.failure(f"the safety trial of {name}", timeout_s))
+    raise CheckFailed(
+        f"{name} raised {error}" if error else ran.failure(f"the safety trial of {name}", timeout_s)
+    )
 
 
 class _Trial:
@@ -197,9 +251,13 @@ class _Trial:
         if done is not None:  # the trial found no fault; the scaling with more threads did
             calls, alone = done.calls, done.alone_calls
         if ran.timed_out:
-            deadline = float(self.started.get("deadline_s", timeout_s)) if done is None else timeout_s
+            deadline = (
+                float(self.started.get("deadline_s", timeout_s)) if done is None else timeout_s
+            )
             return Safety(HUNG, threads, alone, calls, deadline_s=deadline, gil=gil)
-        return Safety(CRASHED, threads, alone, calls, signal=signal_name(ran.returncode or 0), gil=gil)
+        return Safety(
+            CRASHED, threads, alone, calls, signal=signal_name(ran.returncode or 0), gil=gil
+        )
 
 
 def _readiness(doc: dict[str, Any]) -> Readiness | None:

@@ -15,6 +15,8 @@ line: a trial that does not end by then hung, and the child is killed. The verdi
 from __future__ import annotations
 
 import bisect
+import enum
+import functools
 import mmap
 import struct
 import threading
@@ -36,9 +38,21 @@ SLOTS = 64
 """Threads whose calls the counts file has room for."""
 SPANS = 20_000
 """The most calls per thread whose spans are kept to count the overlaps (the calls themselves go on)."""
-SAFE, DIFFER, CRASHED = "safe", "differ", "crashed-with-threads"
-CRASHED_ALONE, HUNG = "crashed-alone", "hung-with-threads"
-VERDICTS = (SAFE, DIFFER, CRASHED, CRASHED_ALONE, HUNG)
+
+
+class Verdict(enum.StrEnum):
+    """The safety trial's verdict; in JSON, its value."""
+
+    SAFE = "safe"
+    DIFFER = "differ"
+    CRASHED = "crashed-with-threads"
+    CRASHED_ALONE = "crashed-alone"
+    HUNG = "hung-with-threads"
+
+
+SAFE, DIFFER, CRASHED = Verdict.SAFE, Verdict.DIFFER, Verdict.CRASHED
+CRASHED_ALONE, HUNG = Verdict.CRASHED_ALONE, Verdict.HUNG
+VERDICTS = tuple(Verdict)
 UNSAFE = (DIFFER, CRASHED, HUNG)
 """The verdicts that say a callable is not safe in threads (gillab check's exit status EXIT_UNSAFE)."""
 EXIT_UNSAFE = 3
@@ -49,8 +63,7 @@ EXIT_UNSAFE = 3
 class Safety:
     """The safety trial's verdict and what it rests on."""
 
-    verdict: str
-    """One of VERDICTS."""
+    verdict: Verdict
     threads: tuple[int, ...] = ()
     alone_calls: int = 0
     """Calls it made from one thread, before the trial, without a fault."""
@@ -88,7 +101,9 @@ class Safety:
         threads = "/".join(map(str, self.threads)) or "2"
         gil = "" if self.gil else " (no GIL)"
         if self.verdict == SAFE:
-            tail = f"; {self.note}" if self.note else "; each result matched the one it returned alone"
+            tail = (
+                f"; {self.note}" if self.note else "; each result matched the one it returned alone"
+            )
             said = (
                 f"safe as far as tried: {threads} threads{gil} made {self.calls:,} calls at once, "
                 f"{self.overlapped:,} of them overlapping another's{tail}"
@@ -96,7 +111,8 @@ class Safety:
         elif self.verdict == DIFFER:
             said = (
                 f"results differ: with {threads} threads{gil} it returned {self.threaded_value} where alone it "
-                f"returned {self.alone_value} (input {self.input})" + (f"; {self.note}" if self.note else "")
+                f"returned {self.alone_value} (input {self.input})"
+                + (f"; {self.note}" if self.note else "")
             )
         elif self.verdict == CRASHED:
             when = f"after {self.calls:,} calls" if self.calls else "before any call returned"
@@ -172,8 +188,15 @@ class _Seen:
     first_bad: tuple[str, str] | None = None
 
 
-def _threads(call: Callable[[], Any], want: Any, compare: bool, n: int, seconds: float, counts: _Counts,
-             base: int) -> tuple[list[_Seen], list[list[tuple[int, int]]]]:  # fmt: skip
+def _threads(
+    call: Callable[[], Any],
+    want: Any,
+    compare: bool,
+    n: int,
+    seconds: float,
+    counts: _Counts,
+    base: int,
+) -> tuple[list[_Seen], list[list[tuple[int, int]]]]:
     """n threads released together, each calling for `seconds`; what each saw, and its calls' spans."""
     barrier = threading.Barrier(n)
     seen = [_Seen() for _ in range(n)]
@@ -190,7 +213,10 @@ def _threads(call: Callable[[], Any], want: Any, compare: bool, n: int, seconds:
                 try:
                     got = call()
                 except Exception as exc:  # raised only beside another thread: its results differ
-                    mine.first_bad = (f"raised {type(exc).__name__}: {short(str(exc), 50)}", short(want))
+                    mine.first_bad = (
+                        f"raised {type(exc).__name__}: {short(str(exc), 50)}",
+                        short(want),
+                    )
                     break
                 t1 = time.monotonic_ns()
                 mine.calls += 1
@@ -202,7 +228,10 @@ def _threads(call: Callable[[], Any], want: Any, compare: bool, n: int, seconds:
         except BaseException as exc:  # re-raised in the trial's thread
             failure.append(exc)
 
-    pool = [threading.Thread(target=worker, args=(i,), daemon=True, name=f"gillab-trial-{i}") for i in range(n)]
+    pool = [
+        threading.Thread(target=worker, args=(i,), daemon=True, name=f"gillab-trial-{i}")
+        for i in range(n)
+    ]
     for t in pool:
         t.start()
     for t in pool:
@@ -237,11 +266,65 @@ def overlapping(spans: Sequence[Sequence[tuple[int, int]]]) -> int:
     return count
 
 
-def trial(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], alone_calls: int,
-          seconds: float, counts_path: str | None, started: Callable[[dict[str, Any]], None]) -> Safety:  # fmt: skip
+def trial(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    alone_calls: int,
+    seconds: float,
+    counts_path: str | None,
+    started: Callable[[dict[str, Any]], None],
+) -> Safety:
     """Call func alone, then from 2 and the usable cores' threads at once for `seconds` in all, comparing each
     result with the one it returned alone; started(line) is called before the threads start (the parent's
     deadline), with the trial's deadline."""
+    want, why_not, notes, slowest = _alone(func, args, kwargs)
+    counts = thread_counts(environment.usable_cores())
+    deadline = seconds + max(GRACE_S, 20 * slowest)
+    gil = environment.gil_enabled()
+    line = {"threads": list(counts), "deadline_s": deadline, "alone_calls": alone_calls + 3}
+    started({"trial": line | {"gil": gil}})
+    calls = overlapped = 0
+    base, counted = 0, _Counts(counts_path)
+    call = functools.partial(func, *args, **kwargs)
+    for n in counts:
+        seen, spans = _threads(call, want, not why_not, n, seconds / len(counts), counted, base)
+        base += n
+        calls += sum(s.calls for s in seen)
+        overlapped += overlapping(spans)
+        bad = next((s.first_bad for s in seen if s.first_bad is not None), None)
+        if bad is not None:
+            return Safety(
+                verdict=DIFFER,
+                threads=counts,
+                alone_calls=alone_calls + 3,
+                calls=calls,
+                overlapped=overlapped,
+                note="; ".join(notes),
+                input=short((args, kwargs) if kwargs else args),
+                alone_value=bad[1],
+                threaded_value=bad[0],
+                gil=gil,
+                deadline_s=deadline,
+            )
+    return Safety(
+        verdict=SAFE,
+        threads=counts,
+        alone_calls=alone_calls + 3,
+        calls=calls,
+        overlapped=overlapped,
+        compared=not why_not,
+        note="; ".join(notes),
+        gil=gil,
+        deadline_s=deadline,
+    )
+
+
+def _alone(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, str, list[str], float]:
+    """Call func 3 times from one thread: the result to compare with, why it cannot be compared ("" where it
+    can), the notes so far, and the slowest call's seconds."""
     alone, slowest = [], 0.0
     for _ in range(3):
         t0 = time.perf_counter()
@@ -251,22 +334,4 @@ def trial(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
     notes = [why_not] if why_not else []
     if not why_not and not all(_same(x, want) for x in alone[1:]):
         notes.append("its results differ between calls even alone: they depend on state it keeps")
-    counts = thread_counts(environment.usable_cores())
-    deadline = seconds + max(GRACE_S, 20 * slowest)
-    started({"trial": {"threads": list(counts), "deadline_s": deadline, "alone_calls": alone_calls + 3,
-                       "gil": environment.gil_enabled()}})  # fmt: skip
-    calls = overlapped = 0
-    base, counted = 0, _Counts(counts_path)
-    for n in counts:
-        seen, spans = _threads(lambda: func(*args, **kwargs), want, not why_not, n, seconds / len(counts),
-                               counted, base)  # fmt: skip
-        base += n
-        calls += sum(s.calls for s in seen)
-        overlapped += overlapping(spans)
-        bad = next((s.first_bad for s in seen if s.first_bad is not None), None)
-        if bad is not None:
-            return Safety(DIFFER, counts, alone_calls + 3, calls, overlapped, True, "; ".join(notes),
-                          short((args, kwargs) if kwargs else args), bad[1], bad[0], gil=environment.gil_enabled(),
-                          deadline_s=deadline)  # fmt: skip
-    return Safety(SAFE, counts, alone_calls + 3, calls, overlapped, not why_not, "; ".join(notes),
-                  gil=environment.gil_enabled(), deadline_s=deadline)  # fmt: skip
+    return want, why_not, notes, slowest

@@ -95,10 +95,16 @@ def switches_during_calls(
     if not environment.gil_enabled():
         releases = Releases.NO_GIL
     return SweepRow(
-        size, calls, elapsed / calls, switches, s1 - s0,
-        "GIL switches during calls" if switches is not None else "steps of a waiting thread during calls",
+        size,
+        calls,
+        elapsed / calls,
+        switches,
+        s1 - s0,
+        "GIL switches during calls"
+        if switches is not None
+        else "steps of a waiting thread during calls",
         releases,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,11 @@ class Sweep:
 
     def to_json(self) -> dict[str, Any]:
         """The sweep's JSON: its rows, its threshold in words, and whether there was a GIL."""
-        return {"sizes": encode(self.sizes), "threshold": self.threshold, "gil_enabled": self.gil_enabled}
+        return {
+            "sizes": encode(self.sizes),
+            "threshold": self.threshold,
+            "gil_enabled": self.gil_enabled,
+        }
 
 
 def sweep(

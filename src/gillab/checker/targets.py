@@ -45,7 +45,8 @@ def sqlite_sum(n: int) -> int:
     con = sqlite3.connect(":memory:")
     try:
         row = con.execute(
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT sum(x) FROM c", (n,)
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT sum(x) FROM c",
+            (n,),
         ).fetchone()
     finally:
         con.close()

@@ -36,7 +36,7 @@ THREADS_HELP = 0.8
 """Efficiency at the largest thread count (within the cores) at or above which threads 'speed it up'."""
 
 
-class Releases(enum.Enum):
+class Releases(enum.StrEnum):
     """What a callable does with the GIL while it runs."""
 
     RELEASES = "releases"
@@ -96,7 +96,11 @@ def decide(m: Measurement) -> Decision:  # noqa: PLR0911 - one return per rule, 
             "progress fraction",
             f"releases the GIL part of the time: other threads got {f:.0%} of their progress",
         )
-    return Decision(Releases.HOLDS, "progress fraction", f"holds the GIL: other threads got {f:.0%} of their progress")
+    return Decision(
+        Releases.HOLDS,
+        "progress fraction",
+        f"holds the GIL: other threads got {f:.0%} of their progress",
+    )
 
 
 def _by_state(held: float) -> Decision:
@@ -131,7 +135,11 @@ def verdict(m: Measurement) -> str:
     head = decide(m).head
     if m.disturbed:
         worst = max(m.interference[p].others_cores or 0.0 for p in m.disturbed)
-        again = ", even when measured again" if any(m.interference[p].measured_again for p in m.disturbed) else ""
+        again = (
+            ", even when measured again"
+            if any(m.interference[p].measured_again for p in m.disturbed)
+            else ""
+        )
         head += (
             f" (figures disturbed: other processes took up to {worst:.1f} cores during the "
             f"{', '.join(m.disturbed)} phase{'s' if len(m.disturbed) > 1 else ''}{again})"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any, NoReturn
 
-from gillab.cli import advise, check, compare, diff, info, labs, run
+from gillab.cli import advise, check, compare, diff, info, labs, run, show
 from gillab.errors import GillabError, OptionError
 
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gillab", description="A laboratory for seeing the GIL at work.")
     parser.add_argument("--version", action="version", version=f"gillab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (info, run, labs, check, advise, compare, diff):
+    for module in (info, run, show, labs, check, advise, compare, diff):
         module.add_parsers(sub)
     return parser
 

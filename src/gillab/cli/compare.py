@@ -6,16 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from gillab.cli.report import out_dir, refresh_report, say
-from gillab.cli.run import add_run_options, config_from
+from gillab.cli.common import add_detail, out_dir
+from gillab.cli.run_options import add_run_options, config_from
 from gillab.compare.cost import COST_ROUNDS
-from gillab.compare.findings import lines
-from gillab.compare.report import compare_png
+from gillab.compare.report import compare_png, view
 from gillab.compare.run import compare
 from gillab.errors import UsageError
-from gillab.harness import executors
 from gillab.interpreters import default_pythons
-from gillab.outputs.columns import fmt, mark, speedup_interval
+from gillab.kinds import refresh_report
+from gillab.present import terminal
 
 
 def _flag(value: Any) -> str:
@@ -45,7 +44,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run the matrix under each --python and gather: results.json, compare.png, report.html."""
     notes: list[str] = []
     pythons = list(args.python)
-    if not pythons:  # today's interpreters: the running one, 3.14 and 3.14t (and 3.13t, with --with-3.13t)
+    if not pythons:
+        # today's interpreters: the running one, 3.14 and 3.14t (and 3.13t, with --with-3.13t)
         pythons, notes = default_pythons(args.with_313t)
         for note in notes:
             print(f"gillab compare: {note}", file=sys.stderr)
@@ -64,23 +64,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if value is not None:
             run_args += [flag, _flag(value)]
     merged = compare(
-        pythons, run_args, args.size, out, progress=lambda m: print(m, file=sys.stderr),
-        cost_rounds=args.cost_rounds, notes=notes,
-    )  # fmt: skip
+        pythons,
+        run_args,
+        args.size,
+        out,
+        progress=lambda m: print(m, file=sys.stderr),
+        cost_rounds=args.cost_rounds,
+        notes=notes,
+    )
     compare_png(merged, out / "compare.png")
     refresh_report(out, comparison=merged)
-    top = max((c.workers for c in merged.cells), default=0)
-    cells = [c for c in merged.cells if c.workers == top and not executors.lookup(c.executor).baseline and c.ok]
-    width = [max((len(getattr(c, k)) for c in cells), default=0) for k in ("interpreter", "impl", "executor")]
-    rows = [
-        f"{c.interpreter:<{width[0]}}  {c.impl:<{width[1]}}  {c.executor:<{width[2]}}  w{top}: speedup "
-        f"{speedup_interval(c)}, {fmt(c.parallelism, '.2f')} cores busy{' ' + mark(c) if mark(c) else ''}"
-        for c in cells
-    ]
-    rows += [f"{r.label}: {r.switches()}" for r in merged.runs if r.switches()]
-    if any(mark(c) for c in cells):
-        rows.append("* a figure to distrust, ~ too unsteady to tell: the reasons are in report.html")
-    say(lines(merged), rows, f"Wrote results.json, compare.png and report.html in {out}")
+    wrote = f"Wrote results.json, compare.png and report.html in {out}"
+    terminal.show(view(merged), wrote, args.detail)
     for e in merged.errors:
         if e not in notes:
             print(f"gillab compare: {e}", file=sys.stderr)
@@ -89,20 +84,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     """Register `gillab compare`."""
-    p = sub.add_parser("compare", help="the same matrix under several Pythons (free-threaded ones too)")
+    p = sub.add_parser(
+        "compare", help="the same matrix under several Pythons (free-threaded ones too)"
+    )
     p.add_argument(
-        "--python", action="append", default=[],
+        "--python",
+        action="append",
+        default=[],
         help="an interpreter to run under (repeatable; default: this one, and 3.14 and 3.14t as "
         "scripts/build-python.sh builds them into the cache)",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--with-3.13t", dest="with_313t", action="store_true",
+        "--with-3.13t",
+        dest="with_313t",
+        action="store_true",
         help="with the default interpreters, 3.13t too (and 3.13, where built): what 3.14 changed",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--cost-rounds", type=int, default=COST_ROUNDS, metavar="N",
+        "--cost-rounds",
+        type=int,
+        default=COST_ROUNDS,
+        metavar="N",
         help=f"interleaved rounds of the single-thread cost of each free-threaded build (default {COST_ROUNDS}; "
         "0: none)",
-    )  # fmt: skip
+    )
     add_run_options(p, out_default="gillab-compare")
+    add_detail(p, "print every reason to distrust a figure, and the errors, under the lesson")
     p.set_defaults(func=cmd_compare)

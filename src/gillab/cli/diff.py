@@ -22,7 +22,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     """Pair the cells of two runs and say, for each speedup, whether it changed beyond its interval."""
     a, b = _load(args.a), _load(args.b)
     if not pair(a, b)[0]:
-        raise UsageError(f"{args.a} and {args.b} have no cell in common (workload, impl, executor, workers)")
+        raise UsageError(
+            f"{args.a} and {args.b} have no cell in common (workload, impl, executor, workers)"
+        )
     for line in lines(a, b):
         print(line)
     return 0

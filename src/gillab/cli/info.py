@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 from gillab import environment
-from gillab.cli.report import say
 from gillab.codec import encode
+from gillab.present import terminal
+from gillab.present.view import Table, View
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -23,26 +24,31 @@ def cmd_info(args: argparse.Namespace) -> int:
         if data["gil_enabled"]
         else "the GIL is off: threads run Python code on every core at once"
     )
-    say([f"This process may use {data['usable_cores']} of the machine's {data['cpu_count']} CPUs, and {runs}."], [])
-    print()
+    lesson = f"This process may use {data['usable_cores']} of the machine's {data['cpu_count']} CPUs, and {runs}."
     rows = [
         ("gillab", data["gillab"]),
-        ("python", f"{data['python_implementation']} {data['python_version']} ({data['executable']})"),
+        (
+            "python",
+            f"{data['python_implementation']} {data['python_version']} ({data['executable']})",
+        ),
         ("free-threaded build", "yes" if data["free_threaded_build"] else "no"),
         ("GIL now", gil),
         ("switch interval", f"{data['switch_interval_s'] * 1e3:g} ms"),
-        ("cpu_count", data["cpu_count"]),
+        ("cpu_count", str(data["cpu_count"])),
         ("usable cores", f"{data['usable_cores']} {data['affinity']}"),
-        ("load average", data["load_average"]),
-        ("cython", data["cython_version"]),
-        ("numpy", data["numpy_version"]),
+        ("load average", str(data["load_average"])),
+        ("cython", str(data["cython_version"])),
+        ("numpy", str(data["numpy_version"])),
     ]
     for impl, v in data["native"].items():
-        state = f"built, RELEASES_GIL={v['releases_gil']}" if v["built"] else f"NOT BUILT - {v['error']}"
+        state = (
+            f"built, RELEASES_GIL={v['releases_gil']}"
+            if v["built"]
+            else f"NOT BUILT - {v['error']}"
+        )
         rows.append((impl, state))
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+    table = Table(("what", "here"), tuple(rows), align="ll")
+    terminal.show(View("gillab info", lesson=(lesson,), tables=(table,)))
     return 0
 
 

@@ -78,8 +78,13 @@ def pair(ft: Build, gil_builds: Sequence[Build]) -> tuple[Build, str] | None:
         return same[0], SAME_MINOR
     if not gil_builds:
         return None
-    newest = max(gil_builds, key=lambda b: tuple(int(x) for x in b.version.split(".")[:3] if x.isdigit()))
-    return newest, f"the newest GIL build compared (no {'.'.join(map(str, minor(ft.version)))} GIL build was)"
+    newest = max(
+        gil_builds, key=lambda b: tuple(int(x) for x in b.version.split(".")[:3] if x.isdigit())
+    )
+    return (
+        newest,
+        f"the newest GIL build compared (no {'.'.join(map(str, minor(ft.version)))} GIL build was)",
+    )
 
 
 def run_rounds(
@@ -101,8 +106,14 @@ def run_rounds(
         for b in order:
             if b.label in errors:
                 continue
-            done = run_spec("gillab.compare.serial", spec, f"{b.label}: single-thread cost", python=str(b.python),
-                            timeout_s=300, env=b.env)  # fmt: skip
+            done = run_spec(
+                "gillab.compare.serial",
+                spec,
+                f"{b.label}: single-thread cost",
+                python=str(b.python),
+                timeout_s=300,
+                env=b.env,
+            )
             if done.interrupted:
                 raise KeyboardInterrupt
             why = done.failure(f"{b.label}: single-thread cost", 300)
@@ -111,9 +122,13 @@ def run_rounds(
                 continue
             for line in done.lines:
                 if "walls_s" in line:
-                    walls.setdefault((b.label, line["impl"]), []).append(stats.median(line["walls_s"]))
+                    walls.setdefault((b.label, line["impl"]), []).append(
+                        stats.median(line["walls_s"])
+                    )
                 elif "error" in line:
-                    errors.setdefault(f"{b.label} {line['impl']}", f"{b.label}: {line['impl']}: {line['error']}")
+                    errors.setdefault(
+                        f"{b.label} {line['impl']}", f"{b.label}: {line['impl']}: {line['error']}"
+                    )
     out = [SerialRounds(label, impl, tuple(w)) for (label, impl), w in walls.items()]
     return out, list(errors.values())
 
@@ -138,7 +153,16 @@ def costs(builds: Sequence[Build], rounds: Sequence[SerialRounds]) -> list[Singl
                 continue
             ci = stats.bootstrap_ci(ratios)
             out.append(
-                SingleThreadCost(impl, ft.label, base.label, how, stats.median(ratios), ci, len(ratios),
-                                 stats.median(a), stats.median(g))
-            )  # fmt: skip
+                SingleThreadCost(
+                    impl,
+                    ft.label,
+                    base.label,
+                    how,
+                    stats.median(ratios),
+                    ci,
+                    len(ratios),
+                    stats.median(a),
+                    stats.median(g),
+                )
+            )
     return out

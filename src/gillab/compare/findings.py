@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from gillab.compare.cost import SingleThreadCost, minor
 from gillab.compare.run import CompareResult
-from gillab.harness import executors
 from gillab.harness.results import TOO_UNSTEADY, Cell
 from gillab.outputs import causes, findings
 
@@ -21,7 +20,7 @@ def cost_line(c: SingleThreadCost) -> str:
 
 def _top(cells: list[Cell], impl: str, kind: str) -> Cell | None:
     """The impl's measured cell of that family of executors (gillab.harness.executors.family) at most workers."""
-    mine = [c for c in cells if c.ok and c.impl == impl and executors.family(c.executor) == kind]
+    mine = [c for c in cells if c.ok and c.impl == impl and c.family == kind]
     return max(mine, key=lambda c: c.workers) if mine else None
 
 
@@ -38,7 +37,9 @@ def changes(merged: CompareResult) -> list[str]:
     """What changed between free-threaded builds of different minor versions (3.13t to 3.14t), from the figures:
     their single-thread cost and how their Python threads scaled."""
     plain = [c for c in merged.single_thread if "PYTHON_GIL" not in c.free_threaded]
-    builds = sorted({c.free_threaded for c in plain}, key=lambda label: minor(label.rstrip("t").split()[0]))
+    builds = sorted(
+        {c.free_threaded for c in plain}, key=lambda label: minor(label.rstrip("t").split()[0])
+    )
     if len(builds) < 2:
         return []
     old, new = builds[0], builds[-1]
@@ -49,7 +50,10 @@ def changes(merged: CompareResult) -> list[str]:
         if a is None or b is None:
             continue
         run_cells = {r.label: list(r.result.cells) for r in merged.runs}
-        ta, tb = _top(run_cells.get(old, []), impl, "threads"), _top(run_cells.get(new, []), impl, "threads")
+        ta, tb = (
+            _top(run_cells.get(old, []), impl, "threads"),
+            _top(run_cells.get(new, []), impl, "threads"),
+        )
         threads = (
             f"; on {tb.workers} threads it ran {_speedup(ta)} as fast as serial on {old} and {_speedup(tb)} on {new}"
             if ta is not None and tb is not None and ta.workers == tb.workers
@@ -69,7 +73,7 @@ def beside_threads(merged: CompareResult) -> list[str]:
     out = []
     for r in merged.runs:
         cells = list(r.result.cells)
-        skipped = next((c for c in cells if executors.family(c.executor) == "interpreters" and not c.ok), None)
+        skipped = next((c for c in cells if c.family == "interpreters" and not c.ok), None)
         parts = []
         for impl in dict.fromkeys(c.impl for c in cells):
             i, t = _top(cells, impl, "interpreters"), _top(cells, impl, "threads")
@@ -81,7 +85,7 @@ def beside_threads(merged: CompareResult) -> list[str]:
             )
         if parts:
             out.append(f"{r.label}: " + "; ".join(parts) + ".")
-        elif skipped is not None and not any(executors.family(c.executor) == "interpreters" and c.ok for c in cells):
+        elif skipped is not None and not any(c.family == "interpreters" and c.ok for c in cells):
             out.append(f"{r.label}: no interpreter cells ({skipped.reason}).")
     return out
 

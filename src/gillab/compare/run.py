@@ -25,7 +25,14 @@ from typing import Any
 
 from gillab.childproc import run_child
 from gillab.codec import Displayable, decode, encode
-from gillab.compare.cost import COST_ROUNDS, Build, SerialRounds, SingleThreadCost, costs, run_rounds
+from gillab.compare.cost import (
+    COST_ROUNDS,
+    Build,
+    SerialRounds,
+    SingleThreadCost,
+    costs,
+    run_rounds,
+)
 from gillab.errors import ChildFailed, InterpreterError, ResultsError
 from gillab.files import write_atomic
 from gillab.harness import executors, results
@@ -73,7 +80,9 @@ def run_one(vpy: Path, cond: Condition, run_args: list[str], out: Path, log: Pat
     try:
         return results.load(out / "results.json")
     except ResultsError as exc:
-        raise InterpreterError(f"{cond.python}: gillab run failed (exit {proc.returncode}; see {log}): {exc}") from None
+        raise InterpreterError(
+            f"{cond.python}: gillab run failed (exit {proc.returncode}; see {log}): {exc}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -164,19 +173,30 @@ class CompareResult(Displayable):
     def from_json(cls, data: dict[str, Any]) -> CompareResult:
         """Rebuild a comparison from its JSON form; ResultsError for another kind or version."""
         if data.get("kind") != "compare" or data.get("schema_version") not in READS:
-            raise ResultsError(f"not a gillab compare result of schema_version {COMPARE_SCHEMA_VERSION}")
+            raise ResultsError(
+                f"not a gillab compare result of schema_version {COMPARE_SCHEMA_VERSION}"
+            )
         cfg = data["config"]
         return cls(
             pythons=tuple(cfg["pythons"]),
             run_args=tuple(cfg["run"]),
             sizes=cfg["sizes"],
             runs=tuple(
-                CompareRun(r["python"], r["gil_forced"], r["free_threaded"], RunResult.from_json(r["result"]))
+                CompareRun(
+                    r["python"],
+                    r["gil_forced"],
+                    r["free_threaded"],
+                    RunResult.from_json(r["result"]),
+                )
                 for r in data["runs"]
             ),
             errors=tuple(data["errors"]),
-            single_thread=tuple(decode(SingleThreadCost, c, "single_thread") for c in data.get("single_thread", ())),
-            serial_rounds=tuple(decode(SerialRounds, r, "serial_rounds") for r in data.get("serial_rounds", ())),
+            single_thread=tuple(
+                decode(SingleThreadCost, c, "single_thread") for c in data.get("single_thread", ())
+            ),
+            serial_rounds=tuple(
+                decode(SerialRounds, r, "serial_rounds") for r in data.get("serial_rounds", ())
+            ),
             cost_rounds=int(cfg.get("cost_rounds", COST_ROUNDS)),
         )
 
@@ -202,8 +222,45 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     log = out / "compare.log"
     log.write_text("")
-    conditions: list[tuple[Condition, Interpreter]] = []
     errors: list[str] = list(notes)
+    conditions, venvs = _prepare(pythons, log, errors, progress)
+    runs: list[CompareRun] = []
+    for i, (cond, _) in enumerate(conditions):
+        args = list(run_args)
+        if sizes_flag:
+            args += ["--size", sizes_flag]
+        progress(f"running under {cond.python}{' with PYTHON_GIL=1' if cond.gil_forced else ''}")
+        try:
+            result = run_one(venvs[cond.python], cond, args, out / f"run{i}", log)
+        except InterpreterError as exc:
+            errors.append(str(exc))
+            progress(f"failed: {exc}")
+            continue
+        if sizes_flag is None:
+            # the first run's calibrated sizes serve every later run: equal work everywhere
+            sizes_flag = ",".join(f"{k}={v}" for k, v in result.config.sizes.items())
+        runs.append(CompareRun(cond.python, cond.gil_forced, cond.free_threaded, result))
+    merged = CompareResult(
+        tuple(pythons),
+        tuple(run_args),
+        sizes_flag,
+        tuple(runs),
+        tuple(errors),
+        cost_rounds=cost_rounds,
+    )
+    save(merged, out)  # the matrix is kept before the cost rounds start
+    if runs and cost_rounds > 0:
+        merged = _with_costs(merged, conditions, venvs, cost_rounds, progress)
+        save(merged, out)
+    return merged
+
+
+def _prepare(
+    pythons: list[str], log: Path, errors: list[str], progress: Callable[[str], None]
+) -> tuple[list[tuple[Condition, Interpreter]], dict[str, Path]]:
+    """A venv for each interpreter, and the conditions to run under (each free-threaded one twice: without
+    its GIL and with PYTHON_GIL=1); an interpreter that cannot be prepared is named in errors."""
+    conditions: list[tuple[Condition, Interpreter]] = []
     venvs: dict[str, Path] = {}
     for python in pythons:
         try:
@@ -217,28 +274,7 @@ def compare(
         conditions.append((Condition(python, info.free_threaded), info))
         if info.free_threaded:
             conditions.append((Condition(python, info.free_threaded, gil_forced=True), info))
-    runs: list[CompareRun] = []
-    for i, (cond, _) in enumerate(conditions):
-        args = list(run_args)
-        if sizes_flag:
-            args += ["--size", sizes_flag]
-        progress(f"running under {cond.python}{' with PYTHON_GIL=1' if cond.gil_forced else ''}")
-        try:
-            result = run_one(venvs[cond.python], cond, args, out / f"run{i}", log)
-        except InterpreterError as exc:
-            errors.append(str(exc))
-            progress(f"failed: {exc}")
-            continue
-        if sizes_flag is None:  # the first run's calibrated sizes serve every later run: equal work everywhere
-            sizes_flag = ",".join(f"{k}={v}" for k, v in result.config.sizes.items())
-        runs.append(CompareRun(cond.python, cond.gil_forced, cond.free_threaded, result))
-    merged = CompareResult(tuple(pythons), tuple(run_args), sizes_flag, tuple(runs), tuple(errors),
-                           cost_rounds=cost_rounds)  # fmt: skip
-    save(merged, out)  # the matrix is kept before the cost rounds start
-    if runs and cost_rounds > 0:
-        merged = _with_costs(merged, conditions, venvs, cost_rounds, progress)
-        save(merged, out)
-    return merged
+    return conditions, venvs
 
 
 def _with_costs(
@@ -255,7 +291,9 @@ def _with_costs(
     if not any(b.free_threaded for b in builds) or all(b.free_threaded for b in builds):
         return merged  # nothing to set a free-threaded build against
     first = merged.runs[0].result
-    serial, errors = run_rounds(builds, first.config.workload, dict(first.config.sizes), rounds, progress=progress)
+    serial, errors = run_rounds(
+        builds, first.config.workload, dict(first.config.sizes), rounds, progress=progress
+    )
     return replace(
         merged,
         single_thread=tuple(costs(builds, serial)),

@@ -102,7 +102,13 @@ class Reference:
         self.samples: list[CeilingSample] = []
 
     def measure(
-        self, group: int, round_: int, executor: str, workers: int, alone: bool, after_s: float = 0.0
+        self,
+        group: int,
+        round_: int,
+        executor: str,
+        workers: int,
+        alone: bool,
+        after_s: float = 0.0,
     ) -> CeilingSample:
         """Time the unit on each of `workers` threads at once (one, alone), as many times as fit in SHARE of
         after_s (the repeat just timed), at least once; record and return the sample, per unit."""
@@ -114,7 +120,9 @@ class Reference:
                 unit()
 
         seconds, cpu = _together(run, 1 if alone else workers)
-        sample = CeilingSample(group, round_, executor, 1 if alone else workers, seconds / units, cpu, alone, units)
+        sample = CeilingSample(
+            group, round_, executor, 1 if alone else workers, seconds / units, cpu, alone, units
+        )
         self.samples.append(sample)
         return sample
 
@@ -129,7 +137,9 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
-def _grow(timed: Callable[[int], float], n: int, target_s: float, step: Callable[[int], int] | None = None) -> int:
+def _grow(
+    timed: Callable[[int], float], n: int, target_s: float, step: Callable[[int], int] | None = None
+) -> int:
     """The size whose unit takes about target_s: grown from n (by step, else ×2) until it does."""
     while timed(n) < target_s and n < 10**12:
         n = step(n) if step else n * 2
@@ -164,33 +174,53 @@ def _last(samples: Sequence[CeilingSample]) -> dict[tuple[int, int, str, int], C
     return {(x.group, x.round, x.executor, x.workers): x for x in samples}
 
 
-def solo(samples: Sequence[CeilingSample], group: int | None = None) -> dict[tuple[int, int], float]:
+def solo(
+    samples: Sequence[CeilingSample], group: int | None = None
+) -> dict[tuple[int, int], float]:
     """(group, round) -> one unit's solo time beside that round's serial baseline (of one group, or all)."""
     return {
-        (g, r): x.seconds for (g, r, _, _), x in _last(samples).items() if x.alone and (group is None or g == group)
+        (g, r): x.seconds
+        for (g, r, _, _), x in _last(samples).items()
+        if x.alone and (group is None or g == group)
     }
 
 
-def ratios(samples: Sequence[CeilingSample], group: int, executor: str, workers: int) -> dict[int, float]:
+def ratios(
+    samples: Sequence[CeilingSample], group: int, executor: str, workers: int
+) -> dict[int, float]:
     """Round -> the machine's ceiling for one cell in that round of its group: N × alone ÷ together."""
     alone = solo(samples, group)
     return {
         r: workers * alone[(g, r)] / x.seconds
         for (g, r, ex, w), x in _last(samples).items()
-        if g == group and ex == executor and w == workers and not x.alone and (g, r) in alone and x.seconds > 0
+        if g == group
+        and ex == executor
+        and w == workers
+        and not x.alone
+        and (g, r) in alone
+        and x.seconds > 0
     }
 
 
-def core_speeds(samples: Sequence[CeilingSample], group: int, executor: str, workers: int) -> dict[int, float]:
+def core_speeds(
+    samples: Sequence[CeilingSample], group: int, executor: str, workers: int
+) -> dict[int, float]:
     """Round -> how fast each core ran the reference on N threads at once, against one thread alone in that
     round (CPU per unit alone ÷ CPU per unit and thread together): the machine's own core speed at N, which a
     cell's core speed is set against (gillab.harness.diagnosis)."""
     last = _last(samples)
-    alone = {(g, r): x.cpu_s / x.units for (g, r, _, _), x in last.items() if x.alone and g == group}
+    alone = {
+        (g, r): x.cpu_s / x.units for (g, r, _, _), x in last.items() if x.alone and g == group
+    }
     return {
         r: alone[(g, r)] / (x.cpu_s / (x.workers * x.units))
         for (g, r, ex, w), x in last.items()
-        if g == group and ex == executor and w == workers and not x.alone and (g, r) in alone and x.cpu_s > 0
+        if g == group
+        and ex == executor
+        and w == workers
+        and not x.alone
+        and (g, r) in alone
+        and x.cpu_s > 0
     }
 
 
@@ -221,7 +251,13 @@ def summary(samples: Sequence[CeilingSample], workers: int, cores: int) -> Ceili
     ]
     if not xs:
         return None
-    return Ceiling(workers, stats.median(xs), stats.bootstrap_ci(xs), len(xs), stats.ideal(workers, workers, cores))
+    return Ceiling(
+        workers,
+        stats.median(xs),
+        stats.bootstrap_ci(xs),
+        len(xs),
+        stats.ideal(workers, workers, cores),
+    )
 
 
 def drift(samples: Sequence[CeilingSample], group: int | None = None) -> float | None:

@@ -29,8 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from gillab import stats
-from gillab.harness import executors
 from gillab.harness.noise import PerRound
+from gillab.harness.records import Cause
 from gillab.harness.results import Cell, Diagnosis
 
 WAITING = 0.25
@@ -45,10 +45,11 @@ update, lost 0.41-0.68."""
 COLLECTOR = 0.05
 """The collector's share of the wall at which waiting is named as the collector's."""
 
+
 def applies(cell: Cell, gil_enabled: bool) -> bool:
     """Whether a cell's workers run at once with no GIL shared between them, in this process: threads without
     a GIL, or interpreters with one each (processes are not diagnosed: their workers share nothing)."""
-    ex = executors.lookup(cell.executor)
+    ex = cell.kind
     if not cell.ok or ex.baseline or cell.workers < 2 or not ex.same_process:
         return False
     return (ex.shares_gil and not gil_enabled) or ex.gil_per_worker
@@ -66,18 +67,18 @@ def _loss(share: float | None) -> float:
     return -math.log(max(1e-9, 1 - share)) if share is not None and share > 0 else 0.0
 
 
-def cause_of(d: Diagnosis, allowed: bool = False) -> str:
+def cause_of(d: Diagnosis, allowed: bool = False) -> Cause:
     """The part to name: the GIL back on, else the larger of waiting (the collector's, where it ran for
     COLLECTOR or more of the wall) and contention, where it passes its threshold; else the machine's noise."""
     if d.gil_on:
-        return "gil"
+        return Cause.GIL
     waits = _named(d.waiting, d.waiting_ci95, WAITING)
     contends = _named(d.contention, d.contention_ci95, CONTENTION)
     if allowed or not (waits or contends):
-        return "noise"
+        return Cause.NOISE
     if contends and (not waits or _loss(d.contention) > _loss(d.waiting)):
-        return "contention"
-    return "collector" if (d.collector_share or 0.0) >= COLLECTOR else "waiting"
+        return Cause.CONTENTION
+    return Cause.COLLECTOR if (d.collector_share or 0.0) >= COLLECTOR else Cause.WAITING
 
 
 def _usable(cell: Cell, cores: int) -> float:
@@ -87,7 +88,9 @@ def _usable(cell: Cell, cores: int) -> float:
     return max(1.0, min(float(cell.workers), float(cell.tasks), left))
 
 
-def diagnose(cell: Cell, fig: PerRound, machine: Mapping[int, float], cores: int, gil_on: str = "") -> Diagnosis:
+def diagnose(
+    cell: Cell, fig: PerRound, machine: Mapping[int, float], cores: int, gil_on: str = ""
+) -> Diagnosis:
     """A cell's diagnosis from its per-round figures (gillab.harness.noise.rounds_of), the machine's own core
     speed per round (gillab.harness.ceiling.core_speeds) and the collector's time in its repeats."""
     ideal = _usable(cell, cores)
@@ -103,27 +106,54 @@ def diagnose(cell: Cell, fig: PerRound, machine: Mapping[int, float], cores: int
     if not kept:
         notes.append(
             "the collector was not timed: each interpreter collects its own garbage, and stops no other worker"
-            if executors.lookup(cell.executor).gil_per_worker
+            if cell.kind.gil_per_worker
             else "the collector was not timed here"
         )
     if not both:
         notes.append("contention was not measured: no reference ran beside these rounds")
     d = Diagnosis(
-        "noise", ideal, cell.parallelism, waiting, waiting_ci, speed, mspeed, mspeed_ci, contention, contention_ci,
-        share, share_ci, count, gil_on, "; ".join(notes),
-    )  # fmt: skip
+        cause=Cause.NOISE,
+        ideal=ideal,
+        cores_busy=cell.parallelism,
+        waiting=waiting,
+        waiting_ci95=waiting_ci,
+        core_speed=speed,
+        machine_core_speed=mspeed,
+        machine_core_speed_ci95=mspeed_ci,
+        contention=contention,
+        contention_ci95=contention_ci,
+        collector_share=share,
+        collector_share_ci95=share_ci,
+        collections=count,
+        gil_on=gil_on,
+        note="; ".join(notes),
+    )
     return replace(d, cause=cause_of(d, allowed=bool(cell.against_ceiling)))
 
 
-def from_figures(ideal: float, cores_busy: float, core_speed: float | None, machine_core_speed: float | None,
-                 collector_s: float | None, collections: int | None, wall_s: float) -> Diagnosis:  # fmt: skip
+def from_figures(
+    ideal: float,
+    cores_busy: float,
+    core_speed: float | None,
+    machine_core_speed: float | None,
+    collector_s: float | None,
+    collections: int | None,
+    wall_s: float,
+) -> Diagnosis:
     """A diagnosis from one measurement's figures, without rounds (gillab check's threads at their most):
     waiting, contention against the machine's core speed measured right after, the collector's share."""
     contention = 1 - core_speed / machine_core_speed if core_speed and machine_core_speed else None
     share = collector_s / wall_s if collector_s is not None and wall_s > 0 else None
     d = Diagnosis(
-        "noise", ideal, cores_busy, 1 - cores_busy / ideal, None, core_speed, machine_core_speed, None, contention,
-        None, share, None, float(collections) if collections is not None else None,
+        cause=Cause.NOISE,
+        ideal=ideal,
+        cores_busy=cores_busy,
+        waiting=1 - cores_busy / ideal,
+        core_speed=core_speed,
+        machine_core_speed=machine_core_speed,
+        contention=contention,
+        collector_share=share,
+        collections=float(collections) if collections is not None else None,
         note="" if contention is not None else "contention was not measured: no reference ran",
-    )  # fmt: skip
+    )
     return replace(d, cause=cause_of(d))

@@ -197,7 +197,9 @@ class GilSampler:
             time.sleep(0.0005)
         return self._s.tid or None
 
-    def stop(self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int) -> GilState:
+    def stop(
+        self, spans: Mapping[int, Sequence[tuple[int, int]]], since_ns: int, until_ns: int
+    ) -> GilState:
         """Stop; classify each worker's samples in [since_ns, until_ns) against its task spans (tid -> spans)."""
         if self._s is None:
             return GilState(False, self.note or "no worker of this process to watch")
@@ -247,13 +249,14 @@ class GilSampler:
             for k in range(len(gils)):
                 held[k] += w if locked >> k & 1 else 0.0
             for j, lane in enumerate(self.lanes):
-                state = _state(any(a <= t < b for a, b in spans.get(lane.tid, ())), holds, running, j, last_holds)
+                busy = any(a <= t < b for a, b in spans.get(lane.tid, ()))
+                state = _state(busy, holds, running, j, last_holds)
                 shares[j][state] += w
                 tracks.see(j, state, t)
             last_holds = holds
         n = len(rows)
         per = tuple(
-            ThreadGil(lane.role, c["holds"] / total, c["runs"] / total, c["waits"] / total, c["idle"] / total)
+            ThreadGil(lane.role, *(c[s] / total for s in ("holds", "runs", "waits", "idle")))
             for lane, c in zip(self.lanes, shares, strict=True)
         )
         switches = [sum(r[3]) for r in rows]
@@ -288,7 +291,11 @@ class GilSampler:
             f"sampled at {1 / self._s.interval_s / 1e3:.1f} kHz, not {1 / self.interval_s / 1e3:g} kHz: "
             + (f"each sample costs {cost * 1e6:.1f} µs of CPU here, and " if cost else "")
             + f"the sampler keeps within {self.budget:.0%} of a core"
-            + (f" (it used {overhead:.1%})" if overhead is not None and overhead > self.budget else "")
+            + (
+                f" (it used {overhead:.1%})"
+                if overhead is not None and overhead > self.budget
+                else ""
+            )
         )
 
 
@@ -301,7 +308,11 @@ def _per_interpreter(
 ) -> tuple[InterpreterGil, ...]:
     """Each watched interpreter's own GIL: its held share, and its switches per second."""
     return tuple(
-        InterpreterGil(interp, held[k] / total, (rows[-1][3][k] - rows[0][3][k]) / window if window > 0 else None)
+        InterpreterGil(
+            interp,
+            held[k] / total,
+            (rows[-1][3][k] - rows[0][3][k]) / window if window > 0 else None,
+        )
         for k, interp in enumerate(gils)
     )
 
@@ -333,7 +344,9 @@ class _Tracks:
             self.open[lane] = (state, t)
 
     def _close(self, lane: int, cur: tuple[str, int], t: int) -> None:
-        self.segments.append(GilSegment(lane, cur[0], (cur[1] - self.since_ns) / 1e9, (t - self.since_ns) / 1e9))
+        self.segments.append(
+            GilSegment(lane, cur[0], (cur[1] - self.since_ns) / 1e9, (t - self.since_ns) / 1e9)
+        )
 
     def close(self, end: int) -> tuple[GilSegment, ...]:
         for lane, cur in enumerate(self.open):

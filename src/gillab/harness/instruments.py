@@ -128,10 +128,16 @@ class ThreadStates:
 class Sampler:
     """Sample the states of the threads of this process and its worker processes, from native code."""
 
-    def __init__(self, pids: list[int], interval_s: float = 0.002, skip: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, pids: list[int], interval_s: float = 0.002, skip: tuple[int, ...] = ()
+    ) -> None:
         """skip: native thread ids to leave out of every count (gillab's own instrument threads)."""
         self.available = has_proc()
-        self._sampler = _native.instruments().ThreadSampler(pids, interval_s, skip=skip) if self.available else None
+        self._sampler = (
+            _native.instruments().ThreadSampler(pids, interval_s, skip=skip)
+            if self.available
+            else None
+        )
 
     def start(self) -> None:
         """Start sampling."""
@@ -142,7 +148,9 @@ class Sampler:
         """Stop sampling; name each thread by `roles` (tid -> role), others 'other'."""
         s = self._sampler
         if s is None:
-            return ThreadStates(False, "no /proc on this OS: thread states not sampled", 0, None, ())
+            return ThreadStates(
+                False, "no /proc on this OS: thread states not sampled", 0, None, ()
+            )
         s.stop()
         n = s.samples
         shares = []
@@ -154,7 +162,9 @@ class Sampler:
         mean = s.running_sum / n if n else None
         most = _native.instruments().MAX_TIDS
         reason = (
-            f"{s.overflow} thread sightings beyond the sampler's {most} threads were not counted" if s.overflow else ""
+            f"{s.overflow} thread sightings beyond the sampler's {most} threads were not counted"
+            if s.overflow
+            else ""
         )
         return ThreadStates(True, reason, n, mean, tuple(shares), s.cpu_s)
 

@@ -42,7 +42,9 @@ def available() -> bool:
     return PROC_STAT.is_file()
 
 
-UNAVAILABLE = "interference not measured: this OS has no /proc/stat (figures from other processes unknown)"
+UNAVAILABLE = (
+    "interference not measured: this OS has no /proc/stat (figures from other processes unknown)"
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class Interference:
 NONE = Interference(None, None, None)
 
 
-def between(a: Snapshot | None, b: Snapshot | None, own_cpu_s: float, wall_s: float | None = None) -> Interference:
+def between(
+    a: Snapshot | None, b: Snapshot | None, own_cpu_s: float, wall_s: float | None = None
+) -> Interference:
     """Return the interference between two snapshots, given this run's own CPU seconds in that window."""
     if a is None or b is None:
         return NONE

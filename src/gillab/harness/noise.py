@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from gillab import stats
-from gillab.harness import executors
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import (
     CEILING_IMPOSSIBLE,
@@ -39,7 +38,7 @@ from gillab.harness.results import (
     Cell,
     RepeatRecord,
     impossible,
-)  # fmt: skip
+)
 
 CV_NOISY = 0.10
 """A cell whose coefficient of variation exceeds this has moved."""
@@ -77,9 +76,11 @@ def rounds_of(cell: Cell, serial: Cell, ceiling: Mapping[int, float] | None = No
     parallelism = {k: p for k, r in sorted(mine.items()) if (p := r.parallelism) is not None}
     core_speed = {k: base[k].cpu_s / mine[k].cpu_s for k in both if mine[k].cpu_s > 0}
     ceil: dict[int, float] = {}
-    if ceiling and not executors.lookup(cell.executor).baseline:
+    if ceiling and not cell.kind.baseline:
         ceil = {k: ceiling[k] for k in both if ceiling.get(k)}
-    return PerRound(speedup, parallelism, core_speed, ceil, {k: speedup[k] / c for k, c in ceil.items()})
+    return PerRound(
+        speedup, parallelism, core_speed, ceil, {k: speedup[k] / c for k, c in ceil.items()}
+    )
 
 
 def _estimate(xs: dict[int, float]) -> tuple[float | None, tuple[float, float] | None]:
@@ -91,7 +92,11 @@ def _estimate(xs: dict[int, float]) -> tuple[float | None, tuple[float, float] |
 
 
 def with_speedup(
-    cell: Cell, serial: Cell | None, cores: int, drift: float | None = None, ceiling: Mapping[int, float] | None = None
+    cell: Cell,
+    serial: Cell | None,
+    cores: int,
+    drift: float | None = None,
+    ceiling: Mapping[int, float] | None = None,
 ) -> Cell:
     """Fill in speedup, efficiency, parallelism, core speed and, with the ceiling's per-round ratios for the
     cell's worker count (round -> ratio), the ceiling and the efficiency against it; then flag noise.
@@ -113,11 +118,20 @@ def with_speedup(
     c, c_ci = _estimate(fig.ceiling)
     evc, evc_ci = _estimate(fig.against_ceiling)
     done = replace(
-        cell, speedup=speedup, efficiency=speedup / ideal, speedup_ci95=ci,
+        cell,
+        speedup=speedup,
+        efficiency=speedup / ideal,
+        speedup_ci95=ci,
         efficiency_ci95=(ci[0] / ideal, ci[1] / ideal),
-        parallelism=par, parallelism_ci95=par_ci, core_speed=speed, core_speed_ci95=speed_ci,
-        ceiling=c, ceiling_ci95=c_ci, efficiency_vs_ceiling=evc, efficiency_vs_ceiling_ci95=evc_ci,
-    )  # fmt: skip
+        parallelism=par,
+        parallelism_ci95=par_ci,
+        core_speed=speed,
+        core_speed_ci95=speed_ci,
+        ceiling=c,
+        ceiling_ci95=c_ci,
+        efficiency_vs_ceiling=evc,
+        efficiency_vs_ceiling_ci95=evc_ci,
+    )
     return flag_noise(done, cores, drift)
 
 
@@ -132,14 +146,22 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
     figures, why = unsteady(cell, cores, drift)
     reasons = [r for r in [*reasons, *why] if r]
     note = ""
-    if allowed and cell.efficiency_vs_ceiling is not None and cell.efficiency_vs_ceiling_ci95 is not None:
+    if (
+        allowed
+        and cell.efficiency_vs_ceiling is not None
+        and cell.efficiency_vs_ceiling_ci95 is not None
+    ):
         lo, hi = cell.efficiency_vs_ceiling_ci95
         note = (
             f"as fast as this machine allowed: against its own ceiling it got {cell.efficiency_vs_ceiling:.2f} "
             f"[{lo:.2f}-{hi:.2f}], an interval that holds 1.0"
         )
     return replace(
-        cell, noisy=bool(reasons), noise_reason="; ".join(reasons), against_ceiling=note, unsteady=figures
+        cell,
+        noisy=bool(reasons),
+        noise_reason="; ".join(reasons),
+        against_ceiling=note,
+        unsteady=figures,
     )
 
 
@@ -153,27 +175,50 @@ def _allowed(cell: Cell) -> bool:
 
 
 def _moved(cell: Cell) -> bool:
-    wide = bool(cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup)
+    wide = bool(
+        cell.speedup
+        and cell.speedup_ci95
+        and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup
+    )
     return wide or (cell.cv is not None and cell.cv > CV_NOISY)
 
 
 def _what_moved(cell: Cell, drift: float | None) -> list[str]:
     """Why the cell's figures moved, where the ceiling beside its repeats and the machine's own drift can tell;
     else what moved."""
-    moved = f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})" if (cell.cv or 0) > CV_NOISY else ""
-    if cell.speedup and cell.speedup_ci95 and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup:
+    moved = (
+        f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})"
+        if (cell.cv or 0) > CV_NOISY
+        else ""
+    )
+    if (
+        cell.speedup
+        and cell.speedup_ci95
+        and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup
+    ):
         hw = stats.half_width(cell.speedup_ci95)
         moved = f"its speedup interval is ±{hw:.2f}, over {CI_NOISY:.0%} of {cell.speedup:.2f}"
-    machine = f"the machine's own solo speed moved by {drift:.0%} over these rounds" if drift else ""
-    evc, evc_ci, c, c_ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95, cell.ceiling, cell.ceiling_ci95
+    machine = (
+        f"the machine's own solo speed moved by {drift:.0%} over these rounds" if drift else ""
+    )
+    evc, evc_ci, c, c_ci = (
+        cell.efficiency_vs_ceiling,
+        cell.efficiency_vs_ceiling_ci95,
+        cell.ceiling,
+        cell.ceiling_ci95,
+    )
     if evc is None or evc_ci is None or c is None or c_ci is None:
         return [f"{moved}: {machine}" if machine and drift and drift > SPEED_DRIFT else moved]
     ceiling = f"its ceiling beside the same repeats was {c:.2f} [{c_ci[0]:.2f}-{c_ci[1]:.2f}]"
     against = f"{evc:.2f} [{evc_ci[0]:.2f}-{evc_ci[1]:.2f}]"
     if stats.half_width(evc_ci) <= CI_NOISY * evc:
-        return [f"its speedup moved with the machine: {ceiling}, and against it the cell held at {against}"]
+        return [
+            f"its speedup moved with the machine: {ceiling}, and against it the cell held at {against}"
+        ]
     if drift is not None and drift > SPEED_DRIFT:
-        return [f"{moved}: {machine}; against the machine ({ceiling}) the cell still moved: {against}"]
+        return [
+            f"{moved}: {machine}; against the machine ({ceiling}) the cell still moved: {against}"
+        ]
     return [f"{moved}, while the machine held its speed ({ceiling}): the cell itself moved"]
 
 
@@ -190,7 +235,9 @@ def _disturbed(cell: Cell, cores: int) -> str:
     return f"{what} during {len(disturbed)} of {kept} repeats, and no quiet moment came"
 
 
-def unsteady(cell: Cell, cores: int, drift: float | None = None) -> tuple[tuple[str, ...], list[str]]:
+def unsteady(
+    cell: Cell, cores: int, drift: float | None = None
+) -> tuple[tuple[str, ...], list[str]]:
     """The figures of a cell that cannot be true of its code, and why (see the module docstring).
 
     >>> c = Cell("fib", "python", "process", 2, 16, 25, "ok", speedup=2.3, efficiency=1.15, efficiency_ci95=(1.0, 1.3))
@@ -223,4 +270,3 @@ def unsteady(cell: Cell, cores: int, drift: float | None = None) -> tuple[tuple[
             f"it: {TOO_UNSTEADY}"
         )
     return figures, reasons
-

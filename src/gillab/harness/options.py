@@ -53,12 +53,16 @@ def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, 
             for pair in pairs:
                 impl, _, n = pair.partition("=")
                 if impl.strip() not in chosen:
-                    raise ValueError(f"{impl.strip()!r} is not among the impls run ({', '.join(chosen)})")
+                    raise ValueError(
+                        f"{impl.strip()!r} is not among the impls run ({', '.join(chosen)})"
+                    )
                 sizes[impl.strip()] = int(n)
         for size in sizes.values():
             w.check_size(size)
     except ValueError as exc:
-        raise OptionError("$size " + literal(f"{text!r} is not valid for {workload}: {exc}")) from None
+        raise OptionError(
+            "$size " + literal(f"{text!r} is not valid for {workload}: {exc}")
+        ) from None
     return sizes
 
 
@@ -87,7 +91,9 @@ def make_config(
         bad = [i for i in impls if i not in w.impl_names]
         if bad:
             choices = ", ".join(w.impl_names)
-            raise OptionError(literal(f"unknown impl for {workload} {', '.join(bad)}; choose from {choices}"))
+            raise OptionError(
+                literal(f"unknown impl for {workload} {', '.join(bad)}; choose from {choices}")
+            )
     chosen = impls or w.default_impls
     top = max_workers()
     if workers and max(workers) > top:
@@ -99,7 +105,9 @@ def make_config(
         raise OptionError(f"$tasks {tasks} is above the limit of {100 * top} tasks per cell here")
     if w.fixed_tasks is not None:  # one task per input
         if tasks is not None and tasks != w.fixed_tasks:
-            raise OptionError(f"$tasks {tasks} disagrees with --inputs, which gives {w.fixed_tasks} tasks")
+            raise OptionError(
+                f"$tasks {tasks} disagrees with --inputs, which gives {w.fixed_tasks} tasks"
+            )
         tasks = w.fixed_tasks
         if size is None:
             size = "1"  # one call per task
@@ -132,7 +140,9 @@ def check_out_dir(path: str | Path) -> Path:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise OptionError(literal(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}")) from None
+        raise OptionError(
+            literal(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}")
+        ) from None
     return out
 
 
@@ -161,7 +171,11 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
     total = 0.0  # one round of every cell
     for impl in config.impls:
         try:
-            task = estimate_task_s(config.workload, impl, config.sizes[impl]) if impl in config.sizes else None
+            task = (
+                estimate_task_s(config.workload, impl, config.sizes[impl])
+                if impl in config.sizes
+                else None
+            )
         except GillabError:
             continue
         task = config.target_s if task is None else task
@@ -180,7 +194,9 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
             f"this run could take up to {_duration(most)} ({config.repeat} rounds of about {_duration(total)}), "
             f"over the {_duration(max_time_s)} budget; lower $repeat, or raise $max_time"
         )
-    procs = sum(config.workers) * sum(1 for e in config.executors if executors.get(e).gil_per_worker)
+    procs = sum(config.workers) * sum(
+        1 for e in config.executors if executors.get(e).gil_per_worker
+    )
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not every OS says

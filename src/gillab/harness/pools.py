@@ -19,7 +19,10 @@ def pinned() -> tuple[Pool, ...]:
     """Return the native pools loaded now: library, API and threads (what the environment records)."""
     from threadpoolctl import threadpool_info
 
-    return tuple(Pool(i.get("user_api"), i.get("internal_api"), i.get("num_threads")) for i in threadpool_info())
+    return tuple(
+        Pool(i.get("user_api"), i.get("internal_api"), i.get("num_threads"))
+        for i in threadpool_info()
+    )
 
 
 def pin_to_one() -> AbstractContextManager[Any]:

@@ -55,13 +55,23 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from gillab.codec import Displayable, decode, encode, omit_if_none
-from gillab.environment import DaskWorker, Environment
+from gillab.environment import Environment
 from gillab.errors import ResultsError
 from gillab.files import write_atomic
+from gillab.harness import executors
 from gillab.harness.ceiling import Ceiling, CeilingSample
+from gillab.harness.executors import Executor
 from gillab.harness.gilstate import DEFAULT_RATE_HZ, GilState
 from gillab.harness.instruments import GilWait, ThreadShare
 from gillab.harness.interference import Interference
+from gillab.harness.records import (
+    Diagnosis,
+    EngineInfo,
+    PerCall,
+    RepeatRecord,
+    Span,
+    SpeedProbe,
+)
 
 SCHEMA_VERSION = 7
 READS = (3, 4, 5, 6, 7)
@@ -86,7 +96,19 @@ with 2, 5.0% with 4 and 2.4% with 8; of processes 9.2%, 5.6%, 3.3% and 3.1%. Fou
 same work as one of 80 ms, so the run takes as long; the default task is now 15 ms (16 of them: 240 ms of serial
 work per cell, where four of 80 ms were 320 ms)."""
 
-__all__ = ["ResultsError", "RunConfig", "RunResult", "load", "save"]
+__all__ = [
+    "Diagnosis",
+    "EngineInfo",
+    "PerCall",
+    "RepeatRecord",
+    "ResultsError",
+    "RunConfig",
+    "RunResult",
+    "Span",
+    "SpeedProbe",
+    "load",
+    "save",
+]
 
 
 @dataclass(frozen=True)
@@ -128,95 +150,6 @@ class RunConfig:
     def gil_interval_s(self) -> float | None:
         """The GIL-state sampler's interval asked for, or None when it is turned off."""
         return 1 / self.gil_rate_hz if self.gil_rate_hz else None
-
-
-@dataclass(frozen=True)
-class Span:
-    """One task on the timeline: which worker lane ran it, and when (s from the release)."""
-
-    lane: int
-    worker: str
-    start_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class RepeatRecord:
-    """One timed repeat of a cell: its round, its figures, and whether it was dropped as disturbed."""
-
-    round: int
-    seq: int
-    """Its place in the run's order of measurements (0, 1, 2, ...): the interleaving, as it happened."""
-    wall_s: float
-    cpu_s: float
-    interference: Interference
-    dropped: bool = False
-    """Disturbed and measured again once the machine was quiet; not used in any figure."""
-    disturbed: bool = False
-    """Disturbed, and kept because the machine did not get quiet within --max-wait."""
-    probed: bool = False
-    """The GIL-wait probe ran in it (the cell's GIL wait comes from such repeats, its GIL state from the others)."""
-    gc_s: float | None = omit_if_none()
-    """How long this interpreter's cycle collector ran during it (workers in this interpreter only)."""
-    gc_collections: int | None = omit_if_none()
-    """How many collections ran during it."""
-
-    @property
-    def parallelism(self) -> float | None:
-        """CPU ÷ wall: how many cores this repeat kept busy."""
-        return self.cpu_s / self.wall_s if self.wall_s > 0 else None
-
-
-@dataclass(frozen=True)
-class SpeedProbe:
-    """A fixed native spin, timed before every round: how the machine's own speed drifted over the run."""
-
-    spin_ms: tuple[float, ...]
-    drift: float | None
-    """max ÷ min of the spin times, minus 1: 0.1 means the machine ran 10% slower at its slowest."""
-    cv: float | None
-
-
-@dataclass(frozen=True)
-class PerCall:
-    """What crosses to a worker that shares no memory, per task: the call and its result, pickled."""
-
-    sent_bytes: int
-    """The pickled call: the function by reference (its module and name) and its arguments."""
-    returned_bytes: int
-    """The pickled result (the task's outcome)."""
-    pickle_s: float
-    """pickle.dumps and pickle.loads of both, in this process (the median of several trials)."""
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """What held back workers that no shared GIL held back: each part with its interval, and the largest named."""
-
-    cause: str
-    """What it names (gillab.harness.diagnosis): "contention", "waiting", "collector" (waiting while the
-    collector stopped the world), "gil" (an import turned the GIL back on) or "noise" (within the machine's
-    own noise: no cause named)."""
-    ideal: float
-    """The cores the workers could use: the fewest of workers, tasks and the cores other processes left them."""
-    cores_busy: float | None = None
-    waiting: float | None = None
-    waiting_ci95: tuple[float, float] | None = None
-    core_speed: float | None = None
-    """The cell's core speed (the serial cell's CPU ÷ this cell's, for the same tasks)."""
-    machine_core_speed: float | None = None
-    """The machine's own reference's core speed on as many threads, in the same rounds."""
-    machine_core_speed_ci95: tuple[float, float] | None = None
-    contention: float | None = None
-    contention_ci95: tuple[float, float] | None = None
-    collector_share: float | None = None
-    collector_share_ci95: tuple[float, float] | None = None
-    collections: float | None = None
-    """Collections per repeat (the median)."""
-    gil_on: str = ""
-    """What turned the GIL back on, where an import did."""
-    note: str = ""
-    """The parts that could not be measured, and why."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +228,22 @@ class Cell:
         return self.status == "ok"
 
     @property
+    def kind(self) -> type[Executor]:
+        """Its executor's class, which carries the executor's facts (gillab.harness.executors); the base
+        class's defaults for a name this gillab does not know (a results file from another version)."""
+        return executors.lookup(self.executor)
+
+    @property
+    def family(self) -> executors.Family:
+        """What kind of workers it had: serial, threads, interpreters, processes or an engine's."""
+        return self.kind.family()
+
+    @property
+    def workers_word(self) -> str:
+        """Its workers in a sentence: "threads", "processes", "dask-threads workers"."""
+        return executors.workers_word(self.executor)
+
+    @property
     def key(self) -> tuple[str, str, int]:
         """The cell's place in its impl's group: impl, executor, workers."""
         return (self.impl, self.executor, self.workers)
@@ -329,21 +278,6 @@ class Interleave:
     seed: int
     groups: str = "per impl: the serial baseline and every executor of one impl are alive together"
     order: str = "round_order(seed, group, round, cells) in gillab.harness.rounds"
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    """The distributed engine the dask cells ran on: versions, the scheduler ("local" or its address), and
-    its workers (or, for local clusters, how they were made), or why the cluster could not be reached."""
-
-    engine: str = "dask.distributed"
-    dask: str | None = omit_if_none()
-    distributed: str | None = omit_if_none()
-    scheduler: str = "local"
-    workers: str | tuple[DaskWorker, ...] | None = omit_if_none()
-    config: dict[str, str] | None = omit_if_none()
-    """The dask settings of the local clusters gillab starts."""
-    error: str | None = omit_if_none()
 
 
 @dataclass(frozen=True)
@@ -400,8 +334,14 @@ class RunResult(Displayable):
         """Rebuild a run from its JSON form; ResultsError for another schema or shape."""
         if data.get("schema_version") not in READS or "cells" not in data or "config" not in data:
             kind = data.get("kind")
-            what = f"a gillab {kind} result" if kind else f"schema_version {data.get('schema_version')!r}"
-            raise ResultsError(f"{what}, expected a gillab run result of schema_version {SCHEMA_VERSION}")
+            what = (
+                f"a gillab {kind} result"
+                if kind
+                else f"schema_version {data.get('schema_version')!r}"
+            )
+            raise ResultsError(
+                f"{what}, expected a gillab run result of schema_version {SCHEMA_VERSION}"
+            )
         doc = dict(data, schema_version=SCHEMA_VERSION)  # an older file, as this version holds it
         if doc.get("interleave") == {}:
             doc["interleave"] = None
@@ -409,9 +349,15 @@ class RunResult(Displayable):
             run = decode(cls, doc, "run")
         except ResultsError as exc:
             version = data["schema_version"]
-            raise ResultsError(f"a run result of schema {version} with a missing or odd field ({exc})") from None
-        if data["schema_version"] < 7:  # an older gillab printed impossible figures: name them now, as 7 does
-            run = replace(run, cells=tuple(_named(c, run.environment.usable_cores) for c in run.cells))
+            raise ResultsError(
+                f"a run result of schema {version} with a missing or odd field ({exc})"
+            ) from None
+        if (
+            data["schema_version"] < 7
+        ):  # an older gillab printed impossible figures: name them now, as 7 does
+            run = replace(
+                run, cells=tuple(_named(c, run.environment.usable_cores) for c in run.cells)
+            )
         return run
 
 
@@ -421,7 +367,12 @@ def _named(cell: Cell, cores: int) -> Cell:
     if not figures:
         return cell
     why = f"{', '.join(figures)}: {TOO_UNSTEADY}"
-    return replace(cell, unsteady=figures, noisy=True, noise_reason="; ".join(x for x in (cell.noise_reason, why) if x))
+    return replace(
+        cell,
+        unsteady=figures,
+        noisy=True,
+        noise_reason="; ".join(x for x in (cell.noise_reason, why) if x),
+    )
 
 
 def save(result: RunResult, path: Path) -> None:

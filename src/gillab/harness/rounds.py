@@ -110,9 +110,16 @@ class Group:
                 continue
             try:
                 session = CellSession(
-                    cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, cfg.probe_interval_s,
-                    cfg.gil_interval_s, scheduler=cfg.scheduler,
-                )  # fmt: skip
+                    cfg.workload,
+                    impl,
+                    ex,
+                    workers,
+                    cfg.n_tasks,
+                    self.size,
+                    cfg.probe_interval_s,
+                    cfg.gil_interval_s,
+                    scheduler=cfg.scheduler,
+                )
             except (NotBuiltError, CannotLoadError) as exc:
                 self.finished[key] = replace(base, reason=str(exc))
                 continue
@@ -125,7 +132,9 @@ class Group:
                 session.start()
             except KeyboardInterrupt:
                 raise
-            except CannotLoadError as exc:  # its task cannot load in these workers (a subinterpreter)
+            except (
+                CannotLoadError
+            ) as exc:  # its task cannot load in these workers (a subinterpreter)
                 self.sessions.pop(key).close(kill=True)
                 self.finished[key] = replace(base, reason=str(exc))
                 continue
@@ -138,7 +147,9 @@ class Group:
     def _serial_results(self) -> None:
         """Where tasks bring their own inputs (the user's target), run the serial baseline once, untimed: its
         results, input by input, are what every other cell's tasks must return."""
-        base = next((s for (_, ex, _), s in self.sessions.items() if executors.get(ex).baseline), None)
+        base = next(
+            (s for (_, ex, _), s in self.sessions.items() if executors.get(ex).baseline), None
+        )
         if base is None or base.payloads is None:
             return
         key = next(k for k, s in self.sessions.items() if s is base)
@@ -169,7 +180,9 @@ class Group:
         """Time the machine's reference right after a cell's repeat of after_s (gillab.harness.ceiling)."""
         if self.reference is not None:
             _, ex, workers = key
-            self.reference.measure(self.index, round_, ex, workers, executors.get(ex).baseline, after_s)
+            self.reference.measure(
+                self.index, round_, ex, workers, executors.get(ex).baseline, after_s
+            )
 
     def measure(self, key: Key, round_: int, seq: int) -> int:
         """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""
@@ -222,12 +235,18 @@ class Group:
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
         serial = next((out[k] for k in self.keys if executors.get(k[1]).baseline), None)
-        cells = [with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys]
+        cells = [
+            with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys
+        ]
         return [self._diagnosed(c, serial) for c in cells]
 
     def _diagnosed(self, cell: Cell, serial: Cell | None) -> Cell:
         """The cell with its diagnosis, where its workers ran with no GIL shared between them."""
-        if serial is None or self.reference is None or not diagnosis.applies(cell, environment.gil_enabled()):
+        if (
+            serial is None
+            or self.reference is None
+            or not diagnosis.applies(cell, environment.gil_enabled())
+        ):
             return cell
         key = cell.key
         machine = ceiling.core_speeds(self.reference.samples, self.index, key[1], key[2])
@@ -280,12 +299,22 @@ def measure_cell(
     flagged, never waited for); a fault in it becomes a failed or skipped cell, never an exception (except
     Ctrl-C, which shuts its workers down first)."""
     config = RunConfig(
-        workload=workload, impls=(impl,), executors=(executor,), workers=(workers,), tasks=tasks,
-        sizes={impl: size}, repeat=repeat, min_repeat=repeat, max_wait_s=0.0, probe_interval_s=probe_interval_s,
-    )  # fmt: skip
+        workload=workload,
+        impls=(impl,),
+        executors=(executor,),
+        workers=(workers,),
+        tasks=tasks,
+        sizes={impl: size},
+        repeat=repeat,
+        min_repeat=repeat,
+        max_wait_s=0.0,
+        probe_interval_s=probe_interval_s,
+    )
     keys: list[Key] = [(impl, executor, workers)]
     if get(workload).payloads(size, tasks) is not None and not executors.get(executor).baseline:
-        keys.append((impl, executors.baseline(), 1))  # its serial results are what the cell is checked against
+        keys.append(
+            (impl, executors.baseline(), 1)
+        )  # its serial results are what the cell is checked against
     group = Group(config, impl, size, 0, environment.usable_cores(), keys=keys)
     try:
         group.start()

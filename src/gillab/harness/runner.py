@@ -23,7 +23,15 @@ from gillab.errors import CannotLoadError, NotBuiltError
 from gillab.harness import ceiling, executors, interference, pools, results
 from gillab.harness.calibrate import pick_size
 from gillab.harness.ceiling import Reference
-from gillab.harness.results import CeilingBlock, Cell, EngineInfo, Interleave, RunConfig, RunResult, SpeedProbe
+from gillab.harness.results import (
+    CeilingBlock,
+    Cell,
+    EngineInfo,
+    Interleave,
+    RunConfig,
+    RunResult,
+    SpeedProbe,
+)
 from gillab.harness.rounds import NOT_MEASURED, Group
 from gillab.workloads import label as workload_label
 
@@ -66,7 +74,9 @@ class _Run:
             env = replace(env, switch_interval_s=config.switch_interval_s)
         engine = engine_of(config)
         if engine is not None and isinstance(engine.workers, tuple):
-            env = replace(env, dask_workers=engine.workers)  # an existing cluster: its hosts, threads, Pythons
+            env = replace(
+                env, dask_workers=engine.workers
+            )  # an existing cluster: its hosts, threads, Pythons
         load_before = environment.load_average()
         self.result = RunResult(
             environment=env,
@@ -82,7 +92,9 @@ class _Run:
         if self.progress:
             self.progress(label, step, self.total)
 
-    def save(self, extra: list[Cell] | None = None, finished: bool = False, interrupted: bool = False) -> RunResult:
+    def save(
+        self, extra: list[Cell] | None = None, finished: bool = False, interrupted: bool = False
+    ) -> RunResult:
         """Record the cells so far (and extra, the current impl's) and write results.json."""
         label = self.result.environment.interpreter
         cells = tuple(replace(c, interpreter=label) for c in [*self.done, *(extra or [])])
@@ -114,9 +126,13 @@ class _Run:
         if not samples:
             return None
         counts = sorted({s.workers for s in samples})
-        summaries = tuple(c for w in counts if (c := ceiling.summary(samples, w, self.cores)) is not None)
+        summaries = tuple(
+            c for w in counts if (c := ceiling.summary(samples, w, self.cores)) is not None
+        )
         unit = self.reference.n_seconds
-        return CeilingBlock(unit, samples, summaries, self.reference.cost_s(), time.monotonic() - self.t0)
+        return CeilingBlock(
+            unit, samples, summaries, self.reference.cost_s(), time.monotonic() - self.t0
+        )
 
     def size_of(self, impl: str) -> int:
         """The impl's task size: as given, else calibrated (0 where it is not built: its cells are skipped)."""
@@ -131,7 +147,9 @@ class _Run:
         """Measure one impl's cells round by round, saving each round, until they settle."""
         cfg, seq = self.config, 0
         for r in range(cfg.repeat):
-            self.say(f"{workload_label(cfg.workload)} {group.impl}: round {r + 1}", gi * cfg.repeat + r)
+            self.say(
+                f"{workload_label(cfg.workload)} {group.impl}: round {r + 1}", gi * cfg.repeat + r
+            )
             seq = group.run_round(r, seq)
             cells = group.cells(self.drift())
             self.save(cells)  # every round on disk: a kill loses at most one round
@@ -152,12 +170,19 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
     with environment.switch_interval(config.switch_interval_s), pools.pin_to_one():
         run.result = replace(
             run.result,
-            environment=replace(run.result.environment, threadpools=pools.pinned(), threadpools_note=pools.NOTE),
+            environment=replace(
+                run.result.environment, threadpools=pools.pinned(), threadpools_note=pools.NOTE
+            ),
         )
         try:
             for gi, impl in enumerate(config.impls):
-                run.say(f"{workload_label(config.workload)} {impl}: starting its workers", gi * config.repeat)
-                group = Group(config, impl, run.size_of(impl), gi, run.cores, reference=run.reference)
+                run.say(
+                    f"{workload_label(config.workload)} {impl}: starting its workers",
+                    gi * config.repeat,
+                )
+                group = Group(
+                    config, impl, run.size_of(impl), gi, run.cores, reference=run.reference
+                )
                 group.start()
                 run.run_group(gi, group)
                 group.close()

@@ -3,15 +3,12 @@
 A :class:`CellSession` is what both `gillab run` and bench/ time. ``start()`` (or entering it as a context
 manager) creates and warms the pool, never timed; each ``run_once()`` releases every task together, waits for
 all, reads the instruments and checks every result against the reference; ``summary()`` turns the repeats
-into a :class:`~gillab.harness.results.Cell`. The instruments of a repeat are one context manager,
-:class:`Instruments`, which stops every one of them on every exit: a task that raises, a worker that dies or
-Ctrl-C never leaves an instrument thread behind to take the GIL from later measurements.
+into a :class:`~gillab.harness.results.Cell`. The instruments of a repeat are one context manager
+(gillab.harness.repeat_instruments), stopped on every exit.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pickle
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -23,11 +20,15 @@ from gillab import environment, stats
 from gillab.environment import gil_turned_on
 from gillab.errors import CellError, one_line
 from gillab.harness import executors, gilstate, interference
-from gillab.harness.executors import Executor
-from gillab.harness.executors.base import Spans
-from gillab.harness.gilstate import BUDGET, DEFAULT_INTERVAL_S, GilSampler, GilState, Settled, not_sampled
-from gillab.harness.instruments import GcWatch, GilWait, Probe, Sampler, ThreadStates
+from gillab.harness.gilstate import (
+    BUDGET,
+    DEFAULT_INTERVAL_S,
+    GilState,
+    Settled,
+)
+from gillab.harness.instruments import GilWait, ThreadStates
 from gillab.harness.interference import Interference
+from gillab.harness.repeat_instruments import Instruments
 from gillab.harness.results import Cell, PerCall, RepeatRecord, Span, Status
 from gillab.harness.worker import TaskOutcome, run_task, warm
 from gillab.workloads import exact_counters, get, kernel
@@ -63,101 +64,6 @@ class Repeat:
         return self.gil_wait is not None
 
 
-@dataclass(frozen=True)
-class Seen:
-    """What a repeat's instruments saw, and the CPU they used themselves (not the work's)."""
-
-    gil_wait: GilWait | None
-    states: ThreadStates
-    gil: GilState
-    own_cpu_s: float
-    gc: GcWatch | None = None
-
-
-class Instruments:
-    """A repeat's instruments, started together and stopped on every exit path.
-
-    The /proc thread-state sampler always (leaving gillab's own instrument threads out of its counts); the
-    GIL-state sampler for workers in this process; the GIL-wait probe where it is asked for (it takes the GIL
-    every millisecond, so it runs only in the repeats whose GIL state is not what is being read); and
-    whatever the executor runs inside its workers (an engine's probe and sampler); and, for workers in this
-    interpreter, the time its cycle collector ran.
-    """
-
-    def __init__(self, ex: Executor, probe_interval_s: float | None, gil_interval_s: float | None,
-                 gil_budget: float, settled: Settled) -> None:  # fmt: skip
-        """probe_interval_s: the GIL-wait probe's sleep, or None for no probe in this repeat."""
-        self.ex = ex
-        self.gil_interval_s = gil_interval_s
-        self.probe = Probe(probe_interval_s) if probe_interval_s is not None else None
-        self.sampler: Sampler | None = None
-        lanes = ex.local_lanes()
-        sample = lanes and environment.gil_enabled() and gil_interval_s is not None
-        self.gil = GilSampler(lanes, gil_interval_s, gil_budget, settled) if sample and gil_interval_s else None
-        self.roles = {tid: f"worker {i}" for i, (_, tid) in enumerate(ex.worker_ids)}
-        self.gc = GcWatch() if ex.shares_gil and ex.same_process else None
-        self.read_out = False
-
-    def __enter__(self) -> Instruments:
-        try:
-            own: list[int] = []
-            if self.probe is not None:
-                own.append(self.probe.start())
-                self.roles[own[-1]] = "gil-probe"
-            if self.gil is not None:
-                self.gil.start()
-                tid = self.gil.thread_id()
-                own += [tid] if tid else []
-            self.sampler = Sampler([os.getpid(), *self.ex.worker_pids()], skip=tuple(own))
-            self.sampler.start()
-            self.ex.instruments_start(self.gil_interval_s, probe=self.probe is not None)
-            if self.gc is not None:
-                self.gc.__enter__()
-        except BaseException:
-            self._stop_quietly()
-            raise
-        return self
-
-    def read(self, spans: Spans, release_ns: int, finish_ns: int) -> Seen:
-        """Stop every instrument and return what they saw between the release and the finish."""
-        if self.gc is not None:
-            self.gc.__exit__()
-        inside_gw, inside_gil = self.ex.instruments_stop(spans, release_ns, finish_ns)
-        if inside_gil is not None:
-            gil_state = inside_gil
-        elif self.gil is not None:
-            gil_state = self.gil.stop(spans, release_ns, finish_ns)
-        else:
-            gil_state = not_sampled(self.ex.own_gil, self.gil_interval_s)
-        assert self.sampler is not None
-        states = self.sampler.stop(self.roles)
-        gw = self.probe.stop(release_ns, finish_ns) if self.probe is not None else None
-        self.read_out = True
-        wall = (finish_ns - release_ns) / 1e9
-        own = (gw.cpu_s if gw else 0.0) + states.cpu_s + (gil_state.overhead or 0.0) * wall
-        if inside_gw is not None:  # the GIL that matters is the workers' own: their probe speaks for them
-            own += inside_gw.cpu_s
-            gw = inside_gw
-        return Seen(gw, states, gil_state, own, self.gc)
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if not self.read_out:  # a task failed, a worker died or Ctrl-C
-            self._stop_quietly()
-
-    def _stop_quietly(self) -> None:
-        if self.gc is not None:
-            self.gc.__exit__()
-        if self.probe is not None:
-            with contextlib.suppress(Exception):
-                self.probe.stop(0, 0)
-        if self.sampler is not None:
-            with contextlib.suppress(Exception):
-                self.sampler.stop({})
-        if self.gil is not None:
-            with contextlib.suppress(Exception):
-                self.gil.stop({}, 0, 0)
-
-
 PICKLE_TRIALS = 50
 
 
@@ -174,13 +80,20 @@ def per_call(call: object, outcome: TaskOutcome) -> PerCall:
     return PerCall(len(sent), len(back), stats.median(times))
 
 
-def timeline(outs: list[TaskOutcome], release_ns: int, workers: list[tuple[int, int]]) -> tuple[Span, ...]:
+def timeline(
+    outs: list[TaskOutcome], release_ns: int, workers: list[tuple[int, int]]
+) -> tuple[Span, ...]:
     """Every task as a span on its worker's lane: lane i is the executor's worker i (as the GIL states')."""
     lanes: dict[tuple[int, int], int] = {w: i for i, w in enumerate(workers)}
     for o in sorted(outs, key=lambda o: o.start_ns):
         lanes.setdefault((o.pid, o.tid), len(lanes))
     return tuple(
-        Span(lanes[(o.pid, o.tid)], f"{o.pid}/{o.tid}", (o.start_ns - release_ns) / 1e9, (o.end_ns - release_ns) / 1e9)
+        Span(
+            lanes[(o.pid, o.tid)],
+            f"{o.pid}/{o.tid}",
+            (o.start_ns - release_ns) / 1e9,
+            (o.end_ns - release_ns) / 1e9,
+        )
         for o in sorted(outs, key=lambda o: o.task)
     )
 
@@ -230,7 +143,9 @@ class CellSession:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close(kill=exc is not None)
 
     def wants_probe(self, round_: int) -> bool:
@@ -245,11 +160,19 @@ class CellSession:
         ex = self.ex
         if not (ex.shares_gil or ex.runs_elsewhere):
             return False
-        sampled = self.gil_interval_s is not None and environment.gil_enabled() and not gilstate.unavailable()
+        sampled = (
+            self.gil_interval_s is not None
+            and environment.gil_enabled()
+            and not gilstate.unavailable()
+        )
         return round_ == 0 or not sampled
 
     def run_once(
-        self, release_delay_s: float | None = None, round_: int = 0, seq: int = 0, probe: bool | None = None
+        self,
+        release_delay_s: float | None = None,
+        round_: int = 0,
+        seq: int = 0,
+        probe: bool | None = None,
     ) -> Repeat:
         """Release every task together, wait for all, measure, and check the results; CellError if wrong.
 
@@ -310,7 +233,9 @@ class CellSession:
         counted."""
         w = get(self.workload)
         shared = w.shared_counter
-        if self.payloads is not None:  # the user's target: against the serial baseline's result, input by input
+        if (
+            self.payloads is not None
+        ):  # the user's target: against the serial baseline's result, input by input
             self._check_against_serial(w, outs)
         # Tasks that share one counter with other tasks running at once cannot each see their own count.
         elif not (shared and self.ex.shares_memory and not self.ex.baseline):
@@ -324,7 +249,9 @@ class CellSession:
         lost = self.tasks * self.size - self.kernel.value()
         if lost and self.impl in exact_counters(self.workload):
             total = self.tasks * self.size
-            raise CellError(f"wrong result: {self.impl} lost {lost} of {total} updates, and it must lose none")
+            raise CellError(
+                f"wrong result: {self.impl} lost {lost} of {total} updates, and it must lose none"
+            )
         return lost
 
     def _check_against_serial(self, w: Workload, outs: list[TaskOutcome]) -> None:
@@ -355,8 +282,16 @@ class CellSession:
     def base_cell(self, status: Status = "ok") -> Cell:
         """The cell's identity, with no figure yet."""
         ex = self.ex
-        return Cell(self.workload, self.impl, ex.name, ex.workers, self.tasks, self.size, status=status,
-                    releases_gil=self.kernel.releases_gil)  # fmt: skip
+        return Cell(
+            self.workload,
+            self.impl,
+            ex.name,
+            ex.workers,
+            self.tasks,
+            self.size,
+            status=status,
+            releases_gil=self.kernel.releases_gil,
+        )
 
     def summary(self) -> Cell:
         """Return the Cell of the kept repeats (the one nearest the median speaks for GIL wait and states).
@@ -368,7 +303,9 @@ class CellSession:
         walls = [r.wall_s for r in kept]
         cpus = [r.cpu_s for r in kept]
         med, iqr, cv = stats.spread(walls)
-        quiet = [r for r in kept if not r.probed] or kept  # the GIL state of repeats the probe left alone
+        quiet = [
+            r for r in kept if not r.probed
+        ] or kept  # the GIL state of repeats the probe left alone
         mid = quiet[stats.nearest_median([r.wall_s for r in quiet])]
         probed = [r for r in kept if r.probed]
         wait = probed[stats.nearest_median([r.wall_s for r in probed])].gil_wait if probed else None
@@ -381,7 +318,9 @@ class CellSession:
             median_wall_s=med,
             iqr_s=iqr,
             cv=cv,
-            cpu_utilization=stats.median([c / w for c, w in zip(cpus, walls, strict=True) if w > 0]),
+            cpu_utilization=stats.median(
+                [c / w for c, w in zip(cpus, walls, strict=True) if w > 0]
+            ),
             startup_s=self.ex.startup_s,
             task_overhead_s=self.ex.overhead_s,
             gil_wait=wait,
@@ -418,7 +357,16 @@ class CellSession:
 def _record(r: Repeat) -> RepeatRecord:
     """A repeat as results.json keeps it."""
     return RepeatRecord(
-        r.round, r.seq, r.wall_s, r.cpu_s, r.interference, r.dropped, r.disturbed, r.probed, r.gc_s, r.gc_collections
+        r.round,
+        r.seq,
+        r.wall_s,
+        r.cpu_s,
+        r.interference,
+        r.dropped,
+        r.disturbed,
+        r.probed,
+        r.gc_s,
+        r.gc_collections,
     )
 
 

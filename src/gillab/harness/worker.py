@@ -46,7 +46,9 @@ class Identity(NamedTuple):
 def interpreter_id() -> int:
     """The id of the interpreter this code runs in (0 for the main one, and where there are no others)."""
     try:
-        interpreters: Any = importlib.import_module("_interpreters")  # 3.13+ (the backport's own on 3.12)
+        interpreters: Any = importlib.import_module(
+            "_interpreters"
+        )  # 3.13+ (the backport's own on 3.12)
     except ImportError:
         return 0
     current = interpreters.get_current()
@@ -56,9 +58,16 @@ def interpreter_id() -> int:
 def identity() -> Identity:
     """This worker's Identity."""
     interp = interpreter_id()
-    if interp:  # gillab's instruments cannot load here, and are not needed: the main interpreter watches
-        return Identity(os.getpid(), threading.get_native_id(), 0, time.pthread_getcpuclockid(threading.get_ident()),
-                        interp)  # fmt: skip
+    if (
+        interp
+    ):  # gillab's instruments cannot load here, and are not needed: the main interpreter watches
+        return Identity(
+            os.getpid(),
+            threading.get_native_id(),
+            0,
+            time.pthread_getcpuclockid(threading.get_ident()),
+            interp,
+        )
     from gillab import _native
 
     tstate, clock = _native.gilstate().thread_identity()
@@ -78,7 +87,9 @@ def warm(workload: str, impl: str, size: int, hold_s: float) -> Identity:
     return identity()
 
 
-def run_task(workload: str, impl: str, size: int, index: int, release_ns: int, *payload: Any) -> TaskOutcome:
+def run_task(
+    workload: str, impl: str, size: int, index: int, release_ns: int, *payload: Any
+) -> TaskOutcome:
     """Wait for the common release time, run one task, and report when and where it ran.
 
     payload: the task's input, where the workload sends one with each call (the user's target)."""
@@ -87,7 +98,9 @@ def run_task(workload: str, impl: str, size: int, index: int, release_ns: int, *
     run = job_with(workload, impl, size, payload[0]) if payload else job(workload, impl, size)
     stamp = end_stamp(workload, impl)
     wait = release_ns - time.monotonic_ns()
-    if 0 < wait < MAX_RELEASE_WAIT_NS:  # a worker on another host does not share this clock: it starts at once
+    if (
+        0 < wait < MAX_RELEASE_WAIT_NS
+    ):  # a worker on another host does not share this clock: it starts at once
         time.sleep(wait / 1e9)
     start = time.monotonic_ns()
     result = run()

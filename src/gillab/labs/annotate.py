@@ -13,14 +13,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gillab._variants import BY_BUILD
 from gillab.checkout import source_dir
 from gillab.childproc import run_child
 from gillab.codec import Record
 from gillab.errors import ChildFailed, LabError
-from gillab.outputs.documents import ul
+from gillab.present.view import View
 
 NAME = "annotate"
 _LINE = re.compile(r'<pre class="cython line score-(\d+)"[^>]*>\s*\+?<span class="">(\d+)</span>:')
@@ -42,7 +41,9 @@ def nogil_lines(source: str) -> set[int]:
                 continue
             else:
                 continue
-        if re.match(r"(cdef|cpdef)\b.*\bnogil\s*:\s*$", stripped) or re.match(r"with nogil\b.*:\s*$", stripped):
+        if re.match(r"(cdef|cpdef)\b.*\bnogil\s*:\s*$", stripped) or re.match(
+            r"with nogil\b.*:\s*$", stripped
+        ):
             block_indent = indent
     return out
 
@@ -93,10 +94,21 @@ def _cython_a(cext: Path, name: str, source: str, build: str, out: Path) -> Path
         pyx = Path(tmp) / f"_{stem}_{build}.pyx"
         pyx.write_text(source)
         cmd = [
-            sys.executable, "-m", "cython", "-a", "-3", "-I", str(cext), "-E",
-            f"RELEASE_GIL={BY_BUILD[build].release_gil}", "-E", "DIRECTIVES_BUILT=()", "-E", "CYTHON_BUILT=''",
+            sys.executable,
+            "-m",
+            "cython",
+            "-a",
+            "-3",
+            "-I",
+            str(cext),
+            "-E",
+            f"RELEASE_GIL={BY_BUILD[build].release_gil}",
+            "-E",
+            "DIRECTIVES_BUILT=()",
+            "-E",
+            "CYTHON_BUILT=''",
             str(pyx),
-        ]  # fmt: skip
+        ]
         try:
             run_child(cmd, "cython -a", timeout_s=300)
         except ChildFailed as exc:
@@ -155,7 +167,9 @@ def lesson(data: Annotation) -> list[str]:
     """The lab's lesson: whether the lines the nogil builds run without the GIL touch Python."""
     watched = sum(len(s.nogil_lines) for s in data.sources)
     if data.touching:
-        return [f"Some of the {watched} lines that run without the GIL touch Python objects: see the annotations."]
+        return [
+            f"Some of the {watched} lines that run without the GIL touch Python objects: see the annotations."
+        ]
     return [
         f"The nogil builds run {watched} lines without the GIL, and none of them touches a Python object: the "
         "same lines run holding the GIL in the gil builds, which is the only difference between the two."
@@ -171,12 +185,11 @@ def lines(data: Annotation) -> list[str]:
     ]
 
 
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from annotate.json's figures."""
-    data = Annotation.from_json(doc)
-    parts = [
-        f"{Path(s.source).name}, {sentence(b, len(s.nogil_lines), v)}; annotation in {Path(v.html).name}"
-        for s in data.sources
-        for b, v in s.variants.items()
-    ]
-    return "<p>Cython's annotation colours lines by how much they touch Python objects.</p>" + ul(parts)
+def view(data: Annotation) -> View:
+    """The lab's lesson, then each source's and build's sentence, and where its annotation is."""
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        notes=tuple(lines(data)),
+        details=("Cython's annotation colours lines by how much they touch Python objects.",),
+    )

@@ -14,12 +14,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gillab import _native, environment
 from gillab.codec import Record, encode
 from gillab.harness import gilstate
-from gillab.outputs.documents import ul
+from gillab.present.view import View
 from gillab.stats import median, percentile
 from gillab.workloads import resolve
 
@@ -128,7 +127,11 @@ def _condition(
         t0 = time.monotonic_ns()
         lat = _round_trips(sock, n, instant)
         t1 = time.monotonic_ns()
-        seen = sampler.stop({lanes[0][1]: [(t0, t1)]} if lanes else {}, t0, t1) if sampler is not None else None
+        seen = (
+            sampler.stop({lanes[0][1]: [(t0, t1)]} if lanes else {}, t0, t1)
+            if sampler is not None
+            else None
+        )
         return lat, _io_state(seen)
     finally:
         stop.set()
@@ -147,7 +150,9 @@ def _io_state(seen: gilstate.GilState | None) -> IoShares:
     return IoShares(io.holds, io.runs_without_gil, io.waits, seen.switches_per_s, hz, seen.note)
 
 
-def run(switch_intervals: list[float], threads: int, requests: int, peer_delay_s: float = PEER_DELAY_S) -> Convoy:
+def run(
+    switch_intervals: list[float], threads: int, requests: int, peer_delay_s: float = PEER_DELAY_S
+) -> Convoy:
     """Measure round-trip latency alone, beside python fib threads and beside cython-nogil fib threads.
 
     The peer answers after peer_delay_s. At the middle switch interval the round trip alone and beside
@@ -173,7 +178,9 @@ def run(switch_intervals: list[float], threads: int, requests: int, peer_delay_s
             for bg in backgrounds:
                 lat, io = _condition(ours, bg, threads, requests)
                 p50, p95 = median(lat) * 1e3, percentile(lat, 0.95) * 1e3
-                rows.append(Condition(si * 1e3, bg or "alone", threads, p50, p95, len(lat), **encode(io)))
+                rows.append(
+                    Condition(si * 1e3, bg or "alone", threads, p50, p95, len(lat), **encode(io))
+                )
         si = sorted(switch_intervals)[len(switch_intervals) // 2]
         sys.setswitchinterval(si)
         instant = InstantPeer(
@@ -206,7 +213,9 @@ def facts(data: Convoy) -> list[str]:
                     f"beside {data.threads} {bg} fib threads {rows[bg].p50_ms:.3f} ms ({rows[bg].p50_ms - alone:+.3f})"
                 )
         out.append(", ".join(parts) + " (medians).")
-        shares = [(bg, rows[bg]) for bg in BACKGROUNDS if bg in rows and rows[bg].io_waits is not None]
+        shares = [
+            (bg, rows[bg]) for bg in BACKGROUNDS if bg in rows and rows[bg].io_waits is not None
+        ]
         if shares:
             out.append(_shares_sentence(si, shares))
     out.extend(_lesson(data))
@@ -218,12 +227,15 @@ def _shares_sentence(si: float, shares: list[tuple[str, Condition]]) -> str:
         f"Switch interval {si:g} ms, from the interpreter's own GIL state: the I/O thread waited (neither "
         "running nor holding the GIL: for the peer, the GIL or a core) "
         + ", ".join(
-            f"{r.io_waits or 0:.0%} of the time {'alone' if bg == 'alone' else f'beside {bg} fib'}" for bg, r in shares
+            f"{r.io_waits or 0:.0%} of the time {'alone' if bg == 'alone' else f'beside {bg} fib'}"
+            for bg, r in shares
         )
         + "; the share above 'alone' is time spent waiting for the GIL (or a core). Sampled at "
         + f"{min(r.gil_sample_hz or 0 for _, r in shares) / 1e3:.1f} kHz or more: a thread whose CPU "
         "clock moved at all between two samples counts as running. The GIL changed hands "
-        + ", ".join(f"{r.switches_per_s:.0f}/s {bg}" for bg, r in shares if r.switches_per_s is not None)
+        + ", ".join(
+            f"{r.switches_per_s:.0f}/s {bg}" for bg, r in shares if r.switches_per_s is not None
+        )
         + "."
     )
 
@@ -233,7 +245,9 @@ def _lesson(data: Convoy) -> list[str]:
     out = []
     for r in (r for r in data.rows if r.background == "python"):
         extra = r.p50_ms - next(
-            a.p50_ms for a in data.rows if a.background == "alone" and a.switch_interval_ms == r.switch_interval_ms
+            a.p50_ms
+            for a in data.rows
+            if a.background == "alone" and a.switch_interval_ms == r.switch_interval_ms
         )
         if extra >= 0.5 * r.switch_interval_ms:
             out.append(
@@ -290,7 +304,9 @@ def picture(data: Convoy, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(7, 4))
     for bg in dict.fromkeys(r.background for r in data.rows):
         rows = [r for r in data.rows if r.background == bg]
-        ax.plot([r.switch_interval_ms for r in rows], [r.p50_ms for r in rows], marker="o", label=bg)
+        ax.plot(
+            [r.switch_interval_ms for r in rows], [r.p50_ms for r in rows], marker="o", label=bg
+        )
     xs = sorted({r.switch_interval_ms for r in data.rows})
     ax.plot(xs, xs, color="grey", ls=":", label="one switch interval")
     ax.set_xscale("log")
@@ -303,9 +319,15 @@ def picture(data: Convoy, path: Path) -> bool:
     return True
 
 
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from convoy.json's figures."""
-    return (
-        "<p>An I/O thread must take the GIL back after every blocking call; beside Python CPU threads "
-        "it waits for one of them to be forced off.</p>" + ul(facts(Convoy.from_json(doc)))
+def view(data: Convoy) -> View:
+    """The convoy's lesson, then the figures per switch interval, the instant peer and the notes."""
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        notes=tuple(lines(data)),
+        details=(
+            "An I/O thread must take the GIL back after every blocking call; beside Python CPU threads it "
+            "waits for one of them to be forced off.",
+        ),
+        pictures=(f"{NAME}.png",),
     )

@@ -8,7 +8,6 @@ taken from CPython's ceval.c / bytecodes.c (CHECK_EVAL_BREAKER and its kin).
 from __future__ import annotations
 
 import dis
-import html
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from gillab import environment
 from gillab.codec import Record
 from gillab.errors import LabError
+from gillab.present.view import View
 from gillab.workloads import pure
 
 NAME = "dis"
@@ -40,9 +40,19 @@ SWITCH_POINTS: dict[tuple[int, int], tuple[str, ...]] = {
 
 FUNCTIONS: dict[str, dict[str, Callable[..., Any]]] = {
     "fib": {"fib": pure._fib},
-    "counter": {"add": pure.add, "desc": pure.desc, "add_rcw": pure.add_rcw, "add_locked": pure.add_locked},
+    "counter": {
+        "add": pure.add,
+        "desc": pure.desc,
+        "add_rcw": pure.add_rcw,
+        "add_locked": pure.add_locked,
+    },
 }
-RACE_VARIANT = {"add": "python", "desc": "python-add-desc", "add_rcw": "python-rcw", "add_locked": "python-lock"}
+RACE_VARIANT = {
+    "add": "python",
+    "desc": "python-add-desc",
+    "add_rcw": "python-rcw",
+    "add_locked": "python-lock",
+}
 
 
 def switch_table(version: tuple[int, int] | None = None) -> tuple[tuple[int, int], tuple[str, ...]]:
@@ -57,7 +67,8 @@ def is_switch_point(opname: str, prefixes: tuple[str, ...]) -> bool:
     if opname in ("JUMP_BACKWARD_NO_INTERRUPT", "PRECALL_ADAPTIVE"):
         return False
     return any(
-        opname == p or (p.endswith("_") and opname.startswith(p)) or opname.startswith(p + "_") for p in prefixes
+        opname == p or (p.endswith("_") and opname.startswith(p)) or opname.startswith(p + "_")
+        for p in prefixes
     )
 
 
@@ -131,7 +142,9 @@ class Disasm(Record):
 def run(workload: str, adaptive: bool = False) -> Disasm:
     """Return every function's marked bytecode and, for counters, whether += can be torn by a thread switch."""
     if workload not in FUNCTIONS:
-        raise LabError(f"dis knows the pure-Python workloads {', '.join(FUNCTIONS)}; got {workload!r}")
+        raise LabError(
+            f"dis knows the pure-Python workloads {', '.join(FUNCTIONS)}; got {workload!r}"
+        )
     if adaptive:
         warm_up()
     table_version, prefixes = switch_table()
@@ -139,12 +152,20 @@ def run(workload: str, adaptive: bool = False) -> Disasm:
     changed = False
     for name, func in FUNCTIONS[workload].items():
         marked = instructions(func, adaptive)
-        changed |= adaptive and [ln.opname for ln in marked] != [ln.opname for ln in instructions(func)]
+        changed |= adaptive and [ln.opname for ln in marked] != [
+            ln.opname for ln in instructions(func)
+        ]
         functions[name] = Function(RACE_VARIANT.get(name), race_window(marked), tuple(marked))
     return Disasm(
-        workload, adaptive, sys.version.split()[0], environment.gil_enabled(), ".".join(map(str, table_version)),
-        prefixes, functions, changed,
-    )  # fmt: skip
+        workload,
+        adaptive,
+        sys.version.split()[0],
+        environment.gil_enabled(),
+        ".".join(map(str, table_version)),
+        prefixes,
+        functions,
+        changed,
+    )
 
 
 def render(data: Disasm) -> str:
@@ -184,28 +205,33 @@ def render(data: Disasm) -> str:
 def lesson(data: Disasm) -> list[str]:
     """The lab's lesson: where the running thread may be asked to drop the GIL, and what that means for +=."""
     marked = sum(1 for f in data.functions.values() for ins in f.instructions if ins.switch)
-    out = [f"The GIL changes hands only at the {marked} instructions marked >> below (Python {data.python})."]
+    out = [
+        f"The GIL changes hands only at the {marked} instructions marked >> below (Python {data.python})."
+    ]
     torn = [n for n, f in data.functions.items() if f.switch_between_load_and_store]
     whole = [n for n, f in data.functions.items() if f.switch_between_load_and_store is False]
     if not data.gil_enabled and (torn or whole):
-        out.append("Without a GIL, threads run at once: any read then write of total can interleave.")
+        out.append(
+            "Without a GIL, threads run at once: any read then write of total can interleave."
+        )
     else:
         if torn:
-            out.append(f"In {', '.join(torn)} a switch point lies between reading and writing total: updates can be "
-                       "lost even with the GIL.")  # fmt: skip
+            out.append(
+                f"In {', '.join(torn)} a switch point lies between reading and writing total: updates can be "
+                "lost even with the GIL."
+            )
         if whole:
             out.append(f"In {', '.join(whole)} none does: with the GIL, no update is lost.")
     return out
 
 
-def lines(data: Disasm) -> list[str]:
-    """What `gillab dis` prints after its lesson: the marked listing."""
-    return [render(data)]
-
-
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from dis.json's figures."""
-    return (
-        "<p>The running thread can only be asked to drop the GIL at the marked instructions (&gt;&gt;).</p>"
-        f"<pre style='overflow-x:auto'>{html.escape(render(Disasm.from_json(doc)))}</pre>"
+def view(data: Disasm) -> View:
+    """The lab's lesson, then the marked listing."""
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        listing=render(data),
+        details=(
+            "The running thread can only be asked to drop the GIL at the marked instructions (>>).",
+        ),
     )

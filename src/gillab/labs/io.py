@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gillab import aio
 from gillab.codec import Record, omit_if_none
-from gillab.outputs.documents import ul
+from gillab.present.view import Table, View
 from gillab.stats import median, percentile
 
 NAME = "io"
@@ -159,7 +158,9 @@ class Io(Record):
     rows: tuple[Level, ...] = ()
 
 
-def _one_level(client: str, concurrency: int, requests: int, port: int | None, delay_s: float) -> Level:
+def _one_level(
+    client: str, concurrency: int, requests: int, port: int | None, delay_s: float
+) -> Level:
     def call() -> float:
         return _sleep_request(delay_s) if port is None else _blocking_request(port)
 
@@ -184,12 +185,20 @@ def _one_level(client: str, concurrency: int, requests: int, port: int | None, d
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     return Level(
-        client, concurrency, requests, wall, requests / wall, median(lat) * 1e3, percentile(lat, 0.95) * 1e3,
+        client,
+        concurrency,
+        requests,
+        wall,
+        requests / wall,
+        median(lat) * 1e3,
+        percentile(lat, 0.95) * 1e3,
         cpu / wall,
-    )  # fmt: skip
+    )
 
 
-def _levels(concurrency: list[int], requests: int, port: int | None, delay_s: float) -> tuple[Level, ...]:
+def _levels(
+    concurrency: list[int], requests: int, port: int | None, delay_s: float
+) -> tuple[Level, ...]:
     """Every client at every level (serial once, at concurrency 1)."""
     return tuple(
         _one_level(client, m, requests, port, delay_s)
@@ -221,15 +230,9 @@ def lesson(data: Io) -> list[str]:
             f"the throughput of one blocking client, at {top.cpu_utilization:.2f} of a core"
         )
     wait = "a socket" if data.mode == "network" else "a sleep"
-    return ["; ".join(out) + f": a thread waiting on {wait} holds no GIL, and one event loop can wait on many."]
-
-
-def lines(data: Io) -> list[str]:
-    """What `gillab io` prints: one line per client and level."""
     return [
-        f"{r.client:<8} in flight {r.concurrency:>4}: {r.throughput_rps:8.1f} req/s  "
-        f"p50 {r.latency_p50_ms:7.2f} ms  p95 {r.latency_p95_ms:7.2f} ms  CPU {r.cpu_utilization:.2f}"
-        for r in data.rows
+        "; ".join(out)
+        + f": a thread waiting on {wait} holds no GIL, and one event loop can wait on many."
     ]
 
 
@@ -255,14 +258,29 @@ def picture(data: Io, path: Path) -> bool:
     return True
 
 
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from io.json's figures."""
-    rows = [
-        f"{r.client} at {r.concurrency} in flight: {r.throughput_rps:.0f} req/s, p50 "
-        f"{r.latency_p50_ms:.2f} ms, p95 {r.latency_p95_ms:.2f} ms, CPU {r.cpu_utilization:.2f}"
-        for r in Io.from_json(doc).rows
-    ]
-    return (
-        "<p>Waiting is not computing: threads and asyncio both overlap the waits, despite the GIL, "
-        "while the CPU stays mostly idle. Concurrency without parallelism.</p>" + ul(rows)
+IO = ("client", "in flight", "req/s", "p50 ms", "p95 ms", "CPU")
+
+
+def view(data: Io) -> View:
+    """The lab's lesson, then one row per client and level."""
+    rows = tuple(
+        (
+            r.client,
+            str(r.concurrency),
+            f"{r.throughput_rps:.1f}",
+            f"{r.latency_p50_ms:.2f}",
+            f"{r.latency_p95_ms:.2f}",
+            f"{r.cpu_utilization:.2f}",
+        )
+        for r in data.rows
+    )
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        tables=(Table(IO, rows),) if rows else (),
+        details=(
+            "Waiting is not computing: threads and asyncio both overlap the waits, despite the GIL, while the "
+            "CPU stays mostly idle. Concurrency without parallelism.",
+        ),
+        pictures=(f"{NAME}.png",),
     )

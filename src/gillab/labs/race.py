@@ -13,13 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gillab import environment
 from gillab.codec import Record
 from gillab.errors import CannotLoadError, NotBuiltError
 from gillab.harness import gilstate
-from gillab.outputs.documents import ul
+from gillab.present.view import Table, View
 from gillab.stats import median
 from gillab.workloads import Kernel, kernel, pure
 
@@ -87,7 +86,8 @@ def _one_run(
         spans.append((t0, time.monotonic_ns()))
 
     pool = [
-        threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,)) for i in range(threads)
+        threading.Thread(target=work, args=(desc if desc is not None and i % 2 else adder,))
+        for i in range(threads)
     ]
     for t in pool:
         t.start()
@@ -197,7 +197,9 @@ class Race(Record):
         return [r for r in self.results if isinstance(r, VariantRace)]
 
 
-def run(variants: list[str], threads: int, k: int | None, repeat: int, switch_interval: float | None) -> Race:
+def run(
+    variants: list[str], threads: int, k: int | None, repeat: int, switch_interval: float | None
+) -> Race:
     """Run every variant; a variant whose build is missing is reported as skipped.
 
     k None sizes each variant (sized_k) so that its threads overlap for about MIN_OVERLAP_S.
@@ -210,9 +212,16 @@ def run(variants: list[str], threads: int, k: int | None, repeat: int, switch_in
             except (NotBuiltError, CannotLoadError) as exc:
                 results.append(Skipped(v, VARIANTS[v], "skipped", str(exc)))
         return Race(
-            threads, k, k is None, repeat, sys.getswitchinterval(), environment.gil_enabled(),
-            sys.version.split()[0], tuple(results), dis_windows(),
-        )  # fmt: skip
+            threads,
+            k,
+            k is None,
+            repeat,
+            sys.getswitchinterval(),
+            environment.gil_enabled(),
+            sys.version.split()[0],
+            tuple(results),
+            dis_windows(),
+        )
 
 
 def facts(data: Race) -> list[str]:
@@ -254,29 +263,15 @@ def lesson(data: Race) -> list[str]:
     safe = [r.variant for r in data.measured if not r.runs_losing]
     out = []
     if lost:
-        out.append(f"On Python {data.python} {gil}, {len(lost)} of {len(by)} variants lost updates: {', '.join(lost)}.")
+        out.append(
+            f"On Python {data.python} {gil}, {len(lost)} of {len(by)} variants lost updates: {', '.join(lost)}."
+        )
     if safe:
         out.append(f"Lost none: {', '.join(safe)}.")
     if "python" in by and "python-lock" in by and by["python"].ns_per_increment > 0:
         ratio = by["python-lock"].ns_per_increment / by["python"].ns_per_increment
         out.append(f"A threading.Lock around total += 1 cost {ratio:.1f}× its time per increment.")
     return out
-
-
-LINE = "{:<16} {:>13} {:>15} {:>10}  {}"
-
-
-def lines(data: Race) -> list[str]:
-    """What `gillab race` prints: one line per variant (runs that lost updates, the median lost, the time per
-    increment, and what `gillab dis` finds), then each variant that was skipped and why."""
-    windows = data.dis_windows
-    out = [LINE.format("variant", "runs losing", "lost (median)", "ns/incr", "gillab dis")]
-    for r in data.measured:
-        w = windows.get(r.variant)
-        dis = "" if w is None else "switch point inside +=" if w else "no switch point inside +="
-        out.append(LINE.format(r.variant, f"{r.runs_losing} of {len(r.lost)}", f"{r.lost_median:,.0f}",
-                               f"{r.ns_per_increment:.1f}", dis))  # fmt: skip
-    return out + [f"{r.variant}: skipped: {r.reason}" for r in data.results if isinstance(r, Skipped)]
 
 
 def picture(data: Race, path: Path) -> bool:
@@ -312,10 +307,37 @@ def picture(data: Race, path: Path) -> bool:
     return True
 
 
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from race.json's figures."""
-    return "<p>N threads add to one shared counter; every update lost is expected minus observed.</p>" + ul(
-        facts(Race.from_json(doc))
+RACE = ("variant", "runs losing", "lost (median)", "ns/incr", "gillab dis")
+
+
+def view(data: Race) -> View:
+    """The race's lesson, one row per variant (runs that lost updates, the median lost, the time per
+    increment, and what `gillab dis` finds), each variant skipped and why, and its figures in words."""
+    windows = data.dis_windows
+    rows = []
+    for r in data.measured:
+        w = windows.get(r.variant)
+        dis = "" if w is None else "switch point inside +=" if w else "no switch point inside +="
+        rows.append(
+            (
+                r.variant,
+                f"{r.runs_losing} of {len(r.lost)}",
+                f"{r.lost_median:,.0f}",
+                f"{r.ns_per_increment:.1f}",
+                dis,
+            )
+        )
+    skipped = [f"{r.variant}: skipped: {r.reason}" for r in data.results if isinstance(r, Skipped)]
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        tables=(Table(RACE, tuple(rows)),) if rows else (),
+        notes=tuple(skipped),
+        details=(
+            "N threads add to one shared counter; every update lost is expected minus observed.",
+            *facts(data),
+        ),
+        pictures=(f"{NAME}.png",),
     )
 
 
@@ -324,6 +346,8 @@ def dis_windows() -> dict[str, bool | None]:
     from gillab.labs import disasm
 
     funcs = disasm.run("counter").functions
-    windows = {disasm.RACE_VARIANT[name]: f.switch_between_load_and_store for name, f in funcs.items()}
+    windows = {
+        disasm.RACE_VARIANT[name]: f.switch_between_load_and_store for name, f in funcs.items()
+    }
     windows["python-add-desc"] = bool(windows.get("python") or windows.get("python-add-desc"))
     return windows

@@ -14,13 +14,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from gillab import _native
 from gillab.codec import Record
 from gillab.errors import LabError
 from gillab.harness.instruments import has_proc
-from gillab.outputs.documents import ul
+from gillab.present.view import View
 
 NAME = "states"
 
@@ -80,7 +79,9 @@ class States(Record):
 def run(phase_s: float = 0.3, interval_s: float = 0.001) -> States:
     """Run the scenario and return the child's state changes and the parent's phase marks."""
     if not has_proc():
-        raise LabError("gillab states needs /proc (Linux): this OS does not expose process states there")
+        raise LabError(
+            "gillab states needs /proc (Linux): this OS does not expose process states there"
+        )
     ins = _native.instruments()
     with tempfile.TemporaryDirectory(prefix="gillab-states-") as tmp:
         lock_path = Path(tmp) / "lock"
@@ -95,7 +96,9 @@ def run(phase_s: float = 0.3, interval_s: float = 0.001) -> States:
         sampler.start()
         marks.append(("created", t_create))
         try:
-            time.sleep(phase_s + 0.35)  # start-up, then its busy loop, then it blocks reading the pipe
+            time.sleep(
+                phase_s + 0.35
+            )  # start-up, then its busy loop, then it blocks reading the pipe
             marks.append(("parent writes to the pipe", ins.now_ns()))
             assert child.stdin is not None
             child.stdin.write(b"x")
@@ -164,14 +167,20 @@ def picture(data: States, path: Path) -> bool:
         for e, nxt in zip(evs, [*evs[1:], None], strict=True):
             stop = nxt.t_s if nxt else end
             if e.state != "X":
-                ax.barh(lane, stop - e.t_s, left=e.t_s, color=colours.get(e.state, "grey"), height=0.6)
+                ax.barh(
+                    lane, stop - e.t_s, left=e.t_s, color=colours.get(e.state, "grey"), height=0.6
+                )
                 if stop - e.t_s > 0.03:
-                    ax.text((e.t_s + stop) / 2, lane, e.state, ha="center", va="center", color="white")
+                    ax.text(
+                        (e.t_s + stop) / 2, lane, e.state, ha="center", va="center", color="white"
+                    )
     for m in data.marks:
         ax.axvline(m.t_s, color="grey", ls=":", lw=1)
         ax.text(m.t_s, len(tids) - 0.55, m.what, rotation=25, fontsize=7, va="bottom")
     ax.set_yticks(range(len(tids)))
-    ax.set_yticklabels([f"tid {t}" + (" (main)" if t == data.child_pid else "") for t in tids], fontsize=7)
+    ax.set_yticklabels(
+        [f"tid {t}" + (" (main)" if t == data.child_pid else "") for t in tids], fontsize=7
+    )
     ax.set_xlabel("seconds since sampling began")
     ax.set_ylim(-0.6, len(tids) + 0.9)
     ax.set_title("a child process's states, sampled from /proc", fontsize=10, pad=4)
@@ -179,11 +188,15 @@ def picture(data: States, path: Path) -> bool:
     return True
 
 
-def section(doc: dict[str, Any]) -> str:
-    """The lab's part of report.html, from states.json's figures."""
-    data = States.from_json(doc)
-    letters = [f"{k}: {v}" for k, v in data.letters.items()]
-    return (
-        f"<p>The child's main thread went through {' → '.join(data.sequence)}. Blocking on the pipe and "
-        "waiting for the lock are both S, so the dotted marks show which wait is which.</p>" + ul(letters)
+def view(data: States) -> View:
+    """The lab's lesson, then the main thread's states, the parent's actions and the letters."""
+    return View(
+        f"gillab {NAME}",
+        lesson=tuple(lesson(data)),
+        notes=tuple(lines(data)),
+        details=(
+            "Blocking on the pipe and waiting for the lock are both S, so the dotted marks in the picture "
+            "show which wait is which.",
+        ),
+        pictures=(f"{NAME}.png",),
     )

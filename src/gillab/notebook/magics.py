@@ -27,7 +27,9 @@ def _fail(message: str) -> None:
     print(f"gillab: {message}", file=sys.stderr)
 
 
-def parse_call(line: str, ns: dict[str, Any]) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
+def parse_call(
+    line: str, ns: dict[str, Any]
+) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
     """f(a, b, k=v) in the user's namespace -> (f, args, kwargs); TargetError (one line) for anything else."""
     try:
         node = ast.parse(line.strip(), mode="eval").body
@@ -67,7 +69,9 @@ def target_for(func: Callable[..., Any]) -> str:
     try:
         source = textwrap.dedent(inspect.getsource(func))
     except (OSError, TypeError):
-        raise TargetError(f"{getattr(func, '__name__', func)!r}: its source cannot be read for workers") from None
+        raise TargetError(
+            f"{getattr(func, '__name__', func)!r}: its source cannot be read for workers"
+        ) from None
     path = _folder() / f"cell_{abs(hash(source))}.py"
     path.write_text(source)
     return f"{path}:{func.__name__}"
@@ -79,7 +83,9 @@ class Progress:
     def __init__(self) -> None:
         shown: Any = importlib.import_module("IPython.display")  # the notebook extra
         self.html = shown.HTML
-        self.handle: Any = shown.display(self.html("<code>gillab: starting</code>"), display_id=True)
+        self.handle: Any = shown.display(
+            self.html("<code>gillab: starting</code>"), display_id=True
+        )
 
     def __call__(self, label: str, done: int, total: int) -> None:
         bar = "#" * round(20 * done / max(1, total))
@@ -90,7 +96,9 @@ class Progress:
 
 def _title(cell: str) -> str:
     """A cell's name in tables and pictures: its last line of code (what the task computes)."""
-    lines = [ln.strip() for ln in cell.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    lines = [
+        ln.strip() for ln in cell.splitlines() if ln.strip() and not ln.strip().startswith("#")
+    ]
     last = lines[-1] if lines else "pass"
     return "cell: " + (last if len(last) <= 40 else last[:39] + "…")
 
@@ -119,11 +127,14 @@ def gil_run(line: str, cell: str) -> Any:
     path.write_text("def gil_cell():\n" + textwrap.indent(cell.rstrip() or "pass", "    ") + "\n")
     try:
         name = target.prepare(f"{path}:gil_cell", title=_title(cell))
-        config = options.make_config(name, executors=executors, workers=workers, repeat=opts.repeat,
-                                     min_repeat=opts.repeat)  # fmt: skip
+        config = options.make_config(
+            name, executors=executors, workers=workers, repeat=opts.repeat, min_repeat=opts.repeat
+        )
         result = run_matrix(config, None, Progress())
     except Interrupted as stop:
-        _fail(f"interrupted: {len(stop.result.cells)} finished cells kept; no worker is left running")
+        _fail(
+            f"interrupted: {len(stop.result.cells)} finished cells kept; no worker is left running"
+        )
         return stop.result
     except KeyboardInterrupt:
         _fail("interrupted before any cell was measured; no worker is left running")
@@ -155,7 +166,9 @@ def gil_advise(line: str, ns: dict[str, Any]) -> Any:
     try:
         func, args, kwargs = parse_call(line, ns)
         if kwargs:
-            raise TargetError("give the call's arguments by position (advise passes them as its tasks' inputs)")
+            raise TargetError(
+                "give the call's arguments by position (advise passes them as its tasks' inputs)"
+            )
         return advise_target(target_for(func), args, progress=Progress())
     except KeyboardInterrupt:
         _fail("interrupted; no worker is left running")

@@ -64,7 +64,7 @@ def sentence(c: Cell) -> str:
     d = c.diagnosis
     if d is None:
         return ""
-    who = f"{c.impl} on {c.workers} {executors.workers_word(c.executor)}"
+    who = f"{c.impl} on {c.workers} {c.workers_word}"
     if d.cause == "gil":
         return f"{who} took turns: the GIL is back on ({d.gil_on})."
     busy = f"{d.cores_busy:.2f}" if d.cores_busy is not None else "-"
@@ -137,7 +137,9 @@ def lesson(cells: Sequence[Cell]) -> list[str]:
         busy = _span([d.cores_busy for d in ds])
         word = executors.workers_word(ex)
         if cause == "gil":
-            out.append(f"{impls[:1].upper()}{impls[1:]} {word} took turns: the GIL is back on ({ds[0].gil_on}).")
+            out.append(
+                f"{impls[:1].upper()}{impls[1:]} {word} took turns: the GIL is back on ({ds[0].gil_on})."
+            )
         elif cause == "contention":
             out.append(
                 f"Without a GIL, {impls} {word} kept {busy} cores busy but each ran at "
@@ -147,7 +149,11 @@ def lesson(cells: Sequence[Cell]) -> list[str]:
         else:
             share = _span([d.collector_share for d in ds], ".0%")
             counts = _span([d.collections for d in ds], ".0f")
-            tail = f", {counts} collections a repeat, {share} of the wall" if cause == "collector" else ""
+            tail = (
+                f", {counts} collections a repeat, {share} of the wall"
+                if cause == "collector"
+                else ""
+            )
             out.append(
                 f"Without a GIL, {impls} {word} kept only {busy} cores busy: they waited "
                 f"{_span([d.waiting for d in ds], '.0%')} of the time{tail}: {WHY[cause]}."

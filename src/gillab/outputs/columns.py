@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gillab import stats
-from gillab.harness import executors
 from gillab.harness.results import TOO_UNSTEADY, Cell
 
 UNSTEADY = "too unsteady"
@@ -66,7 +65,7 @@ def with_interval(x: float | None, ci: tuple[float, float] | None, sep: str = ",
 def gil_wait_shown(c: Cell) -> float | None:
     """The GIL wait worth showing for a cell: None where its workers have a GIL this process's probe never
     waits for (and no probe of their own)."""
-    ex = executors.lookup(c.executor)
+    ex = c.kind
     if c.gil_wait is None or not (ex.shares_gil or ex.runs_elsewhere):
         return None
     return c.gil_wait.median_ms
@@ -149,15 +148,20 @@ def _busy(c: Cell) -> str:
 
 
 def _vs_ceiling(c: Cell) -> str:
-    return shown(c, "efficiency_vs_ceiling", lambda c: with_half_width(c.efficiency_vs_ceiling,
-                                                                        c.efficiency_vs_ceiling_ci95))
+    return shown(
+        c,
+        "efficiency_vs_ceiling",
+        lambda c: with_half_width(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95),
+    )
 
 
 IMPL = Column("impl", lambda c: c.impl)
 EXECUTOR = Column("executor", lambda c: c.executor)
 WORKERS = Column("workers", lambda c: str(c.workers))
 SIZE = Column("size", lambda c: str(c.size))
-EFFICIENCY = Column("efficiency", lambda c: shown(c, "efficiency", lambda c: fmt(c.efficiency, ".2f")))
+EFFICIENCY = Column(
+    "efficiency", lambda c: shown(c, "efficiency", lambda c: fmt(c.efficiency, ".2f"))
+)
 CORE_SPEED = Column("core speed", lambda c: with_half_width(c.core_speed, c.core_speed_ci95))
 RUNNING = Column("running", lambda c: fmt(c.threads_running_mean, ".2f"))
 STARTUP = Column("start ms", lambda c: fmt(ms(c.startup_s), ".0f"))
@@ -203,7 +207,9 @@ def flag_html(c: Cell, note: int | None = None) -> str:
         link = f' <a href="#distrust-{note}">[{note}]</a>' if note is not None else ""
         return f'<span class="flag" title="{html.escape(c.noise_reason)}">noisy{link}</span>'
     if c.against_ceiling:
-        return f'<span class="ok" title="{html.escape(c.against_ceiling)}">as fast as allowed</span>'
+        return (
+            f'<span class="ok" title="{html.escape(c.against_ceiling)}">as fast as allowed</span>'
+        )
     return ""
 
 
@@ -211,13 +217,21 @@ MAIN = (
     IMPL,
     EXECUTOR,
     WORKERS,
-    Column("speedup [95% interval]", lambda c: shown(c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95),
-                                                     TOO_UNSTEADY)),
+    Column(
+        "speedup [95% interval]",
+        lambda c: shown(
+            c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95), TOO_UNSTEADY
+        ),
+    ),
     Column("cores busy [95%]", lambda c: with_interval(c.parallelism, c.parallelism_ci95)),
     Column(
         "vs the machine's ceiling [95%]",
-        lambda c: shown(c, "efficiency_vs_ceiling",
-                        lambda c: with_interval(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95), TOO_UNSTEADY),
+        lambda c: shown(
+            c,
+            "efficiency_vs_ceiling",
+            lambda c: with_interval(c.efficiency_vs_ceiling, c.efficiency_vs_ceiling_ci95),
+            TOO_UNSTEADY,
+        ),
     ),
     GIL_HELD,
     Column("flag", flag_html, html=True),
@@ -236,7 +250,10 @@ DETAILS = (
     EFFICIENCY,
     Column("core speed [95%]", lambda c: with_interval(c.core_speed, c.core_speed_ci95)),
     Column("ceiling [95%]", lambda c: with_interval(c.ceiling, c.ceiling_ci95)),
-    Column("others' cores", lambda c: fmt(c.interference.others_cores if c.interference else None, ".2f")),
+    Column(
+        "others' cores",
+        lambda c: fmt(c.interference.others_cores if c.interference else None, ".2f"),
+    ),
     Column("dropped", lambda c: str(c.repeats_dropped)),
     Column("GIL wait median ms", _wait("median_ms", ".3f")),
     Column("GIL wait p95 ms", _wait("p95_ms", ".3f")),

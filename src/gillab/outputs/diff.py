@@ -27,7 +27,11 @@ class Change:
     @property
     def ratio(self) -> float | None:
         """B's speedup ÷ A's (None where either cannot be true of the code)."""
-        if not self.a.speedup or self.b.speedup is None or "speedup" in (*self.a.unsteady, *self.b.unsteady):
+        if (
+            not self.a.speedup
+            or self.b.speedup is None
+            or "speedup" in (*self.a.unsteady, *self.b.unsteady)
+        ):
             return None
         return self.b.speedup / self.a.speedup
 
@@ -44,7 +48,11 @@ class Change:
             text = "no significant change (the intervals overlap)"
         else:
             text = "B scales better" if self.b.speedup > self.a.speedup else "B scales worse"
-        flags = [f"{name} noisy: {c.noise_reason}" for name, c in (("A", self.a), ("B", self.b)) if c.noisy]
+        flags = [
+            f"{name} noisy: {c.noise_reason}"
+            for name, c in (("A", self.a), ("B", self.b))
+            if c.noisy
+        ]
         return text + ("; " + "; ".join(flags) if flags else "")
 
 

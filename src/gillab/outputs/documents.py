@@ -1,9 +1,9 @@
 """The JSON documents labs and checks leave in an output folder (<name>.json), and their report sections.
 
-Each document wraps its figures with the schema version and the environment they were measured in. The
-report reads every known document back through the kind's own render function (the lab's, the check's),
-so that a lab's words live with the lab; a document that cannot be read is named in its section, never a
-reason for the report to fail.
+Each document wraps its figures with the schema version and the environment they were measured in. Each kind
+of document says how its figures are read back into a result and how that result's View is built (the lab's,
+the check's), so that a lab's words live with the lab; report.html, `gillab show` and the notebook render that
+View. A document that cannot be read is named in its section, never a reason for the report to fail.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from gillab.codec import encode
 from gillab.errors import ResultsError
 from gillab.files import write_json
 from gillab.harness.results import read_json
-from gillab.outputs.report import Section, img_tag, ul
+from gillab.outputs.report import Section
+from gillab.present import page
+from gillab.present.page import ul
+from gillab.present.view import View
 
 __all__ = ["Kind", "lab_document", "sections", "ul", "write_document"]
 
@@ -30,7 +33,12 @@ WRAPPER = ("schema_version", "lab", "environment")
 
 def lab_document(lab: str, data: dict[str, Any]) -> dict[str, Any]:
     """Wrap a lab's figures with the schema version and the environment they were measured in."""
-    return {"schema_version": LAB_SCHEMA_VERSION, "lab": lab, "environment": encode(environment.info()), **data}
+    return {
+        "schema_version": LAB_SCHEMA_VERSION,
+        "lab": lab,
+        "environment": encode(environment.info()),
+        **data,
+    }
 
 
 def figures(doc: dict[str, Any]) -> dict[str, Any]:
@@ -48,23 +56,39 @@ def write_document(lab: str, data: dict[str, Any], out: Path, also: str | None =
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of document: its name (the file's stem and the section's) and how its section is rendered."""
+    """A kind of document: its name (the file's stem and the section's), how its figures are read back into
+    a result, and how that result's View is built."""
 
     name: str
-    render: Callable[[dict[str, Any]], str]
-    """The figures (the document without its wrapper) -> the section's HTML."""
+    load: Callable[[dict[str, Any]], Any]
+    """The figures (the document without its wrapper) -> the result."""
+    view: Callable[[Any], View]
+    """The result -> its View."""
+    types: tuple[type, ...] = ()
+    """The result classes it views (a notebook shows each through its kind)."""
+
+    def read(self, out: Path) -> View | None:
+        """The View of out/<name>.json, or None where there is none; ResultsError where it cannot be read."""
+        path = out / f"{self.name}.json"
+        if not path.exists():
+            return None
+        try:
+            return self.view(self.load(figures(read_json(path))))
+        except (ResultsError, KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(f"{path.name} could not be read: {exc}") from None
 
 
 def sections(out: Path, kinds: Sequence[Kind]) -> list[Section]:
-    """Return a section for every kind whose document lies in out, with its picture when there is one."""
+    """Return a section for every kind whose document lies in out, with its pictures."""
     found = []
     for kind in kinds:
-        path = out / f"{kind.name}.json"
-        if not path.exists():
-            continue
         try:
-            body = kind.render(figures(read_json(path))) + img_tag(out / f"{kind.name}.png")
-        except (ResultsError, KeyError, TypeError, ValueError) as exc:
-            body = f"<p class='flag'>{html.escape(path.name)} could not be read: {html.escape(str(exc))}</p>"
-        found.append(Section(f"gillab {kind.name}", body))
+            view = kind.read(out)
+        except ResultsError as exc:
+            found.append(
+                Section(f"gillab {kind.name}", f"<p class='flag'>{html.escape(str(exc))}</p>")
+            )
+            continue
+        if view is not None:
+            found.append(Section(f"gillab {kind.name}", page.body(view, out)))
     return found

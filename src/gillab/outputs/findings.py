@@ -16,6 +16,7 @@ from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs import causes
+from gillab.outputs.choices import engine_advice
 from gillab.outputs.columns import and_list, fmt, gil_wait_shown
 from gillab.stats import median
 
@@ -40,7 +41,10 @@ def run_warnings(result: RunResult) -> list[str]:
     if result.interference_note:
         out.append(result.interference_note)
     unchecked = sorted({c.unchecked for c in result.cells if c.unchecked})
-    out += [f"The tasks' results were not checked: {why}; every cell still ran and was measured." for why in unchecked]
+    out += [
+        f"The tasks' results were not checked: {why}; every cell still ran and was measured."
+        for why in unchecked
+    ]
     return out
 
 
@@ -70,15 +74,21 @@ def gil_sampler_note(cells: Sequence[Cell]) -> str:
     rates = sorted(1 / g.interval_s for g in seen if g.interval_s)
     costs = sorted(g.overhead for g in seen if g.overhead is not None)
     asked = next((g.requested_interval_s for g in seen if g.requested_interval_s), None)
-    reached = f"{rates[0] / 1e3:.1f}" + (f"-{rates[-1] / 1e3:.1f}" if rates[-1] - rates[0] >= 50 else "")
-    text = "The GIL-state sampler " + (f"was asked for {1 / asked / 1e3:g} kHz and " if asked else "")
+    reached = f"{rates[0] / 1e3:.1f}" + (
+        f"-{rates[-1] / 1e3:.1f}" if rates[-1] - rates[0] >= 50 else ""
+    )
+    text = "The GIL-state sampler " + (
+        f"was asked for {1 / asked / 1e3:g} kHz and " if asked else ""
+    )
     text += f"sampled at {reached} kHz"
     if costs:
         text += f", costing {median(costs):.1%} of one core (median over {len(costs)} cells)"
     slowed = [g for g in seen if g.rate_note]
     if slowed:
         per = [g.sample_cost_s for g in slowed if g.sample_cost_s]
-        text += ": fewer than asked" + (f", as each sample costs {median(per) * 1e6:.1f} µs of CPU here" if per else "")
+        text += ": fewer than asked" + (
+            f", as each sample costs {median(per) * 1e6:.1f} µs of CPU here" if per else ""
+        )
         text += f" and the sampler keeps within {BUDGET:.0%} of a core"
     return text + "."
 
@@ -120,11 +130,13 @@ def interpret(c: Cell, gil_on: bool) -> str:
         return f"{causes.sentence(c)} {_speed(c)}"
     cores = busy(c)
     why, parallel = _prediction(c, gil_on)
-    head = f"{c.impl} on {c.workers} {executors.workers_word(c.executor)} kept {fmt(cores, '.2f')} cores busy"
+    head = f"{c.impl} on {c.workers} {c.workers_word} kept {fmt(cores, '.2f')} cores busy"
     flagged = f" Flagged as noisy: {c.noise_reason}." if c.noisy else ""
     if parallel and cores is not None and cores >= USES_CORES * min(c.workers, c.tasks, _cores(c)):
         return f"{head}: {why}. {_speed(c)}{flagged}"
-    if not parallel and ((cores is not None and cores <= TAKES_TURNS) or (cores is None and c.speedup <= TAKES_TURNS)):
+    if not parallel and (
+        (cores is not None and cores <= TAKES_TURNS) or (cores is None and c.speedup <= TAKES_TURNS)
+    ):
         return f"{head}: the workers took turns, {why}. {_speed(c)}{flagged}"
     expected = "to use every core" if parallel else "one core busy, no speedup"
     return (
@@ -166,7 +178,7 @@ def _speed(c: Cell) -> str:
 
 def _prediction(c: Cell, gil_on: bool) -> tuple[str, bool]:
     """Why the GIL predicts what it does for this cell, and whether it predicts that the workers run at once."""
-    ex = executors.lookup(c.executor)
+    ex = c.kind
     if ex.gil_per_worker:
         return ex.parallel_because or "each worker has a GIL of its own", True
     if not gil_on:
@@ -182,7 +194,11 @@ def _likely(c: Cell, parallel: bool) -> str:
         return f"the figure is not to be trusted: {c.noise_reason}"
     cores = busy(c)
     if parallel and cores is not None and cores < USES_CORES * min(c.workers, c.tasks):
-        running = f" with {c.threads_running_mean:.1f} threads ready to run" if c.threads_running_mean else ""
+        running = (
+            f" with {c.threads_running_mean:.1f} threads ready to run"
+            if c.threads_running_mean
+            else ""
+        )
         return (
             f"only {cores:.2f} cores were busy{running}: the CPU was short (other processes, or a "
             "throttled VM), or the workers waited on something"
@@ -204,7 +220,7 @@ def findings(result: RunResult) -> list[str]:
 
 
 def _parallel_cells(result: RunResult) -> list[Cell]:
-    return [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup]
+    return [c for c in result.cells if c.ok and not c.kind.baseline and c.speedup]
 
 
 def summary(result: RunResult) -> list[str]:
@@ -225,13 +241,22 @@ def lesson(result: RunResult) -> list[str]:
         why, parallel = _prediction(c, gil_on)
         groups.setdefault((parallel, why, c.executor), []).append(c)
     out = []
-    order = ("threads", "engine", "interpreters", "processes")  # turns first, then threads that run at once
+    order = (
+        "threads",
+        "engine",
+        "interpreters",
+        "processes",
+    )  # turns first, then threads that run at once
     for (parallel, why, ex), mine in sorted(
         groups.items(), key=lambda kv: (kv[0][0], order.index(executors.family(kv[0][2])))
     ):
         impls = and_list(list(dict.fromkeys(c.impl for c in mine)))
         counts = sorted({c.workers for c in mine})
-        where = "however many there were" if len(counts) > 1 and not parallel else f"at {and_list(counts)} workers"
+        where = (
+            "however many there were"
+            if len(counts) > 1 and not parallel
+            else f"at {and_list(counts)} workers"
+        )
         word = executors.workers_word(ex)
         out.append(_first_upper(f"{impls} {word} kept {_span(mine)} cores busy {where}: {why}."))
     surprises = [c for c in cells if not _as_predicted(c, gil_on)]
@@ -239,7 +264,7 @@ def lesson(result: RunResult) -> list[str]:
         worst = min(surprises, key=lambda c: busy(c) or 0.0)
         more = f" (and {len(surprises) - 1} more)" if len(surprises) > 1 else ""
         out.append(
-            f"Not as the GIL predicts: {worst.impl} on {worst.workers} {executors.workers_word(worst.executor)} kept "
+            f"Not as the GIL predicts: {worst.impl} on {worst.workers} {worst.workers_word} kept "
             f"{fmt(busy(worst), '.2f')} cores busy{more}; likely, {_likely(worst, _prediction(worst, gil_on)[1])}."
         )
     return out + causes.lesson(every)
@@ -281,8 +306,12 @@ def machine_note(result: RunResult) -> str:
         held = f" (within {drift:.0%})" if drift is not None else ""
         return f"This machine held its speed{held} and no other process took its cores: every figure stands."
     if not disturbed:
-        return _first_upper(f"{parts[0]}: speedups carry wide intervals; cores busy is not affected.")
-    return _first_upper(f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low.")
+        return _first_upper(
+            f"{parts[0]}: speedups carry wide intervals; cores busy is not affected."
+        )
+    return _first_upper(
+        f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low."
+    )
 
 
 def families(result: RunResult) -> list[str]:
@@ -290,12 +319,14 @@ def families(result: RunResult) -> list[str]:
     workers: each impl's cores busy and speedup, with its interval."""
     cells = _parallel_cells(result)
     out = []
-    for fam in dict.fromkeys(executors.family(c.executor) for c in cells):
-        mine = [c for c in cells if executors.family(c.executor) == fam]
+    for fam in dict.fromkeys(c.family for c in cells):
+        mine = [c for c in cells if c.family == fam]
         for ex in dict.fromkeys(c.executor for c in mine):
             top = max(c.workers for c in mine if c.executor == ex)
             parts = [_brief(c) for c in mine if c.executor == ex and c.workers == top]
-            out.append(f"{_first_upper(executors.workers_word(ex))}, at {top} workers: {'; '.join(parts)}.")
+            out.append(
+                f"{_first_upper(executors.workers_word(ex))}, at {top} workers: {'; '.join(parts)}."
+            )
     return out
 
 
@@ -319,108 +350,9 @@ def _machine_line(result: RunResult) -> str:
     if c.ratio >= 0.9 * c.ideal:
         return f"{gave}, about all of an ideal machine's {c.ideal}."
     drift = result.speed_probe.drift if result.speed_probe else None
-    moved = f"; its solo speed moved by {drift:.0%} between rounds" if drift is not None and drift > SPEED_DRIFT else ""
-    return f"{gave}, where an ideal machine gives {c.ideal}{moved}: what is missing there is the machine's."
-
-
-def engine_advice(cells: Sequence[Cell]) -> list[str]:
-    """Say, per impl and engine, which shape to use (threads sharing a worker's GIL, or a process per worker),
-    from the engine's cells at the most workers, and what the engine itself costs per task against the task."""
-    out = []
-    for impl in dict.fromkeys(c.impl for c in cells):
-        on = [c for c in cells if c.impl == impl and executors.lookup(c.executor).engine]
-        for engine in dict.fromkeys(executors.lookup(c.executor).engine for c in on):
-            mine = [c for c in on if executors.lookup(c.executor).engine == engine]
-            out += _shape_advice(impl, str(engine), mine) + _overhead_advice(impl, mine)
-    return out
-
-
-def _shape_advice(impl: str, engine: str, mine: list[Cell]) -> list[str]:
-    top = max(c.workers for c in mine)
-    at_top = [c for c in mine if c.workers == top]
-    t = next((c for c in at_top if not executors.lookup(c.executor).gil_per_worker), None)
-    p = next((c for c in at_top if executors.lookup(c.executor).gil_per_worker), None)
-    if t is None or p is None or not t.speedup or not p.speedup or top <= 1:
-        return []
-    t_lo, t_hi = t.speedup_ci95 or (t.speedup, t.speedup)
-    p_lo, p_hi = p.speedup_ci95 or (p.speedup, p.speedup)
-    wait = t.gil_wait.median_ms if t.gil_wait else None
-    figures = (
-        f"{top} worker processes ran {p.speedup:.2f}× as fast as serial, one worker with {top} threads "
-        f"{t.speedup:.2f}×" + (f" (its threads' GIL wait: {wait:.1f} ms at the median)" if wait else "")
+    moved = (
+        f"; its solo speed moved by {drift:.0%} between rounds"
+        if drift is not None and drift > SPEED_DRIFT
+        else ""
     )
-    if p_lo > t_hi:
-        return [f"For {impl} on {engine}, use nthreads=1 and {top} processes per machine: {figures}."]
-    if t_lo > p_hi:
-        return [f"For {impl} on {engine}, use one process with nthreads={top}: {figures}."]
-    return [
-        f"For {impl} on {engine}, threads do as well as processes here ({figures}, intervals overlapping): "
-        f"one process with nthreads={top} shares memory and starts faster."
-    ]
-
-
-def _overhead_advice(impl: str, mine: list[Cell]) -> list[str]:
-    over = [c for c in mine if c.task_overhead_s and c.timeline]
-    if not over:
-        return []
-    c = max(over, key=lambda x: x.workers)
-    task = sorted(s.end_s - s.start_s for s in c.timeline)[len(c.timeline) // 2]
-    cost = c.task_overhead_s or 0.0
-    share = cost / task if task > 0 else 0.0
-    engine = executors.lookup(c.executor).engine
-    return [
-        f"{engine} adds {cost * 1e3:.1f} ms per task here (empty tasks, {c.executor}); a task of "
-        f"{impl} took {task * 1e3:.0f} ms, so {engine}'s own cost is {share:.0%} of it"
-        + ("; tasks this short are too small for the engine." if share > 0.1 else ".")
-    ]
-
-
-def four_answers(result: RunResult) -> str:
-    """One paragraph, from the figures of GIL-holding code at the most workers: how threads, processes,
-    interpreters and the free-threaded build differ here (GILs, memory shared or copied, start-up, cores busy)."""
-    held = [c for c in result.cells if c.ok and not c.releases_gil and not executors.lookup(c.executor).baseline]
-    if not held:
-        return ""
-    impl = held[0].impl
-    mine = [c for c in result.cells if c.impl == impl]
-
-    def top(kind: str) -> Cell | None:
-        found = [c for c in mine if executors.family(c.executor) == kind]
-        ok = [c for c in found if c.ok]
-        return max(ok, key=lambda c: c.workers) if ok else (found[0] if found else None)
-
-    def said(c: Cell | None, what: str) -> str:
-        if c is None:
-            return ""
-        if not c.ok:
-            return f"{what}: not measured here ({c.reason})"
-        took = c.startup_s
-        start = "" if took is None else f", start in {took * 1e3:.0f} ms" if took < 0.1 else f", start in {took:.2f} s"
-        busy_ = f", and kept {c.parallelism:.2f} cores busy" if c.parallelism is not None else ""
-        sent = (
-            f" ({c.per_call.sent_bytes} bytes pickled per task and {c.per_call.returned_bytes} back, "
-            f"{c.per_call.pickle_s * 1e6:.0f} µs)"
-            if c.per_call
-            else ""
-        )
-        return f"{what}{sent}{start}{busy_}"
-
-    threads, procs, interps = top("threads"), top("processes"), top("interpreters")
-    parts = [
-        said(threads, "threads share one GIL and all memory"),
-        said(procs, "processes have a GIL each and copy what they are sent"),
-        said(interps, "interpreters have a GIL each inside this one process and share no objects"),
-    ]
-    env = result.environment
-    if not env.gil_enabled:
-        ft = "the free-threaded build has no GIL at all and shares memory as threads do: this interpreter is one"
-    else:
-        ft = (
-            "the free-threaded build has no GIL at all and shares memory as threads do: this interpreter "
-            + ("is one with its GIL on (PYTHON_GIL=1)" if env.free_threaded_build else "is not one")
-            + "; gillab compare runs 3.14t beside it"
-        )
-    top_w = max((c.workers for c in (threads, procs, interps) if c is not None and c.ok), default=0)
-    holds = "which holds the GIL" if env.gil_enabled else "which would hold a GIL on a GIL build"
-    head = f"Four answers to the GIL, here ({impl}, {holds}, at {top_w} workers): "
-    return head + "; ".join(p for p in (*parts, ft) if p) + "."
+    return f"{gave}, where an ideal machine gives {c.ideal}{moved}: what is missing there is the machine's."

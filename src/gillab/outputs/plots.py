@@ -26,7 +26,7 @@ def save(fig: Any, path: Path) -> None:
 
 
 def _drawn_cells(result: RunResult) -> list[Cell]:
-    return [c for c in result.cells if c.ok and not executors.lookup(c.executor).baseline and c.speedup is not None]
+    return [c for c in result.cells if c.ok and not c.kind.baseline and c.speedup is not None]
 
 
 def _panel(axis: Any, result: RunResult, cells: list[Cell], figure: str) -> int:
@@ -34,15 +34,25 @@ def _panel(axis: Any, result: RunResult, cells: list[Cell], figure: str) -> int:
     own colour and marker; return how many cells it marked hollow."""
     cores = result.environment.usable_cores
     workers = sorted({c.workers for c in cells})
-    axis.plot(workers, [min(w, cores) for w in workers], color="black", lw=1, ls=":",
-              label=f"ideal: min(workers, {cores} cores)")  # fmt: skip
+    axis.plot(
+        workers,
+        [min(w, cores) for w in workers],
+        color="black",
+        lw=1,
+        ls=":",
+        label=f"ideal: min(workers, {cores} cores)",
+    )
     if figure == "speedup":
         _ceiling_band(axis, result, workers)
     series: dict[tuple[str, str], list[Cell]] = {}
     for c in sorted(cells, key=lambda c: c.workers):
         series.setdefault((c.impl, c.executor), []).append(c)
     for i, ((impl, ex), line) in enumerate(series.items()):
-        look = {"color": COLOURS[i % len(COLOURS)], "marker": MARKERS[i % len(MARKERS)], "label": f"{impl} / {ex}"}
+        look = {
+            "color": COLOURS[i % len(COLOURS)],
+            "marker": MARKERS[i % len(MARKERS)],
+            "label": f"{impl} / {ex}",
+        }
         _line(axis, line, figure, ex, look)
     axis.set_xlabel("workers")
     axis.set_xticks(workers)
@@ -68,8 +78,16 @@ def speedup_png(result: RunResult, path: Path) -> bool:
     hidden = sum(1 for c in cells if "speedup" in c.unsteady)
     caption = [
         "Bars: 95% intervals over the rounds. Grey band: this machine's own ceiling, measured beside the same repeats.",
-        (f"Hollow: a figure to distrust ({marked} here)" if marked else "No figure is marked to distrust")
-        + (f"; not drawn: {hidden} speedup{'s' if hidden > 1 else ''} too unsteady to tell" if hidden else "")
+        (
+            f"Hollow: a figure to distrust ({marked} here)"
+            if marked
+            else "No figure is marked to distrust"
+        )
+        + (
+            f"; not drawn: {hidden} speedup{'s' if hidden > 1 else ''} too unsteady to tell"
+            if hidden
+            else ""
+        )
         + (". The reasons are in report.html." if marked else "."),
     ]
     fig.text(0.01, 0.01, "\n".join(caption), fontsize=8, va="bottom", ha="left")
@@ -88,14 +106,28 @@ def cores_busy_png(result: RunResult, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     _panel(ax, result, cells, "parallelism")
     env = result.environment
-    ax.set_title(f"{workload_label(cells[0].workload)}: cores the workers kept busy ({env.python_version}, "
-                 f"{env.usable_cores} cores)", fontsize=10)  # fmt: skip
+    ax.set_title(
+        f"{workload_label(cells[0].workload)}: cores the workers kept busy ({env.python_version}, "
+        f"{env.usable_cores} cores)",
+        fontsize=10,
+    )
     ax.legend(fontsize=7)
     save(fig, path)
     return True
 
 
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22")
+COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
 """One colour per series of speedup.png (impl × executor), none repeated below ten series."""
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h")
 """One marker per series: a series tells itself from the next by shape as well as colour."""
@@ -109,8 +141,17 @@ def _ceiling_band(ax: Any, result: RunResult, workers: list[int]) -> None:
     if not points:
         return
     xs = [w for w, _ in points]
-    ax.fill_between(xs, [c.ci95[0] for _, c in points], [c.ci95[1] for _, c in points], color="grey", alpha=0.18)
-    ax.plot(xs, [c.ratio for _, c in points], color="grey", lw=2, alpha=0.6, label="this machine's ceiling")
+    ax.fill_between(
+        xs, [c.ci95[0] for _, c in points], [c.ci95[1] for _, c in points], color="grey", alpha=0.18
+    )
+    ax.plot(
+        xs,
+        [c.ratio for _, c in points],
+        color="grey",
+        lw=2,
+        alpha=0.6,
+        label="this machine's ceiling",
+    )
 
 
 def _distrusted(c: Cell, figure: str) -> bool:
@@ -155,15 +196,25 @@ def _draw_lanes(ax: Any, c: Cell, lo_s: float | None = None, hi_s: float | None 
     segs = c.gil.segments if c.gil is not None else ()
     for state, colour in STATE_COLOURS.items():
         for lane in sorted({g.lane for g in segs}):
-            bars = [(g.start_s * 1e3, (g.end_s - g.start_s) * 1e3) for g in segs if g.lane == lane and g.state == state]
+            bars = [
+                (g.start_s * 1e3, (g.end_s - g.start_s) * 1e3)
+                for g in segs
+                if g.lane == lane and g.state == state
+            ]
             if bars:
                 ax.broken_barh(bars, (lane - 0.35, 0.7), facecolors=colour, lw=0)
     by_lane: dict[int, list[tuple[float, float]]] = {}
     for span in c.timeline:  # one collection per lane: a bar per task costs a second on a big cell
-        by_lane.setdefault(span.lane, []).append((span.start_s * 1e3, (span.end_s - span.start_s) * 1e3))
+        by_lane.setdefault(span.lane, []).append(
+            (span.start_s * 1e3, (span.end_s - span.start_s) * 1e3)
+        )
     for lane, bars in by_lane.items():
         ax.broken_barh(
-            bars, (lane - 0.35, 0.7), facecolors="none" if segs else "#9ecae1", edgecolors="black", linewidth=0.8
+            bars,
+            (lane - 0.35, 0.7),
+            facecolors="none" if segs else "#9ecae1",
+            edgecolors="black",
+            linewidth=0.8,
         )
     lanes = max(s.lane for s in c.timeline) + 1
     ax.set_yticks(range(lanes))
@@ -174,7 +225,12 @@ def _draw_lanes(ax: Any, c: Cell, lo_s: float | None = None, hi_s: float | None 
 
 def _zoom_window(c: Cell) -> tuple[float, float] | None:
     """A ZOOM_S window in the middle of a cell whose workers traded the GIL often enough to see it."""
-    if c.gil is None or not c.gil.segments or not c.gil.switches_per_s or c.gil.switches_per_s < 2 / ZOOM_S:
+    if (
+        c.gil is None
+        or not c.gil.segments
+        or not c.gil.switches_per_s
+        or c.gil.switches_per_s < 2 / ZOOM_S
+    ):
         return None
     holders = {g.lane for g in c.gil.segments if g.state == "holds"}
     if len(holders) < 2:
@@ -197,7 +253,7 @@ def timeline_png(result: RunResult, path: Path) -> bool:
     top = max(c.workers for c in cells)
     panels: list[tuple[Cell, tuple[float, float] | None]] = []
     for c in cells:
-        baseline = executors.lookup(c.executor).baseline
+        baseline = c.kind.baseline
         if c.workers == top or baseline:
             panels.append((c, None))
             zoom = _zoom_window(c) if not baseline else None
@@ -227,7 +283,10 @@ def timeline_png(result: RunResult, path: Path) -> bool:
             ax.set_title(c.gil.note, fontsize=7, loc="right", pad=2)
         ax.tick_params(axis="x", labelsize=7)
     axes[-1, 0].set_xlabel("ms since the workers were released")
-    handles = [Patch(facecolor=col, edgecolor="grey", label=STATE_LABELS[s]) for s, col in STATE_COLOURS.items()]
+    handles = [
+        Patch(facecolor=col, edgecolor="grey", label=STATE_LABELS[s])
+        for s, col in STATE_COLOURS.items()
+    ]
     handles.append(Patch(facecolor="none", edgecolor="black", label="a task"))
     fig.legend(handles=handles, loc="upper center", ncol=5, fontsize=7, bbox_to_anchor=(0.5, 0.985))
     fig.suptitle(

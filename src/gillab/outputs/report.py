@@ -17,18 +17,18 @@ from gillab.environment import Environment
 from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs import causes
+from gillab.outputs.choices import four_answers
 from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
 from gillab.outputs.findings import (
     ceiling_note,
     doubt_line,
     families,
     findings,
-    four_answers,
     gil_sampler_note,
     machine_note,
     run_warnings,
     summary,
-)  # fmt: skip
+)
 from gillab.workloads import label as workload_label
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -74,7 +74,9 @@ def cell_rows(
     the impl column when given; notes numbers each noisy cell's reason in the box of figures to distrust."""
     cols = [replace(IMPL, value=label) if label and col is IMPL else col for col in columns]
     if notes is not None:
-        cols = [replace(col, value=_linked(notes)) if col.value is flag_html else col for col in cols]
+        cols = [
+            replace(col, value=_linked(notes)) if col.value is flag_html else col for col in cols
+        ]
     out = ["<tr>" + "".join(f"<th>{html.escape(col.name)}</th>" for col in cols) + "</tr>"]
     for c in cells:
         vals = (col.value(c) if col.html else html.escape(col.value(c)) for col in cols)
@@ -102,8 +104,15 @@ def doubts(result: RunResult) -> tuple[str, dict[tuple[str, str, int, str], int]
     warnings = [f"<li>{html.escape(w)}</li>" for w in run_warnings(result)]
     body = "<ol>" + "".join(items) + "</ol>" if items else ""
     body += "<ul>" + "".join(warnings) + "</ul>" if warnings else ""
-    head = f"Figures to distrust: {len(noisy)} of {len(result.cells)} cells" if noisy else "No figure to distrust"
-    return f"<details class='doubts'><summary>{head}</summary>{body or '<p>none</p>'}</details>", notes
+    head = (
+        f"Figures to distrust: {len(noisy)} of {len(result.cells)} cells"
+        if noisy
+        else "No figure to distrust"
+    )
+    return (
+        f"<details class='doubts'><summary>{head}</summary>{body or '<p>none</p>'}</details>",
+        notes,
+    )
 
 
 EXPLAIN = {
@@ -157,9 +166,12 @@ def environment_html(env: Environment) -> str:
 def run_sections(result: RunResult, out: Path) -> list[Section]:
     """Return the sections of a run, the lesson first: the summary; what the machine showed, one sentence per
     kind of worker; the pictures; the table; and the doubts last, folded, with every other figure."""
-    cfg = result.config
     lesson = summary(result)
-    head = ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>") if lesson else ""
+    head = (
+        ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>")
+        if lesson
+        else ""
+    )
     if result.interrupted:
         head += "<p class='flag'>This run was interrupted: only finished cells are shown.</p>"
     sections = [Section("", head)]
@@ -168,22 +180,40 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
     sections.append(
         Section(
             "What this machine showed",
-            "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in showed) + "</ul>"
-            + (f"<p>{html.escape(answers)}</p>" if answers else "") + environment_html(result.environment),
+            ul(showed)
+            + (f"<p>{html.escape(answers)}</p>" if answers else "")
+            + environment_html(result.environment),
         )
-    )  # fmt: skip
+    )
     held = [causes.sentence(c) for c in result.cells if causes.named(c) is not None]
     if held:
-        sections.append(Section(causes.TITLE, f"<p>{html.escape(causes.WITHOUT_GIL)}</p>" + ul(held)))
+        sections.append(
+            Section(causes.TITLE, f"<p>{html.escape(causes.WITHOUT_GIL)}</p>" + ul(held))
+        )
     for name, key in (("speedup.png", "speedup"), ("timeline.png", "timeline")):
         img = img_tag(out / name)
         if img:
-            sections.append(Section(key.title(), f"{img}<details><summary>How to read it</summary><p>{EXPLAIN[key]}</p>"
-                                                 "</details>"))  # fmt: skip
+            sections.append(
+                Section(
+                    key.title(),
+                    f"{img}<details><summary>How to read it</summary><p>{EXPLAIN[key]}</p>"
+                    "</details>",
+                )
+            )
     box, notes = doubts(result)
     sections.append(
-        Section("Every cell", cell_rows(result.cells, notes=notes) + f"<p class='note'>{EXPLAIN['main']}</p>")
+        Section(
+            "Every cell",
+            cell_rows(result.cells, notes=notes) + f"<p class='note'>{EXPLAIN['main']}</p>",
+        )
     )
+    sections.append(_doubts_section(result, box))
+    return sections
+
+
+def _doubts_section(result: RunResult, box: str) -> Section:
+    """The doubts, folded, with each cell in words, every other figure and the run's context."""
+    cfg = result.config
     context = (
         f"<p class='note'>Workload <code>{html.escape(workload_label(cfg.workload))}</code>, {cfg.n_tasks} tasks "
         f"per cell, at most {cfg.repeat} rounds; sizes {html.escape(str(cfg.sizes))}; load average before "
@@ -196,21 +226,19 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             f"{load_text(result.load_before)}): figures may be depressed.</p>"
         )
     found = findings(result)
-    words = "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in found) + "</ul>" if found else ""
-    sections.append(
-        Section(
-            "Doubts, and every other figure",
-            box
-            + f"<details><summary>Each cell in words</summary>{words}</details>"
-            + "<details><summary>Every other figure</summary>"
-            + cell_rows(result.cells, columns=DETAILS)
-            + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {html.escape(gil_sampler_note(result.cells))}</p>"
-            + "</details>"
-            + context
-            + "<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>",
-        )
+    words = ul(found) if found else ""
+    gil_note = html.escape(gil_sampler_note(result.cells))
+    return Section(
+        "Doubts, and every other figure",
+        box
+        + f"<details><summary>Each cell in words</summary>{words}</details>"
+        + "<details><summary>Every other figure</summary>"
+        + cell_rows(result.cells, columns=DETAILS)
+        + f"<p class='note'>{EXPLAIN['gil']} {EXPLAIN['states']} {gil_note}</p>"
+        + "</details>"
+        + context
+        + "<p class='note'>trace.json holds the same timeline for Perfetto or chrome://tracing.</p>",
     )
-    return sections
 
 
 def write_page(out: Path, sections: Sequence[Section], title: str = "gillab report") -> None:

@@ -31,8 +31,13 @@ def render_rows(
         return
     widths = [max(len(columns[i]), *(len(r[i]) for r in rows)) for i in range(len(columns) - 1)]
     last = columns[-1]
-    print("  ".join(f"{h:<{w}}" for h, w in zip(columns, widths, strict=False)) + f"  {last}", file=out)
+    print(
+        "  ".join(f"{h:<{w}}" for h, w in zip(columns, widths, strict=False)) + f"  {last}",
+        file=out,
+    )
     for r in rows:
-        print("  ".join(f"{v:<{w}}" for v, w in zip(r, widths, strict=False)) + f"  {r[-1]}", file=out)
+        print(
+            "  ".join(f"{v:<{w}}" for v, w in zip(r, widths, strict=False)) + f"  {r[-1]}", file=out
+        )
     for n in notes:
         print(n, file=out)

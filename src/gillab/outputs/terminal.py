@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from gillab.harness import executors
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs.columns import SHORT, TABLE, Column, load_text, mark
 from gillab.outputs.findings import (
@@ -23,7 +22,7 @@ from gillab.outputs.findings import (
     lesson,
     machine_note,
     run_warnings,
-)  # fmt: skip
+)
 
 WIDTH = 100
 """No line of the default output is wider than this."""
@@ -47,7 +46,7 @@ def wrap(text: str, width: int = WIDTH) -> list[str]:
 def short_cells(result: RunResult) -> list[Cell]:
     """The cells the short table shows: every cell at more than one worker (the serial baselines and the
     1-worker cells are in --detail), or every cell but the baselines where none ran more than one."""
-    cells = [c for c in result.cells if not executors.lookup(c.executor).baseline]
+    cells = [c for c in result.cells if not c.kind.baseline]
     many = [c for c in cells if c.workers > 1]
     return many or cells
 
@@ -78,7 +77,9 @@ def marked_note(cells: Sequence[Cell]) -> str:
             if not found:
                 continue
             n = sum(len(w) for w in found.values())
-            names = "; ".join(f"{impl} {ex} {','.join(map(str, ws))}" for (impl, ex), ws in found.items())
+            names = "; ".join(
+                f"{impl} {ex} {','.join(map(str, ws))}" for (impl, ex), ws in found.items()
+            )
             parts.append(f"{m} {label}: {names if named else f'{n} cell' + ('s' if n > 1 else '')}")
         return "Marked " + " · ".join(parts) + tail
 
@@ -134,14 +135,26 @@ def legend(result: RunResult) -> list[str]:
         if line:
             notes.append(line)
     notes += findings(result)
-    notes += [f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}." for c in result.cells if c.noisy]
+    notes += [
+        f"NOISY {c.impl} {c.executor} w{c.workers}: {c.noise_reason}."
+        for c in result.cells
+        if c.noisy
+    ]
     notes += run_warnings(result)
     if result.load_competing:
-        notes.append(f"The load average before the run was {load_text(result.load_before)}: other work was competing.")
+        notes.append(
+            f"The load average before the run was {load_text(result.load_before)}: other work was competing."
+        )
     return notes
 
 
-def render(result: RunResult, files: Sequence[str], out: Path, detail: bool = False, to: TextIO = sys.stdout) -> None:
+def render(
+    result: RunResult,
+    files: Sequence[str],
+    out: Path,
+    detail: bool = False,
+    to: TextIO = sys.stdout,
+) -> None:
     """Print what gillab run prints."""
     for line in lines(result, files, out, detail):
         print(line, file=to)

@@ -79,7 +79,9 @@ class Workload:
         for i in self.impls:
             if i.name == name:
                 return i
-        raise ValueError(f"unknown impl {name!r} for {self.name}; choose from {', '.join(self.impl_names)}")
+        raise ValueError(
+            f"unknown impl {name!r} for {self.name}; choose from {', '.join(self.impl_names)}"
+        )
 
     @property
     def impl_names(self) -> tuple[str, ...]:
@@ -109,7 +111,9 @@ class Workload:
         """Each task's input, sent with its call (None: the workers build their tasks themselves)."""
         return None
 
-    def task_with(self, func: Callable[..., Any], module: ModuleType, size: int, payload: Any) -> Callable[[], Any]:
+    def task_with(
+        self, func: Callable[..., Any], module: ModuleType, size: int, payload: Any
+    ) -> Callable[[], Any]:
         """Return the task that runs on this payload (for a workload with payloads)."""
         return self.task(func, module, size)
 

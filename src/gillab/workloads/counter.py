@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from gillab.workloads.base import Impl, Workload, gil_counter_module, nogil_counter_module, python_module
+from gillab.workloads.base import (
+    Impl,
+    Workload,
+    gil_counter_module,
+    nogil_counter_module,
+    python_module,
+)
 
 
 @dataclass(frozen=True)

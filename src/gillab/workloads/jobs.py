@@ -41,7 +41,9 @@ def end_stamp(workload: str, impl: str) -> Callable[[], int] | None:
     The native kernels stamp their end before they take the GIL back; a task's end read after the call
     returns would also count that wait (on threads, the wait for every other GIL-holding task).
     """
-    stamp: Callable[[], int] | None = getattr(get(workload).impl(impl).module(), "last_end_ns", None)
+    stamp: Callable[[], int] | None = getattr(
+        get(workload).impl(impl).module(), "last_end_ns", None
+    )
     return stamp
 
 

@@ -48,8 +48,13 @@ class TargetSpec:
     @property
     def name(self) -> str:
         """The workload's name: every worker rebuilds the workload from it."""
-        doc = {"target": self.target, "setup": self.setup, "args": list(self.args) if self.args else None,
-               "inputs": self.inputs, "path": self.path}  # fmt: skip
+        doc = {
+            "target": self.target,
+            "setup": self.setup,
+            "args": list(self.args) if self.args else None,
+            "inputs": self.inputs,
+            "path": self.path,
+        }
         if self.title:
             doc["title"] = self.title
         return PREFIX + json.dumps(doc, sort_keys=True, separators=(",", ":"))
@@ -58,7 +63,9 @@ class TargetSpec:
     def label(self) -> str:
         """How a reader sees it: its title, or the callable (a file by its name alone), and its inputs expression."""
         where, sep, attr = self.target.rpartition(":")
-        name = self.title or (f"{Path(where).name}:{attr}" if sep and where.endswith(".py") else self.target)
+        name = self.title or (
+            f"{Path(where).name}:{attr}" if sep and where.endswith(".py") else self.target
+        )
         return name + (f" over {self.inputs}" if self.inputs else "")
 
 
@@ -66,7 +73,9 @@ def spec_of(name: str) -> TargetSpec:
     """The spec a target workload's name holds."""
     doc = json.loads(name[len(PREFIX) :])
     args = tuple(doc["args"]) if doc.get("args") is not None else None
-    return TargetSpec(doc["target"], doc.get("setup"), args, doc.get("inputs"), doc.get("path"), doc.get("title"))
+    return TargetSpec(
+        doc["target"], doc.get("setup"), args, doc.get("inputs"), doc.get("path"), doc.get("title")
+    )
 
 
 @dataclass(frozen=True)
@@ -87,12 +96,18 @@ class Target(Workload):
     @property
     def fixed_tasks(self) -> int | None:
         """With --inputs, one task per input."""
-        return len(_inputs(self.spec.setup, self.spec.inputs)) if self.spec.inputs is not None else None
+        return (
+            len(_inputs(self.spec.setup, self.spec.inputs))
+            if self.spec.inputs is not None
+            else None
+        )
 
     def payloads(self, size: int, tasks: int) -> list[Any] | None:
         return list(self.calls(tasks))
 
-    def task_with(self, func: Callable[..., Any], module: ModuleType, size: int, payload: Any) -> Callable[[], Any]:
+    def task_with(
+        self, func: Callable[..., Any], module: ModuleType, size: int, payload: Any
+    ) -> Callable[[], Any]:
         args, kwargs = payload
 
         def run() -> Any:
@@ -107,7 +122,9 @@ class Target(Workload):
         return self.task_with(func, module, size, self.calls(1)[0])
 
     def expected(self, size: int) -> Any:
-        raise NotImplementedError("a target's tasks are checked against its serial baseline's results")
+        raise NotImplementedError(
+            "a target's tasks are checked against its serial baseline's results"
+        )
 
     def agrees(self, result: Any, want: Any) -> bool:
         return bool(result == want)
@@ -203,6 +220,7 @@ def prepare(
     except Exception as exc:
         first = str(exc).strip().splitlines()
         raise TargetError(
-            f"{target} raises on its first call: {type(exc).__name__}" + (f": {first[0]}" if first else "")
+            f"{target} raises on its first call: {type(exc).__name__}"
+            + (f": {first[0]}" if first else "")
         ) from None
     return spec.name

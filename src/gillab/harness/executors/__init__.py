@@ -13,12 +13,22 @@ of them; `gillab run --executor`, the harness, the outputs and bench/ then know 
 from __future__ import annotations
 
 from gillab.harness.executors import dask, interpreter, local
-from gillab.harness.executors.base import REGISTRY, Executor, register
+from gillab.harness.executors.base import REGISTRY, Executor, Family, register
 
 __all__ = [
-    "Executor", "baseline", "demo", "family", "get", "lookup", "make", "names", "register", "unavailable",
+    "Executor",
+    "Family",
+    "baseline",
+    "demo",
+    "family",
+    "get",
+    "lookup",
+    "make",
+    "names",
+    "register",
+    "unavailable",
     "workers_word",
-]  # fmt: skip
+]
 
 MODULES = (local, interpreter, dask)
 """The modules that register executors, in the order their executors are listed (each in its own order)."""
@@ -52,17 +62,9 @@ def demo() -> tuple[str, ...]:
     return tuple(n for n, cls in REGISTRY.items() if cls.in_demo and cls.unavailable() is None)
 
 
-def family(name: str) -> str:
-    """What kind of workers an executor has, from its facts: "serial" (the baseline), "engine" (an engine's),
-    "threads" (sharing this process's GIL), "interpreters" (a GIL each, in this process) or "processes"."""
-    cls = lookup(name)
-    if cls.baseline:
-        return "serial"
-    if cls.engine:
-        return "engine"
-    if cls.shares_gil:
-        return "threads"
-    return "interpreters" if cls.same_process else "processes"
+def family(name: str) -> Family:
+    """What kind of workers an executor has, from its facts (its class's family())."""
+    return lookup(name).family()
 
 
 def workers_word(name: str) -> str:

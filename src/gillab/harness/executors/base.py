@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import enum
 import os
 import signal
 import time
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 
 from gillab.harness.gilstate import GilState, Lane
 from gillab.harness.instruments import GilWait, cpu_seconds
-from gillab.harness.results import EngineInfo
+from gillab.harness.records import EngineInfo
 from gillab.harness.worker import Identity
 
 WARM_HOLD_S = 0.05
@@ -36,6 +37,20 @@ def register(cls: type[Executor]) -> type[Executor]:
     """Add an executor class to the registry (a class decorator)."""
     REGISTRY[cls.name] = cls
     return cls
+
+
+class Family(enum.StrEnum):
+    """What kind of workers an executor has; in JSON, its value."""
+
+    SERIAL = "serial"
+    """The baseline."""
+    ENGINE = "engine"
+    """An engine's workers (dask)."""
+    THREADS = "threads"
+    """Threads sharing this process's GIL."""
+    INTERPRETERS = "interpreters"
+    """Interpreters with a GIL each, in this process."""
+    PROCESSES = "processes"
 
 
 class Executor:
@@ -70,6 +85,17 @@ class Executor:
     """It is among the default run's executors, wherever it can run."""
     release_delay_s: ClassVar[float] = 0.005
     """How far ahead of now the common release time is set, so that every worker has its call in hand."""
+
+    @classmethod
+    def family(cls) -> Family:
+        """What kind of workers it has, from its facts."""
+        if cls.baseline:
+            return Family.SERIAL
+        if cls.engine:
+            return Family.ENGINE
+        if cls.shares_gil:
+            return Family.THREADS
+        return Family.INTERPRETERS if cls.same_process else Family.PROCESSES
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -129,7 +155,11 @@ class Executor:
 
     def local_lanes(self) -> list[Lane]:
         """The GIL-state sampler's lanes for the workers in this process (in any of its interpreters)."""
-        here = [(pid, tid) for pid, tid in self.worker_ids if pid == os.getpid() and tid in self.thread_idents]
+        here = [
+            (pid, tid)
+            for pid, tid in self.worker_ids
+            if pid == os.getpid() and tid in self.thread_idents
+        ]
         return [self.lane(self.worker_ids.index(w), self.thread_idents[w[1]]) for w in here]
 
     @staticmethod
@@ -145,7 +175,9 @@ class Executor:
         """Start instruments inside the workers, where they live elsewhere (an engine's); nothing here.
         probe: whether the GIL-wait probe runs in this repeat too."""
 
-    def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
+    def instruments_stop(
+        self, spans: Spans, since_ns: int, until_ns: int
+    ) -> tuple[GilWait | None, GilState | None]:
         """Return what instruments inside the workers saw (GIL wait, GIL state); None where there are none."""
         return None, None
 

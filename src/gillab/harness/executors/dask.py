@@ -46,7 +46,7 @@ from gillab.harness.executors.dask_inside import (
 )
 from gillab.harness.gilstate import GilState, Lane
 from gillab.harness.instruments import GilWait
-from gillab.harness.results import EngineInfo
+from gillab.harness.records import EngineInfo
 from gillab.harness.worker import Identity
 
 EMPTY_TASKS = 50
@@ -105,7 +105,9 @@ def cluster_facts(address: str, timeout_s: float = 5.0) -> EngineInfo:
         dask=v["dask"],
         distributed=v["distributed"],
         scheduler=address,
-        workers=tuple(DaskWorker(a, f["host"], threads.get(a), f["python"]) for a, f in sorted(facts.items())),
+        workers=tuple(
+            DaskWorker(a, f["host"], threads.get(a), f["python"]) for a, f in sorted(facts.items())
+        ),
     )
 
 
@@ -233,14 +235,18 @@ class DaskExecutor(Executor):
         by_pid = {pid: addr for addr, pid in self.pid_of.items()}
         self.lanes = {}
         for role_index, (pid, tid) in enumerate(self.worker_ids):
-            self.lanes.setdefault(by_pid[pid], []).append(self.lane(role_index, self.remote_idents[(pid, tid)]))
+            self.lanes.setdefault(by_pid[pid], []).append(
+                self.lane(role_index, self.remote_idents[(pid, tid)])
+            )
         t0 = time.perf_counter()
         self.run([(empty_task, ())] * EMPTY_TASKS)
         self.overhead_s = (time.perf_counter() - t0) / EMPTY_TASKS
 
     def run(self, calls: Sequence[Call]) -> list[Any]:
         futures = [
-            self.client.submit(fn, *args, pure=False, workers=self._where(i), allow_other_workers=False)
+            self.client.submit(
+                fn, *args, pure=False, workers=self._where(i), allow_other_workers=False
+            )
             for i, (fn, args) in enumerate(calls)
         ]
         out = []
@@ -271,7 +277,9 @@ class DaskExecutor(Executor):
             return list(self.targets)
         return sorted(set(self.targets) - alive)
 
-    def _on_workers(self, fn: Callable[..., Any], *args: Any, workers: list[str] | None = None) -> Any:
+    def _on_workers(
+        self, fn: Callable[..., Any], *args: Any, workers: list[str] | None = None
+    ) -> Any:
         """Client.run on the cell's workers; a worker that died makes it one RuntimeError in one line."""
         try:
             return self.client.run(fn, *args, workers=workers or self.targets, wait=True)
@@ -279,7 +287,9 @@ class DaskExecutor(Executor):
             gone = self._gone()
             if gone:
                 raise RuntimeError(f"dask worker {', '.join(gone)} died mid-cell") from None
-            raise RuntimeError(f"dask could not reach its workers: {type(exc).__name__}: {exc}") from None
+            raise RuntimeError(
+                f"dask could not reach its workers: {type(exc).__name__}: {exc}"
+            ) from None
 
     def worker_pids(self) -> list[int]:
         """The workers' pids, where they run on this host (else none: their /proc is not this one)."""
@@ -296,7 +306,9 @@ class DaskExecutor(Executor):
             lanes = self.lanes.get(addr, [])
             self._on_workers(instruments_start_inside, lanes, gil_interval_s, probe, workers=[addr])
 
-    def instruments_stop(self, spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
+    def instruments_stop(
+        self, spans: Spans, since_ns: int, until_ns: int
+    ) -> tuple[GilWait | None, GilState | None]:
         """Stop them; return the workers' GIL wait (pooled) and GIL state (merged, one lane per thread)."""
         got = self._on_workers(instruments_stop_inside, dict(spans), since_ns, until_ns)
         waits = [gw for gw, _ in got.values() if gw is not None]
@@ -329,7 +341,9 @@ class DaskThreadsExecutor(DaskExecutor):
     name = "dask-threads"
     summary = "one dask worker process with a thread per worker: its threads share one GIL"
     style = "-"
-    own_gil = "dask-threads workers each have a GIL of their own: this process's GIL says nothing of them"
+    own_gil = (
+        "dask-threads workers each have a GIL of their own: this process's GIL says nothing of them"
+    )
 
     def _shape(self) -> tuple[int, int]:
         return 1, self.workers
@@ -366,4 +380,6 @@ class DaskProcessesExecutor(DaskExecutor):
         return sorted(nthreads)[: self.workers]
 
     def _where(self, i: int) -> list[str]:
-        return [self.targets[i % len(self.targets)]]  # one task per worker at a time, as a 1-thread worker runs
+        return [
+            self.targets[i % len(self.targets)]
+        ]  # one task per worker at a time, as a 1-thread worker runs

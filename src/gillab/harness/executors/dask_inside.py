@@ -36,7 +36,10 @@ def unavailable() -> str | None:
 
 def versions() -> dict[str, str]:
     """Return dask's and distributed's versions."""
-    return {"dask": str(extra_module("dask").__version__), "distributed": str(extra_module("distributed").__version__)}
+    return {
+        "dask": str(extra_module("dask").__version__),
+        "distributed": str(extra_module("distributed").__version__),
+    }
 
 
 INSIDE: dict[str, Any] = {}
@@ -67,7 +70,9 @@ def worker_cpu_s() -> float:
     return time.process_time()
 
 
-def instruments_start_inside(lanes: Sequence[Lane], gil_interval_s: float | None, probe_too: bool = True) -> None:
+def instruments_start_inside(
+    lanes: Sequence[Lane], gil_interval_s: float | None, probe_too: bool = True
+) -> None:
     from gillab import environment
     from gillab.harness.gilstate import GilSampler, Settled
     from gillab.harness.instruments import Probe
@@ -77,13 +82,17 @@ def instruments_start_inside(lanes: Sequence[Lane], gil_interval_s: float | None
         probe.start()
     sampler = None
     if lanes and gil_interval_s is not None and environment.gil_enabled():
-        settled = INSIDE.setdefault("settled", Settled())  # this worker's own: its cell's earlier repeats
+        settled = INSIDE.setdefault(
+            "settled", Settled()
+        )  # this worker's own: its cell's earlier repeats
         sampler = GilSampler(lanes, gil_interval_s, settled=settled)
         sampler.start()
     INSIDE.update(probe=probe, sampler=sampler)
 
 
-def instruments_stop_inside(spans: Spans, since_ns: int, until_ns: int) -> tuple[GilWait | None, GilState | None]:
+def instruments_stop_inside(
+    spans: Spans, since_ns: int, until_ns: int
+) -> tuple[GilWait | None, GilState | None]:
     probe = INSIDE.pop("probe", None)
     sampler = INSIDE.pop("sampler", None)
     gil = sampler.stop(spans, since_ns, until_ns) if sampler is not None else None
@@ -154,7 +163,9 @@ def merge_states(
         mapping = [tids.index(lane.tid) for lane in lanes.get(addr, [])]
         per.extend(s.per_thread)
         segments.extend(
-            GilSegment(mapping[g.lane] if g.lane < len(mapping) else g.lane, g.state, g.start_s, g.end_s)
+            GilSegment(
+                mapping[g.lane] if g.lane < len(mapping) else g.lane, g.state, g.start_s, g.end_s
+            )
             for g in s.segments
         )
     held = [s.held_fraction for _, s in seen if s.held_fraction is not None]

@@ -22,7 +22,9 @@ from gillab.harness.worker import Identity
 
 BACKPORT = "interpreters_backport.concurrent.futures"
 """Where the PEP 734 backport (the interpreters-pep-734 distribution) keeps its InterpreterPoolExecutor."""
-NO_SHARED_OBJECTS = "interpreters share no objects: the shared counter cannot be counted across them"
+NO_SHARED_OBJECTS = (
+    "interpreters share no objects: the shared counter cannot be counted across them"
+)
 
 
 def pool_class() -> tuple[type[cf.Executor] | None, str]:

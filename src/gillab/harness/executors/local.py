@@ -68,7 +68,9 @@ class ProcessExecutor(PoolExecutor):
     same_process = False
     shares_memory = False
     style = "--"
-    own_gil = "process workers each have a GIL of their own: this process's GIL says nothing of them"
+    own_gil = (
+        "process workers each have a GIL of their own: this process's GIL says nothing of them"
+    )
     parallel_because = "each worker process has a GIL of its own"
     release_delay_s = 0.02
 

@@ -1,0 +1,77 @@
+"""What every medium draws of one result, built once: the lesson's sentences, its tables, notes, a listing,
+the doubts, the details and the pictures.
+
+A View holds text only, already worded by the feature that built it. Width, wrapping, escaping and the marks'
+legend belong to the renderers (gillab.present.terminal, gillab.present.page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of strings under named columns; a flagged row is drawn as a figure to distrust."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    flagged: tuple[bool, ...] = ()
+    """Per row, whether it carries a doubt (the renderers mark it); empty: none does."""
+    align: str = ""
+    """Per column, "l" or "r"; by default the first column to the left, the figures to the right."""
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(f"a row of {len(row)} cells under {len(self.columns)} columns")
+
+    def left(self, i: int) -> bool:
+        """Whether column i is aligned to the left."""
+        return self.align[i] == "l" if i < len(self.align) else i == 0
+
+    def is_flagged(self, i: int) -> bool:
+        """Whether row i carries a doubt."""
+        return i < len(self.flagged) and self.flagged[i]
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """A figure to distrust, and why."""
+
+    figure: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class View:
+    """One result as every medium shows it.
+
+    The terminal prints the lesson, the tables, the notes, the listing, the doubts in one line and last the
+    files; --detail adds the details and each doubt's reason. A page shows the same lesson and tables, the
+    notes, the listing and the pictures, with the doubts and the details folded.
+    """
+
+    title: str
+    """The kind of result, as a heading ("gillab check")."""
+    lesson: tuple[str, ...] = ()
+    """What holds on any machine, first: whole sentences."""
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Sentences under the tables, in every medium."""
+    listing: str = ""
+    """Preformatted text (a bytecode listing): kept as it is, but never wider than the terminal."""
+    doubts: tuple[Doubt, ...] = ()
+    details: tuple[str, ...] = ()
+    """What --detail and the page's folded part add."""
+    pictures: tuple[str, ...] = ()
+    """File names of the pictures, in the result's folder."""
+
+
+def interval(lo: float, hi: float, spec: str = ".2f") -> str:
+    """A 95% interval as every medium spells it.
+
+    >>> interval(1.234, 1.5)
+    '[1.23–1.50]'
+    """
+    return f"[{lo:{spec}}–{hi:{spec}}]"

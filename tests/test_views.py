@@ -1,0 +1,162 @@
+"""One view per result: the terminal, report.html, the notebook and `gillab show` render the same View.
+
+A folder is filled once by the commands a learner runs (small sizes); every kind found in it is then read
+back from its JSON and rendered in every medium, which must give the same lesson sentences and the same
+table columns, and no terminal line wider than 100 columns.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gillab import kinds
+from gillab.harness.results import read_json
+from gillab.notebook import display
+from gillab.outputs.documents import figures
+from gillab.present import page, terminal
+from gillab.present.view import Doubt, Table, View
+
+WIDTH = 100
+COMMANDS = {
+    "dis": ["dis", "counter"],
+    "race": ["race", "--variant", "python,python-lock", "-k", "2000", "--repeat", "2"],
+    "io": ["io", "--concurrency", "1,2", "--requests", "4", "--delay", "0.001", "--sleep"],
+    "states": ["states"],
+    "check": [
+        "check",
+        "zlib:compress",
+        "--setup",
+        "data = bytes(1 << 16)",
+        "--threads",
+        "1,2",
+        "--duration",
+        "0.1",
+        "--safety-time",
+        "0.2",
+    ],
+}
+"""One small run of each command whose result a folder keeps (check: a few seconds)."""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A folder holding one result of each kind above, and what each command printed."""
+    out = tmp_path_factory.mktemp("views")
+    printed = {}
+    for name, args in COMMANDS.items():
+        proc = run_gillab(*args, "--out", str(out))
+        assert proc.returncode == 0, (name, proc.stderr)
+        printed[name] = proc.stdout
+    return out, printed
+
+
+def run_gillab(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m gillab ARGS`, as a user runs it (the module's fixture outlives the `cli` fixture)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gillab", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def _plain(text: str) -> str:
+    """Text with whitespace collapsed: a wrapped sentence reads as one line again."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_medium_shows_the_same_lesson_and_columns(
+    name: str, folder: tuple[Path, dict[str, str]]
+) -> None:
+    out, printed = folder
+    kind = next(k for k in kinds.DOCUMENTS if k.name == name)
+    result = kind.load(figures(read_json(out / f"{name}.json")))
+    view = kind.view(result)
+    assert view.lesson, f"{name} has no lesson"
+    display.register()
+    report = _plain(html.unescape((out / "report.html").read_text()))
+    notebook = _plain(html.unescape(display.view_html(result)))
+    command = _plain(printed[name])
+    shown = _plain(run_gillab("show", str(out / f"{name}.json")).stdout)
+    for sentence in view.lesson:
+        for medium, text in (
+            ("command", command),
+            ("show", shown),
+            ("report", report),
+            ("notebook", notebook),
+        ):
+            assert _plain(sentence) in text, f"{name}: {medium} lacks the lesson {sentence!r}"
+    for table in view.tables:
+        for column in table.columns:
+            for medium, text in (("report", report), ("notebook", notebook)):
+                assert column in text, f"{name}: {medium} lacks the column {column!r}"
+        header = _plain(terminal.table_lines(table)[0])
+        assert header in command, f"{name}: the command's header"
+        assert header in shown, f"{name}: show's header"
+
+
+@pytest.mark.slow
+def test_show_prints_every_kind_in_a_folder_within_100_columns(
+    folder: tuple[Path, dict[str, str]],
+) -> None:
+    out, printed = folder
+    proc = run_gillab("show", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for name in COMMANDS:
+        assert f"== gillab {name}" in proc.stdout
+    detail = run_gillab("show", str(out), "--detail")
+    assert detail.returncode == 0, detail.stderr
+    for text in (proc.stdout, detail.stdout, *printed.values()):
+        wide = [line for line in text.splitlines() if len(line) > WIDTH]
+        assert not wide, wide
+
+
+def test_show_refuses_a_folder_without_results_in_one_line(tmp_path: Path) -> None:
+    proc = run_gillab("show", str(tmp_path))
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "no result of gillab's here" in proc.stderr
+    missing = run_gillab("show", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert "no such folder or file" in missing.stderr
+
+
+def test_a_table_too_wide_for_the_terminal_changes_shape_not_width() -> None:
+    wide = Table(("name", "what"), (("a", "x" * 120), ("b", "y")))
+    lines = terminal.table_lines(wide)
+    assert max(len(line) for line in lines) <= WIDTH
+    assert lines[0] == "name a"
+
+
+def test_a_doubt_is_marked_in_every_medium_and_its_reason_is_one_flag_away() -> None:
+    view = View(
+        "gillab test",
+        lesson=("It scaled.",),
+        tables=(Table(("threads", "speedup"), (("1", "1.00"), ("2", "1.90")), (False, True)),),
+        doubts=(Doubt("2 threads", "other processes took 0.8 cores during it"),),
+    )
+    short = terminal.lines(view)
+    assert short[0] == "It scaled."
+    assert any(line.endswith("1.90 *") for line in short)
+    assert any("to distrust: 2 threads" in line for line in short)
+    assert not any("0.8 cores" in line for line in short)
+    assert any("0.8 cores" in line for line in terminal.lines(view, detail=True))
+    body = page.body(view)
+    assert "<tr class='flag'>" in body
+    assert "0.8 cores" in body
+
+
+def test_a_listing_is_wrapped_under_its_own_indent() -> None:
+    lines = terminal.listing_lines("    " + "word " * 40)
+    assert max(len(line) for line in lines) <= WIDTH
+    assert all(line.startswith("    ") for line in lines)
