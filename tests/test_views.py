@@ -8,18 +8,30 @@ table columns, and no terminal line wider than 100 columns.
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gillab import kinds
+from gillab.advice import course
+from gillab.advice.model import Advice, Option
+from gillab.advice.report import view as advise_view
+from gillab.compare import report as compare_report
+from gillab.compare.run import CompareResult, CompareRun
+from gillab.harness import results
+from gillab.harness.executors import Family
 from gillab.harness.results import read_json
+from gillab.kinds import refresh_report
 from gillab.notebook import display
-from gillab.outputs.documents import figures
+from gillab.outputs import columns
+from gillab.outputs.documents import figures, write_document
+from gillab.outputs.findings import lesson
 from gillab.present import page, terminal
 from gillab.present.view import Doubt, Table, View
 
@@ -29,6 +41,21 @@ COMMANDS = {
     "race": ["race", "--variant", "python,python-lock", "-k", "2000", "--repeat", "2"],
     "io": ["io", "--concurrency", "1,2", "--requests", "4", "--delay", "0.001", "--sleep"],
     "states": ["states"],
+    "run": [
+        "run",
+        "--impl",
+        "python,cython-nogil",
+        "--executor",
+        "serial,thread",
+        "--workers",
+        "2",
+        "--size",
+        "python=20,cython-nogil=30",
+        "--repeat",
+        "2",
+        "--max-wait",
+        "0.2",
+    ],
     "check": [
         "check",
         "zlib:compress",
@@ -73,36 +100,133 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+DOCUMENTS = sorted(set(COMMANDS) - {"run"})
+
+
+def _same_everywhere(view: View, media: dict[str, str], terminals: dict[str, str]) -> None:
+    """Every lesson sentence in every medium; every table's columns on the pages, its header in the terminals."""
+    assert view.lesson, f"{view.title} has no lesson"
+    for sentence in view.lesson:
+        for medium, text in {**media, **terminals}.items():
+            assert _plain(sentence) in text, f"{view.title}: {medium} lacks the lesson {sentence!r}"
+    for table in view.tables:
+        for column in table.columns:
+            for medium, text in media.items():
+                assert column in text, f"{view.title}: {medium} lacks the column {column!r}"
+        header = _plain(terminal.table_lines(table)[0])
+        for medium, text in terminals.items():
+            assert header in text, f"{view.title}: {medium} lacks the table's header"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", DOCUMENTS)
 def test_every_medium_shows_the_same_lesson_and_columns(
     name: str, folder: tuple[Path, dict[str, str]]
 ) -> None:
     out, printed = folder
     kind = next(k for k in kinds.DOCUMENTS if k.name == name)
     result = kind.load(figures(read_json(out / f"{name}.json")))
-    view = kind.view(result)
-    assert view.lesson, f"{name} has no lesson"
     display.register()
-    report = _plain(html.unescape((out / "report.html").read_text()))
-    notebook = _plain(html.unescape(display.view_html(result)))
-    command = _plain(printed[name])
-    shown = _plain(run_gillab("show", str(out / f"{name}.json")).stdout)
-    for sentence in view.lesson:
-        for medium, text in (
-            ("command", command),
-            ("show", shown),
-            ("report", report),
-            ("notebook", notebook),
-        ):
-            assert _plain(sentence) in text, f"{name}: {medium} lacks the lesson {sentence!r}"
-    for table in view.tables:
-        for column in table.columns:
-            for medium, text in (("report", report), ("notebook", notebook)):
-                assert column in text, f"{name}: {medium} lacks the column {column!r}"
-        header = _plain(terminal.table_lines(table)[0])
-        assert header in command, f"{name}: the command's header"
-        assert header in shown, f"{name}: show's header"
+    media = {
+        "report": _plain(html.unescape((out / "report.html").read_text())),
+        "notebook": _plain(html.unescape(display.view_html(result))),
+    }
+    terminals = {
+        "command": _plain(printed[name]),
+        "show": _plain(run_gillab("show", str(out / f"{name}.json")).stdout),
+    }
+    _same_everywhere(kind.view(result), media, terminals)
+
+
+@pytest.mark.slow
+def test_a_run_shows_the_same_lesson_and_short_table_everywhere(
+    folder: tuple[Path, dict[str, str]],
+) -> None:
+    out, printed = folder
+    result = results.load(out / "results.json")
+    display.register()
+    media = {
+        "report": _plain(html.unescape((out / "report.html").read_text())),
+        "notebook": _plain(html.unescape(display.run_html(result))),
+    }
+    terminals = {
+        "command": _plain(printed["run"]),
+        "show": _plain(run_gillab("show", str(out / "results.json")).stdout),
+    }
+    short = columns.table(columns.short_cells(result), columns.SHORT)
+    _same_everywhere(
+        View("gillab run", lesson=tuple(lesson(result)), tables=(short,)), media, terminals
+    )
+
+
+@pytest.mark.slow
+def test_a_comparison_shows_the_same_lesson_and_table_everywhere(
+    folder: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    out, _ = folder
+    run = results.load(out / "results.json")
+    merged = CompareResult(("a", "b"), (), None, (CompareRun("a", False, False, run),))
+    (tmp_path / "results.json").write_text(json.dumps(merged.to_json()))
+    refresh_report(tmp_path, comparison=merged)
+    display.register()
+    media = {
+        "report": _plain(html.unescape((tmp_path / "report.html").read_text())),
+        "notebook": _plain(html.unescape(display.compare_html(merged))),
+    }
+    terminals = {"show": _plain(run_gillab("show", str(tmp_path)).stdout)}
+    _same_everywhere(compare_report.view(merged), media, terminals)
+
+
+def _advice(target: str, workers: int) -> Advice:
+    def option(executor: str, family: Family, n: int, speedup: float) -> Option:
+        ci = (speedup - 0.1, speedup + 0.1)
+        return Option(
+            "3.11.7", executor, n, family, "ok", speedup=speedup, ci95=ci, cores_busy=speedup
+        )
+
+    return Advice(
+        target=target,
+        interpreter="3.11.7",
+        gil_enabled=True,
+        serial_task_s=0.01,
+        serial_cores_busy=1.0,
+        serial_gil_held=1.0,
+        options=(
+            option("serial", Family.SERIAL, 1, 1.0),
+            option("thread", Family.THREADS, workers, 0.95),
+            replace(
+                option("process", Family.PROCESSES, workers, 1.8),
+                noisy=True,
+                noise_reason="a burst",
+            ),
+        ),
+        recommendations=(f"Use {workers} processes: they ran 1.80× as fast as one thread.",),
+        critical_path=0.2,
+        usable_cores=2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "title"),
+    [("mymod:work", "gillab advise"), (f"{course.TARGET} over range(25, 40)", "gillab course")],
+)
+def test_advice_and_the_course_show_the_same_lesson_and_tables_everywhere(
+    target: str, title: str, tmp_path: Path
+) -> None:
+    advice = _advice(target, course.WORKERS)
+    write_document("advise", advice.to_json(), tmp_path)
+    refresh_report(tmp_path)
+    display.register()
+    view = advise_view(advice)
+    assert view.title == title
+    media = {
+        "report": _plain(html.unescape((tmp_path / "report.html").read_text())),
+        "notebook": _plain(html.unescape(display.view_html(advice))),
+    }
+    shown = run_gillab("show", str(tmp_path))
+    assert shown.returncode == 0, shown.stderr
+    _same_everywhere(view, media, {"show": _plain(shown.stdout)})
+    assert "to distrust: 3.11.7 process 3" in _plain(shown.stdout)
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from gillab.advice.model import (
     serial_of,
 )
 from gillab.advice.recommend import sentence
+from gillab.checker.child import ChildSpec
 from gillab.checker.run import run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S
 from gillab.compare.cost import Build, run_rounds
@@ -38,6 +39,8 @@ from gillab.harness.runner import Progress, run_matrix
 from gillab.interpreters import describe, venv_for, venv_python
 from gillab.stats import bootstrap_ci, median
 from gillab.workloads import get
+from gillab.workloads.target import Target
+from gillab.workloads.target import workload as target_workload
 
 ADVISE_EXECUTORS = ("thread", "process", "interpreter")
 """What advise runs here, of those that can run (interpreters on 3.12+ only)."""
@@ -100,7 +103,8 @@ def advise(
     options.check_budget(
         config, max_time_s
     )  # bad input is refused before any work, the safety trial's too
-    trials = safety_trials(workload, pythons, out, say)
+    tgt = target_workload(workload)
+    trials = safety_trials(tgt, pythons, out, say)
     unsafe = any(not t.safety.safe for t in trials)
     if unsafe:
         kept = tuple(e for e in config.executors if executors.family(e) != "threads")
@@ -115,7 +119,7 @@ def advise(
             ",".join(there),
             "--workers",
             ",".join(map(str, workers)),
-            *target_flags(workload),
+            *target_flags(tgt),
         ]
         sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
         elsewhere = compare(
@@ -148,9 +152,9 @@ def _builds(merged: CompareResult) -> list[Build]:
     return out
 
 
-def target_flags(workload: str) -> list[str]:
+def target_flags(tgt: Target) -> list[str]:
     """The run options that name the same target workload under another interpreter."""
-    spec = get(workload).spec  # type: ignore[attr-defined]
+    spec = tgt.spec
     flags = ["--target", spec.target]
     if spec.setup is not None:
         flags += ["--setup", spec.setup]
@@ -162,18 +166,17 @@ def target_flags(workload: str) -> list[str]:
 
 
 def safety_trials(
-    workload: str, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
+    tgt: Target, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
 ) -> list[Trial]:
     """The safety trial of the target's first call, here and under each free-threaded --python (in the venv
     compare uses), each in a child process, before any pool: a callable that crashes, hangs or gives other
     results in threads gets no thread recommendation anywhere, and no pool of threads is started for it."""
     try:
-        payload = pickle.dumps((None, *get(workload).payloads(1, 1)[0]))  # type: ignore[index]
+        payload = pickle.dumps((None, *tgt.calls(1)[0]))
     except Exception as exc:  # inputs that cannot be pickled: their cells say so
         say(f"the safety trial did not run: its inputs cannot be pickled ({type(exc).__name__})")
         return []
-    target = get(workload).spec.target  # type: ignore[attr-defined]
-    spec = {"job": "safety", "target": target, "setup": None, "args": None}
+    spec = ChildSpec(job="safety", target=tgt.spec.target)
     where: list[tuple[str, str | None]] = [(environment.interpreter_label(), None)]
     for python in pythons:
         info = describe(python)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gillab.checker.child import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
 from gillab.checker.run import Readiness, read_measured, run_check, run_trial
@@ -299,7 +300,7 @@ def thread_safe(
         raise TargetError(
             f"{name} or its arguments cannot be sent to a child process ({exc})"
         ) from None
-    spec = {"job": "safety", "target": ref, "setup": None, "args": None}
+    spec = ChildSpec(job="safety", target=ref)
     got = run_trial(spec, {"pickle_path": payload}, None, safety_s, timeout_s, name)
     assert got is not None
     return got

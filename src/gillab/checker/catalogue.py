@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gillab.checker.child import ChildSpec
 from gillab.checker.entries import ENTRIES, Entry
 from gillab.checker.sweep import SweepRow
 from gillab.checker.verdict import Releases
@@ -185,10 +186,10 @@ def run_catalogue(
         if progress is not None:
             progress(len(rows), len(entries), rows[-1])
 
-    spec = {"job": "catalogue", "names": [e.name for e in entries], "duration_s": duration_s}
+    spec = ChildSpec(job="catalogue", names=tuple(e.name for e in entries), duration_s=duration_s)
     ran = run_spec(
         "gillab.checker.child",
-        spec,
+        spec.to_json(),
         "the catalogue",
         python=python,
         timeout_s=timeout_s,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from gillab.checker.child import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
 from gillab.checker.safety import CRASHED, CRASHED_ALONE, HUNG, Safety, new_counts, read_counts
@@ -73,22 +74,22 @@ def run_check(
     crashed alone, hung or raised.
     """
     name = label or target or "the callable"
-    spec = {
-        "job": "check",
-        "target": target,
-        "setup": setup,
-        "args": args,
-        "threads": threads,
-        "duration_s": duration_s,
-        "sizes": sizes,
-        "on_interpreters": on_interpreters,
-    }
+    spec = ChildSpec(
+        job="check",
+        target=target,
+        setup=setup,
+        args=args,
+        threads=tuple(threads),
+        duration_s=duration_s,
+        sizes=tuple(sizes) if sizes is not None else None,
+        on_interpreters=on_interpreters,
+    )
     files = {"pickle_path": payload} if payload is not None else {}
     trial = _Trial(safety_s, timeout_s)
     with trial:
         ran = run_spec(
             CHILD,
-            spec | trial.spec(),
+            spec.to_json() | trial.spec(),
             f"the check of {name}",
             python=python,
             timeout_s=timeout_s,
@@ -147,7 +148,7 @@ def _kept(serial: dict[str, Any], safety: Safety) -> Measured:
 
 
 def _with_gil(
-    spec: dict[str, Any],
+    spec: ChildSpec,
     files: dict[str, bytes],
     python: str | None,
     safety_s: float | None,
@@ -168,7 +169,7 @@ def _with_gil(
 
 
 def run_trial(
-    spec: dict[str, Any],
+    spec: ChildSpec,
     files: dict[str, bytes],
     python: str | None,
     seconds: float,
@@ -183,7 +184,7 @@ def run_trial(
     with trial:
         ran = run_spec(
             CHILD,
-            spec | {"job": "safety"} | trial.spec(),
+            spec.as_job("safety").to_json() | trial.spec(),
             f"the safety trial of {name}",
             python=python,
             timeout_s=timeout_s,

@@ -12,8 +12,9 @@ from gillab.harness import executors
 from gillab.harness.results import Cell
 from gillab.outputs import causes
 from gillab.outputs.columns import fmt, mark, speedup_interval
-from gillab.outputs.documents import ul
-from gillab.outputs.report import Section, cell_rows, img_tag
+from gillab.outputs.report import Section, cell_rows
+from gillab.present import page
+from gillab.present.page import img_tag, ul
 from gillab.present.view import Doubt, Table, View
 
 
@@ -128,8 +129,9 @@ def _footnote(fig: Any, noisy: list[str]) -> None:
 
 def compare_sections(merged: CompareResult, out: Path) -> list[Section]:
     """Return each interpreter, the errors, the single-thread costs and what changed, interpreters beside threads,
-    compare.png and every cell as report sections."""
-    parts = ["<ul>"]
+    compare.png and every cell as report sections; the terminal's table (every cell at the most workers) leads
+    its section."""
+    parts = [*(page.table_html(t) for t in view(merged).tables), "<ul>"]
     for r in merged.runs:
         env = r.result.environment
         parts.append(

@@ -19,6 +19,7 @@ from gillab.compare.run import CompareResult
 from gillab.harness.results import RunResult
 from gillab.outputs import plots
 from gillab.outputs.choices import four_answers
+from gillab.outputs.columns import SHORT, short_cells, table
 from gillab.outputs.findings import summary
 from gillab.outputs.report import Section, cell_rows
 from gillab.present import page
@@ -37,7 +38,8 @@ def _page(sections: Sequence[Section]) -> str:
 
 
 def run_html(result: RunResult) -> str:
-    """A run: its lesson, the four answers, the main table, and speedup.png and timeline.png."""
+    """A run: its lesson, the four answers, the short table (as the terminal's), every cell, and speedup.png
+    and timeline.png."""
     with tempfile.TemporaryDirectory(prefix="gillab-display-") as tmp:
         pictures = ""
         for name, draw in (
@@ -48,9 +50,11 @@ def run_html(result: RunResult) -> str:
                 pictures += page.img_tag(Path(tmp) / name)
     lesson = "".join(f"<p>{html.escape(x)}</p>" for x in summary(result))
     answers = four_answers(result)
+    cells = short_cells(result)
+    short = page.table_html(table(cells, SHORT)) if cells else ""
     return _page(
         [
-            Section("", lesson + (f"<p>{html.escape(answers)}</p>" if answers else "")),
+            Section("", lesson + (f"<p>{html.escape(answers)}</p>" if answers else "") + short),
             Section("", cell_rows(result.cells)),
             Section("", pictures),
         ]

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gillab import stats
-from gillab.harness.results import TOO_UNSTEADY, Cell
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
+from gillab.present.view import Table
 
 UNSTEADY = "too unsteady"
 """A table's word in place of a figure that cannot be true of the code (the cell's reason says why)."""
@@ -167,7 +168,7 @@ RUNNING = Column("running", lambda c: fmt(c.threads_running_mean, ".2f"))
 STARTUP = Column("start ms", lambda c: fmt(ms(c.startup_s), ".0f"))
 GIL_HELD = Column("GIL held", _gil_held)
 
-TABLE = (
+FIGURES = (
     IMPL,
     EXECUTOR,
     WORKERS,
@@ -176,6 +177,11 @@ TABLE = (
     Column("cores busy", _busy),
     CORE_SPEED,
     Column("vs ceiling", _vs_ceiling),
+)
+GIL_FIGURES = (
+    IMPL,
+    EXECUTOR,
+    WORKERS,
     GIL_HELD,
     Column("switch/s", _switches),
     Column("GIL wait ms", _wait("median_ms", ".3f")),
@@ -184,7 +190,9 @@ TABLE = (
     Column("flag", flag_text),
     Column("status", status_text),
 )
-"""The terminal table's columns, every one (gillab run --detail)."""
+TABLE = (FIGURES, GIL_FIGURES)
+"""The terminal's tables of every column (gillab run --detail): the figures, then the GIL and the flags, each
+cell named in both (15 columns in all, in two tables that fit 100 columns)."""
 
 SHORT = (
     IMPL,
@@ -264,3 +272,18 @@ DETAILS = (
     Column("status", lambda c: c.status + (f": {c.reason}" if c.reason else "")),
 )
 """The report's table of every other figure, beside the main one."""
+
+
+def table(cells: Sequence[Cell], columns: Sequence[Column]) -> Table:
+    """Cells under the given columns, as a table every medium draws (aligned to the left, as the run's tables
+    always were)."""
+    rows = tuple(tuple(col.value(c) for col in columns) for c in cells)
+    return Table(tuple(col.name for col in columns), rows, align="l" * len(columns))
+
+
+def short_cells(result: RunResult) -> list[Cell]:
+    """The cells the short table shows: every cell at more than one worker (the serial baselines and the
+    1-worker cells are in --detail), or every cell but the baselines where none ran more than one."""
+    cells = [c for c in result.cells if not c.kind.baseline]
+    many = [c for c in cells if c.workers > 1]
+    return many or cells

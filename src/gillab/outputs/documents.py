@@ -21,10 +21,9 @@ from gillab.files import write_json
 from gillab.harness.results import read_json
 from gillab.outputs.report import Section
 from gillab.present import page
-from gillab.present.page import ul
 from gillab.present.view import View
 
-__all__ = ["Kind", "lab_document", "sections", "ul", "write_document"]
+__all__ = ["Kind", "lab_document", "sections", "write_document"]
 
 LAB_SCHEMA_VERSION = 1
 WRAPPER = ("schema_version", "lab", "environment")

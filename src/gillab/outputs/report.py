@@ -7,7 +7,6 @@ that the outputs never import them. The words come from gillab.outputs.findings,
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +17,17 @@ from gillab.files import write_atomic
 from gillab.harness.results import Cell, RunResult
 from gillab.outputs import causes
 from gillab.outputs.choices import four_answers
-from gillab.outputs.columns import DETAILS, IMPL, MAIN, Column, flag_html, load_text
+from gillab.outputs.columns import (
+    DETAILS,
+    IMPL,
+    MAIN,
+    SHORT,
+    Column,
+    flag_html,
+    load_text,
+    short_cells,
+    table,
+)
 from gillab.outputs.findings import (
     ceiling_note,
     doubt_line,
@@ -29,6 +38,8 @@ from gillab.outputs.findings import (
     run_warnings,
     summary,
 )
+from gillab.present import page
+from gillab.present.page import img_tag, ul
 from gillab.workloads import label as workload_label
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
@@ -49,19 +60,6 @@ class Section:
 
     title: str
     html: str
-
-
-def ul(lines: Sequence[str]) -> str:
-    """A list of sentences as HTML."""
-    return "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"
-
-
-def img_tag(path: Path) -> str:
-    """Return an <img> with the PNG embedded, or "" when there is none."""
-    if not path.exists():
-        return ""
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
 
 
 def cell_rows(
@@ -164,14 +162,17 @@ def environment_html(env: Environment) -> str:
 
 
 def run_sections(result: RunResult, out: Path) -> list[Section]:
-    """Return the sections of a run, the lesson first: the summary; what the machine showed, one sentence per
-    kind of worker; the pictures; the table; and the doubts last, folded, with every other figure."""
+    """Return the sections of a run, the lesson first: the summary and the short table (as the terminal shows
+    them); what the machine showed, one sentence per kind of worker; the pictures; every cell; and the doubts
+    last, folded, with every other figure."""
     lesson = summary(result)
     head = (
         ("<div class='summary'>" + "".join(f"<p>{html.escape(x)}</p>" for x in lesson) + "</div>")
         if lesson
         else ""
     )
+    cells = short_cells(result)
+    head += page.table_html(table(cells, SHORT)) if cells else ""
     if result.interrupted:
         head += "<p class='flag'>This run was interrupted: only finished cells are shown.</p>"
     sections = [Section("", head)]

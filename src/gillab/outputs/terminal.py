@@ -8,13 +8,12 @@ gillab.outputs.columns (the columns); results.json and report.html keep every fi
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs.columns import SHORT, TABLE, Column, load_text, mark
+from gillab.outputs.columns import SHORT, TABLE, load_text, mark, short_cells, table
 from gillab.outputs.findings import (
     ceiling_note,
     findings,
@@ -23,9 +22,7 @@ from gillab.outputs.findings import (
     machine_note,
     run_warnings,
 )
-
-WIDTH = 100
-"""No line of the default output is wider than this."""
+from gillab.present.terminal import WIDTH, table_lines, wrap
 
 MARKS = {
     "~": "too unsteady to tell",
@@ -33,29 +30,6 @@ MARKS = {
     "!": "not measured",
 }
 """Each mark of the short table, as the marked cells' line names it."""
-
-
-def wrap(text: str, width: int = WIDTH) -> list[str]:
-    """A paragraph as lines no wider than width (a word longer than that is broken); an aligned line that fits is
-    kept as it is."""
-    if len(text) <= width:
-        return [text]
-    return textwrap.wrap(text, width, break_on_hyphens=False, subsequent_indent="  ") or [""]
-
-
-def short_cells(result: RunResult) -> list[Cell]:
-    """The cells the short table shows: every cell at more than one worker (the serial baselines and the
-    1-worker cells are in --detail), or every cell but the baselines where none ran more than one."""
-    cells = [c for c in result.cells if not c.kind.baseline]
-    many = [c for c in cells if c.workers > 1]
-    return many or cells
-
-
-def table_lines(cells: Sequence[Cell], columns: Sequence[Column]) -> list[str]:
-    """Cells as aligned plain-text rows under a header."""
-    rows = [[col.name for col in columns], *([col.value(c) for col in columns] for c in cells)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
-    return ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
 
 
 def marked_note(cells: Sequence[Cell]) -> str:
@@ -102,8 +76,9 @@ def lines(result: RunResult, files: Sequence[str], out: Path, detail: bool = Fal
         text.append("")
     cells = result.cells if detail else short_cells(result)
     if cells:
-        text += table_lines(cells, TABLE if detail else SHORT)
-        text.append("")
+        for columns in TABLE if detail else (SHORT,):
+            text += table_lines(table(cells, columns))
+            text.append("")
     if detail:
         text += [line for note in legend(result) for line in wrap(note)] + [""]
     for note in (machine_note(result), marked_note(result.cells)):
