@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
-from gillab.compare import cost, findings
-from gillab.compare import run as compare_run
+from gillab.compare import findings
 from gillab.compare.report import compare_png
+from gillab.harness.pythons import cost
+from gillab.harness.pythons import run as compare_run
 from gillab.harness.results import Cell, RunConfig, RunResult
 from gillab.interpreters import default_pythons
 from gillab.kinds import refresh_report

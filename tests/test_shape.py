@@ -254,9 +254,6 @@ FEATURES = ("gillab.labs", "gillab.checker", "gillab.compare", "gillab.advice")
 REGISTRY = {"gillab.kinds", "gillab.cli", "gillab.notebook.magics"}
 """The registry of kinds, the command-line dispatch and the notebook's magics (its commands): the modules that
 import several features."""
-BUILT_ON_OTHERS = {"gillab.advice.run": {"gillab.checker", "gillab.compare"}}
-"""Known debt, named: advise runs check's safety trial and compare's matrix under other interpreters (both
-belong under the harness, where advise and its siblings would share them)."""
 
 
 def test_no_module_imports_more_than_one_feature() -> None:
@@ -265,7 +262,6 @@ def test_no_module_imports_more_than_one_feature() -> None:
             continue
         own = next((f for f in FEATURES if name == f or name.startswith(f + ".")), None)
         used = {f for f in FEATURES for d in deps if (d == f or d.startswith(f + ".")) and f != own}
-        used -= BUILT_ON_OTHERS.get(name, set())
         assert len(used) <= 1, f"{name} imports {sorted(used)}"
 
 

@@ -23,9 +23,9 @@ from gillab.advice import course
 from gillab.advice.model import Advice, Option
 from gillab.advice.report import view as advise_view
 from gillab.compare import report as compare_report
-from gillab.compare.run import CompareResult, CompareRun
 from gillab.harness import results
 from gillab.harness.executors import Family
+from gillab.harness.pythons.run import CompareResult, CompareRun
 from gillab.harness.results import read_json
 from gillab.kinds import refresh_report
 from gillab.notebook import display

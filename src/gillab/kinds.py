@@ -16,8 +16,8 @@ from gillab import environment
 from gillab.advice.report import KINDS as ADVISE
 from gillab.checker.report import KINDS as CHECK
 from gillab.compare import report as compare_report
-from gillab.compare.run import CompareResult, is_compare
 from gillab.errors import ResultsError
+from gillab.harness.pythons.run import CompareResult, is_compare
 from gillab.harness.results import RunResult, read_json
 from gillab.labs import KINDS as LABS
 from gillab.outputs import terminal as run_terminal

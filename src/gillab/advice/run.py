@@ -2,8 +2,8 @@
 
 Here: serially, on threads, on processes, and on interpreters where this Python has them, through the same
 harness as every workload (gillab.workloads.target). Under each --python: the same `gillab run --target`
-in a venv of its own (gillab.compare.run), a free-threaded build with and without PYTHON_GIL=1, and then the
-single-thread time of each against this interpreter in interleaved rounds (gillab.compare.cost).
+in a venv of its own (gillab.harness.pythons.run), a free-threaded build with and without PYTHON_GIL=1, and then the
+single-thread time of each against this interpreter in interleaved rounds (gillab.harness.pythons.cost).
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from gillab.advice.model import (
     serial_of,
 )
 from gillab.advice.recommend import sentence
-from gillab.checker.child import ChildSpec
+from gillab.checker.child_spec import ChildSpec
 from gillab.checker.run import run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S
-from gillab.compare.cost import Build, run_rounds
-from gillab.compare.run import CompareResult, compare
 from gillab.harness import executors, options
+from gillab.harness.executors import Family
+from gillab.harness.pythons.cost import Build, run_rounds
+from gillab.harness.pythons.run import CompareResult, compare
 from gillab.harness.results import RunResult
 from gillab.harness.runner import Progress, run_matrix
 from gillab.interpreters import describe, venv_for, venv_python
@@ -44,6 +45,8 @@ from gillab.workloads.target import workload as target_workload
 
 ADVISE_EXECUTORS = ("thread", "process", "interpreter")
 """What advise runs here, of those that can run (interpreters on 3.12+ only)."""
+ADVISED = {name: executors.get(name) for name in ADVISE_EXECUTORS}
+"""Each executor advise compares, as its class: the names resolved once."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Advised:
 
 
 def _executors() -> tuple[str, ...]:
-    return tuple(e for e in ADVISE_EXECUTORS if executors.unavailable(e) is None)
+    return tuple(name for name, kind in ADVISED.items() if kind.unavailable() is None)
 
 
 def _slower(
@@ -100,44 +103,53 @@ def advise(
         repeat=repeat or options.DEFAULTS.repeat,
         min_repeat=repeat,
     )
-    options.check_budget(
-        config, max_time_s
-    )  # bad input is refused before any work, the safety trial's too
+    # bad input is refused before any work, the safety trial's too
+    options.check_budget(config, max_time_s)
     tgt = target_workload(workload)
     trials = safety_trials(tgt, pythons, out, say)
     unsafe = any(not t.safety.safe for t in trials)
     if unsafe:
-        kept = tuple(e for e in config.executors if executors.family(e) != "threads")
+        kept = tuple(e for e in config.executors if config.kinds[e].family() != Family.THREADS)
         config = replace(config, executors=kept)
     here = run_matrix(config, out, progress)
     elsewhere = None
     slower: list[SlowerOn] = []
     if pythons:
-        there = [e for e in ADVISE_EXECUTORS if not (unsafe and executors.family(e) == "threads")]
-        args = [
-            "--executor",
-            ",".join(there),
-            "--workers",
-            ",".join(map(str, workers)),
-            *target_flags(tgt),
-        ]
+        there = [n for n, k in ADVISED.items() if not (unsafe and k.family() == Family.THREADS)]
+        args = ["--executor", ",".join(there), "--workers", ",".join(map(str, workers))]
         sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
         elsewhere = compare(
-            list(pythons), args, sizes, out / "elsewhere", progress=say, cost_rounds=0
+            list(pythons),
+            [*args, *target_flags(tgt)],
+            sizes,
+            out / "elsewhere",
+            progress=say,
+            cost_rounds=0,
         )
-        builds = [
-            Build(
-                environment.interpreter_label(),
-                Path(sys.executable),
-                platform.python_version(),
-                environment.free_threaded_build(),
-                dict(os.environ),
-            )
-        ]
-        builds += _builds(elsewhere)
-        say(f"single-thread time against {builds[0].label}: {cost_rounds} interleaved rounds")
-        slower = _slower(builds, workload, dict(here.config.sizes), cost_rounds)
+        slower = _slower_than_here(elsewhere, workload, here, cost_rounds, say)
     return Advised(build_advice(here, elsewhere, slower, trials), here, elsewhere)
+
+
+def _slower_than_here(
+    elsewhere: CompareResult,
+    workload: str,
+    here: RunResult,
+    cost_rounds: int,
+    say: Callable[[str], None],
+) -> list[SlowerOn]:
+    """Each other interpreter's single-thread time against this one's, in interleaved rounds."""
+    builds = [
+        Build(
+            environment.interpreter_label(),
+            Path(sys.executable),
+            platform.python_version(),
+            environment.free_threaded_build(),
+            dict(os.environ),
+        )
+    ]
+    builds += _builds(elsewhere)
+    say(f"single-thread time against {builds[0].label}: {cost_rounds} interleaved rounds")
+    return _slower(builds, workload, dict(here.config.sizes), cost_rounds)
 
 
 def _builds(merged: CompareResult) -> list[Build]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gillab.checker.child import ChildSpec
+from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
 from gillab.checker.run import Readiness, read_measured, run_check, run_trial

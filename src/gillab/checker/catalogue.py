@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gillab.checker.child import ChildSpec
+from gillab.checker.child_spec import ChildSpec
 from gillab.checker.entries import ENTRIES, Entry
 from gillab.checker.sweep import SweepRow
 from gillab.checker.verdict import Releases

@@ -17,41 +17,14 @@ import pickle
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from gillab import environment
 from gillab.callables import call_inputs, load_target
 from gillab.childproc import EXIT_BAD_INPUT, EXIT_RAISED
 from gillab.codec import encode
 from gillab.errors import TargetError
-
-
-@dataclass(frozen=True)
-class ChildSpec:
-    """What the parent asks of the child: the job, the callable by name (or pickled beside the spec, in
-    pickle_path), its inputs and how long to measure; built once here, sent as JSON (gillab.childproc)."""
-
-    job: Literal["check", "safety", "catalogue"]
-    target: str | None = None
-    setup: str | None = None
-    args: list[Any] | None = None
-    """The call's positional arguments, as JSON gave them."""
-    threads: tuple[int, ...] = ()
-    duration_s: float = 0.0
-    sizes: tuple[int, ...] | None = None
-    on_interpreters: bool = False
-    names: tuple[str, ...] = ()
-    """The catalogue's entries to measure."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The spec as the child reads it."""
-        return dict(encode(self))
-
-    def as_job(self, job: Literal["check", "safety", "catalogue"]) -> ChildSpec:
-        """The same callable and inputs, for another job (a check's safety trial, run again)."""
-        return replace(self, job=job)
 
 
 def gil_on_import(load: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:

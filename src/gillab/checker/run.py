@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gillab.checker.child import ChildSpec
+from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
 from gillab.checker.safety import CRASHED, CRASHED_ALONE, HUNG, Safety, new_counts, read_counts

@@ -8,10 +8,10 @@ from typing import Any
 
 from gillab.cli.common import add_detail, out_dir
 from gillab.cli.run_options import add_run_options, config_from
-from gillab.compare.cost import COST_ROUNDS
 from gillab.compare.report import compare_png, view
-from gillab.compare.run import compare
 from gillab.errors import UsageError
+from gillab.harness.pythons.cost import COST_ROUNDS
+from gillab.harness.pythons.run import compare
 from gillab.interpreters import default_pythons
 from gillab.kinds import refresh_report
 from gillab.present import terminal

@@ -37,15 +37,15 @@ def check_scheduler(config: RunConfig) -> None:
     """Refuse, before any work, a --scheduler the engine's cells cannot use (one line, exit 2)."""
     if config.scheduler is None:
         return
-    on_engine = [n for n in executors.names() if executors.get(n).engine]
-    chosen = [e for e in config.executors if executors.get(e).engine]
+    chosen = [kind for kind in config.kinds.values() if kind.engine]
     if not chosen:
-        raise UsageError(f"--scheduler is for the dask executors ({', '.join(on_engine)})")
+        on_engine = ", ".join(executors.having("engine"))
+        raise UsageError(f"--scheduler is for the dask executors ({on_engine})")
     first = {
-        executors.get(e).engine: e for e in reversed(chosen)
+        kind.engine: kind for kind in reversed(chosen)
     }  # one executor per engine checks its cluster
-    for name in first.values():
-        executors.get(name).check_scheduler(config.scheduler)  # EngineError: one line, exit 2
+    for kind in first.values():
+        kind.check_scheduler(config.scheduler)  # EngineError: one line, exit 2
 
 
 def cmd_run(args: argparse.Namespace) -> int:

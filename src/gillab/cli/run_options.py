@@ -89,7 +89,7 @@ def add_run_options(p: argparse.ArgumentParser, out_default: str = options.DEFAU
         "--executor",
         type=types.names(executors.names(), "executor"),
         help=f"comma-separated, from {', '.join(executors.names())} (default: "
-        f"{', '.join(n for n in executors.names() if executors.get(n).in_demo)}, those of them that run here)",
+        f"{', '.join(executors.having('in_demo'))}, those of them that run here)",
     )
     p.add_argument(
         "--workers",

@@ -3,8 +3,8 @@ build, what changed from one free-threaded build to the next, and interpreters b
 
 from __future__ import annotations
 
-from gillab.compare.cost import SingleThreadCost, minor
-from gillab.compare.run import CompareResult
+from gillab.harness.pythons.cost import SingleThreadCost, minor
+from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import TOO_UNSTEADY, Cell
 from gillab.outputs import causes, findings
 

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab.compare.findings import beside_threads, changes, cost_line, held_back, lessons, lines
-from gillab.compare.run import CompareResult
-from gillab.harness import executors
+from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import Cell
 from gillab.outputs import causes
 from gillab.outputs.columns import fmt, mark, speedup_interval
@@ -96,7 +95,7 @@ def _bars(
         max(0.0, c.speedup_ci95[1] - (c.speedup or 0.0)) if c and c.speedup_ci95 else 0.0
         for c in found
     ]
-    style = executors.lookup(ex).style
+    style = next((c.kind.style for c in found if c is not None), "-")
     bars = ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, label=ex, linestyle=style)
     for bar, c in zip(bars, found, strict=True):
         if c is None or not c.noisy:

@@ -179,8 +179,8 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
         except GillabError:
             continue
         task = config.target_s if task is None else task
-        for ex in (executors.baseline(), *config.executors):
-            for w in (1,) if executors.get(ex).baseline else config.workers:
+        for ex in (config.baseline, *config.executors):
+            for w in (1,) if config.kinds[ex].baseline else config.workers:
                 waves = -(-config.n_tasks // max(1, min(w, cores)))
                 total += waves * task
     least, most = config.min_repeat * total, config.repeat * total
@@ -194,9 +194,7 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
             f"this run could take up to {_duration(most)} ({config.repeat} rounds of about {_duration(total)}), "
             f"over the {_duration(max_time_s)} budget; lower $repeat, or raise $max_time"
         )
-    procs = sum(config.workers) * sum(
-        1 for e in config.executors if executors.get(e).gil_per_worker
-    )
+    procs = sum(config.workers) * sum(1 for e in config.executors if config.kinds[e].gil_per_worker)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not every OS says

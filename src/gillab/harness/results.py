@@ -49,6 +49,7 @@ Schema history:
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -150,6 +151,18 @@ class RunConfig:
     def gil_interval_s(self) -> float | None:
         """The GIL-state sampler's interval asked for, or None when it is turned off."""
         return 1 / self.gil_rate_hz if self.gil_rate_hz else None
+
+    @functools.cached_property
+    def kinds(self) -> dict[str, type[Executor]]:
+        """Each executor of the run, the serial baseline first, as its class (its facts): the names resolved
+        once, here, where the config is made or read back."""
+        names = (executors.baseline(), *self.executors)
+        return {name: executors.lookup(name) for name in names}
+
+    @property
+    def baseline(self) -> str:
+        """The serial baseline's name, against which every speedup is taken."""
+        return next(name for name, kind in self.kinds.items() if kind.baseline)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, CellError, NotBuiltError, one_line
-from gillab.harness import ceiling, diagnosis, executors, interference
+from gillab.harness import ceiling, diagnosis, interference
 from gillab.harness.ceiling import Reference
 from gillab.harness.noise import PerRound, rounds_of, with_speedup
 from gillab.harness.results import Cell, RunConfig
@@ -49,10 +49,9 @@ def round_order(seed: int, group: int, round_: int, keys: list[Key]) -> list[Key
 
 def plan_impl(config: RunConfig, impl: str) -> list[Key]:
     """Return one impl's cells: its serial baseline, then each executor at each worker count."""
-    baseline = executors.baseline()
-    cells = [(impl, baseline, 1)]
+    cells = [(impl, config.baseline, 1)]
     for ex in config.executors:
-        if not executors.get(ex).baseline:
+        if not config.kinds[ex].baseline:
             cells.extend((impl, ex, w) for w in config.workers)
     return cells
 
@@ -104,7 +103,7 @@ class Group:
         for key in self.keys:
             impl, ex, workers = key
             base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
-            reason = executors.unavailable(ex) or executors.get(ex).refuses(cfg.workload)
+            reason = cfg.kinds[ex].unavailable() or cfg.kinds[ex].refuses(cfg.workload)
             if reason:
                 self.finished[key] = replace(base, reason=reason)
                 continue
@@ -148,7 +147,7 @@ class Group:
         """Where tasks bring their own inputs (the user's target), run the serial baseline once, untimed: its
         results, input by input, are what every other cell's tasks must return."""
         base = next(
-            (s for (_, ex, _), s in self.sessions.items() if executors.get(ex).baseline), None
+            (s for (_, ex, _), s in self.sessions.items() if self.config.kinds[ex].baseline), None
         )
         if base is None or base.payloads is None:
             return
@@ -181,7 +180,7 @@ class Group:
         if self.reference is not None:
             _, ex, workers = key
             self.reference.measure(
-                self.index, round_, ex, workers, executors.get(ex).baseline, after_s
+                self.index, round_, ex, workers, self.config.kinds[ex].baseline, after_s
             )
 
     def measure(self, key: Key, round_: int, seq: int) -> int:
@@ -219,7 +218,7 @@ class Group:
         serial = by_key[self.keys[0]]
         if not serial.ok:
             return True
-        live = [key for key in self.sessions if not executors.get(key[1]).baseline]
+        live = [key for key in self.sessions if not self.config.kinds[key[1]].baseline]
         return all(settled(rounds_of(by_key[key], serial, self._ceiling(key))) for key in live)
 
     def cells(self, drift: float | None = None) -> list[Cell]:
@@ -234,7 +233,7 @@ class Group:
                 out[key] = session.summary()
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
-        serial = next((out[k] for k in self.keys if executors.get(k[1]).baseline), None)
+        serial = next((out[k] for k in self.keys if self.config.kinds[k[1]].baseline), None)
         cells = [
             with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys
         ]
@@ -311,10 +310,9 @@ def measure_cell(
         probe_interval_s=probe_interval_s,
     )
     keys: list[Key] = [(impl, executor, workers)]
-    if get(workload).payloads(size, tasks) is not None and not executors.get(executor).baseline:
-        keys.append(
-            (impl, executors.baseline(), 1)
-        )  # its serial results are what the cell is checked against
+    if get(workload).payloads(size, tasks) is not None and not config.kinds[executor].baseline:
+        # its serial results are what the cell is checked against
+        keys.append((impl, config.baseline, 1))
     group = Group(config, impl, size, 0, environment.usable_cores(), keys=keys)
     try:
         group.start()

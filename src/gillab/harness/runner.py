@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, NotBuiltError
-from gillab.harness import ceiling, executors, interference, pools, results
+from gillab.harness import ceiling, interference, pools, results
 from gillab.harness.calibrate import pick_size
 from gillab.harness.ceiling import Reference
 from gillab.harness.results import (
@@ -52,7 +52,7 @@ class Interrupted(KeyboardInterrupt):
 def engine_of(config: RunConfig) -> EngineInfo | None:
     """The engine block of a run whose cells run on an engine (None without them, or without its extra)."""
     for name in config.executors:
-        info = executors.get(name).engine_info(config.scheduler)
+        info = config.kinds[name].engine_info(config.scheduler)
         if info is not None:
             return info
     return None

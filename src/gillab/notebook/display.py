@@ -15,7 +15,7 @@ from pathlib import Path
 from gillab import kinds
 from gillab.codec import DISPLAYS, Record
 from gillab.compare.report import compare_png, compare_sections
-from gillab.compare.run import CompareResult
+from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import RunResult
 from gillab.outputs import plots
 from gillab.outputs.choices import four_answers

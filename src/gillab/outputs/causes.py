@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gillab.harness import executors
 from gillab.harness.results import Cell, Diagnosis
 from gillab.outputs.columns import and_list
 
@@ -131,11 +130,11 @@ def lesson(cells: Sequence[Cell]) -> list[str]:
         if d is not None:
             groups.setdefault((d.cause, c.executor), []).append(c)
     out = []
-    for (cause, ex), mine in groups.items():
+    for (cause, _), mine in groups.items():
         impls = and_list(list(dict.fromkeys(c.impl for c in mine)))
         ds = [c.diagnosis for c in mine if c.diagnosis is not None]
         busy = _span([d.cores_busy for d in ds])
-        word = executors.workers_word(ex)
+        word = mine[0].workers_word
         if cause == "gil":
             out.append(
                 f"{impls[:1].upper()}{impls[1:]} {word} took turns: the GIL is back on ({ds[0].gil_on})."

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gillab.harness import executors
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
@@ -247,8 +246,8 @@ def lesson(result: RunResult) -> list[str]:
         "interpreters",
         "processes",
     )  # turns first, then threads that run at once
-    for (parallel, why, ex), mine in sorted(
-        groups.items(), key=lambda kv: (kv[0][0], order.index(executors.family(kv[0][2])))
+    for (parallel, why, _), mine in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], order.index(kv[1][0].family))
     ):
         impls = and_list(list(dict.fromkeys(c.impl for c in mine)))
         counts = sorted({c.workers for c in mine})
@@ -257,7 +256,7 @@ def lesson(result: RunResult) -> list[str]:
             if len(counts) > 1 and not parallel
             else f"at {and_list(counts)} workers"
         )
-        word = executors.workers_word(ex)
+        word = mine[0].workers_word
         out.append(_first_upper(f"{impls} {word} kept {_span(mine)} cores busy {where}: {why}."))
     surprises = [c for c in cells if not _as_predicted(c, gil_on)]
     if surprises:
@@ -323,10 +322,10 @@ def families(result: RunResult) -> list[str]:
         mine = [c for c in cells if c.family == fam]
         for ex in dict.fromkeys(c.executor for c in mine):
             top = max(c.workers for c in mine if c.executor == ex)
-            parts = [_brief(c) for c in mine if c.executor == ex and c.workers == top]
-            out.append(
-                f"{_first_upper(executors.workers_word(ex))}, at {top} workers: {'; '.join(parts)}."
-            )
+            at_top = [c for c in mine if c.executor == ex and c.workers == top]
+            parts = [_brief(c) for c in at_top]
+            word = _first_upper(at_top[0].workers_word)
+            out.append(f"{word}, at {top} workers: {'; '.join(parts)}.")
     return out
 
 

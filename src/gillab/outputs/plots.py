@@ -11,7 +11,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from gillab.harness import executors
 from gillab.harness.results import Cell, RunResult
 from gillab.workloads import label as workload_label
 
@@ -173,7 +172,7 @@ def _line(ax: Any, line: list[Cell], figure: str, ex: str, look: dict[str, Any])
     cis = [getattr(c, f"{figure}_ci95") for c in drawn]
     lo = [max(0.0, y - ci[0]) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
     hi = [max(0.0, ci[1] - y) if ci else 0.0 for y, ci in zip(ys, cis, strict=True)]
-    style = executors.lookup(ex).style or "-"
+    style = (line[0].kind.style if line else "") or "-"
     ax.errorbar([c.workers for c in drawn], ys, yerr=[lo, hi], fmt=style, capsize=3, ms=6, **look)
     for c, y in zip(drawn, ys, strict=True):
         if _distrusted(c, figure):

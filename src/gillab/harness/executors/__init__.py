@@ -22,6 +22,7 @@ __all__ = [
     "demo",
     "family",
     "get",
+    "having",
     "lookup",
     "make",
     "names",
@@ -49,6 +50,15 @@ def get(name: str) -> type[Executor]:
         return REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown executor {name!r}; choose from {', '.join(REGISTRY)}") from None
+
+
+def having(fact: str) -> tuple[str, ...]:
+    """The names of the executors whose class has that fact set ("engine", "in_demo", ...).
+
+    >>> having("baseline")
+    ('serial',)
+    """
+    return tuple(n for n, cls in REGISTRY.items() if getattr(cls, fact))
 
 
 def lookup(name: str) -> type[Executor]:

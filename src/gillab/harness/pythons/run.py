@@ -6,7 +6,7 @@ reports it (``sysconfig.get_config_var("Py_GIL_DISABLED")``).
 
 Schema history:
 - 1: first version of its own: config, runs (python, gil_forced, free_threaded, result), errors, slowdowns.
-- 2: the single-thread cost measured in interleaved rounds of its own (gillab.compare.cost), with intervals:
+- 2: the single-thread cost measured in interleaved rounds of its own (gillab.harness.pythons.cost), with intervals:
   `single_thread` (each free-threaded build against its paired GIL build, per impl, and how they were
   paired) and `serial_rounds` (every build's wall per impl and round), in place of `slowdowns` (one ratio of
   two medians taken in separate runs); config gains `cost_rounds`. Files of schema 1 are still read (their
@@ -25,7 +25,10 @@ from typing import Any
 
 from gillab.childproc import run_child
 from gillab.codec import Displayable, decode, encode
-from gillab.compare.cost import (
+from gillab.errors import ChildFailed, InterpreterError, ResultsError
+from gillab.files import write_atomic
+from gillab.harness import results
+from gillab.harness.pythons.cost import (
     COST_ROUNDS,
     Build,
     SerialRounds,
@@ -33,9 +36,6 @@ from gillab.compare.cost import (
     costs,
     run_rounds,
 )
-from gillab.errors import ChildFailed, InterpreterError, ResultsError
-from gillab.files import write_atomic
-from gillab.harness import executors, results
 from gillab.harness.results import Cell, RunResult
 from gillab.interpreters import Interpreter, describe, venv_for
 
@@ -101,7 +101,9 @@ class CompareRun:
 
     def switches(self) -> str:
         """Say how often the GIL changed hands, per impl, in the cells on threads at the most workers."""
-        threads = [c for c in self.result.cells if c.ok and _threads(c.executor)]
+        threads = [
+            c for c in self.result.cells if c.ok and c.kind.shares_gil and not c.kind.baseline
+        ]
         if not threads:
             return ""
         top = max(c.workers for c in threads)
@@ -116,12 +118,6 @@ class CompareRun:
             return f"GIL switches per second on {top} threads: " + ", ".join(rates)
         notes = {c.gil.note for c in seen if c.gil and c.gil.note}
         return "GIL switches: " + "; ".join(sorted(notes)) if notes else ""
-
-
-def _threads(executor: str) -> bool:
-    """Whether an executor runs its tasks on threads of this process, sharing its GIL (not the baseline)."""
-    ex = executors.lookup(executor)
-    return ex.shares_gil and not ex.baseline
 
 
 @dataclass(frozen=True)

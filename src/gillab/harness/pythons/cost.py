@@ -1,7 +1,7 @@
 """The single-thread cost of each free-threaded build against a GIL build, interleaved as cells are.
 
 Each round runs every interpreter once, in an order shuffled by a seeded RNG, each in a child of its own
-(gillab.compare.serial) timing every impl's task alone on one thread. A free-threaded build's cost is, per
+(gillab.harness.pythons.serial) timing every impl's task alone on one thread. A free-threaded build's cost is, per
 round, its median wall over its GIL build's median wall in the same round; the figure is the median of those
 ratios with a 95% bootstrap interval. A slow drift of the machine falls on both sides of every ratio alike.
 
@@ -107,7 +107,7 @@ def run_rounds(
             if b.label in errors:
                 continue
             done = run_spec(
-                "gillab.compare.serial",
+                "gillab.harness.pythons.serial",
                 spec,
                 f"{b.label}: single-thread cost",
                 python=str(b.python),

@@ -1,6 +1,6 @@
 """The child side of `gillab compare`'s single-thread cost: one interpreter runs each impl's task alone.
 
-Run as ``python -m gillab.compare.serial SPEC`` (gillab.childproc.run_spec), under the interpreter being
+Run as ``python -m gillab.harness.pythons.serial SPEC`` (gillab.childproc.run_spec), under the interpreter being
 measured. The spec names the workload, each impl's size and how many calls to time. For each impl it warms
 the task once, then times `reps` calls one after another on this one thread, and writes one line
 {"impl", "walls_s", "interpreter"} (or {"impl", "error"} where the impl cannot run here).
@@ -47,7 +47,7 @@ def measure(spec: dict[str, Any], out: IO[str]) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m gillab.compare.serial SPEC", file=sys.stderr)
+        print("usage: python -m gillab.harness.pythons.serial SPEC", file=sys.stderr)
         return EXIT_BAD_INPUT
     spec = json.loads(Path(argv[0]).read_text())
     with open(spec["result_path"], "a") as out:
