@@ -26,6 +26,7 @@ from gillab.harness.options import default_workers
 from gillab.harness.results import Cell
 from gillab.harness.rounds import measure_cell
 from gillab.harness.session import CellSession
+from gillab.workloads import get
 
 QUICK = os.environ.get("GILLAB_BENCH_QUICK", "") not in ("", "0")
 
@@ -124,7 +125,7 @@ def variant(name: str) -> str:
 @cache
 def task_size(workload: str, impl: str) -> int:
     """Return the size that makes one task take about the target time here (NotBuiltError if not built)."""
-    return pick_size(workload, impl, MATRIX.target_s)[0]
+    return pick_size(get(workload), impl, MATRIX.target_s)[0]
 
 
 @cache

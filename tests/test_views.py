@@ -284,3 +284,27 @@ def test_a_listing_is_wrapped_under_its_own_indent() -> None:
     lines = terminal.listing_lines("    " + "word " * 40)
     assert max(len(line) for line in lines) <= WIDTH
     assert all(line.startswith("    ") for line in lines)
+
+
+GOLDEN = Path(__file__).parent / "golden"
+QUICK = [
+    ["info"],
+    ["catalogue", "--list"],
+    ["diff", str(GOLDEN / "diff-a.json"), str(GOLDEN / "diff-b.json")],
+    ["diff", str(GOLDEN / "diff-a.json"), str(GOLDEN / "diff-b.json"), "--detail"],
+    ["--help"],
+    *(
+        [name, "--help"]
+        for name in ("info", "run", "show", "race", "dis", "annotate", "io", "convoy", "states")
+    ),
+    *([name, "--help"] for name in ("check", "catalogue", "advise", "course", "compare", "diff")),
+]
+"""Commands that print without measuring (the measured ones are in the folder above)."""
+
+
+@pytest.mark.parametrize("argv", QUICK, ids=" ".join)
+def test_every_quick_command_fits_100_columns(argv: list[str]) -> None:
+    proc = run_gillab(*argv)
+    assert proc.returncode == 0, proc.stderr
+    wide = [line for line in proc.stdout.splitlines() if len(line) > WIDTH]
+    assert not wide, wide

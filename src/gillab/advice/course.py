@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from gillab.advice.model import Advice
 from gillab.harness.executors import Family
+from gillab.present.view import interval
 
 TARGET = "gillab.workloads.pure:fib"
 INPUTS = "range(25, 40)"
@@ -33,7 +34,7 @@ def lines(advice: Advice, cores: int) -> list[str]:
     for fam in (Family.THREADS, Family.PROCESSES):
         o = by.get(fam)
         if o is not None and o.speedup is not None:
-            ci = f" [{o.ci95[0]:.2f}-{o.ci95[1]:.2f}]" if o.ci95 else ""
+            ci = f" {interval(*o.ci95)}" if o.ci95 else ""
             out.append(
                 f"{WORKERS} {fam}: {o.speedup:.2f}×{ci} over one thread, {o.cores_busy or 0:.2f} cores busy"
             )

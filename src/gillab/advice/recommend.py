@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from gillab.advice.model import HOLDS, PREFERENCE, WAITS, Option, SlowerOn
 from gillab.harness.executors import Family
 from gillab.outputs import causes
+from gillab.present.view import interval
 
 
 def _x(o: Option) -> str:
-    ci = f" [{o.ci95[0]:.2f}-{o.ci95[1]:.2f}]" if o.ci95 else ""
+    ci = f" {interval(*o.ci95)}" if o.ci95 else ""
     return f"{o.speedup:.2f}×{ci}"
 
 

@@ -39,7 +39,6 @@ from gillab.harness.results import RunResult
 from gillab.harness.runner import Progress, run_matrix
 from gillab.interpreters import describe, venv_for, venv_python
 from gillab.stats import bootstrap_ci, median
-from gillab.workloads import get
 from gillab.workloads.target import Target
 from gillab.workloads.target import workload as target_workload
 
@@ -235,7 +234,7 @@ def build_advice(
     held = serial.gil.held_fraction if serial and serial.gil and serial.gil.available else None
     busy = serial.parallelism if serial else None
     name = here.environment.interpreter
-    w = get(here.config.workload)
+    w = here.config.work
     recs = tuple(
         sentence(n, [o for o in opts if o.workers == n], name, held, busy, gil_on, slower)
         for n in here.config.workers

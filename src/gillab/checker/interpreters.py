@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gillab import stats
+from gillab.present.view import interval
 
 ROUNDS = 5
 LOADED: dict[str, tuple[Any, tuple[Any, ...], dict[str, Any]]] = {}
@@ -164,7 +165,7 @@ def lines(got: InterpreterScaling) -> list[str]:
         f"one call {(got.call_s or 0) * 1e3:.2f} ms, {got.reps} calls a task"
     ]
     out += [
-        f"  {r.workers} interpreter{'s' if r.workers > 1 else ''}: {r.speedup:.2f}× [{r.ci95[0]:.2f}-{r.ci95[1]:.2f}], "
+        f"  {r.workers} interpreter{'s' if r.workers > 1 else ''}: {r.speedup:.2f}× {interval(*r.ci95)}, "
         f"{r.cores_busy:.2f} cores busy"
         for r in got.rows
     ]

@@ -3,8 +3,11 @@ built once here, drawn by the terminal, report.html, the notebook and `gillab sh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gillab.checker.api import CheckResult, InterpreterCheck, SweepResult
 from gillab.checker.catalogue import Catalogue, Row
+from gillab.checker.entries import Entry
 from gillab.checker.interpreters import lines as interpreter_lines
 from gillab.checker.run import Readiness
 from gillab.checker.scaling import Level
@@ -182,4 +185,16 @@ def catalogue_view(cat: Catalogue) -> View:
             "gillab check, beside what their source says.",
             *(f"{r.entry.name}: {r.entry.source}" for r in cat.rows),
         ),
+    )
+
+
+def catalogue_list(entries: Sequence[Entry]) -> View:
+    """The entries `gillab catalogue` would measure: each callable, what its source says, and where."""
+    rows = tuple((e.name, e.target, e.expected_text, e.source) for e in entries)
+    return View(
+        "gillab catalogue --list",
+        lesson=(
+            f"{len(entries)} entries, each measured by gillab catalogue as gillab check measures one.",
+        ),
+        tables=(Table(("callable", "target", "expected", "source"), rows, align="llll"),),
     )

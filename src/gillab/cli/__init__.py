@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="gillab", description="A laboratory for seeing the GIL at work.")
     parser.add_argument("--version", action="version", version=f"gillab {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (info, run, show, labs, check, advise, compare, diff):
         module.add_parsers(sub)
     return parser

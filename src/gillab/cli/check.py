@@ -20,7 +20,7 @@ from gillab.checker.api import (
 )
 from gillab.checker.report import view_check
 from gillab.checker.safety import DEFAULT_SAFETY_S, EXIT_UNSAFE, UNSAFE
-from gillab.checker.view import catalogue_view, interpreters_view
+from gillab.checker.view import catalogue_list, catalogue_view, interpreters_view
 from gillab.cli import types
 from gillab.cli.common import add_detail, add_json, add_out, out_dir
 from gillab.errors import CheckFailed, InterpreterError, UsageError
@@ -208,8 +208,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
             f"--only {args.only!r} matches no entry; `gillab catalogue --list` names them all"
         )
     if args.list:
-        for e in entries:
-            print(f"{e.name}  [{e.target}]  expected: {e.expected_text}  ({e.source})")
+        terminal.show(catalogue_list(entries))
         return 0
     out = out_dir(args.out)
     python = _interpreter(args.python, out)

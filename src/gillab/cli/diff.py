@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from gillab.cli.common import add_detail
 from gillab.errors import UsageError
 from gillab.harness import results
-from gillab.outputs.diff import lines, pair
+from gillab.outputs.diff import pair, view
+from gillab.present import terminal
 
 
 def _load(path: str) -> results.RunResult:
@@ -25,8 +27,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{args.a} and {args.b} have no cell in common (workload, impl, executor, workers)"
         )
-    for line in lines(a, b):
-        print(line)
+    terminal.show(view(a, b), detail=args.detail, why="--detail")
     return 0
 
 
@@ -35,4 +36,5 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("diff", help="two runs' speedups side by side, with their intervals")
     p.add_argument("a", help="the first run: its results.json, or the folder that holds it")
     p.add_argument("b", help="the second run")
+    add_detail(p, "print every reason a pair is not comparable or noisy, under the table")
     p.set_defaults(func=cmd_diff)

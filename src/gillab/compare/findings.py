@@ -7,12 +7,13 @@ from gillab.harness.pythons.cost import SingleThreadCost, minor
 from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import TOO_UNSTEADY, Cell
 from gillab.outputs import causes, findings
+from gillab.present.view import interval
 
 
 def cost_line(c: SingleThreadCost) -> str:
     """One free-threaded build's single-thread cost, with its interval and how its GIL build was chosen."""
     return (
-        f"{c.impl} on one thread: {c.free_threaded} took {c.ratio:.2f}× [{c.ci95[0]:.2f}-{c.ci95[1]:.2f}] as long "
+        f"{c.impl} on one thread: {c.free_threaded} took {c.ratio:.2f}× {interval(*c.ci95)} as long "
         f"as {c.gil_build}, {c.paired_by} ({c.free_threaded_s * 1e3:.1f} against {c.gil_build_s * 1e3:.1f} ms a "
         f"task, median of {c.rounds} interleaved rounds)"
     )
@@ -29,7 +30,7 @@ def _speedup(c: Cell | None) -> str:
         return "-"
     if "speedup" in c.unsteady:
         return f"(its speedup: {TOO_UNSTEADY})"
-    ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+    ci = f" {interval(*c.speedup_ci95)}" if c.speedup_ci95 else ""
     return f"{c.speedup:.2f}×{ci}"
 
 
@@ -61,8 +62,8 @@ def changes(merged: CompareResult) -> list[str]:
         )
         out.append(
             f"From {old} to {new}, {impl}'s single-thread cost of free threading went from {a.ratio:.2f}× "
-            f"[{a.ci95[0]:.2f}-{a.ci95[1]:.2f}] (against {a.gil_build}) to {b.ratio:.2f}× "
-            f"[{b.ci95[0]:.2f}-{b.ci95[1]:.2f}] (against {b.gil_build}){threads}."
+            f"{interval(*a.ci95)} (against {a.gil_build}) to {b.ratio:.2f}× "
+            f"{interval(*b.ci95)} (against {b.gil_build}){threads}."
         )
     return out
 

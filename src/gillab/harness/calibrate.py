@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from gillab.workloads import get
+from gillab.workloads.base import Workload
 from gillab.workloads.jobs import job
 
 
@@ -20,36 +20,34 @@ def time_task(workload: str, impl: str, size: int) -> float:
     return best
 
 
-def estimate_task_s(workload: str, impl: str, size: int) -> float:
+def estimate_task_s(w: Workload, impl: str, size: int) -> float:
     """Return a task's time at `size` without running one that large: time a task big enough to rise above
     noise (as calibration does), then scale it by the workload's growth model."""
-    w = get(workload)
     probe = w.calibration_start
-    t = time_task(workload, impl, probe)
+    t = time_task(w.name, impl, probe)
     for _ in range(8):
         if t >= 0.002 or probe >= size:
             break
         probe = min(size, w.scale_size(probe, 0.005 / max(t, 1e-7)))
-        t = time_task(workload, impl, probe)
+        t = time_task(w.name, impl, probe)
     return t * w.time_ratio(probe, size)
 
 
-def pick_size(workload: str, impl: str, target_s: float = 0.08) -> tuple[int, float]:
+def pick_size(w: Workload, impl: str, target_s: float = 0.08) -> tuple[int, float]:
     """Return (size, seconds per task) with the task time as near target_s as the workload's steps allow."""
-    w = get(workload)
     size = w.calibration_start
     top = w.size_limits[1]
-    t = time_task(workload, impl, size)
+    t = time_task(w.name, impl, size)
     for _ in range(8):
         if t >= 0.002 or size >= top:
             break
         size = w.scale_size(size, 0.005 / max(t, 1e-7))  # grow until timings rise above noise
-        t = time_task(workload, impl, size)
+        t = time_task(w.name, impl, size)
     for _ in range(4):
         new = w.scale_size(size, target_s / max(t, 1e-9))
         if new == size:
             break
-        size, t = new, time_task(workload, impl, new)
+        size, t = new, time_task(w.name, impl, new)
         if 0.6 * target_s <= t <= 1.6 * target_s:
             break
     return size, t

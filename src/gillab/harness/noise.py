@@ -39,6 +39,7 @@ from gillab.harness.results import (
     RepeatRecord,
     impossible,
 )
+from gillab.present.view import interval
 
 CV_NOISY = 0.10
 """A cell whose coefficient of variation exceeds this has moved."""
@@ -154,7 +155,7 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
         lo, hi = cell.efficiency_vs_ceiling_ci95
         note = (
             f"as fast as this machine allowed: against its own ceiling it got {cell.efficiency_vs_ceiling:.2f} "
-            f"[{lo:.2f}-{hi:.2f}], an interval that holds 1.0"
+            f"{interval(lo, hi)}, an interval that holds 1.0"
         )
     return replace(
         cell,
@@ -209,8 +210,8 @@ def _what_moved(cell: Cell, drift: float | None) -> list[str]:
     )
     if evc is None or evc_ci is None or c is None or c_ci is None:
         return [f"{moved}: {machine}" if machine and drift and drift > SPEED_DRIFT else moved]
-    ceiling = f"its ceiling beside the same repeats was {c:.2f} [{c_ci[0]:.2f}-{c_ci[1]:.2f}]"
-    against = f"{evc:.2f} [{evc_ci[0]:.2f}-{evc_ci[1]:.2f}]"
+    ceiling = f"its ceiling beside the same repeats was {c:.2f} {interval(*c_ci)}"
+    against = f"{evc:.2f} {interval(*evc_ci)}"
     if stats.half_width(evc_ci) <= CI_NOISY * evc:
         return [
             f"its speedup moved with the machine: {ceiling}, and against it the cell held at {against}"
@@ -264,7 +265,7 @@ def unsteady(
     evc, evc_ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95
     if "efficiency_vs_ceiling" in figures:
         assert evc is not None
-        ci = f" [{evc_ci[0]:.2f}-{evc_ci[1]:.2f}]" if evc_ci else ""
+        ci = f" {interval(*evc_ci)}" if evc_ci else ""
         reasons.append(
             f"it got {evc:.2f}{ci} of the machine's ceiling measured beside the same repeats, more than all of "
             f"it: {TOO_UNSTEADY}"

@@ -16,6 +16,7 @@ from gillab.errors import OptionError, literal
 from gillab.harness import executors
 from gillab.harness.results import RunConfig
 from gillab.workloads import get
+from gillab.workloads.base import Workload
 
 DEFAULTS = RunConfig()
 """Every run option's default."""
@@ -39,9 +40,8 @@ def default_workers(cores: int | None = None) -> tuple[int, ...]:
     return tuple(sorted({1, 2, 2 * cores}))
 
 
-def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, int]:
+def parse_sizes(text: str, w: Workload, chosen: tuple[str, ...]) -> dict[str, int]:
     """Parse --size: one N for every impl, or impl=N pairs; OptionError names what is wrong."""
-    w = get(workload)
     pairs = [p.strip() for p in text.split(",")]
     try:
         if not text.strip() or any(not p for p in pairs):
@@ -61,7 +61,7 @@ def parse_sizes(text: str, workload: str, chosen: tuple[str, ...]) -> dict[str, 
             w.check_size(size)
     except ValueError as exc:
         raise OptionError(
-            "$size " + literal(f"{text!r} is not valid for {workload}: {exc}")
+            "$size " + literal(f"{text!r} is not valid for {w.name}: {exc}")
         ) from None
     return sizes
 
@@ -121,7 +121,7 @@ def make_config(
         executors=executors or _demo(),
         workers=workers or default_workers(),
         tasks=tasks,
-        sizes=parse_sizes(size, workload, chosen) if size is not None else {},
+        sizes=parse_sizes(size, w, chosen) if size is not None else {},
         repeat=repeat,
         min_repeat=min_repeat,
         max_wait_s=max_wait_s,
@@ -172,7 +172,7 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
     for impl in config.impls:
         try:
             task = (
-                estimate_task_s(config.workload, impl, config.sizes[impl])
+                estimate_task_s(config.work, impl, config.sizes[impl])
                 if impl in config.sizes
                 else None
             )

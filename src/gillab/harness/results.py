@@ -73,6 +73,8 @@ from gillab.harness.records import (
     Span,
     SpeedProbe,
 )
+from gillab.workloads import get
+from gillab.workloads.base import Workload
 
 SCHEMA_VERSION = 7
 READS = (3, 4, 5, 6, 7)
@@ -151,6 +153,11 @@ class RunConfig:
     def gil_interval_s(self) -> float | None:
         """The GIL-state sampler's interval asked for, or None when it is turned off."""
         return 1 / self.gil_rate_hz if self.gil_rate_hz else None
+
+    @functools.cached_property
+    def work(self) -> Workload:
+        """The workload itself: its name resolved once, here, where the config is made or read back."""
+        return get(self.workload)
 
     @functools.cached_property
     def kinds(self) -> dict[str, type[Executor]]:

@@ -29,7 +29,6 @@ from gillab.harness.ceiling import Reference
 from gillab.harness.noise import PerRound, rounds_of, with_speedup
 from gillab.harness.results import Cell, RunConfig
 from gillab.harness.session import CellSession
-from gillab.workloads import get
 
 CONVERGED = 0.05
 """Rounds stop once every cell's parallelism and efficiency against the ceiling moved by at most this share of
@@ -103,7 +102,7 @@ class Group:
         for key in self.keys:
             impl, ex, workers = key
             base = Cell(cfg.workload, impl, ex, workers, cfg.n_tasks, self.size, status="skipped")
-            reason = cfg.kinds[ex].unavailable() or cfg.kinds[ex].refuses(cfg.workload)
+            reason = cfg.kinds[ex].unavailable() or cfg.kinds[ex].refuses(cfg.work)
             if reason:
                 self.finished[key] = replace(base, reason=reason)
                 continue
@@ -310,7 +309,7 @@ def measure_cell(
         probe_interval_s=probe_interval_s,
     )
     keys: list[Key] = [(impl, executor, workers)]
-    if get(workload).payloads(size, tasks) is not None and not config.kinds[executor].baseline:
+    if config.work.payloads(size, tasks) is not None and not config.kinds[executor].baseline:
         # its serial results are what the cell is checked against
         keys.append((impl, config.baseline, 1))
     group = Group(config, impl, size, 0, environment.usable_cores(), keys=keys)

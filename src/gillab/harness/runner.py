@@ -138,7 +138,7 @@ class _Run:
         """The impl's task size: as given, else calibrated (0 where it is not built: its cells are skipped)."""
         if impl not in self.sizes:
             try:
-                self.sizes[impl] = pick_size(self.config.workload, impl, self.config.target_s)[0]
+                self.sizes[impl] = pick_size(self.config.work, impl, self.config.target_s)[0]
             except (NotBuiltError, CannotLoadError):
                 self.sizes[impl] = 0
         return self.sizes[impl]

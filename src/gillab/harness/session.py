@@ -124,7 +124,8 @@ class CellSession:
         self.ex = executors.make(executor, workers, scheduler)
         self.repeats: list[Repeat] = []
         self.per_call: PerCall | None = None
-        self.payloads = get(workload).payloads(size, tasks)
+        self.work = get(workload)
+        self.payloads = self.work.payloads(size, tasks)
         """Each task's input, sent with its call (the user's target); None for gillab's own workloads."""
         self.unchecked = ""
         """Why the tasks' results could not be compared with the serial ones ("" where they were)."""
@@ -231,11 +232,10 @@ class CellSession:
     def _check(self, outs: list[TaskOutcome]) -> int | None:
         """Check every task's result against the reference; return lost counter updates where they can be
         counted."""
-        w = get(self.workload)
+        w = self.work
         shared = w.shared_counter
-        if (
-            self.payloads is not None
-        ):  # the user's target: against the serial baseline's result, input by input
+        if self.payloads is not None:
+            # the user's target: against the serial baseline's result, input by input
             self._check_against_serial(w, outs)
         # Tasks that share one counter with other tasks running at once cannot each see their own count.
         elif not (shared and self.ex.shares_memory and not self.ex.baseline):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from gillab.harness.results import Cell, Diagnosis
 from gillab.outputs.columns import and_list
+from gillab.present.view import interval
 
 TITLE = "Without the GIL: what still serialises threads"
 WITHOUT_GIL = (
@@ -47,7 +48,7 @@ def named(c: Cell) -> Diagnosis | None:
 def _ci(x: float | None, ci: tuple[float, float] | None, spec: str = ".2f") -> str:
     if x is None:
         return "-"
-    return f"{x:{spec}}" + (f" [{ci[0]:{spec}}-{ci[1]:{spec}}]" if ci else "")
+    return f"{x:{spec}}" + (f" {interval(*ci, spec)}" if ci else "")
 
 
 def _span(xs: Sequence[float | None], spec: str = ".2f") -> str:

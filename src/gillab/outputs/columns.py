@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gillab import stats
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
-from gillab.present.view import Table
+from gillab.present.view import Table, interval
 
 UNSTEADY = "too unsteady"
 """A table's word in place of a figure that cannot be true of the code (the cell's reason says why)."""
@@ -55,11 +55,15 @@ def with_half_width(x: float | None, ci: tuple[float, float] | None, spec: str =
     return f"{x:{spec}}" if ci is None else f"{x:{spec}} ±{stats.half_width(ci):{spec}}"
 
 
-def with_interval(x: float | None, ci: tuple[float, float] | None, sep: str = ", ") -> str:
-    """A figure with its 95% interval, e.g. '1.84 [1.80, 1.88]'."""
+def with_interval(x: float | None, ci: tuple[float, float] | None) -> str:
+    """A figure with its 95% interval, as every medium spells it.
+
+    >>> with_interval(1.84, (1.80, 1.88)), with_interval(None, None)
+    ('1.84 [1.80-1.88]', '-')
+    """
     text = fmt(x, ".2f")
     if x is not None and ci is not None:
-        text += f" [{ci[0]:.2f}{sep}{ci[1]:.2f}]"
+        text += f" {interval(*ci)}"
     return text
 
 
@@ -84,7 +88,7 @@ def speedup_text(c: Cell) -> str:
 
 def speedup_interval(c: Cell) -> str:
     """The speedup with its 95% interval, e.g. '1.84 [1.80-1.88]'."""
-    return shown(c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95, "-"))
+    return shown(c, "speedup", lambda c: with_interval(c.speedup, c.speedup_ci95))
 
 
 def mark(c: Cell) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs.columns import UNSTEADY
+from gillab.present.view import Doubt, Table, View, interval
 
 Key = tuple[str, str, str, int]
 
@@ -37,23 +38,34 @@ class Change:
 
     @property
     def verdict(self) -> str:
-        """'no significant change' where the 95% intervals overlap, else which run is faster."""
+        """'no significant change' where the 95% intervals overlap, else which run scales better; "not
+        comparable" where either has no speedup that is a figure of the code."""
         if self.a.speedup is None or self.b.speedup is None:
-            return "not comparable: " + (self.a.reason or self.b.reason or "no speedup")
+            return "not comparable"
         if "speedup" in self.a.unsteady or "speedup" in self.b.unsteady:
-            return f"not comparable: for {'A' if 'speedup' in self.a.unsteady else 'B'}, {TOO_UNSTEADY}"
+            return "not comparable"
         ca = self.a.speedup_ci95 or (self.a.speedup, self.a.speedup)
         cb = self.b.speedup_ci95 or (self.b.speedup, self.b.speedup)
         if ca[0] <= cb[1] and cb[0] <= ca[1]:
-            text = "no significant change (the intervals overlap)"
-        else:
-            text = "B scales better" if self.b.speedup > self.a.speedup else "B scales worse"
-        flags = [
-            f"{name} noisy: {c.noise_reason}"
-            for name, c in (("A", self.a), ("B", self.b))
-            if c.noisy
+            return "no significant change"
+        return "B scales better" if self.b.speedup > self.a.speedup else "B scales worse"
+
+    @property
+    def why_not(self) -> str:
+        """Why the pair is not comparable ("" where it is)."""
+        if self.a.speedup is None or self.b.speedup is None:
+            return self.a.reason or self.b.reason or "no speedup"
+        if "speedup" in self.a.unsteady or "speedup" in self.b.unsteady:
+            return f"for {'A' if 'speedup' in self.a.unsteady else 'B'}, {TOO_UNSTEADY}"
+        return ""
+
+    @property
+    def noise(self) -> str:
+        """Each run's noise in this cell, in words ("" where neither is noisy)."""
+        said = [
+            f"{n} noisy: {c.noise_reason}" for n, c in (("A", self.a), ("B", self.b)) if c.noisy
         ]
-        return text + ("; " + "; ".join(flags) if flags else "")
+        return "; ".join(said)
 
 
 def pair(a: RunResult, b: RunResult) -> tuple[list[Change], list[Key], list[Key]]:
@@ -71,17 +83,42 @@ def _speedup(c: Cell) -> str:
         return UNSTEADY
     if c.speedup_ci95 is None:
         return f"{c.speedup:.2f}"
-    return f"{c.speedup:.2f} [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]"
+    return f"{c.speedup:.2f} {interval(*c.speedup_ci95)}"
 
 
-def lines(a: RunResult, b: RunResult) -> list[str]:
-    """Return the diff as text lines: one per paired cell, then the unpaired ones."""
+COLUMNS = ("cell", "A speedup [95%]", "B speedup [95%]", "B/A", "verdict")
+
+
+def view(a: RunResult, b: RunResult) -> View:
+    """The diff: how many cells changed beyond their intervals, then one row per paired cell (a doubt
+    marked, its reason under --detail), then the cells in one run only."""
     both, only_a, only_b = pair(a, b)
-    out = [f"{'cell':<36} {'A speedup [95%]':<20} {'B speedup [95%]':<20} {'B/A':>6}  verdict"]
+    rows = []
     for ch in both:
-        name = " ".join(str(x) for x in ch.key)
         ratio = f"{ch.ratio:.2f}" if ch.ratio is not None else "-"
-        out.append(f"{name:<36} {_speedup(ch.a):<20} {_speedup(ch.b):<20} {ratio:>6}  {ch.verdict}")
-    out += [f"only in A: {' '.join(str(x) for x in k)}" for k in only_a]
-    out += [f"only in B: {' '.join(str(x) for x in k)}" for k in only_b]
-    return out
+        rows.append((_name(ch.key), _speedup(ch.a), _speedup(ch.b), ratio, ch.verdict))
+    said = {
+        v: sum(1 for ch in both if ch.verdict == v)
+        for v in dict.fromkeys(ch.verdict for ch in both)
+    }
+    lesson = (
+        f"Of {len(both)} cells in both runs: "
+        + ", ".join(f"{n} {v}" for v, n in said.items())
+        + "."
+    )
+    noisy = [ch for ch in both if ch.noise and not ch.why_not]
+    return View(
+        "gillab diff",
+        lesson=(lesson,),
+        tables=(Table(COLUMNS, tuple(rows), tuple(ch in noisy for ch in both), align="lllrl"),),
+        notes=(
+            *(f"{_name(ch.key)}: not comparable: {ch.why_not}" for ch in both if ch.why_not),
+            *(f"only in A: {_name(k)}" for k in only_a),
+            *(f"only in B: {_name(k)}" for k in only_b),
+        ),
+        doubts=tuple(Doubt(_name(ch.key), ch.noise) for ch in noisy),
+    )
+
+
+def _name(k: Key) -> str:
+    return " ".join(str(x) for x in k)

@@ -17,6 +17,7 @@ from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs import causes
 from gillab.outputs.choices import engine_advice
 from gillab.outputs.columns import and_list, fmt, gil_wait_shown
+from gillab.present.view import interval
 from gillab.stats import median
 
 USES_CORES = 0.8
@@ -53,7 +54,7 @@ def ceiling_note(result: RunResult) -> str:
     if block is None or not block.by_workers:
         return ""
     parts = [
-        f"{c.workers} workers {c.ratio:.2f} [{c.ci95[0]:.2f}-{c.ci95[1]:.2f}] (ideal {c.ideal})"
+        f"{c.workers} workers {c.ratio:.2f} {interval(*c.ci95)} (ideal {c.ideal})"
         for c in block.by_workers
         if c.workers > 1
     ]
@@ -152,7 +153,7 @@ def _speed(c: Cell) -> str:
     """How fast the busy cores ran, the speedup that made, and the machine's own ceiling beside it (a figure that
     cannot be true of the code is not given: the machine was too unsteady to tell)."""
     assert c.speedup is not None
-    ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+    ci = f" {interval(*c.speedup_ci95)}" if c.speedup_ci95 else ""
     figure = (
         f"as for the speedup, {TOO_UNSTEADY}"
         if "speedup" in c.unsteady
@@ -335,7 +336,7 @@ def _brief(c: Cell) -> str:
     text = f"{c.impl} {fmt(busy(c), '.2f')} cores busy"
     if "speedup" in c.unsteady:
         return f"{text}, its speedup {TOO_UNSTEADY}"
-    ci = f" [{c.speedup_ci95[0]:.2f}-{c.speedup_ci95[1]:.2f}]" if c.speedup_ci95 else ""
+    ci = f" {interval(*c.speedup_ci95)}" if c.speedup_ci95 else ""
     return f"{text}, {c.speedup:.2f}×{ci}" if c.speedup is not None else text
 
 
@@ -345,7 +346,7 @@ def _machine_line(result: RunResult) -> str:
     c = block.of(n) if block is not None else None
     if c is None or n < 2:
         return ""
-    gave = f"This machine gave perfectly parallel code {c.ratio:.2f}× [{c.ci95[0]:.2f}-{c.ci95[1]:.2f}] on {n} workers"
+    gave = f"This machine gave perfectly parallel code {c.ratio:.2f}× {interval(*c.ci95)} on {n} workers"
     if c.ratio >= 0.9 * c.ideal:
         return f"{gave}, about all of an ideal machine's {c.ideal}."
     drift = result.speed_probe.drift if result.speed_probe else None

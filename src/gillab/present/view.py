@@ -72,6 +72,6 @@ def interval(lo: float, hi: float, spec: str = ".2f") -> str:
     """A 95% interval as every medium spells it.
 
     >>> interval(1.234, 1.5)
-    '[1.23–1.50]'
+    '[1.23-1.50]'
     """
-    return f"[{lo:{spec}}–{hi:{spec}}]"
+    return f"[{lo:{spec}}-{hi:{spec}}]"

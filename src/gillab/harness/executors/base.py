@@ -15,12 +15,15 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from gillab.harness.gilstate import GilState, Lane
 from gillab.harness.instruments import GilWait, cpu_seconds
 from gillab.harness.records import EngineInfo
 from gillab.harness.worker import Identity
+
+if TYPE_CHECKING:
+    from gillab.workloads.base import Workload
 
 WARM_HOLD_S = 0.05
 """How long each warm-up call holds its worker, so that the pool must start a new worker for the next."""
@@ -103,7 +106,7 @@ class Executor:
         return None
 
     @classmethod
-    def refuses(cls, workload: str) -> str | None:
+    def refuses(cls, workload: Workload) -> str | None:
         """Return why this executor cannot run that workload (its tasks need what its workers lack), or None."""
         return None
 

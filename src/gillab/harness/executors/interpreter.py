@@ -14,11 +14,14 @@ import concurrent.futures as cf
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gillab.errors import CannotLoadError, ExecutorUnavailableError
 from gillab.harness.executors.base import PoolExecutor, register
 from gillab.harness.worker import Identity
+
+if TYPE_CHECKING:
+    from gillab.workloads.base import Workload
 
 BACKPORT = "interpreters_backport.concurrent.futures"
 """Where the PEP 734 backport (the interpreters-pep-734 distribution) keeps its InterpreterPoolExecutor."""
@@ -80,10 +83,8 @@ class InterpreterExecutor(PoolExecutor):
         return None if found is not None else why
 
     @classmethod
-    def refuses(cls, workload: str) -> str | None:
-        from gillab.workloads import get
-
-        return NO_SHARED_OBJECTS if get(workload).shared_counter else None
+    def refuses(cls, workload: Workload) -> str | None:
+        return NO_SHARED_OBJECTS if workload.shared_counter else None
 
     @classmethod
     def origin(cls) -> str | None:
