@@ -93,7 +93,7 @@ class Advice(Record):
     notes: tuple[str, ...] = ()
     critical_path: float | None = omit_if_none()
     """With --inputs: the largest task's share of the serial time (1 ÷ it bounds the speedup)."""
-    safety: tuple[Trial, ...] = ()
+    safety: tuple[SafetyUnder, ...] = ()
     """The safety trial under each interpreter, run before any pool: threads are advised nowhere where one is
     not safe."""
     usable_cores: int | None = omit_if_none()
@@ -101,7 +101,7 @@ class Advice(Record):
 
 
 @dataclass(frozen=True)
-class Trial:
+class SafetyUnder:
     """The safety trial of the callable under one interpreter (gillab.checker.safety)."""
 
     interpreter: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gillab.advice.model import HOLDS, PREFERENCE, WAITS, Option, SlowerOn
+from gillab.harness.diagnosis import causes
 from gillab.harness.executors import Family
-from gillab.outputs import causes
 from gillab.present.view import interval
 
 

@@ -21,8 +21,8 @@ from gillab import environment
 from gillab.advice.model import (
     Advice,
     Option,
+    SafetyUnder,
     SlowerOn,
-    Trial,
     critical_path,
     options_of,
     serial_of,
@@ -178,7 +178,7 @@ def target_flags(tgt: Target) -> list[str]:
 
 def safety_trials(
     tgt: Target, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
-) -> list[Trial]:
+) -> list[SafetyUnder]:
     """The safety trial of the target's first call, here and under each free-threaded --python (in the venv
     compare uses), each in a child process, before any pool: a callable that crashes, hangs or gives other
     results in threads gets no thread recommendation anywhere, and no pool of threads is started for it."""
@@ -200,7 +200,7 @@ def safety_trials(
         say(f"safety trial under {label}")
         got = run_trial(spec, {"pickle_path": payload}, venv, DEFAULT_SAFETY_S, 60.0, label)
         if got is not None:
-            trials.append(Trial(label, got))
+            trials.append(SafetyUnder(label, got))
     return trials
 
 
@@ -221,7 +221,7 @@ def build_advice(
     here: RunResult,
     elsewhere: CompareResult | None,
     slower: list[SlowerOn],
-    trials: list[Trial] | None = None,
+    trials: list[SafetyUnder] | None = None,
 ) -> Advice:
     """The advice from the figures measured (and, where it ran, the safety trial under each interpreter)."""
     serial = serial_of(here)

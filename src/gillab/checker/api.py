@@ -16,7 +16,7 @@ from typing import Any
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
-from gillab.checker.run import Readiness, read_measured, run_check, run_trial
+from gillab.checker.run import Readiness, read_child_figures, run_check, run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
 from gillab.checker.scaling import Level
 from gillab.checker.sweep import Sweep
@@ -190,7 +190,7 @@ class SweepResult(Displayable):
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> SweepResult:
         """Read a sweep's JSON back."""
-        m = read_measured({"sweep": doc, "gil_import": doc.get("gil_import")})
+        m = read_child_figures({"sweep": doc, "gil_import": doc.get("gil_import")})
         assert m.sweep is not None
         return cls(doc["target"], m.sweep, m.readiness)
 
@@ -317,14 +317,14 @@ def _in_process(
 ) -> CheckResult:
     """isolate=False: the check, and its safety trial, in this process."""
     from gillab.checker.measure import measure
-    from gillab.checker.safety import trial
+    from gillab.checker.safety import threads_trial
 
     found: list[Safety] = []
 
     def after_alone(so_far: Measurement) -> None:
         if safety_s is not None:
             calls = so_far.scaling[0].calls if so_far.scaling else 0
-            found.append(trial(func, args, kwargs, calls, safety_s, None, lambda _: None))
+            found.append(threads_trial(func, args, kwargs, calls, safety_s, None, lambda _: None))
 
     m = measure(func, args, kwargs, levels, duration_s, after_alone)
     return CheckResult(

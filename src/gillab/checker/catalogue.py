@@ -43,7 +43,7 @@ def select(pattern: str | None) -> list[Entry]:
 
 
 @dataclass(frozen=True)
-class Measured:
+class EntryResult:
     """What one entry measured: the verdict, the figure that decided it, and the figures beside it."""
 
     measured: str
@@ -67,7 +67,7 @@ class Row:
     """One entry of the catalogue and what it measured here."""
 
     entry: Entry
-    got: Measured
+    got: EntryResult
 
     def to_json(self) -> dict[str, Any]:
         """The row as catalogue.json holds it: the entry's fields, then what was measured."""
@@ -85,7 +85,9 @@ class Row:
             entry = decode(
                 Entry, {k: v for k, v in doc.items() if k in entry_keys} | {"expected": expected}
             )
-        return cls(entry, decode(Measured, {k: v for k, v in doc.items() if k not in entry_keys}))
+        return cls(
+            entry, decode(EntryResult, {k: v for k, v in doc.items() if k not in entry_keys})
+        )
 
 
 def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> Row:
@@ -97,11 +99,11 @@ def measure_entry(entry: Entry, duration_s: float = DURATION_S) -> Row:
         func = load_target(entry.target)
         got = _sweep(entry, func) if entry.sizes else _check(entry, func, duration_s)
     except Exception as exc:
-        got = Measured("error", agrees=False, error=f"{type(exc).__name__}: {exc}")
+        got = EntryResult("error", agrees=False, error=f"{type(exc).__name__}: {exc}")
     return Row(entry, got)
 
 
-def _sweep(entry: Entry, func: Callable[..., Any]) -> Measured:
+def _sweep(entry: Entry, func: Callable[..., Any]) -> EntryResult:
     from gillab import environment
     from gillab.callables import call_inputs
     from gillab.checker.sweep import sweep
@@ -113,12 +115,12 @@ def _sweep(entry: Entry, func: Callable[..., Any]) -> Measured:
     else:
         measured = f"releases from {start} up" if start is not None else got.threshold
         agrees = start is not None and start == entry.threshold
-    return Measured(
+    return EntryResult(
         measured, got.threshold, got.sizes[0].method if got.sizes else "", got.sizes, agrees=agrees
     )
 
 
-def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> Measured:
+def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> EntryResult:
     from gillab.callables import call_inputs
     from gillab.checker.measure import measure
     from gillab.checker.verdict import decide, verdict
@@ -127,7 +129,7 @@ def _check(entry: Entry, func: Callable[..., Any], duration_s: float) -> Measure
     m = measure(func, args, kwargs, [1, 2], duration_s)
     d = decide(m)
     first = m.scaling[0].calls_per_s
-    return Measured(
+    return EntryResult(
         d.releases.value,
         verdict(m),
         d.decided_by,

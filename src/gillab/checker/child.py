@@ -101,7 +101,7 @@ def check(spec: dict[str, Any], out: IO[str]) -> int:
                 so_far: Any,
             ) -> None:  # the figures of one calling thread, kept; then the trial
                 _write(out, {"serial": encode(so_far), "gil_import": readiness})
-                _trial(
+                _safety_trial(
                     func, args, kwargs, spec, out, so_far.scaling[0].calls if so_far.scaling else 0
                 )
 
@@ -121,7 +121,7 @@ def check(spec: dict[str, Any], out: IO[str]) -> int:
     return 0
 
 
-def _trial(
+def _safety_trial(
     func: Any,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
@@ -133,9 +133,9 @@ def _trial(
     asked = spec.get("safety")
     if not asked:
         return
-    from gillab.checker.safety import trial
+    from gillab.checker.safety import threads_trial
 
-    got = trial(
+    got = threads_trial(
         func,
         args,
         kwargs,
@@ -158,7 +158,7 @@ def safety(spec: dict[str, Any], out: IO[str]) -> int:
         return EXIT_BAD_INPUT
     try:
         func(*args, **kwargs)
-        _trial(func, args, kwargs, spec, out, 1)
+        _safety_trial(func, args, kwargs, spec, out, 1)
     except Exception as exc:
         _write(out, {"error": f"{type(exc).__name__}: {exc}"})
         return EXIT_RAISED

@@ -38,7 +38,7 @@ class Readiness:
 
 
 @dataclass(frozen=True)
-class Measured:
+class ChildFigures:
     """What the child sent back: a measurement or a sweep, and the readiness of the target's module."""
 
     measurement: Measurement | None
@@ -63,7 +63,7 @@ def run_check(
     sizes: list[int] | None = None,
     on_interpreters: bool = False,
     safety_s: float | None = None,
-) -> Measured:
+) -> ChildFigures:
     """Measure the target in a child process and return its figures.
 
     target names the callable ('module:attr' or 'file.py:attr'); or payload holds it, pickled with its
@@ -85,7 +85,7 @@ def run_check(
         on_interpreters=on_interpreters,
     )
     files = {"pickle_path": payload} if payload is not None else {}
-    trial = _Trial(safety_s, timeout_s)
+    trial = _TrialWatch(safety_s, timeout_s)
     with trial:
         ran = run_spec(
             CHILD,
@@ -104,7 +104,7 @@ def run_check(
         ran.timed_out or (ran.returncode is not None and ran.returncode < 0)
     ):
         return _kept(serial, trial.ended(ran, timeout_s))
-    measured = read_measured(_finished(ran, name, timeout_s))
+    measured = read_child_figures(_finished(ran, name, timeout_s))
     got = next((decode(Safety, x["safety"]) for x in ran.lines if "safety" in x), None)
     if got is not None and not got.safe and not got.gil and measured.measurement is not None:
         got = replace(got, with_gil=_with_gil(spec, files, python, safety_s, timeout_s, name))
@@ -142,9 +142,11 @@ def child_env(python: str | None) -> dict[str, str] | None:
     return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
 
 
-def _kept(serial: dict[str, Any], safety: Safety) -> Measured:
+def _kept(serial: dict[str, Any], safety: Safety) -> ChildFigures:
     """What a child that crashed or hung once threads called it left: the figures of one calling thread."""
-    return Measured(decode(Measurement, serial["serial"]), None, _readiness(serial), safety=safety)
+    return ChildFigures(
+        decode(Measurement, serial["serial"]), None, _readiness(serial), safety=safety
+    )
 
 
 def _with_gil(
@@ -180,7 +182,7 @@ def run_trial(
     """The safety trial alone, in a child of its own (spec names the callable and its inputs, as a check's):
     its verdict, that of a crash or a hang included; None where it could not even start (the child says why in
     a line of its own, then: TargetError)."""
-    trial = _Trial(seconds, timeout_s)
+    trial = _TrialWatch(seconds, timeout_s)
     with trial:
         ran = run_spec(
             CHILD,
@@ -209,7 +211,7 @@ def run_trial(
     )
 
 
-class _Trial:
+class _TrialWatch:
     """The parent's side of the safety trial: the counts file, the trial's own deadline, and its verdict where
     the child could not give it (it crashed, or hung)."""
 
@@ -218,7 +220,7 @@ class _Trial:
         self.started: dict[str, Any] = {}
         self.counts: Path | None = None
 
-    def __enter__(self) -> _Trial:
+    def __enter__(self) -> _TrialWatch:
         if self.seconds is not None:
             fd, name = tempfile.mkstemp(prefix="gillab-trial-")
             os.close(fd)
@@ -265,12 +267,12 @@ def _readiness(doc: dict[str, Any]) -> Readiness | None:
     return decode(Readiness, doc["gil_import"]) if doc.get("gil_import") else None
 
 
-def read_measured(doc: dict[str, Any]) -> Measured:
+def read_child_figures(doc: dict[str, Any]) -> ChildFigures:
     """The child's line, as objects."""
     readiness = _readiness(doc)
     if "interpreters" in doc:
-        return Measured(None, None, readiness, decode(InterpreterScaling, doc["interpreters"]))
+        return ChildFigures(None, None, readiness, decode(InterpreterScaling, doc["interpreters"]))
     if "sweep" in doc:
         rows = tuple(decode(SweepRow, r) for r in doc["sweep"]["sizes"])
-        return Measured(None, Sweep(rows, doc["sweep"]["gil_enabled"]), readiness)
-    return Measured(decode(Measurement, doc["measurement"]), None, readiness)
+        return ChildFigures(None, Sweep(rows, doc["sweep"]["gil_enabled"]), readiness)
+    return ChildFigures(decode(Measurement, doc["measurement"]), None, readiness)

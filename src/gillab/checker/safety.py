@@ -266,7 +266,7 @@ def overlapping(spans: Sequence[Sequence[tuple[int, int]]]) -> int:
     return count
 
 
-def trial(
+def threads_trial(
     func: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],

@@ -15,8 +15,8 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gillab.harness.diagnosis import causes
 from gillab.harness.results import EFFICIENCY_IMPOSSIBLE, TOO_UNSTEADY
-from gillab.outputs import causes
 
 if TYPE_CHECKING:
     from gillab.checker.measure import Measurement

@@ -3,10 +3,11 @@ build, what changed from one free-threaded build to the next, and interpreters b
 
 from __future__ import annotations
 
+from gillab.harness.diagnosis import causes
 from gillab.harness.pythons.cost import SingleThreadCost, minor
 from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import TOO_UNSTEADY, Cell
-from gillab.outputs import causes, findings
+from gillab.outputs import findings
 from gillab.present.view import interval
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gillab.compare.findings import beside_threads, changes, cost_line, held_back, lessons, lines
+from gillab.harness.diagnosis import causes
 from gillab.harness.pythons.run import CompareResult
 from gillab.harness.results import Cell
-from gillab.outputs import causes
 from gillab.outputs.columns import fmt, mark, speedup_interval
 from gillab.outputs.report import Section, cell_rows
 from gillab.present import page

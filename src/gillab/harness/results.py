@@ -376,12 +376,12 @@ class RunResult(Displayable):
             data["schema_version"] < 7
         ):  # an older gillab printed impossible figures: name them now, as 7 does
             run = replace(
-                run, cells=tuple(_named(c, run.environment.usable_cores) for c in run.cells)
+                run, cells=tuple(_with_unsteady(c, run.environment.usable_cores) for c in run.cells)
             )
         return run
 
 
-def _named(cell: Cell, cores: int) -> Cell:
+def _with_unsteady(cell: Cell, cores: int) -> Cell:
     """A cell of an older schema, its figures that cannot be true of the code named (as schema 7 does)."""
     figures = impossible(cell, cores) if cell.ok else ()
     if not figures:

@@ -24,16 +24,6 @@ def fmt(x: float | int | None, spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
 
-def and_list(items: Sequence[object]) -> str:
-    """'a', 'a and b', 'a, b and c'.
-
-    >>> and_list(["python"]), and_list([2, 4]), and_list(["a", "b", "c"])
-    ('python', '2 and 4', 'a, b and c')
-    """
-    words = [str(x) for x in items]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
 def ms(x: float | None) -> float | None:
     """Seconds as milliseconds (None, and 0, stay as they are)."""
     return x * 1e3 if x else x

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gillab.harness.diagnosis import causes
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
-from gillab.outputs import causes
 from gillab.outputs.choices import engine_advice
-from gillab.outputs.columns import and_list, fmt, gil_wait_shown
-from gillab.present.view import interval
+from gillab.outputs.columns import fmt, gil_wait_shown
+from gillab.present.view import and_list, interval
 from gillab.stats import median
 
 USES_CORES = 0.8
@@ -235,7 +235,9 @@ def lesson(result: RunResult) -> list[str]:
     not do what the GIL predicts, with the likely reason their own figures show."""
     gil_on = result.environment.gil_enabled
     every = [c for c in _parallel_cells(result) if c.workers > 1 and busy(c) is not None]
-    cells = [c for c in every if causes.named(c) is None]  # what held back the others is said below
+    cells = [
+        c for c in every if causes.diagnosed(c) is None
+    ]  # what held back the others is said below
     groups: dict[tuple[bool, str, str], list[Cell]] = {}
     for c in cells:
         why, parallel = _prediction(c, gil_on)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from gillab.environment import Environment
 from gillab.files import write_atomic
+from gillab.harness.diagnosis import causes
 from gillab.harness.results import Cell, RunResult
-from gillab.outputs import causes
 from gillab.outputs.choices import four_answers
 from gillab.outputs.columns import (
     DETAILS,
@@ -186,7 +186,7 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
             + environment_html(result.environment),
         )
     )
-    held = [causes.sentence(c) for c in result.cells if causes.named(c) is not None]
+    held = [causes.sentence(c) for c in result.cells if causes.diagnosed(c) is not None]
     if held:
         sections.append(
             Section(causes.TITLE, f"<p>{html.escape(causes.WITHOUT_GIL)}</p>" + ul(held))

@@ -7,6 +7,7 @@ legend belong to the renderers (gillab.present.terminal, gillab.present.page).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -75,3 +76,13 @@ def interval(lo: float, hi: float, spec: str = ".2f") -> str:
     '[1.23-1.50]'
     """
     return f"[{lo:{spec}}-{hi:{spec}}]"
+
+
+def and_list(items: Sequence[object]) -> str:
+    """'a', 'a and b', 'a, b and c'.
+
+    >>> and_list(["python"]), and_list([2, 4]), and_list(["a", "b", "c"])
+    ('python', '2 and 4', 'a, b and c')
+    """
+    words = [str(x) for x in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

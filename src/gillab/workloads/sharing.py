@@ -20,16 +20,6 @@ PAIRS = (
 )
 """Each broken pattern and its fix, in the order the lesson gives them."""
 
-FIXES = {
-    "shared-dict": "a dict per thread, merged once at the end",
-    "lock-per-update": "partial results per thread, merged once under the lock",
-    "shared-list": "a list per thread, joined once at the end",
-    "shared-object": "a copy of the object per thread",
-    "cyclic-garbage": "fewer reference cycles (break them, or use weak references), so that the collector runs "
-    "less often",
-}
-"""What each broken pattern's fix is, as advice names it."""
-
 
 def patterns_module() -> ModuleType:
     """The sharing workload's Python code."""

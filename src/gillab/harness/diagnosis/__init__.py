@@ -59,7 +59,7 @@ def _estimate(xs: Sequence[float]) -> tuple[float | None, tuple[float, float] | 
     return (stats.median(xs), stats.bootstrap_ci(xs)) if xs else (None, None)
 
 
-def _named(x: float | None, ci: tuple[float, float] | None, threshold: float) -> bool:
+def _passes(x: float | None, ci: tuple[float, float] | None, threshold: float) -> bool:
     return x is not None and x > threshold and (ci is None or ci[0] > 0)
 
 
@@ -72,8 +72,8 @@ def cause_of(d: Diagnosis, allowed: bool = False) -> Cause:
     COLLECTOR or more of the wall) and contention, where it passes its threshold; else the machine's noise."""
     if d.gil_on:
         return Cause.GIL
-    waits = _named(d.waiting, d.waiting_ci95, WAITING)
-    contends = _named(d.contention, d.contention_ci95, CONTENTION)
+    waits = _passes(d.waiting, d.waiting_ci95, WAITING)
+    contends = _passes(d.contention, d.contention_ci95, CONTENTION)
     if allowed or not (waits or contends):
         return Cause.NOISE
     if contends and (not waits or _loss(d.contention) > _loss(d.waiting)):

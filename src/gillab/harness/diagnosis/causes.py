@@ -1,13 +1,13 @@
-"""Without the GIL, what still serialises threads: the sentences that name a diagnosis's cause
-(gillab.harness.diagnosis), per cell with every figure's interval, and grouped for the lesson."""
+"""Without the GIL, what still serialises threads: the sentences that name a diagnosis's cause (measured in
+gillab.harness.diagnosis, beside them), per cell with every figure's interval, grouped for the lesson, and
+the fix each cause suggests."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from gillab.harness.results import Cell, Diagnosis
-from gillab.outputs.columns import and_list
-from gillab.present.view import interval
+from gillab.present.view import and_list, interval
 
 TITLE = "Without the GIL: what still serialises threads"
 WITHOUT_GIL = (
@@ -39,7 +39,7 @@ FIX = {
 """The fix each cause suggests, as advise names it."""
 
 
-def named(c: Cell) -> Diagnosis | None:
+def diagnosed(c: Cell) -> Diagnosis | None:
     """The cell's diagnosis, where it names a cause."""
     d = c.diagnosis
     return d if d is not None and d.cause in NAMED else None
@@ -127,7 +127,7 @@ def lesson(cells: Sequence[Cell]) -> list[str]:
     """The lesson of the cells whose diagnosis names a cause, one sentence per cause and kind of worker."""
     groups: dict[tuple[str, str], list[Cell]] = {}
     for c in cells:
-        d = named(c)
+        d = diagnosed(c)
         if d is not None:
             groups.setdefault((d.cause, c.executor), []).append(c)
     out = []
