@@ -11,12 +11,12 @@ Per round r, against the serial cell of the same impl in the same round:
   (gillab.harness.ceiling).
 
 A cell is flagged noisy, with its reason in words, when it kept a disturbed repeat (other processes took
-cores). When its speedup moved (its interval over CI_NOISY of it, or its walls' CV over CV_NOISY), the flag
-names what moved it, where the ceiling can tell: the machine ("moved with the machine's own ceiling"), or the
-cell itself ("the ceiling held steady"). A cell whose efficiency against the ceiling holds 1.0 within a tight
-interval is not flagged for moving: it was as fast as this machine allowed, and says so. An efficiency over
-"As fast as this machine allowed" needs the efficiency against the ceiling's interval to hold 1.0 (and be no
-wider than ±ALLOWED_WIDTH), and its median within ALLOWED_MEDIAN.
+cores), and whenever its speedup's interval is wider than ±CI_NOISY of it, whatever the ceiling did: a figure
+that moved is never shown unmarked. The flag names what moved it, where the ceiling can tell: the machine
+("moved with the machine's own ceiling"), or the cell itself ("the ceiling held steady"). Walls that varied
+(a CV over CV_NOISY) under a steady speedup flag the cell unless it was as fast as this machine allowed.
+"As fast as this machine allowed" is said only where the efficiency against the ceiling's interval lies
+within ALLOWED (0.90-1.10) and holds 1.0: a wider interval holds 1.0 and 0.6 alike, and tells nothing.
 
 Some figures cannot be true of the code: an efficiency above 1 (a speedup above the workers or the usable
 cores), or an efficiency against the machine's own ceiling above 1 beyond its interval. They show the machine,
@@ -33,7 +33,6 @@ from dataclasses import dataclass, replace
 from gillab import stats
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import (
-    CEILING_IMPOSSIBLE,
     TOO_UNSTEADY,
     Cell,
     RepeatRecord,
@@ -45,12 +44,9 @@ CV_NOISY = 0.10
 """A cell whose coefficient of variation exceeds this has moved."""
 CI_NOISY = 0.10
 """A cell whose speedup interval's half-width exceeds this share of its speedup has moved."""
-ALLOWED_WIDTH = 0.5
-"""An efficiency against the ceiling whose interval holds 1.0 is "as fast as this machine allowed", unless the
-interval is wider than ± this (then it cannot tell), or its median lies outside ALLOWED_MEDIAN."""
-ALLOWED_MEDIAN = (0.85, CEILING_IMPOSSIBLE)
-"""The median efficiency against the ceiling of a cell called "as fast as this machine allowed": below, it
-left something on the table; above, it beat the reference beside it, and one of the two moved."""
+ALLOWED = (0.90, 1.10)
+"""Where an efficiency against the ceiling's whole interval must lie, holding 1.0, for the cell to be called
+"as fast as this machine allowed"."""
 
 
 def per_round(cell: Cell) -> dict[int, RepeatRecord]:
@@ -142,7 +138,7 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
         return cell
     allowed = _allowed(cell)
     reasons = [_disturbed(cell, cores)]
-    if _moved(cell) and not allowed:
+    if _wide(cell) or (_varied(cell) and not allowed):
         reasons += _what_moved(cell, drift)
     figures, why = unsteady(cell, cores, drift)
     reasons = [r for r in [*reasons, *why] if r]
@@ -167,36 +163,35 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
 
 
 def _allowed(cell: Cell) -> bool:
-    """Whether the cell's efficiency against the machine's ceiling holds 1.0 in its interval (one no wider than
-    ±ALLOWED_WIDTH: a wider one cannot tell)."""
+    """Whether the cell's efficiency against the machine's ceiling has its whole interval within ALLOWED, and
+    holding 1.0."""
     evc, ci = cell.efficiency_vs_ceiling, cell.efficiency_vs_ceiling_ci95
-    if evc is None or ci is None or not ALLOWED_MEDIAN[0] <= evc <= ALLOWED_MEDIAN[1]:
+    if evc is None or ci is None:
         return False
-    return ci[0] <= 1.0 <= ci[1] and stats.half_width(ci) <= ALLOWED_WIDTH
+    return ALLOWED[0] <= ci[0] <= 1.0 <= ci[1] <= ALLOWED[1]
 
 
-def _moved(cell: Cell) -> bool:
-    wide = bool(
+def _wide(cell: Cell) -> bool:
+    """Whether the speedup's interval is wider than ±CI_NOISY of it."""
+    return bool(
         cell.speedup
         and cell.speedup_ci95
         and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup
     )
-    return wide or (cell.cv is not None and cell.cv > CV_NOISY)
+
+
+def _varied(cell: Cell) -> bool:
+    """Whether the cell's walls varied by a CV over CV_NOISY."""
+    return cell.cv is not None and cell.cv > CV_NOISY
 
 
 def _what_moved(cell: Cell, drift: float | None) -> list[str]:
     """Why the cell's figures moved, where the ceiling beside its repeats and the machine's own drift can tell;
     else what moved."""
     moved = (
-        f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})"
-        if (cell.cv or 0) > CV_NOISY
-        else ""
+        f"its walls varied by a CV of {cell.cv:.0%} (over {CV_NOISY:.0%})" if _varied(cell) else ""
     )
-    if (
-        cell.speedup
-        and cell.speedup_ci95
-        and stats.half_width(cell.speedup_ci95) > CI_NOISY * cell.speedup
-    ):
+    if _wide(cell) and cell.speedup and cell.speedup_ci95:
         hw = stats.half_width(cell.speedup_ci95)
         moved = f"its speedup interval is ±{hw:.2f}, over {CI_NOISY:.0%} of {cell.speedup:.2f}"
     machine = (
@@ -212,7 +207,7 @@ def _what_moved(cell: Cell, drift: float | None) -> list[str]:
         return [f"{moved}: {machine}" if machine and drift and drift > SPEED_DRIFT else moved]
     ceiling = f"its ceiling beside the same repeats was {c:.2f} {interval(*c_ci)}"
     against = f"{evc:.2f} {interval(*evc_ci)}"
-    if stats.half_width(evc_ci) <= CI_NOISY * evc:
+    if _allowed(cell) or stats.half_width(evc_ci) <= CI_NOISY * evc:
         return [
             f"its speedup moved with the machine: {ceiling}, and against it the cell held at {against}"
         ]
