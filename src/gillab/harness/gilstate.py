@@ -14,6 +14,7 @@ already has, every sample of every worker is one of:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 import time
@@ -244,12 +245,13 @@ class GilSampler:
         gils = list(self._s.interpreters)
         held = [0.0] * len(gils)
         tracks = _Tracks(len(self.lanes), since_ns)
+        inside = [_Spans(spans.get(lane.tid, ())) for lane in self.lanes]
         last_holds = 0
         for (t, locked, holds, _, running), w in zip(rows, weights, strict=True):
             for k in range(len(gils)):
                 held[k] += w if locked >> k & 1 else 0.0
-            for j, lane in enumerate(self.lanes):
-                busy = any(a <= t < b for a, b in spans.get(lane.tid, ()))
+            for j, lane_spans in enumerate(inside):
+                busy = t in lane_spans
                 state = _state(busy, holds, running, j, last_holds)
                 shares[j][state] += w
                 tracks.see(j, state, t)
@@ -367,3 +369,17 @@ def not_sampled(own_gils: str, interval_s: float | None = DEFAULT_INTERVAL_S) ->
     if interval_s is None:
         return GilState(False, OFF)
     return GilState(False, own_gils)
+
+
+class _Spans:
+    """One lane's task spans (start_ns, end_ns), for asking whether a moment fell inside one: a binary search,
+    not a scan (a callable of 0.1 µs called for 0.3 s leaves millions of spans, and each sample asks)."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [a for a, _ in ordered]
+        self.ends = [b for _, b in ordered]
+
+    def __contains__(self, t: int) -> bool:
+        i = bisect.bisect_right(self.starts, t) - 1
+        return i >= 0 and t < self.ends[i]
