@@ -134,7 +134,8 @@ def sweep_view(result: SweepResult) -> View:
 def interpreters_view(got: InterpreterCheck) -> View:
     """Whether the target loads in a subinterpreter, and how it scaled there."""
     said = [line.strip() for line in interpreter_lines(got.interpreters)]
-    lesson = (f"{got.target}: {said[0]}",) if said else ()
+    where = f"{got.target} on subinterpreters, each with a GIL of its own"
+    lesson = (f"{where}: {said[0]}",) if said else ()
     return View("gillab check --executor interpreter", lesson=lesson, notes=tuple(said[1:]))
 
 
