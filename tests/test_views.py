@@ -245,6 +245,12 @@ def test_show_prints_every_kind_in_a_folder_within_100_columns(
         assert not wide, wide
 
 
+def test_show_prints_a_run_stored_under_any_name() -> None:
+    proc = run_gillab("show", str(GOLDEN / "diff-a.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "cython-nogil  thread    2        1.50 [1.45-1.55]" in proc.stdout
+
+
 def test_show_refuses_a_folder_without_results_in_one_line(tmp_path: Path) -> None:
     proc = run_gillab("show", str(tmp_path))
     assert proc.returncode == 2

@@ -67,11 +67,8 @@ def refresh_report(
     sections: list[Section] = []
     if run is None and comparison is None and (out / "results.json").exists():
         try:
-            doc = read_json(out / "results.json")
-            if is_compare(doc):
-                comparison = CompareResult.from_json(doc)
-            else:
-                run = RunResult.from_json(doc)
+            got = read_results(out / "results.json")
+            comparison, run = (got, None) if isinstance(got, CompareResult) else (None, got)
         except ResultsError as exc:
             sections.append(
                 Section(
@@ -120,7 +117,9 @@ def show(path: Path, detail: bool = False) -> list[str]:
     names = None if path.is_dir() else {path.name}
     files = terminal.wrap(run_terminal.files_note([], folder))
     shown: list[tuple[str, list[str]]] = []
-    results = folder / "results.json"
+    documents = {f"{kind.name}.json" for kind in DOCUMENTS}
+    # a run or a comparison: its folder's results.json, or any JSON file that is not a lab's or a check's
+    results = path if names is not None and path.name not in documents else folder / "results.json"
     if results.exists() and (names is None or results.name in names):
         got = read_results(results)
         if isinstance(got, CompareResult):
