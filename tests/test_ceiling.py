@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,3 +172,23 @@ def test_a_run_without_rounds_of_its_own_still_reads_back(tmp_path: Path) -> Non
     old = RunResult.from_json(doc)
     assert old.ceiling is None
     assert all(c.parallelism is None and c.efficiency_vs_ceiling is None for c in old.cells)
+
+
+def test_the_reference_wall_covers_every_thread_s_own_unit() -> None:
+    """The wall of a unit on N threads runs from the first thread's start to the last one's end, whatever the
+    releasing thread did meanwhile: it covers each thread's own unit (timed inside it), and is never below zero.
+    A wall read from the releasing thread's clock once fell below zero on 3.14t, and lost a round's ceiling."""
+    spans: list[tuple[int, int]] = []
+    ref = ceiling.Reference()
+
+    def unit() -> None:
+        t0 = time.monotonic_ns()
+        ref.unit()
+        spans.append((t0, time.monotonic_ns()))
+
+    for workers in (1, 2, 3):
+        spans.clear()
+        wall, cpu = ceiling._together(unit, workers)
+        assert len(spans) == workers
+        assert wall * 1e9 >= max(end - start for start, end in spans)
+        assert cpu > 0

@@ -147,13 +147,19 @@ def _grow(
 
 
 def _together(unit: Callable[[], object], workers: int) -> tuple[float, float]:
-    """One unit on each of `workers` threads released together: (wall from the release to the last end, CPU)."""
+    """One unit on each of `workers` threads released together: (wall from the first start to the last end, CPU).
+
+    Each thread reads its own start: the releasing thread may lose its core right after the release (a loaded
+    machine, or a free-threaded build whose workers need no GIL), and a start it read then came after some ends
+    (on 3.14t beside a competitor, a whole round's ceiling went missing, its wall below zero)."""
     ready = threading.Barrier(workers + 1)
+    starts = [0] * workers
     ends = [0] * workers
     cpu = [0.0] * workers
 
     def run(i: int) -> None:
         ready.wait()
+        starts[i] = time.monotonic_ns()
         c0 = time.thread_time()
         unit()
         ends[i] = time.monotonic_ns()
@@ -163,10 +169,9 @@ def _together(unit: Callable[[], object], workers: int) -> tuple[float, float]:
     for t in threads:
         t.start()
     ready.wait()
-    t0 = time.monotonic_ns()
     for t in threads:
         t.join()
-    return (max(ends) - t0) / 1e9, sum(cpu)
+    return (max(ends) - min(starts)) / 1e9, sum(cpu)
 
 
 def _last(samples: Sequence[CeilingSample]) -> dict[tuple[int, int, str, int], CeilingSample]:
