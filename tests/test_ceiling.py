@@ -188,7 +188,7 @@ def test_the_reference_wall_covers_every_thread_s_own_unit() -> None:
 
     for workers in (1, 2, 3):
         spans.clear()
-        wall, cpu = ceiling._together(unit, workers)
+        wall, cpu = ceiling.together(unit, workers)
         assert len(spans) == workers
         assert wall * 1e9 >= max(end - start for start, end in spans)
         assert cpu > 0

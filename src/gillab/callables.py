@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,25 @@ def task_inputs(setup: str | None, expr: str) -> list[Any]:
     if not items:
         raise TargetError(f"--inputs {expr!r} is empty: give at least one input")
     return items
+
+
+def reference(func: Callable[..., Any]) -> str | None:
+    """Return 'module:qualname' where importing it gives back this very object, else None."""
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        return None
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return f"{module}:{qualname}" if obj is func else None
+
+
+def name_of(func: Callable[..., Any]) -> str:
+    """A readable name for a callable: module.qualname where it has them."""
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
+    if qualname:
+        return f"{module}.{qualname}" if module and module != "builtins" else qualname
+    return repr(func)

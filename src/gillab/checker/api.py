@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gillab.callables import name_of, reference
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
@@ -21,6 +22,8 @@ from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
 from gillab.checker.scaling import Level
 from gillab.checker.sweep import Sweep
 from gillab.checker.verdict import Releases, decide, verdict
+from gillab.checker.where import profile_where
+from gillab.checker.where.profile import Where
 from gillab.codec import Displayable, Record, decode, encode, encode_fields
 from gillab.errors import CheckFailed, TargetError
 
@@ -60,6 +63,8 @@ class CheckResult(Displayable):
     note: str = ""
     safety: Safety | None = None
     """The safety trial's verdict (None where it did not run): is it safe to call from threads at once?"""
+    where: Where | None = None
+    """The line profile (None where none was asked for): which lines keep its threads from scaling."""
 
     @property
     def thread_safe(self) -> bool | None:
@@ -130,6 +135,7 @@ class CheckResult(Displayable):
                 "note": self.note,
             }
             | _safety_json(self.safety)
+            | ({"where": encode(self.where)} if self.where is not None else {})
         )
 
     @classmethod
@@ -145,6 +151,7 @@ class CheckResult(Displayable):
             "note",
             "safety",
             "safety_verdict",
+            "where",
         }
         figures = {
             k: v
@@ -158,6 +165,7 @@ class CheckResult(Displayable):
             decode(Readiness, doc["gil_import"]) if doc.get("gil_import") else None,
             doc.get("note", ""),
             decode(Safety, doc["safety"]) if doc.get("safety") else None,
+            decode(Where, doc["where"]) if doc.get("where") else None,
         )
 
 
@@ -195,30 +203,6 @@ class SweepResult(Displayable):
         return cls(doc["target"], m.sweep, m.readiness)
 
 
-def reference(func: Callable[..., Any]) -> str | None:
-    """Return 'module:qualname' where importing it gives back this very object, else None."""
-    import importlib
-
-    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
-    if not module or not qualname or "<" in qualname:
-        return None
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        return None
-    return f"{module}:{qualname}" if obj is func else None
-
-
-def name_of(func: Callable[..., Any]) -> str:
-    """A readable name for a callable: module.qualname where it has them."""
-    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
-    if qualname:
-        return f"{module}.{qualname}" if module and module != "builtins" else qualname
-    return repr(func)
-
-
 def check(
     func: Callable[..., Any],
     *args: Any,
@@ -228,18 +212,20 @@ def check(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     safety: bool = True,
     safety_s: float = DEFAULT_SAFETY_S,
+    where: bool = False,
     **kwargs: Any,
 ) -> CheckResult:
     """Measure whether func(*args, **kwargs) releases the GIL, how it scales with threads, and whether it is safe
-    to call from several threads at once (the safety trial; safety=False skips it).
+    to call from several threads at once (the safety trial; safety=False skips it). where=True adds the line
+    profile (gillab.checker.where): which lines keep its threads from scaling, and what they share.
 
     isolate=True (the default) runs the check in a child process, as `gillab check` does: a crash or a hang
     in func alone is reported (CheckFailed), never suffered, and one only with threads is the safety trial's
     verdict, the figures of one calling thread kept. func must then be importable by reference (a module's
     function or a class's method) or picklable, and so must its arguments; TargetError says so otherwise.
     isolate=False runs it in this process: anything can be checked, but a crash in func takes the caller
-    with it. A func whose own keyword arguments are named threads, duration_s, isolate, timeout_s, safety or
-    safety_s can be passed through functools.partial.
+    with it. A func whose own keyword arguments are named threads, duration_s, isolate, timeout_s, safety,
+    safety_s or where can be passed through functools.partial.
     """
     levels = [int(t) for t in threads]
     if not levels or min(levels) < 1:
@@ -247,10 +233,31 @@ def check(
     if not duration_s > 0 or not safety_s > 0:
         raise ValueError("duration_s and safety_s must be above 0")
     name = name_of(func)
+    if not isolate and where:
+        raise ValueError(
+            "where=True reads the callable's threads from outside: it needs isolate=True"
+        )
     if not isolate:
         return _in_process(
             func, args, kwargs, levels, duration_s, safety_s if safety else None, name
         )
+    return _isolated(
+        func, args, kwargs, levels, duration_s, timeout_s, safety_s if safety else None, where, name
+    )
+
+
+def _isolated(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    levels: list[int],
+    duration_s: float,
+    timeout_s: float,
+    safety_s: float | None,
+    where: bool,
+    name: str,
+) -> CheckResult:
+    """The check in a child process: the callable by reference where it has one, else pickled."""
     ref = reference(func)
     try:
         payload = pickle.dumps((None if ref else func, args, kwargs))
@@ -269,11 +276,20 @@ def check(
         timeout_s,
         payload=payload,
         label=name,
-        safety_s=safety_s if safety else None,
+        safety_s=safety_s,
     )
     assert got.measurement is not None
+    spec = ChildSpec(job="check", target=ref, threads=tuple(levels), duration_s=duration_s)
+    profile = (
+        profile_where(spec, {"pickle_path": payload}, None, timeout_s, name) if where else None
+    )
     return CheckResult(
-        name, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety
+        name,
+        got.measurement,
+        isolated=True,
+        gil_import=got.readiness,
+        safety=got.safety,
+        where=profile,
     )
 
 
@@ -345,16 +361,23 @@ def check_target(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     python: str | None = None,
     safety_s: float | None = DEFAULT_SAFETY_S,
+    where: bool = False,
 ) -> CheckResult:
     """Check a callable named 'module:attr' or 'file.py:attr' in a child process (optionally under another
     interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs (safety_s None:
-    no safety trial)."""
+    no safety trial; where: the line profile too)."""
     got = run_check(
         target, setup, args, list(threads), duration_s, timeout_s, python=python, safety_s=safety_s
     )
     assert got.measurement is not None
+    spec = ChildSpec("check", target, setup, args, tuple(threads), duration_s)
     return CheckResult(
-        target, got.measurement, isolated=True, gil_import=got.readiness, safety=got.safety
+        target,
+        got.measurement,
+        isolated=True,
+        gil_import=got.readiness,
+        safety=got.safety,
+        where=profile_where(spec, {}, python, timeout_s, target) if where else None,
     )
 
 

@@ -165,6 +165,35 @@ def safety(spec: dict[str, Any], out: IO[str]) -> int:
     return 0
 
 
+def where(spec: dict[str, Any], out: IO[str]) -> int:
+    """The line profile's calls (gillab.checker.where.calls): alone, then on N threads, while the sampler that
+    started this child reads its stacks."""
+    from gillab.checker.where.calls import run_phases
+
+    try:
+        func, args, kwargs, _ = _load(spec)
+    except Exception as exc:  # loaded once already, in the check itself
+        _write(
+            out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
+        )
+        return EXIT_BAD_INPUT
+    attached = spec.get("attached_path")
+    try:
+        run_phases(
+            func,
+            args,
+            kwargs,
+            max(spec["threads"]),
+            spec["duration_s"],
+            lambda d: _write(out, d),
+            Path(attached) if attached else None,
+        )
+    except Exception as exc:
+        _write(out, {"error": f"{type(exc).__name__}: {exc}"})
+        return EXIT_RAISED
+    return 0
+
+
 def catalogue(spec: dict[str, Any], out: IO[str]) -> int:
     """Measure every entry the spec names, writing each row as soon as it is measured."""
     from gillab.checker.catalogue import measure_entry
@@ -179,7 +208,7 @@ def catalogue(spec: dict[str, Any], out: IO[str]) -> int:
     return 0
 
 
-JOBS = {"check": check, "catalogue": catalogue, "safety": safety}
+JOBS = {"check": check, "catalogue": catalogue, "safety": safety, "where": where}
 
 
 def main(spec_path: str) -> int:

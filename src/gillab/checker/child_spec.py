@@ -13,7 +13,7 @@ class ChildSpec:
     """What the parent asks of the child: the job, the callable by name (or pickled beside the spec, in
     pickle_path), its inputs and how long to measure; built once here, sent as JSON (gillab.childproc)."""
 
-    job: Literal["check", "safety", "catalogue"]
+    job: Literal["check", "safety", "catalogue", "where"]
     target: str | None = None
     setup: str | None = None
     args: list[Any] | None = None
@@ -29,6 +29,6 @@ class ChildSpec:
         """The spec as the child reads it."""
         return dict(encode(self))
 
-    def as_job(self, job: Literal["check", "safety", "catalogue"]) -> ChildSpec:
+    def as_job(self, job: Literal["check", "safety", "catalogue", "where"]) -> ChildSpec:
         """The same callable and inputs, for another job (a check's safety trial, run again)."""
         return replace(self, job=job)

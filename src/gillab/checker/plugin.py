@@ -6,9 +6,13 @@
     def test_my_kernel_is_safe_in_threads(gil):
         assert gil.thread_safe(mylib.kernel, big_input)  # the verdict in words where it is not
 
+    def test_my_loop_shares_nothing(gil):
+        assert not gil.where(mylib.loop, data).contended  # the lines threads fight over, and what they share
+
 Installing gillab is enough. Each check runs in a child process (``isolate=False`` to run it in the test's
 own process); a failure says what was measured. With no GIL to hold (a free-threaded interpreter running
-without one), assert_releases and assert_holds skip; on one usable core, assert_scales skips. The assertions on
+without one), assert_releases and assert_holds skip; on one usable core, assert_scales skips; where no sampler
+can read the child's threads (before CPython 3.14), gil.where skips. The assertions on
 the GIL leave the safety trial out (it is gil.thread_safe's); gil.check runs it, as gillab.check does.
 """
 
@@ -22,6 +26,8 @@ import pytest
 from gillab import environment
 from gillab.checker.api import CheckResult, Releases, check, thread_safe
 from gillab.checker.safety import Safety
+from gillab.checker.where.profile import Where
+from gillab.checker.where.view import lesson
 
 
 class GilFixture:
@@ -35,6 +41,16 @@ class GilFixture:
         """Return gillab.thread_safe(func, *args, **kwargs): true where it is safe as far as tried; its repr says
         the verdict, so that `assert gil.thread_safe(f, x)` fails with it."""
         return thread_safe(func, *args, **kwargs)
+
+    def where(self, func: Callable[..., Any], *args: Any, threads: int = 2, **kwargs: Any) -> Where:
+        """The line profile of func on `threads` threads against alone (gillab.checker.where): its lines, the
+        contended ones first, each with the object it touches that threads share. Its sentence is in its
+        repr's lesson: `gillab.checker.where.view.lesson(w)`."""
+        r = self.check(func, *args, threads=(1, threads), where=True, **{"safety": False, **kwargs})
+        assert r.where is not None
+        if r.where.sampler is None:
+            pytest.skip(f"no line profile: {r.where.note}")
+        return r.where
 
     def _result(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -79,9 +95,13 @@ class GilFixture:
         if level.efficiency is not None and level.efficiency >= min_efficiency:
             return r
         eff = "not measured" if level.efficiency is None else f"{level.efficiency:.2f}"
+        where = self.check(
+            func, *args, threads=(1, threads), where=True, **{"safety": False, **kwargs}
+        ).where
+        said = f" {lesson(where)[0]}" if where is not None and where.sampler is not None else ""
         pytest.fail(
             f"expected {threads} threads calling {r.target} to scale with efficiency >= {min_efficiency:g}; measured "
-            f"{eff} (speedup {level.speedup or 0:.2f} on {min(threads, cores)} cores); {_measured(r)}",
+            f"{eff} (speedup {level.speedup or 0:.2f} on {min(threads, cores)} cores); {_measured(r)}.{said}",
             pytrace=False,
         )
 
@@ -102,5 +122,6 @@ def _measured(r: CheckResult) -> str:
 
 @pytest.fixture
 def gil() -> GilFixture:
-    """gillab's GIL checks: gil.check, gil.assert_releases, gil.assert_holds, gil.assert_scales, gil.thread_safe."""
+    """gillab's GIL checks: gil.check, gil.assert_releases, gil.assert_holds, gil.assert_scales, gil.thread_safe,
+    gil.where."""
     return GilFixture()

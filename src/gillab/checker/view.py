@@ -11,6 +11,7 @@ from gillab.checker.entries import Entry
 from gillab.checker.interpreters import lines as interpreter_lines
 from gillab.checker.run import Readiness
 from gillab.checker.scaling import Level
+from gillab.checker.where import view as where_view
 from gillab.harness.results import EFFICIENCY_IMPOSSIBLE, TOO_UNSTEADY
 from gillab.outputs.columns import UNSTEADY
 from gillab.outputs.columns import fmt as _fmt
@@ -89,15 +90,18 @@ def check_view(result: CheckResult) -> View:
         tuple(_level_row(lv) for lv in result.scaling),
         tuple(f"{lv.threads} threads" in flagged for lv in result.scaling),
     )
+    where = result.where
+    lines = where_view.table(where) if where is not None else None
     return View(
         "gillab check",
-        lesson=tuple(lesson),
-        tables=(table,),
+        lesson=(*lesson, *(where_view.lesson(where) if where is not None else ())),
+        tables=(table, *((lines,) if lines is not None else ())),
         notes=(
             f"GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation}){held}.",
             readiness(result.gil_import),
+            *(where_view.notes(where) if where is not None else ()),
         ),
-        doubts=tuple(doubts),
+        doubts=(*doubts, *(where_view.doubts(where) if where is not None else ())),
         details=(*_withheld(result), *((result.note,) if result.note else ())),
     )
 

@@ -56,6 +56,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(
             '--sizes needs --setup with {n} where the size goes, e.g. --setup "data = bytes({n})"'
         )
+    if args.where and args.sizes is not None:
+        raise UsageError("--where profiles threads calling it at one size: not with --sizes")
     out = out_dir(args.out) if args.out else None
     python = _interpreter(args.python, out)
     if executors.get(args.executor).gil_per_worker:  # subinterpreters, each with a GIL of its own
@@ -76,6 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 args.timeout,
                 python=python,
                 safety_s=None if args.no_safety else args.safety_time,
+                where=args.where,
             )
     except CheckFailed as exc:  # a fact about the callable, not bad input: exit 1
         print(f"gillab check: {exc}", file=sys.stderr)
@@ -94,8 +97,9 @@ def _check_interpreters(
     args: argparse.Namespace, call_args: list[Any] | None, python: str | None, out: Path | None
 ) -> int:
     """--executor interpreter: does the target load in a subinterpreter, and does it scale there?"""
-    if args.sizes is not None:
-        raise UsageError("--sizes sweeps threads; it does not go with --executor interpreter")
+    if args.sizes is not None or args.where:
+        flag = "--sizes sweeps" if args.sizes is not None else "--where profiles"
+        raise UsageError(f"{flag} threads; it does not go with --executor interpreter")
     try:
         got = interpreter_target(
             args.target,
@@ -181,6 +185,12 @@ def _add_trial_options(p: Any) -> None:
         metavar="S",
         help=f"seconds the safety trial's threads call it (default {DEFAULT_SAFETY_S:g}); exit status "
         f"{EXIT_UNSAFE} where it is not safe in threads",
+    )
+    p.add_argument(
+        "--where",
+        action="store_true",
+        help="also profile its lines alone and on the most --threads (CPython 3.14+): which line keeps its "
+        "threads from scaling, and the object it shares",
     )
     p.add_argument(
         "--sizes",

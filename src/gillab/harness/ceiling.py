@@ -119,7 +119,7 @@ class Reference:
             for _ in range(units):
                 unit()
 
-        seconds, cpu = _together(run, 1 if alone else workers)
+        seconds, cpu = together(run, 1 if alone else workers)
         sample = CeilingSample(
             group, round_, executor, 1 if alone else workers, seconds / units, cpu, alone, units
         )
@@ -146,7 +146,7 @@ def _grow(
     return n
 
 
-def _together(unit: Callable[[], object], workers: int) -> tuple[float, float]:
+def together(unit: Callable[[], object], workers: int) -> tuple[float, float]:
     """One unit on each of `workers` threads released together: (wall from the first start to the last end, CPU).
 
     Each thread reads its own start: the releasing thread may lose its core right after the release (a loaded
@@ -239,11 +239,11 @@ def core_speed_now(workers: int, units: int = 6) -> float | None:
         for _ in range(units):
             ref.unit()
 
-    _, before = _together(run, 1)
-    _, together = _together(run, workers)
-    _, after = _together(run, 1)
+    _, before = together(run, 1)
+    _, at_once = together(run, workers)
+    _, after = together(run, 1)
     alone = (before + after) / 2
-    return alone / (together / workers) if alone > 0 and together > 0 else None
+    return alone / (at_once / workers) if alone > 0 and at_once > 0 else None
 
 
 def summary(samples: Sequence[CeilingSample], workers: int, cores: int) -> Ceiling | None:

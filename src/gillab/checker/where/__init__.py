@@ -1,0 +1,62 @@
+"""`gillab check --where`: the line, and the object, that keep a callable's threads from scaling.
+
+Three processes, and the user's code runs in one only:
+
+- gillab's own (any Python): asks for the profile and reads it back (:func:`profile_where`);
+- the sampler (gillab.checker.where.sampler), under the interpreter the check runs under: it starts the child
+  and reads every thread's Python stack in it from outside, about a thousand times a second;
+- the child (gillab.checker.where.calls): calls the callable alone, then on N threads, and says when.
+
+The profile (gillab.checker.where.profile) sets each line's cost per call on N threads against its cost alone;
+the object a contended line touches is read from its bytecode (gillab.checker.where.objects); the sentence and
+the table are built once (gillab.checker.where.view).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gillab.checker.child_spec import ChildSpec
+from gillab.checker.run import child_env
+from gillab.checker.where.profile import Where
+from gillab.childproc import run_spec
+from gillab.codec import decode
+from gillab.errors import CheckFailed
+
+SAMPLER = "gillab.checker.where.sampler"
+PHASE_S = 1.0
+"""Seconds the callable is called alone, then on N threads, while sampled: about a thousand samples each."""
+
+
+def profile_where(
+    spec: ChildSpec,
+    files: dict[str, bytes],
+    python: str | None,
+    timeout_s: float,
+    name: str,
+    phase_s: float = PHASE_S,
+) -> Where:
+    """The line profile of the callable spec names (its inputs, its thread counts): alone, then on the most
+    threads asked for. A Where with no sampler, and a note, where none could run; CheckFailed where the child
+    raised or crashed."""
+    job = replace(spec, job="where", duration_s=phase_s).to_json() | {"timeout_s": timeout_s}
+    ran = run_spec(
+        SAMPLER,
+        job,
+        f"the line profile of {name}",
+        python=python,
+        timeout_s=timeout_s + 10,
+        files=files,
+        env=child_env(python),
+    )
+    if ran.interrupted:
+        raise KeyboardInterrupt
+    got = next((x["where"] for x in ran.lines if "where" in x), None)
+    if got is not None:
+        return decode(Where, got)
+    error = next((x["error"] for x in ran.lines if "error" in x), "")
+    if error:
+        raise CheckFailed(f"{name} raised {error} in the line profile")
+    return Where(
+        None, note=ran.failure("the line profile", timeout_s) or "the sampler wrote nothing"
+    )

@@ -1,0 +1,225 @@
+"""The sampler of `check --where`: ``python -m gillab.checker.where.sampler SPEC``, under the interpreter the
+check runs under.
+
+It never runs the user's code. It starts the check's child itself (job "where", gillab.checker.where.calls),
+so that it is the child's parent: under Linux's Yama ptrace scope 1, only a process's ancestors may read its
+memory. It then reads every thread's Python stack in the child, from outside, about RATE_HZ times a second,
+with CPython 3.14's RemoteUnwinder (`_remote_debugging`, the module 3.15's sampling profiler is built on): the
+child is never stopped. On a GIL build a second unwinder asks which thread holds the GIL at each sample.
+
+It writes one line: {"where": ...} (gillab.checker.where.profile.Where), or {"error": ...} as the check's child
+would, with the child's exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import os
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gillab.checker.where.profile import Key, Phase, Sample, Where, build
+from gillab.childproc import run_spec
+from gillab.codec import decode, encode
+
+RATE_HZ = 1000.0
+"""Samples a second: one every millisecond (a sample costs 35-55 µs here, in a process of its own)."""
+SAMPLER = "RemoteUnwinder (CPython 3.14 _remote_debugging)"
+
+
+def unavailable() -> str:
+    """Why no sampler can read this interpreter's threads from outside, or "" where one can."""
+    if sys.version_info < (3, 14):
+        return (
+            f"the line profile needs CPython 3.14 or newer to read the child's threads from outside (this is "
+            f"{sys.version_info.major}.{sys.version_info.minor}); run the check with --python a 3.14 or 3.14t"
+        )
+    try:
+        import _remote_debugging  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return "this CPython was built without _remote_debugging, which reads another process's threads"
+    return ""
+
+
+class _Reader:
+    """Reads the child's stacks in a thread of the sampler's own, from the child's `ready` line to the end."""
+
+    def __init__(self, attached: Path) -> None:
+        self.attached = attached
+        self.samples: list[Sample] = []
+        self.spent_ns = 0
+        self.error = ""
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.started_ns = self.ended_ns = 0
+
+    def start(self, pid: int, target_file: str) -> None:
+        import _remote_debugging as rd
+
+        try:
+            every = rd.RemoteUnwinder(pid, all_threads=True)
+            try:
+                holder: Any = rd.RemoteUnwinder(pid, only_active_thread=True)
+            except ValueError:  # a free-threaded build: no one GIL to hold
+                holder = None
+        except (OSError, RuntimeError) as exc:
+            self.error = (
+                f"cannot read the child's threads from outside ({type(exc).__name__}: {exc})"
+            )
+            self.attached.touch()
+            return
+        mine = _user_code(target_file)
+        self.thread = threading.Thread(target=self._run, args=(every, holder, mine), daemon=True)
+        self.thread.start()
+
+    def _run(self, every: Any, holder: Any, mine: Callable[[str], bool]) -> None:
+        period = 1e9 / RATE_HZ
+        self.started_ns = nxt = time.monotonic_ns()
+        while not self.stop.is_set():
+            t = time.monotonic_ns()
+            try:
+                stacks = every.get_stack_trace()
+                held = {x[0] for x in holder.get_stack_trace()} if holder is not None else None
+            except (OSError, RuntimeError, UnicodeDecodeError):  # the child moved on, or ended
+                stacks = None
+            self.spent_ns += time.monotonic_ns() - t
+            if stacks is not None:
+                self.samples.append(
+                    (t, [_reduce(tid, frames, mine, held) for tid, frames in stacks])
+                )
+                if len(self.samples) == 1:
+                    self.attached.touch()
+            nxt += int(period)
+            pause = (nxt - time.monotonic_ns()) / 1e9
+            if pause > 0:
+                time.sleep(pause)
+            else:
+                nxt = time.monotonic_ns()
+        self.ended_ns = time.monotonic_ns()
+
+    def finish(self) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
+def _reduce(
+    tid: int, frames: Any, mine: Callable[[str], bool], held: set[int] | None
+) -> tuple[int, Key | None, Key | None, bool | None]:
+    """A thread's stack as (id, its innermost line of user code, the user line that called it, held the GIL)."""
+    found: list[Key] = []
+    for f in frames:
+        if f.lineno > 0 and mine(f.filename):  # -1: a frame between lines (its entry, say)
+            found.append((f.filename, f.lineno, f.funcname))
+            if len(found) == 2:
+                break
+    return (
+        tid,
+        found[0] if found else None,
+        found[1] if len(found) > 1 else None,
+        (tid in held) if held is not None else None,
+    )
+
+
+def _user_code(target_file: str) -> Callable[[str], bool]:
+    """Whether a file is the user's code: the callable's own file, or any outside the standard library, the
+    installed packages and gillab."""
+    paths = sysconfig.get_paths()
+    theirs = tuple(
+        os.path.realpath(paths[k]) + os.sep
+        for k in ("stdlib", "platstdlib", "purelib", "platlib")
+        if k in paths
+    )
+    gillab = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
+    cache: dict[str, bool] = {}
+
+    def mine(file: str) -> bool:
+        got = cache.get(file)
+        if got is None:
+            real = os.path.realpath(file) if file and not file.startswith("<") else ""
+            got = bool(real) and (
+                file == target_file or not (real.startswith(theirs) or real.startswith(gillab))
+            )
+            cache[file] = got
+        return got
+
+    return mine
+
+
+def main(spec_path: str) -> int:
+    """Start the check's child, read its stacks while it calls, and write the line profile."""
+    spec = json.loads(Path(spec_path).read_text())
+    with Path(spec["result_path"]).open("a") as out:
+
+        def write(doc: dict[str, Any]) -> None:
+            out.write(json.dumps(doc) + "\n")
+            out.flush()
+
+        why = unavailable()
+        if why:
+            write({"where": encode(Where(None, note=why))})
+            return 0
+        with tempfile.TemporaryDirectory(prefix="gillab-where-") as tmp:
+            return _sample(spec, Path(tmp) / "attached", write)
+
+
+def _sample(spec: dict[str, Any], attached: Path, write: Callable[[dict[str, Any]], None]) -> int:
+    reader = _Reader(attached)
+    child = {k: v for k, v in spec.items() if k != "result_path"} | {
+        "job": "where",
+        "attached_path": str(attached),
+    }
+    ready: dict[str, Any] = {}
+
+    def on_line(line: dict[str, Any]) -> None:
+        if "ready" in line:
+            ready.update(line["ready"])
+            reader.start(int(line["ready"]["pid"]), str(line["ready"]["file"]))
+
+    try:
+        ran = run_spec(
+            "gillab.checker.child",
+            child,
+            "the line profile's child",
+            timeout_s=spec.get("timeout_s"),
+            on_line=on_line,
+        )
+    finally:
+        reader.finish()
+    if ran.returncode != 0:
+        error = next((x for x in reversed(ran.lines) if "error" in x), None)
+        write(error or {"error": ran.failure("the line profile's child", spec.get("timeout_s"))})
+        return ran.returncode or 1
+    phases = [decode(Phase, x["phase"]) for x in ran.lines if "phase" in x]
+    machine = next((x["machine"] for x in ran.lines if "machine" in x), None)
+    if reader.error or not reader.samples or len(phases) < 2:
+        why = reader.error or "the sampler read no stack of the child"
+        write({"where": encode(Where(None, note=why))})
+        return 0
+    spent = reader.ended_ns - reader.started_ns
+    objects = {(o["file"], o["line"]): o for o in ready.get("objects", [])}
+    keys = {k for _, threads in reader.samples for _, k, _, _ in threads if k is not None}
+    where = build(
+        reader.samples,
+        phases,
+        sampler=SAMPLER,
+        rate_hz=len(reader.samples) / (spent / 1e9) if spent > 0 else 0.0,
+        cost_us=reader.spent_ns / len(reader.samples) / 1e3,
+        gil=bool(ready.get("gil", True)),
+        machine=machine,
+        objects=objects,
+        source={k: linecache.getline(k[0], k[1]).strip() for k in keys},
+    )
+    write({"where": encode(where)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1]))

@@ -1,0 +1,274 @@
+"""`gillab check --where`: the line, and the object, that keep a callable's threads from scaling.
+
+What holds on any interpreter: the object a line touches is read from its bytecode, the profile is built from
+samples by its rules, and where no sampler can run the check says so in one line. On 3.14t (the GIL off) the
+line named is the one that touches the shared object, and a fix has none named; on a GIL build, the line that
+lets the GIL go is told from the one that holds it. Figures asserted are shares and ratios far from their
+thresholds (a shared dict costs 3-4× per call on 2 threads here; its fix 1.0-1.2×).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gillab import environment
+from gillab.checker.api import check_target
+from gillab.checker.view import check_view
+from gillab.checker.where import objects
+from gillab.checker.where.profile import Phase, build
+from gillab.checker.where.sampler import unavailable
+from gillab.checker.where.view import lesson
+from gillab.workloads import patterns
+
+FILE = patterns.__file__
+TARGETS = Path(__file__).with_name("where_targets.py")
+SAMPLED = not unavailable()
+
+
+def line_of(func: object, text: str) -> int:
+    import inspect
+
+    source, first = inspect.getsourcelines(func)  # type: ignore[arg-type]
+    return first + next(i for i, s in enumerate(source) if text in s)
+
+
+def line_span(func: object) -> tuple[int, int]:
+    import inspect
+
+    source, first = inspect.getsourcelines(func)  # type: ignore[arg-type]
+    return first, first + len(source)
+
+
+def test_each_line_s_shared_object_is_read_from_its_bytecode() -> None:
+    got = objects.touched(patterns.shared_dict)
+    t = got[FILE, line_of(patterns.shared_dict, "d[i & 255] = i")]
+    assert (t.kind, t.name, t.verb) == ("dict", "SHARED_DICT", "stores into")
+    own = range(*line_span(patterns.own_dict))
+    assert not [
+        k for k in objects.touched(patterns.own_dict) if k[1] in own
+    ]  # its own dict is no one else's
+    lock = objects.touched(patterns.lock_per_update)[
+        FILE, line_of(patterns.lock_per_update, "with lock:")
+    ]
+    assert (lock.kind, lock.name, lock.verb) == ("lock", "LOCK", "takes")
+    tally = objects.touched(patterns.shared_object)
+    assert tally[FILE, line_of(patterns.shared_object, "o.add(i)")].name == "SHARED_OBJECT"
+    attr = tally[FILE, line_of(patterns.Tally.add, "self.count +=")]
+    assert (attr.kind, attr.name, attr.type_name) == ("attribute", "count", "Tally")
+    assert objects.touched(len) == {}  # C code has no lines
+
+
+def _phases(ids: tuple[int, ...]) -> list[Phase]:
+    return [
+        Phase(1, 0, 10**9, (1,), 1000),
+        Phase(2, 2 * 10**9, 3 * 10**9, ids, 1000),
+    ]
+
+
+def _samples(
+    hot_threads: int,
+) -> list[tuple[int, list[tuple[int, tuple[str, int, str] | None, None, None]]]]:
+    """1 s alone: line 1 and line 2 half the time each; 1 s on 2 threads with as many calls: line 2 as before,
+    line 1 `hot_threads` times as often."""
+    a, b = ("f.py", 1, "f"), ("f.py", 2, "f")
+    out = []
+    for k in range(1000):  # alone
+        out.append((k * 10**6, [(1, a if k % 2 else b, None, None)]))
+    for k in range(1000):  # two threads, 2 s of thread time for the same calls
+        t = 2 * 10**9 + k * 10**6
+        line = a if k % (hot_threads + 1) else b
+        out.append((t, [(11, line, None, None), (12, line, None, None)]))
+    return out
+
+
+def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first() -> None:
+    where = build(
+        _samples(3),
+        _phases((11, 12)),
+        sampler="test",
+        rate_hz=1000,
+        cost_us=40,
+        gil=False,
+        machine=1.0,
+        objects={
+            ("f.py", 1): {
+                "shared": "the module-level dict `D`",
+                "verb": "stores into",
+                "kind": "dict",
+                "name": "D",
+            }
+        },
+        source={("f.py", 1, "f"): "d[k] = v", ("f.py", 2, "f"): "k += 1"},
+    )
+    first = where.lines[0]
+    assert first.line == 1
+    assert first.contended
+    assert first.slowdown is not None
+    assert first.slowdown == pytest.approx(
+        3.0, rel=0.05
+    )  # 3/4 of 2 s against 1/2 of 1 s, same calls
+    assert first.slowdown_ci95 is not None
+    assert first.slowdown_ci95[0] <= first.slowdown <= first.slowdown_ci95[1]
+    assert not where.lines[1].contended  # line 2: 1/4 of 2 s against 1/2 of 1 s: as cheap per call
+    sentence = lesson(where)[0]
+    assert "line 1 of f.py" in sentence
+    assert "`D`" in sentence
+    assert "3.0× the cost per call" in sentence
+    # the same lines, with the machine itself three times slower on 2 threads: nothing is the code's fault
+    busy = build(
+        _samples(3),
+        _phases((11, 12)),
+        sampler="t",
+        rate_hz=1,
+        cost_us=1,
+        gil=False,
+        machine=3.0,
+        objects={},
+        source={},
+    )
+    assert not busy.contended
+    assert busy.busy
+    assert "quieter machine" in lesson(busy)[0]
+    # samples of threads that are not the phase's callers (gillab's own) are left out
+    other = build(
+        _samples(3),
+        _phases((21, 22)),
+        sampler="t",
+        rate_hz=1,
+        cost_us=1,
+        gil=False,
+        machine=1.0,
+        objects={},
+        source={},
+    )
+    assert all(ln.threads == 0 for ln in other.lines)
+
+
+@pytest.mark.skipif(SAMPLED, reason="a sampler runs here")
+def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchanged() -> None:
+    result = check_target(
+        "zlib:crc32",
+        "data = bytes(1000)",
+        threads=(1, 2),
+        duration_s=0.1,
+        safety_s=None,
+        where=True,
+    )
+    assert result.where is not None
+    assert result.where.sampler is None
+    view = check_view(result)
+    said = [s for s in view.lesson if s.startswith("Where:")]
+    assert len(said) == 1
+    assert "3.14" in said[0]
+    assert len(view.tables) == 1  # the scaling table alone
+    assert result.to_json()["where"]["sampler"] is None
+
+
+needs_free_threads = pytest.mark.skipif(
+    not SAMPLED or environment.gil_enabled(), reason="the GIL off, on CPython 3.14t"
+)
+
+
+@needs_free_threads
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("broken", "fix", "text", "name"),
+    [
+        ("shared_dict", "own_dict", "d[i & 255] = i", "SHARED_DICT"),
+        ("lock_per_update", "partial_sums", "with lock:", "LOCK"),
+        ("shared_list", "own_list", "lst.", "SHARED_LIST"),
+        ("shared_object", "own_object", "", "count"),
+    ],
+)
+def test_without_the_gil_the_first_line_named_touches_the_shared_object(
+    broken: str, fix: str, text: str, name: str
+) -> None:
+    def profile(func: str):  # type: ignore[no-untyped-def]
+        got = check_target(
+            f"gillab.workloads.patterns:{func}",
+            args=[1000],
+            threads=(1, 2),
+            duration_s=0.2,
+            safety_s=None,
+            where=True,
+        )
+        assert got.where is not None
+        assert got.where.sampler is not None, got.where
+        return got.where
+
+    where = profile(broken)
+    touching = [ln for ln in where.lines if ln.name == name and text in ln.source]
+    assert touching, where.lines  # the line is listed, and its shared object named, on any machine
+    if (
+        where.busy
+    ):  # other work on the cores: contention may hide in the machine's own slowdown, and it says so
+        assert "quieter machine" in lesson(where)[0] or where.contended
+    else:
+        assert where.contended, where.lines
+        assert where.contended[0] == touching[0]
+        assert name in lesson(where)[0]
+    fixed = profile(fix)
+    if (
+        not fixed.busy
+    ):  # a busy machine can preempt a thread inside `with LOCK:`, and the other then waits
+        assert not fixed.contended, fixed.lines  # nothing its threads share holds them back
+
+
+@pytest.mark.skipif(not SAMPLED or not environment.gil_enabled(), reason="a GIL, on CPython 3.14")
+@pytest.mark.slow
+def test_with_a_gil_the_line_that_lets_it_go_is_told_from_the_one_that_holds_it() -> None:
+    got = check_target(
+        f"{TARGETS}:compress_then_loop",
+        args=[20000],
+        threads=(1, 2),
+        duration_s=0.2,
+        safety_s=None,
+        where=True,
+    )
+    where = got.where
+    assert where is not None
+    assert where.sampler is not None, where
+    held = {ln.source: ln.gil_held for ln in where.lines}
+    compress = held["zlib.compress(DATA, 6)"]
+    loop = held["x += i * i"]
+    assert compress is not None
+    assert compress < 0.2, where.lines
+    assert loop is not None
+    assert loop > 0.9, where.lines
+    assert "holds the GIL" in lesson(where)[0]
+    assert "lets it go" in lesson(where)[0]
+
+
+def test_the_gil_fixture_gives_the_profile_or_skips_where_none_can_run(gil) -> None:  # type: ignore[no-untyped-def]
+    if not SAMPLED:
+        with pytest.raises(pytest.skip.Exception, match=r"3\.14"):
+            gil.where(patterns.own_dict, 100, duration_s=0.1)
+        return
+    where = gil.where(patterns.shared_dict, 1000, duration_s=0.1)
+    assert where.sampler is not None
+    assert where.lines
+    assert any(ln.name == "SHARED_DICT" for ln in where.lines)
+
+
+@needs_free_threads
+@pytest.mark.slow
+def test_cyclic_garbage_names_the_line_that_makes_the_cycle_beside_the_collector() -> None:
+    got = check_target(
+        "gillab.workloads.patterns:cyclic_garbage",
+        args=[1000],
+        threads=(1, 2),
+        duration_s=0.2,
+        safety_s=None,
+        where=True,
+    )
+    where = got.where
+    assert where is not None
+    assert where.sampler is not None, where
+    cycle = [ln for ln in where.lines if ln.kind == "cycle"]
+    assert cycle, where.lines
+    assert "a.append(a)" in cycle[0].source
+    if where.gc_threads >= 0.10:  # the collector ran: it is named beside the line
+        assert "a.append(a)" in lesson(where)[0]
+        assert "collector" in lesson(where)[0]
