@@ -3,6 +3,8 @@
 - check_quiet and check_beside_a_competitor: `gillab check hashlib:sha256` of 1 MiB with its safety trial (on
   by default), on a quiet machine (at most 6 s on 2 cores) and beside one CPU-bound process (at most 12 s;
   without the trial it took 15.4-16.0 s, each phase waiting 2 s of its own for a quiet moment that never came).
+- where_costs_the_callable_little: check --where under 3.14t: its wall (at most 10 s) and, as each profile
+  measures it, the callable's calls per second while sampled over while not (at least 0.95).
 - check_without_gil: one shared dict checked under 3.14t (`--python`, where scripts/build-python.sh built it),
   where the check names contention; it took 25 s before its venv was kept, and must take at most 12 s on a
   quiet 2-core machine. Skipped in the quick run (its first call may install the venv).
@@ -10,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +103,42 @@ def test_check_without_gil(benchmark: Any, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     seen = _timed(benchmark, args, ROUNDS, line=0)
     benchmark.extra_info.update(_machine(), interpreter=str(ft), runs=seen, limit_s=12)
+
+
+@pytest.mark.skipif(
+    QUICK, reason="the quick run leaves it out: its first call may install 3.14t's venv"
+)
+def test_where_costs_the_callable_little(benchmark: Any, tmp_path: Path) -> None:
+    """check --where under 3.14t, as a user waits for it: its wall (at most 10 s on a quiet machine), and the
+    sampler's cost as each profile measures it: the callable's calls per second in the sampled slices of a
+    phase over the unsampled slices between them (alone and on 2 threads; at least 0.95: sampling costs at most
+    5% of its calls per second)."""
+    ft = built("python3.14t")
+    if ft is None:
+        pytest.skip(
+            "no 3.14t built: scripts/build-python.sh --version 3.14 --free-threaded --tarball PATH"
+        )
+    benchmark.group = "check"
+    out = tmp_path / "where.json"
+    args = ("gillab.workloads.patterns:own_dict", "--args", "1000", "--no-safety", "--where")
+    args += ("--python", str(ft), "--json", str(out))
+    first = _check(*args)  # makes the venv, where it is not made yet: not timed
+    assert first.returncode == 0, first.stderr
+    kept: dict[str, list[float]] = {"alone": [], "threads": []}
+
+    def once() -> None:
+        proc = _check(*args)
+        assert proc.returncode == 0, proc.stderr
+        where = json.loads(out.read_text())["where"]
+        kept["alone"].append(where["kept_alone"])
+        kept["threads"].append(where["kept_threads"])
+
+    benchmark.pedantic(once, rounds=ROUNDS, iterations=1)
+    benchmark.extra_info.update(
+        _machine(),
+        interpreter=str(ft),
+        kept_alone=kept["alone"],
+        kept_threads=kept["threads"],
+        limit_kept=0.95,
+        limit_s=10,
+    )

@@ -61,9 +61,11 @@ def test_each_line_s_shared_object_is_read_from_its_bytecode() -> None:
 
 
 def _phases(ids: tuple[int, ...]) -> list[Phase]:
+    """1 s alone, then 1 s on two threads, each with 1000 calls while sampled (and an unsampled slice after,
+    with as many calls: sampling cost nothing)."""
     return [
-        Phase(1, 0, 10**9, (1,), 1000),
-        Phase(2, 2 * 10**9, 3 * 10**9, ids, 1000),
+        Phase(1, (1,), ((0, 10**9, 1000, True), (10**9, 2 * 10**9, 1000, False))),
+        Phase(2, ids, ((2 * 10**9, 3 * 10**9, 1000, True), (3 * 10**9, 4 * 10**9, 1000, False))),
     ]
 
 
@@ -112,6 +114,7 @@ def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first
     assert first.slowdown_ci95 is not None
     assert first.slowdown_ci95[0] <= first.slowdown <= first.slowdown_ci95[1]
     assert not where.lines[1].contended  # line 2: 1/4 of 2 s against 1/2 of 1 s: as cheap per call
+    assert where.kept_alone == where.kept_threads == 1.0
     sentence = lesson(where)[0]
     assert "line 1 of f.py" in sentence
     assert "`D`" in sentence

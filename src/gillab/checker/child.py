@@ -177,7 +177,7 @@ def where(spec: dict[str, Any], out: IO[str]) -> int:
             out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
         )
         return EXIT_BAD_INPUT
-    attached = spec.get("attached_path")
+    attached, pause = spec.get("attached_path"), spec.get("pause_path")
     try:
         run_phases(
             func,
@@ -186,7 +186,7 @@ def where(spec: dict[str, Any], out: IO[str]) -> int:
             max(spec["threads"]),
             spec["duration_s"],
             lambda d: _write(out, d),
-            Path(attached) if attached else None,
+            (Path(attached), Path(pause)) if attached and pause else None,
         )
     except Exception as exc:
         _write(out, {"error": f"{type(exc).__name__}: {exc}"})

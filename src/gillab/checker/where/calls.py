@@ -26,6 +26,12 @@ ATTACH_WAIT_S = 5.0
 """How long the child waits for the sampler to read its first stack before it calls anyway."""
 
 
+SLICES = 8
+"""Each phase is cut into this many slices, three sampled then one not, in turn (the sampler pauses while the
+pause file exists): the calls per second of the sampled slices over the unsampled ones is the sampler's own
+cost, measured in every profile, side by side in time."""
+
+
 def run_phases(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -33,9 +39,12 @@ def run_phases(
     threads: int,
     duration_s: float,
     write: Callable[[dict[str, Any]], None],
-    attached: Path | None,
+    files: tuple[Path, Path] | None,
 ) -> None:
-    """Call func alone for duration_s, then on `threads` threads at once for as long, writing each phase."""
+    """Call func alone for duration_s, then on `threads` threads at once for as long, writing each phase.
+
+    files: (attached, pause): the sampler touches the first once it has read a stack; this child creates the
+    second while the sampler is to pause."""
     f = function_of(func)
     objects = [
         {"file": file, "line": line} | encode(t) for (file, line), t in touched(func).items()
@@ -51,11 +60,12 @@ def run_phases(
         }
     )
     deadline = time.monotonic() + ATTACH_WAIT_S
-    while attached is not None and not attached.exists() and time.monotonic() < deadline:
+    while files is not None and not files[0].exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     func(*args, **kwargs)  # its first call (imports, caches) is no phase's
+    pause = files[1] if files is not None else None
     for n in (1, threads):
-        write({"phase": _phase(func, args, kwargs, n, duration_s)})
+        write({"phase": _phase(func, args, kwargs, n, duration_s, pause)})
     write({"machine": _machine(threads)})
 
 
@@ -65,38 +75,51 @@ def _phase(
     kwargs: dict[str, Any],
     n: int,
     duration_s: float,
+    pause: Path | None,
 ) -> dict[str, Any]:
-    """n threads calling func for duration_s: the window, the callers' native ids, calls, collector time."""
+    """n threads calling func for duration_s, in slices sampled and not in turn: each slice's window and calls,
+    the callers' native ids, and the collector's time."""
     stop = threading.Event()
     ready = threading.Barrier(n + 1)
-    counts, ids = [0] * n, [0] * n
+    counts: list[list[int]] = [
+        [0] for _ in range(n)
+    ]  # each thread its own: no list shared by the callers
+    ids = [0] * n
 
     def worker(i: int) -> None:
         ids[i] = threading.get_native_id()
+        mine = counts[i]
         ready.wait()
-        c = 0
         while not stop.is_set():
             func(*args, **kwargs)
-            c += 1
-        counts[i] = c
+            mine[0] += 1
 
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
     for t in pool:
         t.start()
+    slices = []
     with GcWatch() as collector:
         ready.wait()
-        t0 = time.monotonic_ns()
-        time.sleep(duration_s)
+        t0, done = time.monotonic_ns(), 0
+        for k in range(SLICES):
+            sampled = k % 4 != 3
+            if pause is not None and sampled:
+                pause.unlink(missing_ok=True)
+            elif pause is not None:
+                pause.touch()
+            time.sleep(duration_s / SLICES)
+            t1, now = time.monotonic_ns(), sum(c[0] for c in counts)
+            slices.append((t0, t1, now - done, sampled))
+            t0, done = t1, now
         stop.set()
         for t in pool:
             t.join()
-        t1 = time.monotonic_ns()
+    if pause is not None:
+        pause.unlink(missing_ok=True)
     return {
         "threads": n,
-        "start_ns": t0,
-        "end_ns": t1,
         "thread_ids": ids,
-        "calls": sum(counts),
+        "slices": slices,
         "gc_s": collector.seconds,
     }
 

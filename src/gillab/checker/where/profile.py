@@ -99,6 +99,11 @@ class Where:
     """The machine's own slowdown on N threads (a GIL-free native reference), which a line's is set against."""
     calls_alone: int = 0
     calls_threads: int = 0
+    """The calls made while sampled, alone and on N threads."""
+    kept_alone: float | None = None
+    """Calls per second while sampled over while not, in slices taken in turn: the sampler's own cost (1.0:
+    none), alone and on N threads."""
+    kept_threads: float | None = None
     gc_alone: float = 0.0
     """Share of the phase's wall in the cycle collector, alone and on N threads."""
     gc_threads: float = 0.0
@@ -121,18 +126,43 @@ class Where:
 
 @dataclass(frozen=True)
 class Phase:
-    """One phase as the child wrote it."""
+    """One phase as the child wrote it: its slices, sampled and unsampled in turn."""
 
     threads: int
-    start_ns: int
-    end_ns: int
     thread_ids: tuple[int, ...]
-    calls: int
+    slices: tuple[tuple[int, int, int, bool], ...]
+    """(start ns, end ns, calls, sampled) of each slice, in order."""
     gc_s: float = 0.0
+
+    def _of(self, sampled: bool) -> list[tuple[int, int, int, bool]]:
+        return [s for s in self.slices if s[3] is sampled]
 
     @property
     def wall_s(self) -> float:
-        return (self.end_ns - self.start_ns) / 1e9
+        """The sampled slices' wall."""
+        return sum(e - b for b, e, _, _ in self._of(True)) / 1e9
+
+    @property
+    def calls(self) -> int:
+        """The calls in its sampled slices."""
+        return sum(c for _, _, c, _ in self._of(True))
+
+    @property
+    def whole_s(self) -> float:
+        return sum(e - b for b, e, _, _ in self.slices) / 1e9
+
+    def sampled_at(self, t: int) -> bool:
+        """Whether t is inside one of its sampled slices."""
+        return any(b <= t <= e for b, e, _, _ in self._of(True))
+
+    def kept(self) -> float | None:
+        """Its calls per second while sampled over while not (1.0: sampling cost it nothing)."""
+        rates = []
+        for sampled in (True, False):
+            part = self._of(sampled)
+            wall = sum(e - b for b, e, _, _ in part) / 1e9
+            rates.append(sum(c for _, _, c, _ in part) / wall if wall > 0 else 0.0)
+        return rates[0] / rates[1] if rates[1] > 0 else None
 
 
 Sample = tuple[int, Sequence[tuple[int, Key | None, Key | None, bool | None]]]
@@ -144,7 +174,7 @@ class _Tally:
 
     def __init__(self, phase: Phase, samples: Sequence[Sample]) -> None:
         ids = set(phase.thread_ids)
-        ticks = [s for s in samples if phase.start_ns <= s[0] <= phase.end_ns]
+        ticks = [s for s in samples if phase.sampled_at(s[0])]
         self.ticks = len(ticks)
         self.blocks: list[tuple[int, Counter[Key | None]]] = []
         self.held: Counter[Key] = Counter()
@@ -198,18 +228,20 @@ def build(
     lines.sort(key=lambda ln: _rank(ln, m))
     return Where(
         sampler,
-        round(rate_hz, 1),
-        round(cost_us, 1),
-        len(samples),
-        many_p.threads,
-        gil,
-        round(machine, 3) if machine is not None else None,
-        alone_p.calls,
-        many_p.calls,
-        round(alone_p.gc_s / alone_p.wall_s, 4) if alone_p.wall_s else 0.0,
-        round(many_p.gc_s / many_p.wall_s, 4) if many_p.wall_s else 0.0,
-        round(many.share(None), 4),
-        tuple(lines[:MAX_LINES]),
+        rate_hz=round(rate_hz, 1),
+        cost_us=round(cost_us, 1),
+        samples=len(samples),
+        threads=many_p.threads,
+        gil=gil,
+        machine=round(machine, 3) if machine is not None else None,
+        calls_alone=alone_p.calls,
+        calls_threads=many_p.calls,
+        kept_alone=_round(alone_p.kept()),
+        kept_threads=_round(many_p.kept()),
+        gc_alone=round(alone_p.gc_s / alone_p.whole_s, 4) if alone_p.whole_s else 0.0,
+        gc_threads=round(many_p.gc_s / many_p.whole_s, 4) if many_p.whole_s else 0.0,
+        outside=round(many.share(None), 4),
+        lines=tuple(lines[:MAX_LINES]),
     )
 
 
@@ -259,6 +291,10 @@ class _Pair:
             contended,
             f"{caller[0]}:{caller[1]}" if caller is not None and caller[0:2] != key[0:2] else "",
         )
+
+
+def _round(x: float | None) -> float | None:
+    return round(x, 4) if x is not None else None
 
 
 def _rank(ln: WhereLine, machine: float) -> tuple[int, float]:

@@ -30,7 +30,19 @@ from gillab.childproc import run_spec
 from gillab.codec import decode, encode
 
 RATE_HZ = 1000.0
-"""Samples a second: one every millisecond (a sample costs 35-55 µs here, in a process of its own)."""
+"""Samples a second: one every millisecond (a sample costs 35-55 µs here, in a process of its own). The
+environment variable GILLAB_WHERE_HZ sets another rate; 0 runs the child's phases unsampled, so that the
+sampler's own cost can be measured (bench/test_check.py)."""
+
+
+def rate_hz() -> float:
+    """The sampling rate: GILLAB_WHERE_HZ where set (0: none), else RATE_HZ."""
+    try:
+        return max(0.0, float(os.environ.get("GILLAB_WHERE_HZ", RATE_HZ)))
+    except ValueError:
+        return RATE_HZ
+
+
 SAMPLER = "RemoteUnwinder (CPython 3.14 _remote_debugging)"
 
 
@@ -51,16 +63,19 @@ def unavailable() -> str:
 class _Reader:
     """Reads the child's stacks in a thread of the sampler's own, from the child's `ready` line to the end."""
 
-    def __init__(self, attached: Path) -> None:
-        self.attached = attached
+    def __init__(self, attached: Path, pause: Path, hz: float) -> None:
+        self.attached, self.pause, self.hz = attached, pause, hz
         self.samples: list[Sample] = []
         self.spent_ns = 0
         self.error = ""
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
-        self.started_ns = self.ended_ns = 0
+        self.started_ns = self.ended_ns = self.paused_ns = 0
 
     def start(self, pid: int, target_file: str) -> None:
+        if self.hz <= 0:  # unsampled: the child calls as it would, with no reader
+            self.attached.touch()
+            return
         import _remote_debugging as rd
 
         try:
@@ -80,9 +95,14 @@ class _Reader:
         self.thread.start()
 
     def _run(self, every: Any, holder: Any, mine: Callable[[str], bool]) -> None:
-        period = 1e9 / RATE_HZ
+        period = 1e9 / self.hz
         self.started_ns = nxt = time.monotonic_ns()
         while not self.stop.is_set():
+            if self.pause.exists():  # an unsampled slice: its calls per second without a reader
+                time.sleep(period / 1e9)
+                self.paused_ns += time.monotonic_ns() - nxt
+                nxt = time.monotonic_ns()
+                continue
             t = time.monotonic_ns()
             try:
                 stacks = every.get_stack_trace()
@@ -167,14 +187,15 @@ def main(spec_path: str) -> int:
             write({"where": encode(Where(None, note=why))})
             return 0
         with tempfile.TemporaryDirectory(prefix="gillab-where-") as tmp:
-            return _sample(spec, Path(tmp) / "attached", write)
+            return _sample(spec, Path(tmp), write)
 
 
-def _sample(spec: dict[str, Any], attached: Path, write: Callable[[dict[str, Any]], None]) -> int:
-    reader = _Reader(attached)
+def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], None]) -> int:
+    reader = _Reader(tmp / "attached", tmp / "pause", rate_hz())
     child = {k: v for k, v in spec.items() if k != "result_path"} | {
         "job": "where",
-        "attached_path": str(attached),
+        "attached_path": str(reader.attached),
+        "pause_path": str(reader.pause),
     }
     ready: dict[str, Any] = {}
 
@@ -200,10 +221,9 @@ def _sample(spec: dict[str, Any], attached: Path, write: Callable[[dict[str, Any
     phases = [decode(Phase, x["phase"]) for x in ran.lines if "phase" in x]
     machine = next((x["machine"] for x in ran.lines if "machine" in x), None)
     if reader.error or not reader.samples or len(phases) < 2:
-        why = reader.error or "the sampler read no stack of the child"
-        write({"where": encode(Where(None, note=why))})
+        write({"where": encode(_unsampled(reader, phases))})
         return 0
-    spent = reader.ended_ns - reader.started_ns
+    spent = reader.ended_ns - reader.started_ns - reader.paused_ns
     objects = {(o["file"], o["line"]): o for o in ready.get("objects", [])}
     keys = {k for _, threads in reader.samples for _, k, _, _ in threads if k is not None}
     where = build(
@@ -219,6 +239,26 @@ def _sample(spec: dict[str, Any], attached: Path, write: Callable[[dict[str, Any
     )
     write({"where": encode(where)})
     return 0
+
+
+def _unsampled(reader: _Reader, phases: list[Phase]) -> Where:
+    """No profile, and why; the calls made where the child called (GILLAB_WHERE_HZ=0: unsampled)."""
+    why = reader.error or (
+        "GILLAB_WHERE_HZ=0: the child called unsampled"
+        if reader.hz <= 0
+        else "the sampler read no stack of the child"
+    )
+    if not phases:
+        return Where(None, note=why)
+    return Where(
+        None,
+        threads=phases[-1].threads,
+        calls_alone=phases[0].calls,
+        calls_threads=phases[-1].calls,
+        kept_alone=phases[0].kept(),
+        kept_threads=phases[-1].kept(),
+        note=why,
+    )
 
 
 if __name__ == "__main__":
