@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gillab import environment
+from gillab.advice.model import Advice
 from gillab.checker.api import check_target
 from gillab.checker.view import check_view
 from gillab.checker.where import objects
@@ -275,3 +276,36 @@ def test_cyclic_garbage_names_the_line_that_makes_the_cycle_beside_the_collector
     if where.gc_threads >= 0.10:  # the collector ran: it is named beside the line
         assert "a.append(a)" in lesson(where)[0]
         assert "collector" in lesson(where)[0]
+
+
+@needs_free_threads
+@pytest.mark.slow
+def test_advise_names_the_line_where_threads_fall_short(tmp_path: Path) -> None:
+    from gillab.advice.api import advise_target
+
+    advice = advise_target(
+        "gillab.workloads.patterns:shared_dict", (20000,), workers=(1, 2), out=tmp_path
+    )
+    threads = [o for o in advice.options if o.family == "threads" and o.workers == 2]
+    if not threads or not threads[0].ok or (threads[0].speedup or 0) >= 1.6:
+        pytest.skip("threads did not fall short here")  # the profile is run where they do
+    assert advice.where, advice.recommendations
+    said = [r for r in advice.recommendations if r.startswith("Where threads fall short")]
+    assert len(said) == 1
+    assert "SHARED_DICT" in said[0] or "quieter machine" in said[0]
+    assert Advice.from_json(advice.to_json()).where == advice.where
+
+
+def test_no_profile_runs_where_threads_crash_it() -> None:
+    """The profile calls it on threads: where the safety trial saw threads crash it, none runs, and it says why."""
+    got = check_target(
+        f"{TARGETS.with_name('safety_targets.py')}:faults_with_threads",
+        args=[1],
+        threads=(1, 2),
+        duration_s=0.1,
+        where=True,
+    )
+    assert got.where is not None
+    assert got.where.sampler is None
+    assert "crashed only with threads" in got.where.note
+    assert lesson(got.where)[0].startswith("Where: not profiled: the profile calls it on threads")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gillab.checker.safety import Safety
+from gillab.checker.where.profile import Where
 from gillab.codec import Record, omit_if_none
 from gillab.harness.executors import Family
 from gillab.harness.results import TOO_UNSTEADY, Cell, Diagnosis, RunResult
@@ -98,6 +99,17 @@ class Advice(Record):
     not safe."""
     usable_cores: int | None = omit_if_none()
     """The cores gillab's process could use where it ran (absent from files written before it was kept)."""
+    where: tuple[WhereUnder, ...] = ()
+    """Where threads fell short, under each interpreter whose threads a sampler could read: the line, and the
+    object, that held them back (the recommendations name it)."""
+
+
+@dataclass(frozen=True)
+class WhereUnder:
+    """The line profile under one interpreter where threads fell short (gillab.checker.where)."""
+
+    interpreter: str
+    where: Where
 
 
 @dataclass(frozen=True)

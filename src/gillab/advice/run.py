@@ -23,6 +23,7 @@ from gillab.advice.model import (
     Option,
     SafetyUnder,
     SlowerOn,
+    WhereUnder,
     critical_path,
     options_of,
     serial_of,
@@ -31,6 +32,10 @@ from gillab.advice.recommend import sentence
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.run import run_trial
 from gillab.checker.safety import DEFAULT_SAFETY_S
+from gillab.checker.verdict import THREADS_HELP
+from gillab.checker.where import profile_where
+from gillab.checker.where.sampler import unavailable
+from gillab.checker.where.view import lesson
 from gillab.harness import executors, options
 from gillab.harness.executors import Family
 from gillab.harness.pythons.cost import Build, run_rounds
@@ -126,7 +131,8 @@ def advise(
             cost_rounds=0,
         )
         slower = _slower_than_here(elsewhere, workload, here, cost_rounds, say)
-    return Advised(build_advice(here, elsewhere, slower, trials), here, elsewhere)
+    advice = build_advice(here, elsewhere, slower, trials)
+    return Advised(with_where(advice, tgt, pythons, out, say), here, elsewhere)
 
 
 def _slower_than_here(
@@ -202,6 +208,50 @@ def safety_trials(
         if got is not None:
             trials.append(SafetyUnder(label, got))
     return trials
+
+
+def with_where(
+    advice: Advice, tgt: Target, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
+) -> Advice:
+    """Where threads fell short at the most workers (efficiency under THREADS_HELP, under any interpreter):
+    the line profile of the target's first call here and under each --python whose threads a sampler can read
+    (3.14 or newer), each in a child process; each names its line in one more recommendation."""
+    threads = [o for o in advice.options if o.family == Family.THREADS and o.ok]
+    most = max((o.workers for o in threads), default=0)
+    cores = advice.usable_cores or environment.usable_cores()
+    short = [
+        o
+        for o in threads
+        if o.workers == most and (o.speedup or 0) / min(most, cores) < THREADS_HELP
+    ]
+    if most < 2 or not short:
+        return advice
+    try:
+        payload = pickle.dumps((None, *tgt.calls(1)[0]))
+    except Exception:  # inputs that cannot be pickled: the safety trial said so
+        return advice
+    spec = ChildSpec(job="check", target=tgt.spec.target, threads=(1, most))
+    runs: list[tuple[str, str | None]] = (
+        [] if unavailable() else [(environment.interpreter_label(), None)]
+    )
+    for python in pythons:
+        info = describe(python)
+        if tuple(int(x) for x in info.version.split(".")[:2]) >= (3, 14):
+            label = f"{info.version}{'t' if info.free_threaded else ''}"
+            runs.append((label, str(venv_for(python, info, out / "advise-setup.log"))))
+    found = []
+    for label, venv in runs:
+        say(f"line profile under {label}")
+        got = profile_where(spec, {"pickle_path": payload}, venv, 60.0, label)
+        if got.sampler is not None:
+            found.append(WhereUnder(label, got))
+        else:
+            say(f"no line profile under {label}: {got.note}")
+    said = tuple(
+        f"Where threads fall short under {w.interpreter}: {lesson(w.where)[0].removeprefix('Where: ')}"
+        for w in found
+    )
+    return replace(advice, where=tuple(found), recommendations=(*advice.recommendations, *said))
 
 
 def _options(

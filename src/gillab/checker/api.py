@@ -17,13 +17,14 @@ from gillab.callables import name_of, reference
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
-from gillab.checker.run import Readiness, read_child_figures, run_check, run_trial
-from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
+from gillab.checker.run import ChildFigures, Readiness, read_child_figures, run_check, run_trial
+from gillab.checker.safety import CRASHED, DEFAULT_SAFETY_S, HUNG, Safety
 from gillab.checker.scaling import Level
 from gillab.checker.sweep import Sweep
-from gillab.checker.verdict import Releases, decide, verdict
+from gillab.checker.verdict import Releases, decide, scales, verdict
 from gillab.checker.where import profile_where
 from gillab.checker.where.profile import Where
+from gillab.checker.where.sampler import unavailable
 from gillab.codec import Displayable, Record, decode, encode, encode_fields
 from gillab.errors import CheckFailed, TargetError
 
@@ -361,11 +362,12 @@ def check_target(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     python: str | None = None,
     safety_s: float | None = DEFAULT_SAFETY_S,
-    where: bool = False,
+    where: bool | None = False,
 ) -> CheckResult:
     """Check a callable named 'module:attr' or 'file.py:attr' in a child process (optionally under another
     interpreter), its inputs given by setup code or JSON-ready args: what `gillab check` runs (safety_s None:
-    no safety trial; where: the line profile too)."""
+    no safety trial; where True: the line profile too; None: the line profile where threads do not speed it
+    up and a sampler can read them, as the command does by default)."""
     got = run_check(
         target, setup, args, list(threads), duration_s, timeout_s, python=python, safety_s=safety_s
     )
@@ -377,8 +379,25 @@ def check_target(
         isolated=True,
         gil_import=got.readiness,
         safety=got.safety,
-        where=profile_where(spec, {}, python, timeout_s, target) if where else None,
+        where=_profile(spec, python, timeout_s, where, got),
     )
+
+
+def _profile(
+    spec: ChildSpec, python: str | None, timeout_s: float, where: bool | None, got: ChildFigures
+) -> Where | None:
+    """The line profile where asked for; by default (None) where threads do not speed it up and one can run.
+    Never where threads crashed or hung it in the safety trial: the profile calls it on threads too."""
+    assert got.measurement is not None
+    if where is False or (
+        where is None and (scales(got.measurement) or (python is None and unavailable()))
+    ):
+        return None
+    if got.safety is not None and got.safety.verdict in (CRASHED, HUNG):
+        why = f"the profile calls it on threads, and the safety trial found {got.safety.sentence}"
+        return Where(None, note=why) if where else None
+    found = profile_where(spec, {}, python, timeout_s, spec.target or "the callable")
+    return found if where or found.sampler is not None else None
 
 
 def sweep_target(

@@ -127,6 +127,13 @@ def _by_state(held: float) -> Decision:
     )
 
 
+def scales(m: Measurement) -> bool:
+    """Whether threads speed it up: efficiency of THREADS_HELP or more at the largest thread count."""
+    levels = [lv for lv in m.scaling if lv.threads > 1 and lv.efficiency is not None]
+    best = max(levels, key=lambda lv: lv.threads, default=None)
+    return best is not None and best.efficiency is not None and best.efficiency >= THREADS_HELP
+
+
 def verdict(m: Measurement) -> str:
     """Return one sentence built from the measured figures: the decision, the disturbance, the scaling."""
     f = m.gil_free_fraction

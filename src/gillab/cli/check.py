@@ -188,9 +188,10 @@ def _add_trial_options(p: Any) -> None:
     )
     p.add_argument(
         "--where",
-        action="store_true",
-        help="also profile its lines alone and on the most --threads (CPython 3.14+): which line keeps its "
-        "threads from scaling, and the object it shares",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="profile its lines alone and on the most --threads: which line keeps its threads from scaling, "
+        "and the object it shares (CPython 3.14+; by default where threads do not speed it up)",
     )
     p.add_argument(
         "--sizes",
