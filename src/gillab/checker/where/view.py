@@ -58,13 +58,15 @@ def _object(where: Where, ln: WhereLine) -> str:
             )
         return "no object it touches is shared by name: look at what it calls."
     who, fix = _FIX.get(ln.kind, _CONTAINER)
-    shared = ln.shared
+    verb = ln.verb or "touches"
     if ln.kind == "attribute" and ln.caller:
         caller = next((c for c in where.lines if f"{c.file}:{c.line}" == ln.caller), None)
         if caller is not None and caller.kind == "instance":
-            shared += f" (line {caller.line} calls it on {caller.shared})"
-    verb = ln.verb or "touches"
-    return f"it {verb} {shared}, {who}. {fix}"
+            return (
+                f"it {verb} `self.{ln.name}` of {caller.shared}: line {caller.line} calls it on that one "
+                f"object from every thread. {fix}"
+            )
+    return f"it {verb} {ln.shared}, {who}. {fix}"
 
 
 def lesson(where: Where) -> tuple[str, ...]:
