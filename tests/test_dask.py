@@ -296,3 +296,37 @@ def test_without_the_extra_the_dask_cells_are_skipped_with_the_install_command(
     assert [c["status"] for c in dask] == ["skipped"]
     assert "pip install -e '.[dask]'" in dask[0]["reason"]
     assert all(c["status"] == "ok" for c in cells if c["executor"] != "dask-threads")
+
+
+@pytest.mark.slow
+@NEEDS_DASK
+def test_tasks_too_short_for_dask_name_its_cost_per_task_not_noise(tmp_path: Path) -> None:
+    """Tasks of a fraction of a millisecond on 2 dask threads: dask's own cost per task (timed on empty tasks) is
+    most of each; where the cell falls short, that cost is named, with its figure, even where the cell was
+    also flagged: it explains the figure."""
+    from dataclasses import replace
+
+    from gillab.outputs import findings
+    from gillab.outputs.choices import ENGINE_SHARE, engine_cost
+
+    config = RunConfig(
+        workload="fib",
+        impls=("cython-nogil",),
+        executors=("dask-threads",),
+        workers=(2,),
+        sizes={"cython-nogil": 18},
+        repeat=3,
+        min_repeat=3,
+        max_wait_s=0.2,
+    )
+    cell = next(c for c in run_matrix(config, tmp_path).cells if c.executor == "dask-threads")
+    assert cell.ok, cell.reason
+    cost = engine_cost(cell)
+    assert cost is not None
+    assert cost[2] >= ENGINE_SHARE, (
+        cost
+    )  # an empty task costs dask more than a tenth of these tasks
+    said = findings._likely(replace(cell, noisy=True, noise_reason="a burst"), True)
+    assert said.startswith("dask spent")
+    assert f"{cost[2]:.0%} of a" in said
+    assert "not to be trusted" not in said

@@ -47,19 +47,30 @@ def _shape_advice(impl: str, engine: str, mine: list[Cell]) -> list[str]:
     ]
 
 
+ENGINE_SHARE = 0.10
+"""An engine's own cost per task (empty tasks) at or above this share of a task's time explains a shortfall."""
+
+
+def engine_cost(c: Cell) -> tuple[float, float, float] | None:
+    """An engine cell's own cost per task (its empty tasks), its median task's time, and the one's share of the
+    other; None for a cell with no such figure."""
+    if not c.task_overhead_s or not c.timeline:
+        return None
+    task = sorted(s.end_s - s.start_s for s in c.timeline)[len(c.timeline) // 2]
+    return c.task_overhead_s, task, (c.task_overhead_s / task if task > 0 else 0.0)
+
+
 def _overhead_advice(impl: str, mine: list[Cell]) -> list[str]:
-    over = [c for c in mine if c.task_overhead_s and c.timeline]
+    over = [c for c in mine if engine_cost(c) is not None]
     if not over:
         return []
     c = max(over, key=lambda x: x.workers)
-    task = sorted(s.end_s - s.start_s for s in c.timeline)[len(c.timeline) // 2]
-    cost = c.task_overhead_s or 0.0
-    share = cost / task if task > 0 else 0.0
+    cost, task, share = engine_cost(c) or (0.0, 0.0, 0.0)
     engine = c.kind.engine
     return [
         f"{engine} adds {cost * 1e3:.1f} ms per task here (empty tasks, {c.executor}); a task of "
         f"{impl} took {task * 1e3:.0f} ms, so {engine}'s own cost is {share:.0%} of it"
-        + ("; tasks this short are too small for the engine." if share > 0.1 else ".")
+        + ("; tasks this short are too small for the engine." if share > ENGINE_SHARE else ".")
     ]
 
 

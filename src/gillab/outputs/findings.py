@@ -15,7 +15,7 @@ from gillab.harness.diagnosis import causes
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
-from gillab.outputs.choices import engine_advice
+from gillab.outputs.choices import ENGINE_SHARE, engine_advice, engine_cost
 from gillab.outputs.columns import fmt, gil_wait_shown
 from gillab.present.view import and_list, interval
 from gillab.stats import median
@@ -189,7 +189,14 @@ def _prediction(c: Cell, gil_on: bool) -> tuple[str, bool]:
 
 
 def _likely(c: Cell, parallel: bool) -> str:
-    """The likely reason, from the cell's own figures, that it did not do what the GIL predicts."""
+    """The likely reason, from the cell's own figures, that it did not do what the GIL predicts: an engine's own
+    cost per task first, where it is a tenth of a task or more (a figure it explains is not noise)."""
+    cost = engine_cost(c)
+    if parallel and cost is not None and cost[2] >= ENGINE_SHARE:
+        return (
+            f"{c.kind.engine} spent {cost[0] * 1e3:.1f} ms a task on its own work (scheduling and sending it, "
+            f"timed on empty tasks): {cost[2]:.0%} of a {cost[1] * 1e3:.0f} ms task"
+        )
     if c.noisy:
         return f"the figure is not to be trusted: {c.noise_reason}"
     cores = busy(c)
