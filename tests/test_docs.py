@@ -134,3 +134,51 @@ def test_the_readme_leads_a_learner() -> None:
     ]
     where = [text.index(s, course) for s in steps]
     assert where == sorted(where), "the course is out of order"
+
+
+def _refresh_script():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "refresh_docs", ROOT / "scripts" / "refresh-docs.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_quoted_output_is_a_block_the_refresh_script_reruns() -> None:
+    """The README's demo output and the docs' quoted outputs sit between refresh markers whose commands parse
+    with the command line's own parser: scripts/refresh-docs.py can rerun every one."""
+    refresh = _refresh_script()
+    parser = build_parser()
+    found = {
+        page.name: refresh.blocks(page.read_text(encoding="utf-8")) for page in refresh.files()
+    }
+    assert found["README.md"] == ["gillab run"]
+    for cmds in found.values():
+        for cmd in cmds:
+            parser.parse_args(shlex.split(cmd)[1:])
+
+
+def test_the_refresh_script_rewrites_a_block_with_when_where_and_how_long() -> None:
+    refresh = _refresh_script()
+    page = (
+        "before\n<!-- refresh: gillab info -->\nold output\n<!-- /refresh -->\nbetween\n"
+        "<!-- refresh: gillab check m:f --python /no/such/python -->\nkept\n<!-- /refresh -->\nafter\n"
+    )
+    said: list[str] = []
+    new = refresh.refresh(page, runner=lambda cmd: (f"ran {cmd}", 1.4), say=said.append)
+    assert "old output" not in new
+    assert "```\nran gillab info\n```" in new
+    assert "`gillab info` on " in new
+    assert "in 1 s:" in new
+    assert new.startswith("before\n<!-- refresh: gillab info -->\n")
+    assert "kept" in new  # its --python is not here: left as it was, and named
+    assert any("/no/such/python" in s for s in said)
+    assert (
+        refresh.refresh(new, only="nothing matches", runner=lambda cmd: ("x", 0.0), say=said.append)
+        == new
+    )
