@@ -309,3 +309,19 @@ def test_no_profile_runs_where_threads_crash_it() -> None:
     assert got.where.sampler is None
     assert "crashed only with threads" in got.where.note
     assert lesson(got.where)[0].startswith("Where: not profiled: the profile calls it on threads")
+
+
+@needs_free_threads
+@pytest.mark.slow
+def test_by_default_the_api_profiles_where_threads_fall_short() -> None:
+    """where=None (what `gillab check` and %gil_check ask): profiled where threads do not speed it up."""
+    from gillab.checker.api import check
+
+    from gillab.checker.verdict import scales
+
+    got = check(patterns.shared_dict, 1000, duration_s=0.2, safety=False, where=None)
+    if not scales(got.measurement):
+        assert got.where is not None
+        assert any(ln.name == "SHARED_DICT" for ln in got.where.lines)
+    else:  # threads sped it up here after all: nothing to profile
+        assert got.where is None

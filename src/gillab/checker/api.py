@@ -213,12 +213,13 @@ def check(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     safety: bool = True,
     safety_s: float = DEFAULT_SAFETY_S,
-    where: bool = False,
+    where: bool | None = False,
     **kwargs: Any,
 ) -> CheckResult:
     """Measure whether func(*args, **kwargs) releases the GIL, how it scales with threads, and whether it is safe
     to call from several threads at once (the safety trial; safety=False skips it). where=True adds the line
-    profile (gillab.checker.where): which lines keep its threads from scaling, and what they share.
+    profile (gillab.checker.where): which lines keep its threads from scaling, and what they share; None adds
+    it where threads do not speed it up and a sampler can run (as `gillab check` and %gil_check do).
 
     isolate=True (the default) runs the check in a child process, as `gillab check` does: a crash or a hang
     in func alone is reported (CheckFailed), never suffered, and one only with threads is the safety trial's
@@ -255,7 +256,7 @@ def _isolated(
     duration_s: float,
     timeout_s: float,
     safety_s: float | None,
-    where: bool,
+    where: bool | None,
     name: str,
 ) -> CheckResult:
     """The check in a child process: the callable by reference where it has one, else pickled."""
@@ -281,9 +282,7 @@ def _isolated(
     )
     assert got.measurement is not None
     spec = ChildSpec(job="check", target=ref, threads=tuple(levels), duration_s=duration_s)
-    profile = (
-        profile_where(spec, {"pickle_path": payload}, None, timeout_s, name) if where else None
-    )
+    profile = _profile(spec, {"pickle_path": payload}, None, timeout_s, where, got, name)
     return CheckResult(
         name,
         got.measurement,
@@ -379,12 +378,18 @@ def check_target(
         isolated=True,
         gil_import=got.readiness,
         safety=got.safety,
-        where=_profile(spec, python, timeout_s, where, got),
+        where=_profile(spec, {}, python, timeout_s, where, got, target),
     )
 
 
 def _profile(
-    spec: ChildSpec, python: str | None, timeout_s: float, where: bool | None, got: ChildFigures
+    spec: ChildSpec,
+    files: dict[str, bytes],
+    python: str | None,
+    timeout_s: float,
+    where: bool | None,
+    got: ChildFigures,
+    name: str,
 ) -> Where | None:
     """The line profile where asked for; by default (None) where threads do not speed it up and one can run.
     Never where threads crashed or hung it in the safety trial: the profile calls it on threads too."""
@@ -396,7 +401,7 @@ def _profile(
     if got.safety is not None and got.safety.verdict in (CRASHED, HUNG):
         why = f"the profile calls it on threads, and the safety trial found {got.safety.sentence}"
         return Where(None, note=why) if where else None
-    found = profile_where(spec, {}, python, timeout_s, spec.target or "the callable")
+    found = profile_where(spec, files, python, timeout_s, name)
     return found if where or found.sampler is not None else None
 
 

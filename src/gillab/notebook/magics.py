@@ -153,7 +153,10 @@ def gil_check(line: str, ns: dict[str, Any]) -> Any:
     try:
         func, args, kwargs = parse_call(line, ns)
         isolate = getattr(func, "__module__", "__main__") not in ("__main__", None)
-        return check(func, *args, isolate=isolate, **kwargs)
+        where = (
+            None if isolate else False
+        )  # the line profile where threads fall short and it can run
+        return check(func, *args, isolate=isolate, where=where, **kwargs)
     except GillabError as exc:
         _fail(str(exc))
         return None
