@@ -316,7 +316,6 @@ def test_no_profile_runs_where_threads_crash_it() -> None:
 def test_by_default_the_api_profiles_where_threads_fall_short() -> None:
     """where=None (what `gillab check` and %gil_check ask): profiled where threads do not speed it up."""
     from gillab.checker.api import check
-
     from gillab.checker.verdict import scales
 
     got = check(patterns.shared_dict, 1000, duration_s=0.2, safety=False, where=None)
