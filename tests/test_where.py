@@ -9,6 +9,7 @@ thresholds (a shared dict costs 3-4× per call on 2 threads here; its fix 1.0-1.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,38 @@ def test_by_default_the_api_profiles_where_threads_fall_short() -> None:
         assert any(ln.name == "SHARED_DICT" for ln in got.where.lines)
     else:  # threads sped it up here after all: nothing to profile
         assert got.where is None
+
+
+@needs_free_threads
+@pytest.mark.slow
+def test_a_run_profiles_the_lines_of_its_contended_cells(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """gillab run of the sharing workload without the GIL: each thread cell the diagnosis held back by contention
+    or the collector gets its line profile in where.json, named after the run's lesson, in report.html and by
+    `gillab show`; a run with none leaves no where.json."""
+    from gillab.checker.where.cells import WhereRun, contended
+    from gillab.harness.results import RunResult
+    from gillab.outputs.documents import figures
+
+    args = ("--workload", "sharing", "--executor", "serial,thread", "--workers", "1,2")
+    proc = cli("run", *args, "--impl", "shared-dict,own-dict", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    result = RunResult.from_json(json.loads((tmp_path / "results.json").read_text()))
+    expected = {c.impl for c in contended(result)}
+    path = tmp_path / "where.json"
+    assert path.exists() == bool(expected), expected
+    if expected:
+        run = WhereRun.from_json(figures(json.loads(path.read_text())))
+        assert {c.impl for c in run.cells} == expected
+        for c in run.cells:
+            assert c.where.sampler is not None
+            assert c.impl + ":" in proc.stdout
+        if "shared-dict" in expected:
+            assert "SHARED_DICT" in proc.stdout
+        report = (tmp_path / "report.html").read_text()
+        assert all(f"{impl}: line" in report for impl in expected)
+    quiet = cli("run", *args, "--impl", "own-dict", "--out", str(tmp_path), "--force")
+    assert quiet.returncode == 0, quiet.stderr
+    result = RunResult.from_json(json.loads((tmp_path / "results.json").read_text()))
+    assert (tmp_path / "where.json").exists() == bool(
+        contended(result)
+    )  # an older one is not this run's

@@ -17,14 +17,13 @@ from gillab.callables import name_of, reference
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.interpreters import InterpreterScaling
 from gillab.checker.measure import Measurement
-from gillab.checker.run import ChildFigures, Readiness, read_child_figures, run_check, run_trial
-from gillab.checker.safety import CRASHED, DEFAULT_SAFETY_S, HUNG, Safety
+from gillab.checker.run import Readiness, read_child_figures, run_check, run_trial
+from gillab.checker.safety import DEFAULT_SAFETY_S, Safety
 from gillab.checker.scaling import Level
 from gillab.checker.sweep import Sweep
-from gillab.checker.verdict import Releases, decide, scales, verdict
-from gillab.checker.where import profile_where
+from gillab.checker.verdict import Releases, decide, verdict
+from gillab.checker.where import profile_if
 from gillab.checker.where.profile import Where
-from gillab.checker.where.sampler import unavailable
 from gillab.codec import Displayable, Record, decode, encode, encode_fields
 from gillab.errors import CheckFailed, TargetError
 
@@ -282,7 +281,7 @@ def _isolated(
     )
     assert got.measurement is not None
     spec = ChildSpec(job="check", target=ref, threads=tuple(levels), duration_s=duration_s)
-    profile = _profile(spec, {"pickle_path": payload}, None, timeout_s, where, got, name)
+    profile = profile_if(spec, {"pickle_path": payload}, None, timeout_s, where, got, name)
     return CheckResult(
         name,
         got.measurement,
@@ -378,31 +377,8 @@ def check_target(
         isolated=True,
         gil_import=got.readiness,
         safety=got.safety,
-        where=_profile(spec, {}, python, timeout_s, where, got, target),
+        where=profile_if(spec, {}, python, timeout_s, where, got, target),
     )
-
-
-def _profile(
-    spec: ChildSpec,
-    files: dict[str, bytes],
-    python: str | None,
-    timeout_s: float,
-    where: bool | None,
-    got: ChildFigures,
-    name: str,
-) -> Where | None:
-    """The line profile where asked for; by default (None) where threads do not speed it up and one can run.
-    Never where threads crashed or hung it in the safety trial: the profile calls it on threads too."""
-    assert got.measurement is not None
-    if where is False or (
-        where is None and (scales(got.measurement) or (python is None and unavailable()))
-    ):
-        return None
-    if got.safety is not None and got.safety.verdict in (CRASHED, HUNG):
-        why = f"the profile calls it on threads, and the safety trial found {got.safety.sentence}"
-        return Where(None, note=why) if where else None
-    found = profile_where(spec, files, python, timeout_s, name)
-    return found if where or found.sampler is not None else None
 
 
 def sweep_target(

@@ -1,5 +1,6 @@
-"""The checker's kinds of document: `gillab check` (a check or a size sweep), a check on subinterpreters, and
-`gillab catalogue`; their views are built once, in gillab.checker.view."""
+"""The checker's kinds of document: `gillab check` (a check or a size sweep), a check on subinterpreters,
+`gillab catalogue`, and the line profile of a run's contended cells (where.json); their views are built once,
+in gillab.checker.view (where.json's in gillab.checker.where.cells)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from gillab.checker.api import CheckResult, InterpreterCheck, SweepResult
 from gillab.checker.catalogue import Catalogue
 from gillab.checker.view import catalogue_view, check_view, interpreters_view, sweep_view
+from gillab.checker.where.cells import WhereRun
+from gillab.checker.where.cells import view as where_view
 from gillab.outputs.documents import Kind
 from gillab.present.view import View
 
@@ -26,5 +29,6 @@ KINDS = (
     Kind("check", load_check, view_check, (CheckResult, SweepResult)),
     Kind("check-interpreters", InterpreterCheck.from_json, interpreters_view, (InterpreterCheck,)),
     Kind("catalogue", Catalogue.from_json, catalogue_view, (Catalogue,)),
+    Kind("where", WhereRun.from_json, where_view, (WhereRun,)),
 )
 """The checker's documents, in the order the report shows them."""

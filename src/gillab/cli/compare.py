@@ -8,6 +8,7 @@ from typing import Any
 
 from gillab.cli.common import add_detail, out_dir
 from gillab.cli.run_options import add_run_options, config_from
+from gillab.compare import where
 from gillab.compare.report import compare_png, view
 from gillab.errors import UsageError
 from gillab.harness.pythons.cost import COST_ROUNDS
@@ -73,9 +74,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         notes=notes,
     )
     compare_png(merged, out / "compare.png")
+    profiles = where.gather(out)  # before the report: it shows them too
     refresh_report(out, comparison=merged)
     wrote = f"Wrote results.json, compare.png and report.html in {out}"
     terminal.show(view(merged), wrote, args.detail)
+    if profiles is not None:
+        terminal.show(where.view(profiles), f"Wrote where.json in {out}")
     for e in merged.errors:
         if e not in notes:
             print(f"gillab compare: {e}", file=sys.stderr)

@@ -7,15 +7,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gillab.checker.where.cells import profile_cells
+from gillab.checker.where.cells import view as where_view
 from gillab.cli import types
 from gillab.cli.common import Progress, add_detail, out_dir
 from gillab.cli.run_options import add_run_options, config_from
 from gillab.errors import UsageError
 from gillab.harness import executors, options
-from gillab.harness.results import RunConfig
+from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
-from gillab.kinds import RUN_FILES, write_run
+from gillab.kinds import RUN_FILES, finish_document, write_run
 from gillab.outputs import terminal
+from gillab.present import terminal as present
 
 
 def _claim(out: Path, force: bool, dry: bool = False) -> None:
@@ -48,6 +51,15 @@ def check_scheduler(config: RunConfig) -> None:
         kind.check_scheduler(config.scheduler)  # EngineError: one line, exit 2
 
 
+def _where(result: RunResult, out: Path) -> None:
+    """Where Python workers that share no GIL were held back (contention, the collector): the line profile of
+    each such impl, written to where.json and shown after the run's own lesson."""
+    profiles = profile_cells(result, say=lambda m: print(m, file=sys.stderr))
+    if profiles is not None:
+        wrote = finish_document("where", profiles.to_json(), None, out)
+        present.show(where_view(profiles), wrote)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the matrix and write results.json, speedup.png, timeline.png, trace.json and report.html."""
     config = config_from(args)
@@ -56,6 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _claim(out, args.force, dry=True)
     options.check_budget(config, args.max_time)
     _claim(out, args.force)
+    (out / "where.json").unlink(missing_ok=True)  # an earlier run's line profile is not this one's
     progress = Progress()
     try:
         result = run_matrix(config, out, progress)
@@ -71,6 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.close()
     files = write_run(result, out)
     terminal.render(result, files, out, detail=args.detail)
+    _where(result, out)
     if not any(c.ok for c in result.cells):
         reasons = (
             "; ".join(dict.fromkeys(c.reason for c in result.cells if c.reason))

@@ -17,8 +17,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from gillab.checker.child_spec import ChildSpec
-from gillab.checker.run import child_env
+from gillab.checker.run import ChildFigures, child_env
+from gillab.checker.safety import CRASHED, HUNG
+from gillab.checker.verdict import scales
 from gillab.checker.where.profile import Where
+from gillab.checker.where.sampler import unavailable
 from gillab.childproc import run_spec
 from gillab.codec import decode
 
@@ -56,3 +59,26 @@ def profile_where(
     error = next((x["error"] for x in ran.lines if "error" in x), "")
     why = f"it raised {error}" if error else ran.failure("the line profile", timeout_s)
     return Where(None, note=why or "the sampler wrote nothing")
+
+
+def profile_if(
+    spec: ChildSpec,
+    files: dict[str, bytes],
+    python: str | None,
+    timeout_s: float,
+    where: bool | None,
+    got: ChildFigures,
+    name: str,
+) -> Where | None:
+    """The line profile where asked for; by default (None) where threads do not speed it up and one can run.
+    Never where threads crashed or hung it in the safety trial: the profile calls it on threads too."""
+    assert got.measurement is not None
+    if where is False or (
+        where is None and (scales(got.measurement) or (python is None and unavailable()))
+    ):
+        return None
+    if got.safety is not None and got.safety.verdict in (CRASHED, HUNG):
+        why = f"the profile calls it on threads, and the safety trial found {got.safety.sentence}"
+        return Where(None, note=why) if where else None
+    found = profile_where(spec, files, python, timeout_s, name)
+    return found if where or found.sampler is not None else None
