@@ -16,8 +16,9 @@ from gillab.errors import UsageError
 from gillab.harness import executors, options
 from gillab.harness.results import RunConfig, RunResult
 from gillab.harness.runner import Interrupted, run_matrix
-from gillab.kinds import RUN_FILES, finish_document, write_run
+from gillab.kinds import RUN_FILES, write_run
 from gillab.outputs import terminal
+from gillab.outputs.documents import write_document
 from gillab.present import terminal as present
 
 
@@ -51,13 +52,15 @@ def check_scheduler(config: RunConfig) -> None:
         kind.check_scheduler(config.scheduler)  # EngineError: one line, exit 2
 
 
-def _where(result: RunResult, out: Path) -> None:
-    """Where Python workers that share no GIL were held back (contention, the collector): the line profile of
-    each such impl, written to where.json and shown after the run's own lesson."""
-    profiles = profile_cells(result, say=lambda m: print(m, file=sys.stderr))
-    if profiles is not None:
-        wrote = finish_document("where", profiles.to_json(), None, out)
-        present.show(where_view(profiles), wrote)
+def _where(result: RunResult, out: Path, detail: bool) -> tuple[list[str], list[str]]:
+    """Where Python workers that share no GIL were held back (contention, the collector): each such impl's line
+    profile, written to where.json; (the lines it prints before the run's files line, the files it wrote)."""
+    tty = sys.stderr.isatty()
+    profiles = profile_cells(result, say=lambda m: print(m, file=sys.stderr) if tty else None)
+    if profiles is None:
+        return [], []
+    write_document("where", profiles.to_json(), out)
+    return present.lines(where_view(profiles), "", detail), ["where.json"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -82,9 +85,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 130
     progress.close()
+    more, wrote = _where(result, out, args.detail)  # before the report, which shows it too
     files = write_run(result, out)
-    terminal.render(result, files, out, detail=args.detail)
-    _where(result, out)
+    terminal.render(result, [*files, *wrote], out, detail=args.detail, more=more)
     if not any(c.ok for c in result.cells):
         reasons = (
             "; ".join(dict.fromkeys(c.reason for c in result.cells if c.reason))

@@ -68,9 +68,16 @@ def files_note(files: Sequence[str], out: Path) -> str:
     return f"Wrote {', '.join(files)} in {out}"
 
 
-def lines(result: RunResult, files: Sequence[str], out: Path, detail: bool = False) -> list[str]:
+def lines(
+    result: RunResult,
+    files: Sequence[str],
+    out: Path,
+    detail: bool = False,
+    more: Sequence[str] = (),
+) -> list[str]:
     """The output: the lesson, the short table (with detail, every cell with every column, and the legend, the
-    sentences and every reason under it), the machine, the marked cells and the files."""
+    sentences and every reason under it), the machine, the marked cells, more (what another result of the run
+    printed: its line profile), and the files."""
     text = [line for sentence in lesson(result) for line in wrap(sentence)]
     if text:
         text.append("")
@@ -86,6 +93,8 @@ def lines(result: RunResult, files: Sequence[str], out: Path, detail: bool = Fal
             text += wrap(note)
     if result.interrupted:
         text.append("The run was interrupted: only the finished cells are shown.")
+    if more:
+        text += ["", *more]
     text += wrap(files_note(files, out))
     return text
 
@@ -129,7 +138,8 @@ def render(
     out: Path,
     detail: bool = False,
     to: TextIO = sys.stdout,
+    more: Sequence[str] = (),
 ) -> None:
     """Print what gillab run prints."""
-    for line in lines(result, files, out, detail):
+    for line in lines(result, files, out, detail, more):
         print(line, file=to)

@@ -17,6 +17,7 @@ from pathlib import Path
 from gillab.checker.child_spec import ChildSpec
 from gillab.checker.where import profile_where
 from gillab.checker.where import view as where_view
+from gillab.checker.where.objects import function_of
 from gillab.checker.where.profile import Where
 from gillab.checker.where.sampler import unavailable
 from gillab.codec import Record
@@ -75,7 +76,10 @@ def profile_cells(
     found = []
     for c in cells:
         impl = next(i for i in workload.impls if i.name == c.impl)
-        target = f"{impl.module().__name__}:{impl.attr}"
+        module = impl.module()
+        if function_of(getattr(module, impl.attr, None)) is None:  # native code: no line of its own
+            continue
+        target = f"{module.__name__}:{impl.attr}"
         say(f"line profile of {c.impl} on {c.workers} threads")
         spec = ChildSpec("check", target, None, [STEPS], (1, c.workers), 1.0)
         got = profile_where(spec, {}, None, timeout_s, target)
