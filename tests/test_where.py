@@ -19,7 +19,7 @@ from gillab.advice.model import Advice
 from gillab.checker.api import check_target
 from gillab.checker.view import check_view
 from gillab.checker.where import objects
-from gillab.checker.where.profile import Phase, build
+from gillab.checker.where.profile import Phase, Where, build
 from gillab.checker.where.sampler import unavailable
 from gillab.checker.where.view import lesson
 from gillab.workloads import patterns
@@ -87,6 +87,21 @@ def _samples(
     return out
 
 
+def _bare(ids: tuple[int, ...], machine: float) -> Where:
+    """The profile of _samples(3), with no object named, the phases' callers being `ids`."""
+    return build(
+        _samples(3),
+        _phases(ids),
+        sampler="t",
+        rate_hz=1,
+        cost_us=1,
+        gil=False,
+        machine=machine,
+        objects={},
+        source={},
+    )
+
+
 def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first() -> None:
     where = build(
         _samples(3),
@@ -122,32 +137,12 @@ def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first
     assert "`D`" in sentence
     assert "3.0× the cost per call" in sentence
     # the same lines, with the machine itself three times slower on 2 threads: nothing is the code's fault
-    busy = build(
-        _samples(3),
-        _phases((11, 12)),
-        sampler="t",
-        rate_hz=1,
-        cost_us=1,
-        gil=False,
-        machine=3.0,
-        objects={},
-        source={},
-    )
+    busy = _bare((11, 12), machine=3.0)
     assert not busy.contended
     assert busy.busy
     assert "quieter machine" in lesson(busy)[0]
     # samples of threads that are not the phase's callers (gillab's own) are left out
-    other = build(
-        _samples(3),
-        _phases((21, 22)),
-        sampler="t",
-        rate_hz=1,
-        cost_us=1,
-        gil=False,
-        machine=1.0,
-        objects={},
-        source={},
-    )
+    other = _bare((21, 22), machine=1.0)
     assert all(ln.threads == 0 for ln in other.lines)
 
 
@@ -171,6 +166,16 @@ def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchan
     assert result.to_json()["where"]["sampler"] is None
 
 
+def profiled(target: str, steps: int) -> Where:
+    """check --where of target(steps) on 1 and 2 threads, no safety trial: its profile, which a sampler took."""
+    got = check_target(
+        target, args=[steps], threads=(1, 2), duration_s=0.2, safety_s=None, where=True
+    )
+    assert got.where is not None
+    assert got.where.sampler is not None, got.where
+    return got.where
+
+
 needs_free_threads = pytest.mark.skipif(
     not SAMPLED or environment.gil_enabled(), reason="the GIL off, on CPython 3.14t"
 )
@@ -190,18 +195,8 @@ needs_free_threads = pytest.mark.skipif(
 def test_without_the_gil_the_first_line_named_touches_the_shared_object(
     broken: str, fix: str, text: str, name: str
 ) -> None:
-    def profile(func: str):  # type: ignore[no-untyped-def]
-        got = check_target(
-            f"gillab.workloads.patterns:{func}",
-            args=[1000],
-            threads=(1, 2),
-            duration_s=0.2,
-            safety_s=None,
-            where=True,
-        )
-        assert got.where is not None
-        assert got.where.sampler is not None, got.where
-        return got.where
+    def profile(func: str) -> Where:
+        return profiled(f"gillab.workloads.patterns:{func}", 1000)
 
     where = profile(broken)
     touching = [ln for ln in where.lines if ln.name == name and text in ln.source]
@@ -224,17 +219,7 @@ def test_without_the_gil_the_first_line_named_touches_the_shared_object(
 @pytest.mark.skipif(not SAMPLED or not environment.gil_enabled(), reason="a GIL, on CPython 3.14")
 @pytest.mark.slow
 def test_with_a_gil_the_line_that_lets_it_go_is_told_from_the_one_that_holds_it() -> None:
-    got = check_target(
-        f"{TARGETS}:compress_then_loop",
-        args=[20000],
-        threads=(1, 2),
-        duration_s=0.2,
-        safety_s=None,
-        where=True,
-    )
-    where = got.where
-    assert where is not None
-    assert where.sampler is not None, where
+    where = profiled(f"{TARGETS}:compress_then_loop", 20000)
     held = {ln.source: ln.gil_held for ln in where.lines}
     compress = held["zlib.compress(DATA, 6)"]
     loop = held["x += i * i"]
@@ -260,17 +245,7 @@ def test_the_gil_fixture_gives_the_profile_or_skips_where_none_can_run(gil) -> N
 @needs_free_threads
 @pytest.mark.slow
 def test_cyclic_garbage_names_the_line_that_makes_the_cycle_beside_the_collector() -> None:
-    got = check_target(
-        "gillab.workloads.patterns:cyclic_garbage",
-        args=[1000],
-        threads=(1, 2),
-        duration_s=0.2,
-        safety_s=None,
-        where=True,
-    )
-    where = got.where
-    assert where is not None
-    assert where.sampler is not None, where
+    where = profiled("gillab.workloads.patterns:cyclic_garbage", 1000)
     cycle = [ln for ln in where.lines if ln.kind == "cycle"]
     assert cycle, where.lines
     assert "a.append(a)" in cycle[0].source

@@ -147,15 +147,27 @@ def _safety_trial(
     _write(out, {"safety": encode(got)})
 
 
-def safety(spec: dict[str, Any], out: IO[str]) -> int:
-    """The safety trial alone (a free-threaded build's second trial, with PYTHON_GIL=1)."""
+def _load_again(
+    spec: dict[str, Any], out: IO[str]
+) -> tuple[Any, tuple[Any, ...], dict[str, Any]] | None:
+    """The callable and its inputs, loaded once already in the check itself; None where it cannot be loaded
+    here (its error line written)."""
     try:
         func, args, kwargs, _ = _load(spec)
-    except Exception as exc:  # loaded once already, in the check itself
+    except Exception as exc:
         _write(
             out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
         )
+        return None
+    return func, args, kwargs
+
+
+def safety(spec: dict[str, Any], out: IO[str]) -> int:
+    """The safety trial alone (a free-threaded build's second trial, with PYTHON_GIL=1)."""
+    loaded = _load_again(spec, out)
+    if loaded is None:
         return EXIT_BAD_INPUT
+    func, args, kwargs = loaded
     try:
         func(*args, **kwargs)
         _safety_trial(func, args, kwargs, spec, out, 1)
@@ -170,13 +182,10 @@ def where(spec: dict[str, Any], out: IO[str]) -> int:
     started this child reads its stacks."""
     from gillab.checker.where.calls import run_phases
 
-    try:
-        func, args, kwargs, _ = _load(spec)
-    except Exception as exc:  # loaded once already, in the check itself
-        _write(
-            out, {"error": f"cannot load the callable in the child: {type(exc).__name__}: {exc}"}
-        )
+    loaded = _load_again(spec, out)
+    if loaded is None:
         return EXIT_BAD_INPUT
+    func, args, kwargs = loaded
     attached, pause = spec.get("attached_path"), spec.get("pause_path")
     try:
         run_phases(
