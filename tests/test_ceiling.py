@@ -38,6 +38,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, dict[str, 
         repeat=3,
         min_repeat=3,
         max_wait_s=0.2,
+        settle_s=0.0,  # every cell in the same three rounds (tests/test_settle.py adds rounds)
     )
     result = run_matrix(config, out)
     return result, json.loads((out / "results.json").read_text())

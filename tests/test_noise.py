@@ -56,6 +56,7 @@ def small(**kw: object) -> RunConfig:
         },  # tens of ms a task: windows far longer than /proc/stat's ticks
         "repeat": 3,
         "min_repeat": 3,
+        "settle_s": 0.0,  # the run's own rounds only (tests/test_settle.py adds rounds)
     }
     return RunConfig(**(base | kw))  # type: ignore[arg-type]
 

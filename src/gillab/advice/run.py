@@ -108,7 +108,7 @@ def advise(
         min_repeat=repeat,
     )
     # bad input is refused before any work, the safety trial's too
-    options.check_budget(config, max_time_s)
+    config = options.within_budget(config, max_time_s)
     tgt = target_workload(workload)
     trials = safety_trials(tgt, pythons, out, say)
     unsafe = any(not t.safety.safe for t in trials)
@@ -121,6 +121,7 @@ def advise(
     if pythons:
         there = [n for n, k in ADVISED.items() if not (unsafe and k.family() == Family.THREADS)]
         args = ["--executor", ",".join(there), "--workers", ",".join(map(str, workers))]
+        args += ["--settle", f"{config.settle_s:g}"]
         sizes = ",".join(f"{k}={v}" for k, v in here.config.sizes.items())
         elsewhere = compare(
             list(pythons),

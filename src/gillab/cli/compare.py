@@ -35,6 +35,7 @@ RUN_FLAGS = {
     "repeat": "--repeat",
     "min_repeat": "--min-repeat",
     "max_wait": "--max-wait",
+    "settle": "--settle",
     "switch_interval": "--switch-interval",
     "gil_rate": "--gil-rate",
 }

@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_scheduler(config)
     out = out_dir(args.out)
     _claim(out, args.force, dry=True)
-    options.check_budget(config, args.max_time)
+    config = options.within_budget(config, args.max_time)
     _claim(out, args.force)
     (out / "where.json").unlink(missing_ok=True)  # an earlier run's line profile is not this one's
     progress = Progress()

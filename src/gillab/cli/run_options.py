@@ -40,6 +40,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         args.switch_interval,
         args.min_repeat,
         args.max_wait,
+        args.settle,
         args.gil_rate,
         args.scheduler,
     )
@@ -128,6 +129,14 @@ def _add_round_options(p: argparse.ArgumentParser) -> None:
         default=DEFAULTS.max_wait_s,
         help="per cell, the most seconds to wait for a quiet machine to measure a disturbed repeat again "
         f"(default {DEFAULTS.max_wait_s:g})",
+    )
+    p.add_argument(
+        "--settle",
+        type=types.non_negative_float,
+        metavar="SECONDS",
+        default=DEFAULTS.settle_s,
+        help="the most seconds spent on rounds added to cells still unsteady after the run's own (a speedup "
+        f"interval wider than ±10%%); 0 adds none (default {DEFAULTS.settle_s:g})",
     )
     add_switch_interval(p, "sys.setswitchinterval() in seconds for the run")
     p.add_argument(

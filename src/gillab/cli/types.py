@@ -62,6 +62,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """One number, 0 or above (seconds, where 0 turns a step off)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise Bad(f"must be a number, 0 or above; got {text!r}")
+    return value
+
+
 def gil_rate(text: str) -> float:
     """Samples per second for the GIL-state sampler: 0 (off), or 100 to 100000."""
     try:

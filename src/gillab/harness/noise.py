@@ -162,6 +162,23 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
     )
 
 
+def wants_rounds(cell: Cell) -> bool:
+    """Whether more rounds may settle a cell: it was measured, and what flags it is its spread (a speedup
+    interval wider than ±CI_NOISY, walls that varied, a figure beyond what the machine allows), which more
+    rounds narrow; a disturbed repeat it kept stays named whatever follows."""
+    if not cell.ok or cell.kind.baseline:
+        return False
+    return _wide(cell) or (_varied(cell) and not _allowed(cell)) or bool(cell.unsteady)
+
+
+def spread(cell: Cell) -> float:
+    """How far a cell is from settling: its speedup interval's half-width over CI_NOISY of its speedup (1.0
+    on the edge; inf without an interval, or with a figure beyond what the machine allows)."""
+    if cell.unsteady or not cell.speedup or not cell.speedup_ci95:
+        return float("inf")
+    return stats.half_width(cell.speedup_ci95) / (CI_NOISY * cell.speedup)
+
+
 def _allowed(cell: Cell) -> bool:
     """Whether the cell's efficiency against the machine's ceiling has its whole interval within ALLOWED, and
     holding 1.0."""

@@ -9,6 +9,7 @@ its flags.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from gillab import environment
@@ -82,6 +83,7 @@ def make_config(
     switch_interval_s: float | None = None,
     min_repeat: int | None = None,
     max_wait_s: float = DEFAULTS.max_wait_s,
+    settle_s: float = DEFAULTS.settle_s,
     gil_rate_hz: float = DEFAULTS.gil_rate_hz,
     scheduler: str | None = None,
 ) -> RunConfig:
@@ -125,6 +127,7 @@ def make_config(
         repeat=repeat,
         min_repeat=min_repeat,
         max_wait_s=max_wait_s,
+        settle_s=settle_s,
         switch_interval_s=switch_interval_s,
         gil_rate_hz=gil_rate_hz,
         scheduler=scheduler,
@@ -205,3 +208,10 @@ def check_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> float:
             f"GiB, and {free / 2**30:.1f} GiB is free; use fewer $workers"
         )
     return most
+
+
+def within_budget(config: RunConfig, max_time_s: float = MAX_TIME_S) -> RunConfig:
+    """The config once :func:`check_budget` passed, its settle_s cut to what the budget leaves after the
+    run's own rounds at their most."""
+    most = check_budget(config, max_time_s)
+    return replace(config, settle_s=max(0.0, min(config.settle_s, max_time_s - most)))

@@ -45,6 +45,10 @@ Schema history:
   cell whose workers ran with no GIL shared between them (threads of a free-threaded build without its GIL,
   interpreters with a GIL each) has `diagnosis`: waiting, contention against the machine's own core speed,
   the collector's share and collections, the GIL back on, each with its interval, and the cause named.
+- 8: rounds where the doubt is. After a run's own rounds, rounds are added to the cells whose figures are
+  still unsteady (a speedup interval wider than ±10%, walls that varied, a figure beyond what the machine
+  allows), each with its serial baseline, until each settles or `config.settle_s` is spent. Each cell has
+  `rounds_added`, and the run `settle_spent_s`. Files of schema 3 to 7 are still read (none added).
 """
 
 from __future__ import annotations
@@ -76,8 +80,8 @@ from gillab.harness.records import (
 from gillab.workloads import get
 from gillab.workloads.base import Workload
 
-SCHEMA_VERSION = 7
-READS = (3, 4, 5, 6, 7)
+SCHEMA_VERSION = 8
+READS = (3, 4, 5, 6, 7, 8)
 """The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
@@ -133,6 +137,10 @@ class RunConfig:
     """The fewest rounds, before the speedups' intervals may stop the run early."""
     max_wait_s: float = 10.0
     """Per cell, the longest gillab waits for a quiet machine to measure a disturbed repeat again."""
+    settle_s: float = 8.0
+    """The most seconds a run spends on rounds added to the cells whose figures are still unsteady after its
+    own rounds (gillab.harness.noise.wants_rounds), and never more than a fifth of their own rounds' time
+    (gillab.harness.runner.SETTLE_SHARE); 0 adds none."""
     seed: int = 2026
     """The seed of the shuffle that orders the cells within each round."""
     target_s: float = 0.015
@@ -206,6 +214,9 @@ class Cell:
     interpreter: str = ""
     repeats: tuple[RepeatRecord, ...] = ()
     rounds: int = 0
+    rounds_added: int = 0
+    """Of its rounds, those added after the run's own: while its figures were still unsteady, or, for the
+    serial baseline, beside such a cell (schema 8)."""
     speedup_ci95: tuple[float, float] | None = None
     efficiency_ci95: tuple[float, float] | None = None
     interference: Interference | None = None
@@ -339,6 +350,8 @@ class RunResult(Displayable):
     """The distributed engine the dask cells ran on: versions, scheduler ("local" or its address), workers."""
     ceiling: CeilingBlock | None = None
     """The machine's own ceiling, measured in the same rounds as the cells (gillab.harness.ceiling)."""
+    settle_spent_s: float = 0.0
+    """The seconds spent on rounds added to unsteady cells (config.settle_s is the most; schema 8)."""
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

@@ -14,6 +14,10 @@
 - After --min-repeat rounds, the rounds stop once every cell's figures have settled (:func:`settled`:
   parallelism and efficiency against the ceiling, each moved by at most CONVERGED with the latest round),
   else at --repeat rounds.
+- Then rounds are added where the doubt is: to the cells still unsteady (gillab.harness.noise.wants_rounds),
+  the nearest to settling first, each round with the serial baseline they are paired with and the reference,
+  until each has settled or the run's --settle seconds are spent (gillab.harness.runner shares them between
+  the impls).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from gillab import environment, stats
 from gillab.errors import CannotLoadError, CellError, NotBuiltError, one_line
 from gillab.harness import ceiling, diagnosis, interference
 from gillab.harness.ceiling import Reference
-from gillab.harness.noise import PerRound, rounds_of, with_speedup
+from gillab.harness.noise import PerRound, rounds_of, spread, wants_rounds, with_speedup
 from gillab.harness.results import Cell, RunConfig
 from gillab.harness.session import CellSession
 
@@ -34,6 +38,10 @@ CONVERGED = 0.05
 """Rounds stop once every cell's parallelism and efficiency against the ceiling moved by at most this share of
 their medians with the latest round."""
 NOT_MEASURED = "no repeat was measured"
+SETTLE_CELLS = 3
+"""The most cells a round added to settle them measures (beside their serial baseline): the nearest to settling
+first. On the 2-core VM gillab is built on, rounds added to every unsteady cell of a default demo (14-16 of
+them, 1-2 rounds each in 8 s) settled 0-1."""
 
 Key = tuple[str, str, int]
 """A cell of a group: impl, executor, workers."""
@@ -95,6 +103,9 @@ class Group:
         self.sessions: dict[Key, CellSession] = {}
         self.finished: dict[Key, Cell] = {}
         self.budget: dict[Key, Budget] = {}
+        self.added: dict[Key, int] = {}
+        """Rounds added to a cell after the run's own: while it was unsteady, or beside such a cell (the serial
+        baseline)."""
 
     def start(self) -> None:
         """Create and warm every cell's workers; a cell that cannot start is finished as skipped or failed."""
@@ -167,12 +178,27 @@ class Group:
         session.close(kill=True)
         self.finished[key] = session.failed(exc)
 
-    def run_round(self, round_: int, seq: int) -> int:
-        """Measure every live cell once, in this round's shuffled order; return the next seq."""
-        for key in round_order(self.config.seed, self.index, round_, list(self.sessions)):
+    def run_round(self, round_: int, seq: int, only: list[Key] | None = None) -> int:
+        """Measure every live cell once (or only those given, with the serial baseline they are paired with), in
+        this round's shuffled order; return the next seq."""
+        keys = [k for k in self.sessions if only is None or k in only or self._baseline(k)]
+        for key in round_order(self.config.seed, self.index, round_, keys):
             if key in self.sessions:
                 seq = self.measure(key, round_, seq)
+        if only is not None:
+            for key in keys:
+                self.added[key] = self.added.get(key, 0) + 1
         return seq
+
+    def _baseline(self, key: Key) -> bool:
+        return self.config.kinds[key[1]].baseline
+
+    def unsettled(self, cells: list[Cell]) -> list[Key]:
+        """The live cells that more rounds may still settle, the nearest to settling first, at most
+        SETTLE_CELLS of them (cells: as :meth:`cells` returns them)."""
+        by_key = dict(zip(self.keys, cells, strict=True))
+        want = [k for k in self.sessions if wants_rounds(by_key[k])]
+        return sorted(want, key=lambda k: spread(by_key[k]))[:SETTLE_CELLS]
 
     def _reference(self, key: Key, round_: int, after_s: float) -> None:
         """Time the machine's reference right after a cell's repeat of after_s (gillab.harness.ceiling)."""
@@ -229,7 +255,7 @@ class Group:
         out: dict[Key, Cell] = dict(self.finished)
         for key, session in self.sessions.items():
             if session.kept():
-                out[key] = session.summary()
+                out[key] = replace(session.summary(), rounds_added=self.added.get(key, 0))
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
         serial = next((out[k] for k in self.keys if self.config.kinds[k[1]].baseline), None)

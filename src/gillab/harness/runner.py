@@ -38,6 +38,11 @@ from gillab.workloads import label as workload_label
 LOAD_COMPETING = 0.5
 """A 1-minute load average above this many busy cores before the run means other work competes."""
 
+SETTLE_SHARE = 0.2
+"""Rounds added to unsteady cells take at most this share of the time their impl's own rounds took (and at
+most --settle in all): a small run stays small. A default demo's own rounds take about 26 s on the 2-core VM
+gillab is built on, so about 5 s are added, and the demo stays within 40 s."""
+
 Progress = Callable[[str, int, int], None]
 
 
@@ -68,6 +73,7 @@ class _Run:
         self.reference = Reference()
         self.t0 = time.monotonic()
         self.done: list[Cell] = []
+        self.settle_left = config.settle_s
         self.total = len(config.impls) * config.repeat
         env = environment.info()
         if config.switch_interval_s is not None:
@@ -145,7 +151,7 @@ class _Run:
 
     def run_group(self, gi: int, group: Group) -> None:
         """Measure one impl's cells round by round, saving each round, until they settle."""
-        cfg, seq = self.config, 0
+        cfg, seq, t0 = self.config, 0, time.monotonic()
         for r in range(cfg.repeat):
             self.say(
                 f"{workload_label(cfg.workload)} {group.impl}: round {r + 1}", gi * cfg.repeat + r
@@ -155,6 +161,32 @@ class _Run:
             self.save(cells)  # every round on disk: a kill loses at most one round
             if r + 1 >= cfg.min_repeat and group.converged(cells):
                 break
+        self.settle(gi, group, r + 1, seq, cells, time.monotonic() - t0)
+
+    def settle(
+        self, gi: int, group: Group, round_: int, seq: int, cells: list[Cell], own_s: float
+    ) -> None:
+        """Add rounds to the group's unsteady cells (each with its serial baseline) until each settles, or
+        this group's share is spent: what is left of --settle over the impls left, and at most SETTLE_SHARE of
+        the group's own rounds (own_s). A round starts only where one as long as its longest still fits."""
+        cfg = self.config
+        share = min(self.settle_left / (len(cfg.impls) - gi), SETTLE_SHARE * own_s)
+        spent = longest = 0.0
+        while (want := group.unsettled(cells)) and spent + longest <= share and share > 0:
+            self.say(
+                f"{workload_label(cfg.workload)} {group.impl}: round {round_ + 1}, added for "
+                f"{len(want)} unsteady cell{'s' if len(want) > 1 else ''}",
+                (gi + 1) * cfg.repeat - 1,
+            )
+            t0 = time.monotonic()
+            seq = group.run_round(round_, seq, only=want)
+            took = time.monotonic() - t0
+            spent, longest = spent + took, max(longest, took)
+            round_ += 1
+            cells = group.cells(self.drift())
+            self.save(cells)
+        self.settle_left -= spent
+        self.result = replace(self.result, settle_spent_s=self.result.settle_spent_s + spent)
 
 
 def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = None) -> RunResult:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from gillab.harness.diagnosis import causes
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
+from gillab.harness.noise import CI_NOISY
 from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs.choices import ENGINE_SHARE, engine_advice, engine_cost
 from gillab.outputs.columns import fmt, gil_wait_shown
@@ -311,15 +312,36 @@ def machine_note(result: RunResult) -> str:
         parts.append(f"this machine's speed moved {drift:.0%} during the run")
     if disturbed:
         parts.append(f"other processes took cores during {len(disturbed)} of {len(measured)} cells")
+    settled = settle_note(result)
     if not parts:
         held = f" (within {drift:.0%})" if drift is not None else ""
-        return f"This machine held its speed{held} and no other process took its cores: every figure stands."
+        return (
+            f"This machine held its speed{held} and no other process took its cores: every figure "
+            f"stands.{settled}"
+        )
     if not disturbed:
         return _first_upper(
-            f"{parts[0]}: speedups carry wide intervals; cores busy is not affected."
+            f"{parts[0]}: speedups carry wide intervals; cores busy is not affected.{settled}"
         )
     return _first_upper(
-        f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low."
+        f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low.{settled}"
+    )
+
+
+def settle_note(result: RunResult) -> str:
+    """' It added 2-4 rounds to 5 unsteady cells (6.1 s): 3 settled within ±10%.', where rounds were
+    added after the run's own (gillab.harness.rounds); else ""."""
+    added = [c for c in result.cells if c.rounds_added and not c.kind.baseline]
+    if not added:
+        return ""
+    counts = sorted(c.rounds_added for c in added)
+    each = str(counts[0]) if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}"
+    rounds = "round" if counts[-1] == 1 else "rounds"
+    settled = sum(1 for c in added if not c.noisy)
+    cells = f"{len(added)} unsteady cell{'s' if len(added) > 1 else ''}"
+    spent = f"{result.settle_spent_s:.1f} s"
+    return (
+        f" It added {each} {rounds} to {cells} ({spent}): {settled} settled within ±{CI_NOISY:.0%}."
     )
 
 
