@@ -15,16 +15,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gillab import environment
 from gillab.errors import EngineError
+from gillab.harness.calibrate import engine_target_s
 from gillab.harness.executors import dask as engines
 from gillab.harness.results import Cell, RunConfig
 from gillab.harness.runner import run_matrix
 from gillab.harness.session import CellSession
+from gillab.outputs.findings import sizing_note
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -330,3 +333,33 @@ def test_tasks_too_short_for_dask_name_its_cost_per_task_not_noise(tmp_path: Pat
     assert said.startswith("dask spent")
     assert f"{cost[2]:.0%} of a" in said
     assert "not to be trusted" not in said
+
+
+@pytest.mark.slow
+@NEEDS_DASK
+def test_tasks_are_sized_for_the_engines_own_cost_unless_the_size_is_fixed() -> None:
+    base = RunConfig(
+        workload="fib",
+        impls=("cython-nogil",),
+        executors=("dask-threads",),
+        workers=(2,),
+        tasks=4,
+        repeat=2,
+        min_repeat=2,
+        max_wait_s=0.0,
+        settle_s=0.0,
+    )
+    sized = run_matrix(base, None)
+    assert sized.engine is not None
+    cost = sized.engine.sized_for_s
+    assert cost is not None and cost > 0  # noqa: PT018 - measured on a cluster started for it
+    assert sized.config.target_s == engine_target_s(base.target_s, cost)
+    said = sizing_note(sized)
+    assert f"{cost * 1e3:.1f} ms" in said
+    fixed = run_matrix(replace(base, sizes={"cython-nogil": 25}), None)
+    assert fixed.engine is not None
+    assert (
+        fixed.engine.sized_for_s is None
+    )  # the user's size stands: nothing is measured to size it
+    assert fixed.config.target_s == base.target_s
+    assert sizing_note(fixed) == ""

@@ -10,6 +10,7 @@ thresholds (a shared dict costs 3-4× per call on 2 threads here; its fix 1.0-1.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from gillab.advice.model import Advice
 from gillab.checker.api import check_target
 from gillab.checker.view import check_view
 from gillab.checker.where import objects
-from gillab.checker.where.profile import Phase, Where, build
+from gillab.checker.where.profile import Phase, Where, WhereLine, build
 from gillab.checker.where.sampler import unavailable
-from gillab.checker.where.view import lesson
+from gillab.checker.where.view import bars, lesson
+from gillab.present.page import BAR_PX, body
+from gillab.present.view import View
 from gillab.workloads import patterns
 
 FILE = patterns.__file__
@@ -166,6 +169,52 @@ def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchan
     assert result.to_json()["where"]["sampler"] is None
 
 
+def _line(func: object, text: str, alone: float, threads: float, **kw: object) -> WhereLine:
+    base: dict[str, object] = {
+        "file": FILE,
+        "line": line_of(func, text),
+        "function": getattr(func, "__name__", ""),
+        "source": text,
+        "alone": alone,
+        "threads": threads,
+        "cost_alone_us": 1.0,
+        "cost_threads_us": 3.0,
+        "slowdown": 3.0,
+        "slowdown_ci95": (2.5, 3.5),
+        "gil_held": None,
+        "shared": None,
+    }
+    return WhereLine(**(base | kw))  # type: ignore[arg-type]
+
+
+def test_the_page_lists_the_function_with_two_bars_per_line_and_a_third_for_the_gil() -> None:
+    f = patterns.shared_dict
+    loop = _line(f, "for i in range(n):", 0.15, 0.11, slowdown=1.0)
+    store = _line(f, "d[i & 255] = i", 0.83, 0.87, contended=True)
+    where = Where("test", threads=2, gil=False, lines=(store, loop))
+    (listing,) = bars(where)
+    assert listing.series == ("alone", "2 threads")
+    first, _ = line_span(f)
+    numbers = [int(r.label) for r in listing.rows]
+    assert numbers == list(
+        range(first, store.line + 1)
+    )  # from its def line to its last sampled one
+    assert listing.rows[0].text.startswith("def shared_dict")
+    by = {int(r.label): r for r in listing.rows}
+    assert by[store.line].values == (0.83, 0.87)
+    assert by[store.line].flagged
+    assert not by[loop.line].flagged
+    assert all(v is None for v in by[first].values)  # a line never sampled has no bar
+    page = body(View("gillab check", bars=(listing,)))
+    assert f"width:{round(0.87 * BAR_PX)}px" in page
+    assert "def shared_dict" in page
+    held = Where("test", threads=2, gil=True, lines=(replace(store, gil_held=0.97),))
+    (gil_listing,) = bars(held)
+    assert gil_listing.series == ("alone", "2 threads", "GIL held")
+    assert gil_listing.rows[-1].values == (0.83, 0.87, 0.97)
+    assert bars(Where(None, note="no sampler")) == ()
+
+
 def profiled(target: str, steps: int) -> Where:
     """check --where of target(steps) on 1 and 2 threads, no safety trial: its profile, which a sampler took."""
     got = check_target(
@@ -201,6 +250,10 @@ def test_without_the_gil_the_first_line_named_touches_the_shared_object(
     where = profile(broken)
     touching = [ln for ln in where.lines if ln.name == name and text in ln.source]
     assert touching, where.lines  # the line is listed, and its shared object named, on any machine
+    listed = {(b.title, r.label): r for b in bars(where) for r in b.rows}  # and drawn on the page
+    assert (
+        listed[Path(touching[0].file).name, str(touching[0].line)].values[1] == touching[0].threads
+    )
     if (
         where.busy
     ):  # other work on the cores: contention may hide in the machine's own slowdown, and it says so
@@ -210,6 +263,10 @@ def test_without_the_gil_the_first_line_named_touches_the_shared_object(
         assert where.contended[0] == touching[0]
         assert name in lesson(where)[0]
     fixed = profile(fix)
+    if fixed.contended and not fixed.busy:
+        # this VM's vCPUs flip between two speeds within a phase, which the machine's reference, taken beside
+        # the phases rather than in them, can miss: a fix is profiled again, and must not be named twice
+        fixed = profile(fix)
     if (
         not fixed.busy
     ):  # a busy machine can preempt a thread inside `with LOCK:`, and the other then waits

@@ -103,6 +103,7 @@ def check_view(result: CheckResult) -> View:
         ),
         doubts=(*doubts, *(where_view.doubts(where) if where is not None else ())),
         details=(*_withheld(result), *((result.note,) if result.note else ())),
+        bars=where_view.bars(where) if where is not None else (),
     )
 
 

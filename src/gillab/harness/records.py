@@ -129,4 +129,7 @@ class EngineInfo:
     workers: str | tuple[DaskWorker, ...] | None = omit_if_none()
     config: dict[str, str] | None = omit_if_none()
     """The dask settings of the local clusters gillab starts."""
+    sized_for_s: float | None = omit_if_none()
+    """Its own cost per task, measured on a cluster started for it before the tasks were sized (empty tasks):
+    where the user did not fix the size, tasks were made long enough for it to stay under a tenth of one."""
     error: str | None = omit_if_none()

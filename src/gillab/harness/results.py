@@ -48,7 +48,9 @@ Schema history:
 - 8: rounds where the doubt is. After a run's own rounds, rounds are added to the cells whose figures are
   still unsteady (a speedup interval wider than ±10%, walls that varied, a figure beyond what the machine
   allows), each with its serial baseline, until each settles or `config.settle_s` is spent. Each cell has
-  `rounds_added`, and the run `settle_spent_s`. Files of schema 3 to 7 are still read (none added).
+  `rounds_added`, and the run `settle_spent_s`. Where the tasks were sized for an engine's own cost per task,
+  the engine block has `sized_for_s` (that cost) and the config's `target_s` is the time they were sized for.
+  Files of schema 3 to 7 are still read (none added).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 from gillab import environment, stats
 from gillab.errors import CannotLoadError, NotBuiltError
 from gillab.harness import ceiling, interference, pools, results
-from gillab.harness.calibrate import pick_size
+from gillab.harness.calibrate import engine_target_s, pick_size
 from gillab.harness.ceiling import Reference
 from gillab.harness.results import (
     CeilingBlock,
@@ -74,6 +74,8 @@ class _Run:
         self.t0 = time.monotonic()
         self.done: list[Cell] = []
         self.settle_left = config.settle_s
+        self.sized = False
+        """Whether the engine's own cost per task was measured to size the tasks (once a run)."""
         self.total = len(config.impls) * config.repeat
         env = environment.info()
         if config.switch_interval_s is not None:
@@ -144,10 +146,27 @@ class _Run:
         """The impl's task size: as given, else calibrated (0 where it is not built: its cells are skipped)."""
         if impl not in self.sizes:
             try:
-                self.sizes[impl] = pick_size(self.config.work, impl, self.config.target_s)[0]
+                self.sizes[impl] = pick_size(self.config.work, impl, self.target_s())[0]
             except (NotBuiltError, CannotLoadError):
                 self.sizes[impl] = 0
         return self.sizes[impl]
+
+    def target_s(self) -> float:
+        """The time a calibrated task is sized for: the config's, or longer where an engine's own cost per task
+        (measured once, on a cluster of the run's largest shape started for it) would be a tenth of it or more;
+        the run's config and engine block record both."""
+        cfg = self.config
+        engines = [e for e in cfg.executors if cfg.kinds[e].engine]
+        if not engines or self.result.engine is None or self.sized:
+            return cfg.target_s
+        self.sized = True
+        costs = [cfg.kinds[e].own_cost_s(max(cfg.workers), cfg.scheduler) for e in engines]
+        cost = max((c for c in costs if c is not None), default=None)
+        if cost is None:
+            return cfg.target_s
+        self.config = replace(cfg, target_s=engine_target_s(cfg.target_s, cost))
+        self.result = replace(self.result, engine=replace(self.result.engine, sized_for_s=cost))
+        return self.config.target_s
 
     def run_group(self, gi: int, group: Group) -> None:
         """Measure one impl's cells round by round, saving each round, until they settle."""

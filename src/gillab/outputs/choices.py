@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gillab.harness.calibrate import ENGINE_SHARE
 from gillab.harness.results import Cell, RunResult
 
 
@@ -45,10 +46,6 @@ def _shape_advice(impl: str, engine: str, mine: list[Cell]) -> list[str]:
         f"For {impl} on {engine}, threads do as well as processes here ({figures}, intervals overlapping): "
         f"one process with nthreads={top} shares memory and starts faster."
     ]
-
-
-ENGINE_SHARE = 0.10
-"""An engine's own cost per task (empty tasks) at or above this share of a task's time explains a shortfall."""
 
 
 def engine_cost(c: Cell) -> tuple[float, float, float] | None:

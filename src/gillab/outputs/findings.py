@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gillab.harness.calibrate import ENGINE_SHARE
 from gillab.harness.diagnosis import causes
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.noise import CI_NOISY
-from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
-from gillab.outputs.choices import ENGINE_SHARE, engine_advice, engine_cost
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunConfig, RunResult
+from gillab.outputs.choices import engine_advice, engine_cost
 from gillab.outputs.columns import fmt, gil_wait_shown
 from gillab.present.view import and_list, interval
 from gillab.stats import median
@@ -325,6 +326,25 @@ def machine_note(result: RunResult) -> str:
         )
     return _first_upper(
         f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low.{settled}"
+    )
+
+
+def sizing_note(result: RunResult) -> str:
+    """Where the tasks were sized for an engine's own cost per task: by how much, and why; else ""."""
+    engine = result.engine
+    if engine is None or engine.sized_for_s is None:
+        return ""
+    default = RunConfig().target_s
+    target = result.config.target_s
+    cost = f"{engine.sized_for_s * 1e3:.1f} ms, empty tasks"
+    if target <= default:
+        return (
+            f"{engine.engine}'s own cost per task ({cost}) is under {ENGINE_SHARE:.0%} of a "
+            f"{default * 1e3:.0f} ms task: the tasks kept their size."
+        )
+    return (
+        f"Tasks were sized for {target * 1e3:.0f} ms, not {default * 1e3:.0f} ms, so that "
+        f"{engine.engine}'s own cost per task ({cost}) stays under {ENGINE_SHARE:.0%} of one."
     )
 
 

@@ -36,6 +36,7 @@ from gillab.outputs.findings import (
     gil_sampler_note,
     machine_note,
     run_warnings,
+    sizing_note,
     summary,
 )
 from gillab.present import page
@@ -176,7 +177,7 @@ def run_sections(result: RunResult, out: Path) -> list[Section]:
     if result.interrupted:
         head += "<p class='flag'>This run was interrupted: only finished cells are shown.</p>"
     sections = [Section("", head)]
-    showed = [*families(result), machine_note(result)]
+    showed = [*families(result), machine_note(result), *filter(None, [sizing_note(result)])]
     answers = four_answers(result)
     sections.append(
         Section(

@@ -21,6 +21,7 @@ from gillab.outputs.findings import (
     lesson,
     machine_note,
     run_warnings,
+    sizing_note,
 )
 from gillab.present.terminal import WIDTH, table_lines, wrap
 
@@ -88,7 +89,7 @@ def lines(
             text.append("")
     if detail:
         text += [line for note in legend(result) for line in wrap(note)] + [""]
-    for note in (machine_note(result), marked_note(result.cells)):
+    for note in (machine_note(result), sizing_note(result), marked_note(result.cells)):
         if note:
             text += wrap(note)
     if result.interrupted:

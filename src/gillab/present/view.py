@@ -45,6 +45,28 @@ class Doubt:
 
 
 @dataclass(frozen=True)
+class BarRow:
+    """One line of a listing (a function's source), with its shares beside it."""
+
+    label: str
+    """Its number, or name, in the left margin."""
+    text: str
+    values: tuple[float | None, ...]
+    """One share (0 to 1) per series; None: nothing to draw."""
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class Bars:
+    """A listing with a bar per series beside each line: a page draws it; the terminal's tables carry the same
+    figures."""
+
+    title: str
+    series: tuple[str, ...]
+    rows: tuple[BarRow, ...]
+
+
+@dataclass(frozen=True)
 class View:
     """One result as every medium shows it.
 
@@ -67,6 +89,8 @@ class View:
     """What --detail and the page's folded part add."""
     pictures: tuple[str, ...] = ()
     """File names of the pictures, in the result's folder."""
+    bars: tuple[Bars, ...] = ()
+    """Listings with bars beside their lines, drawn on a page after the tables."""
 
 
 def interval(lo: float, hi: float, spec: str = ".2f") -> str:

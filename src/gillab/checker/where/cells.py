@@ -126,6 +126,11 @@ def view(run: WhereRun) -> View:
             for c in run.cells
             for d in where_view.doubts(c.where)
         ),
+        bars=tuple(
+            replace(b, title=f"{_name(c)}: {b.title}")
+            for c in run.cells
+            for b in where_view.bars(c.where)
+        ),
     )
 
 

@@ -7,13 +7,18 @@ the threads share, and the fix. On a GIL build, which line holds the GIL and whi
 
 from __future__ import annotations
 
+import linecache
 import os
 
 from gillab.checker.where.profile import COLLECTOR, Where, WhereLine
-from gillab.present.view import Doubt, Table, interval
+from gillab.present.view import BarRow, Bars, Doubt, Table, interval
 
 COLUMNS = ("line", "code", "alone", "N threads", "cost ×", "GIL held", "touches")
 SOURCE_CHARS = 34
+LISTING_CHARS = 64
+"""A listed line's characters, beyond which it is cut (its bars must stay on the page)."""
+SPAN = 60
+"""A file's sampled lines are listed with every line between them where they span at most this many."""
 WIDE = 0.25
 """A line's slowdown is marked when its interval reaches further than this share of it either side."""
 
@@ -170,6 +175,43 @@ def table(where: Where) -> Table | None:
         flagged.append(_wide(ln))
     columns = (*COLUMNS[:3], f"{where.threads} threads", *COLUMNS[4:])
     return Table(columns, tuple(rows), tuple(flagged), "llrrrrl")
+
+
+def bars(where: Where) -> tuple[Bars, ...]:
+    """Each file's source, from its first sampled line to its last, with two bars per line (its share of the
+    time alone and on N threads) and, on a GIL build, a third (the share of its time its thread held the GIL);
+    a line whose threads fight over something is flagged. Only the sampled lines where they spread wider."""
+    if where.sampler is None or not where.lines:
+        return ()
+    gil = any(ln.gil_held is not None for ln in where.lines)
+    series = ("alone", f"{where.threads} threads", *(("GIL held",) if gil else ()))
+    out = []
+    for file in dict.fromkeys(ln.file for ln in where.lines):
+        mine = {ln.line: ln for ln in where.lines if ln.file == file}
+        lo, hi = _def_line(file, min(mine)), max(mine)
+        numbers = range(lo, hi + 1) if hi - lo < SPAN else sorted(mine)
+        texts = {n: linecache.getline(file, n).rstrip().expandtabs() for n in numbers}
+        texts = {n: t or (mine[n].source if n in mine else "") for n, t in texts.items()}
+        indent = min((len(t) - len(t.lstrip()) for t in texts.values() if t.strip()), default=0)
+        rows = []
+        for n in numbers:
+            ln, text = mine.get(n), _code(texts[n][indent:], LISTING_CHARS)
+            if ln is None:
+                rows.append(BarRow(str(n), text, (None,) * len(series)))
+                continue
+            held = (ln.gil_held,) if gil else ()
+            rows.append(BarRow(str(n), text, (ln.alone, ln.threads, *held), ln.contended))
+        out.append(Bars(os.path.basename(file), series, tuple(rows)))
+    return tuple(out)
+
+
+def _def_line(file: str, first: int) -> int:
+    """The `def` line of the function a sampled line is in, where it is within SPAN lines above; else the
+    line itself."""
+    for n in range(first, max(0, first - SPAN), -1):
+        if linecache.getline(file, n).lstrip().startswith(("def ", "async def ")):
+            return n
+    return first
 
 
 def _slowdown(ln: WhereLine) -> str:

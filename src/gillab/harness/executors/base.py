@@ -120,6 +120,12 @@ class Executor:
         """The run's engine block, for an executor that runs on an engine (None for the others)."""
         return None
 
+    @classmethod
+    def own_cost_s(cls, workers: int, scheduler: str | None = None) -> float | None:
+        """What the executor itself adds to each task, measured on fresh workers before a run sizes its tasks
+        (an engine's scheduling and transfer); None for one with no engine between the caller and its workers."""
+        return None
+
     def __init__(self, workers: int, scheduler: str | None = None) -> None:
         """scheduler: an existing cluster's address, for an executor that runs on an engine."""
         self.workers = workers

@@ -171,6 +171,24 @@ class DaskExecutor(Executor):
     def check_scheduler(cls, scheduler: str) -> None:
         cluster_facts(scheduler)
 
+    @classmethod
+    def own_cost_s(cls, workers: int, scheduler: str | None = None) -> float | None:
+        """EMPTY_TASKS empty tasks' time each, on a cluster of this shape started for it (or the named one),
+        after one to warm it; None where it cannot start (its cells then say why)."""
+        if unavailable():
+            return None
+        ex = cls(workers, scheduler)
+        try:
+            ex._create()
+            ex.run([(empty_task, ())] * workers)
+            t0 = time.perf_counter()
+            ex.run([(empty_task, ())] * EMPTY_TASKS)
+            return (time.perf_counter() - t0) / EMPTY_TASKS
+        except Exception:  # a cluster that cannot start fails its cells, not the sizing
+            return None
+        finally:
+            ex.shutdown()
+
     def __init__(self, workers: int, scheduler: str | None = None) -> None:
         super().__init__(workers)
         self.scheduler = scheduler
