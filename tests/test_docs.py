@@ -158,9 +158,52 @@ def test_every_quoted_output_is_a_block_the_refresh_script_reruns() -> None:
         page.name: refresh.blocks(page.read_text(encoding="utf-8")) for page in refresh.files()
     }
     assert found["README.md"] == ["gillab run"]
-    for cmds in found.values():
+    said = {page.name: refresh.quotes(page.read_text(encoding="utf-8")) for page in refresh.files()}
+    # the course's steps that run under this Python quote what their command printed, rerun by the script
+    assert said["README.md"] == [
+        "gillab info",
+        "gillab states",
+        "gillab dis counter",
+        "gillab race",
+        "gillab course fib",
+        "gillab io",
+        "gillab convoy",
+        "gillab annotate",
+    ]
+    for cmds in [*found.values(), *said.values()]:
         for cmd in cmds:
             parser.parse_args(shlex.split(cmd)[1:])
+
+
+def test_the_refresh_script_quotes_the_lessons_sentences_at_the_markers_indent() -> None:
+    refresh = _refresh_script()
+    printed = (
+        "First sentence. In add_rcw a switch point lies between reading\n  and writing: lost.\n"
+        "In add none does\n\nthe table\n"
+    )
+    page = (
+        "1. **Step.** `gillab dis counter`:\n"
+        "   <!-- quote: gillab dis counter | 2 from In add_rcw -->\n   old words\n   <!-- /quote -->\n"
+        "2. `gillab info`:\n   <!-- quote: gillab info -->\n   <!-- /quote -->\n"
+        "<!-- quoted -->\n<!-- /quoted -->\n"
+    )
+    ran: list[str] = []
+
+    def runner(cmd: str) -> tuple[str, float]:
+        ran.append(cmd)
+        return printed, 12.4 if "info" in cmd else 2.0
+
+    new = refresh.refresh(page, runner=runner, say=lambda _: None)
+    assert "old words" not in new
+    assert (
+        '   <!-- quote: gillab dis counter | 2 from In add_rcw -->\n   "In add_rcw a switch point lies '
+        'between reading and writing: lost. In add none does."\n   <!-- /quote -->'
+    ) in new
+    assert '"First sentence. In add_rcw' in new  # all of the lesson, where no count is given
+    assert 'does." (12 s)' in new  # a command of 10 s or more says how long it took
+    assert "The sentences quoted here were printed on " in new
+    assert ran == ["gillab dis counter", "gillab info"]
+    assert refresh.refresh(new, runner=runner, say=lambda _: None).count("<!-- quote:") == 2
 
 
 def test_the_refresh_script_rewrites_a_block_with_when_where_and_how_long() -> None:
