@@ -17,7 +17,7 @@ import pytest
 
 from gillab import stats
 from gillab.harness import interference
-from gillab.harness.noise import flag_noise
+from gillab.harness.noise import flag_noise, spread, wants_rounds
 from gillab.harness.results import Cell, RunConfig, RunResult
 from gillab.harness.rounds import round_order
 from gillab.harness.runner import run_matrix
@@ -302,3 +302,22 @@ def test_a_cell_the_machine_moved_is_flagged_with_the_machine_named() -> None:
         2,
     )
     assert "the cell itself moved" in steady.noise_reason
+
+
+def test_only_a_cell_whose_spread_more_rounds_can_narrow_wants_them() -> None:
+    steady = _cell(speedup=1.8, speedup_ci95=(1.75, 1.85))
+    assert not wants_rounds(steady)  # ±3%: settled
+    wide = _cell(speedup=1.8, speedup_ci95=(1.4, 2.0))
+    assert wants_rounds(wide)
+    assert wants_rounds(replace(steady, unsteady=("efficiency_vs_ceiling",)))
+    assert not wants_rounds(
+        replace(wide, executor="serial", workers=1)
+    )  # the baseline is paired, not asked
+    assert not wants_rounds(replace(wide, status="failed"))
+    # a kept disturbed repeat flags a cell, but its interval is narrow: rounds would not unflag it
+    assert not wants_rounds(
+        replace(steady, noisy=True, noise_reason="other processes used 1.0 of 2 cores")
+    )
+    nearer = replace(steady, speedup_ci95=(1.6, 2.0))
+    assert spread(nearer) < spread(wide) < spread(replace(steady, unsteady=("speedup",)))
+    assert spread(steady) < 1.0 < spread(nearer)

@@ -7,50 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gillab.harness import rounds
-from gillab.harness.noise import spread, wants_rounds
 from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult
 from gillab.harness.runner import run_matrix
 from gillab.outputs.findings import machine_note
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def _cell(**kw: object) -> Cell:
-    base: dict[str, object] = {
-        "workload": "fib",
-        "impl": "cython-nogil",
-        "executor": "thread",
-        "workers": 2,
-        "tasks": 4,
-        "size": 30,
-        "status": "ok",
-        "speedup": 1.8,
-        "speedup_ci95": (1.75, 1.85),
-        "efficiency": 0.9,
-    }
-    return Cell(**(base | kw))  # type: ignore[arg-type]
-
-
-def test_only_a_cell_whose_spread_more_rounds_can_narrow_wants_them() -> None:
-    assert not wants_rounds(_cell())  # ±3%: settled
-    wide = _cell(speedup_ci95=(1.4, 2.0))
-    assert wants_rounds(wide)
-    assert wants_rounds(_cell(unsteady=("efficiency_vs_ceiling",)))
-    assert not wants_rounds(
-        replace(wide, executor="serial", workers=1)
-    )  # the baseline is paired, not asked
-    assert not wants_rounds(replace(wide, status="failed"))
-    # a kept disturbed repeat flags a cell, but its interval is narrow: rounds would not unflag it
-    assert not wants_rounds(_cell(noisy=True, noise_reason="other processes used 1.0 of 2 cores"))
-    nearer = _cell(speedup_ci95=(1.6, 2.0))
-    assert spread(nearer) < spread(wide) < spread(_cell(unsteady=("speedup",)))
-    assert spread(_cell()) < 1.0 < spread(nearer)
 
 
 def _config(**kw: object) -> RunConfig:
