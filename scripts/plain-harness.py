@@ -95,6 +95,7 @@ def main() -> int:
     p.add_argument(
         "--burst", type=float, default=0.0, help="seconds of a CPU-bound competitor mid-run"
     )
+    p.add_argument("--burst-at", type=float, default=8.0, help="when the competitor starts (s)")
     args = p.parse_args()
     config = RunConfig(
         workload="fib",
@@ -108,7 +109,7 @@ def main() -> int:
     for run in range(args.runs):
         burst: list[subprocess.Popen[bytes]] = []
         if args.burst:
-            threading.Timer(8.0, _compete, (burst, args.burst)).start()
+            threading.Timer(args.burst_at, _compete, (burst, args.burst)).start()
         t0 = time.perf_counter()
         result = run_matrix(config, None)
         took = time.perf_counter() - t0
