@@ -138,7 +138,7 @@ def flag_noise(cell: Cell, cores: int, drift: float | None = None) -> Cell:
         return cell
     allowed = _allowed(cell)
     reasons = [_disturbed(cell, cores)]
-    if _wide(cell) or (_varied(cell) and not allowed):
+    if _spread_out(cell):
         reasons += _what_moved(cell, drift)
     figures, why = unsteady(cell, cores, drift)
     reasons = [r for r in [*reasons, *why] if r]
@@ -168,7 +168,13 @@ def wants_rounds(cell: Cell) -> bool:
     rounds narrow; a disturbed repeat it kept stays named whatever follows."""
     if not cell.ok or cell.kind.baseline:
         return False
-    return _wide(cell) or (_varied(cell) and not _allowed(cell)) or bool(cell.unsteady)
+    return _spread_out(cell) or bool(cell.unsteady)
+
+
+def _spread_out(cell: Cell) -> bool:
+    """Whether the cell's figures moved: a speedup interval wider than ±CI_NOISY, or walls that varied where
+    the cell was not as fast as this machine allowed."""
+    return _wide(cell) or (_varied(cell) and not _allowed(cell))
 
 
 def spread(cell: Cell) -> float:

@@ -156,9 +156,7 @@ class Group:
     def _serial_results(self) -> None:
         """Where tasks bring their own inputs (the user's target), run the serial baseline once, untimed: its
         results, input by input, are what every other cell's tasks must return."""
-        base = next(
-            (s for (_, ex, _), s in self.sessions.items() if self.config.kinds[ex].baseline), None
-        )
+        base = next((s for k, s in self.sessions.items() if self._baseline(k)), None)
         if base is None or base.payloads is None:
             return
         key = next(k for k, s in self.sessions.items() if s is base)
@@ -243,7 +241,7 @@ class Group:
         serial = by_key[self.keys[0]]
         if not serial.ok:
             return True
-        live = [key for key in self.sessions if not self.config.kinds[key[1]].baseline]
+        live = [key for key in self.sessions if not self._baseline(key)]
         return all(settled(rounds_of(by_key[key], serial, self._ceiling(key))) for key in live)
 
     def cells(self, drift: float | None = None) -> list[Cell]:
@@ -258,7 +256,7 @@ class Group:
                 out[key] = replace(session.summary(), rounds_added=self.added.get(key, 0))
             else:
                 out[key] = replace(session.failed(CellError(NOT_MEASURED)), status="skipped")
-        serial = next((out[k] for k in self.keys if self.config.kinds[k[1]].baseline), None)
+        serial = next((out[k] for k in self.keys if self._baseline(k)), None)
         cells = [
             with_speedup(out[k], serial, self.cores, drift, self._ceiling(k)) for k in self.keys
         ]

@@ -16,7 +16,8 @@ from gillab.harness.diagnosis import causes
 from gillab.harness.gilstate import BUDGET
 from gillab.harness.instruments import SPEED_DRIFT
 from gillab.harness.noise import CI_NOISY
-from gillab.harness.results import TOO_UNSTEADY, Cell, RunConfig, RunResult
+from gillab.harness.options import DEFAULTS
+from gillab.harness.results import TOO_UNSTEADY, Cell, RunResult
 from gillab.outputs.choices import engine_advice, engine_cost
 from gillab.outputs.columns import fmt, gil_wait_shown
 from gillab.present.view import and_list, interval
@@ -313,19 +314,19 @@ def machine_note(result: RunResult) -> str:
         parts.append(f"this machine's speed moved {drift:.0%} during the run")
     if disturbed:
         parts.append(f"other processes took cores during {len(disturbed)} of {len(measured)} cells")
-    settled = settle_note(result)
+    return _machine_words(parts, drift, bool(disturbed)) + settle_note(result)
+
+
+def _machine_words(parts: list[str], drift: float | None, disturbed: bool) -> str:
     if not parts:
         held = f" (within {drift:.0%})" if drift is not None else ""
-        return (
-            f"This machine held its speed{held} and no other process took its cores: every figure "
-            f"stands.{settled}"
-        )
+        return f"This machine held its speed{held} and no other process took its cores: every figure stands."
     if not disturbed:
         return _first_upper(
-            f"{parts[0]}: speedups carry wide intervals; cores busy is not affected.{settled}"
+            f"{parts[0]}: speedups carry wide intervals; cores busy is not affected."
         )
     return _first_upper(
-        f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low.{settled}"
+        f"{' and '.join(parts)}: speedups carry wide intervals, and cores busy may read low."
     )
 
 
@@ -334,7 +335,7 @@ def sizing_note(result: RunResult) -> str:
     engine = result.engine
     if engine is None or engine.sized_for_s is None:
         return ""
-    default = RunConfig().target_s
+    default = DEFAULTS.target_s
     target = result.config.target_s
     cost = f"{engine.sized_for_s * 1e3:.1f} ms, empty tasks"
     if target <= default:
