@@ -5,6 +5,8 @@
   without the trial it took 15.4-16.0 s, each phase waiting 2 s of its own for a quiet moment that never came).
 - where_costs_the_callable_little: check --where under 3.14t: its wall (at most 10 s) and, as each profile
   measures it, the callable's calls per second while sampled over while not (at least 0.95).
+- py_spy_costs_the_callable_little: check --where before 3.14 (py-spy's readers): its wall (at most 10 s), and
+  the calls on 2 threads sampled over unsampled, checks taken in turn (at least 0.95).
 - check_without_gil: one shared dict checked under 3.14t (`--python`, where scripts/build-python.sh built it),
   where the check names contention; it took 25 s before its venv was kept, and must take at most 12 s on a
   quiet 2-core machine. Skipped in the quick run (its first call may install the venv).
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -139,6 +142,59 @@ def test_where_costs_the_callable_little(benchmark: Any, tmp_path: Path) -> None
         interpreter=str(ft),
         kept_alone=kept["alone"],
         kept_threads=kept["threads"],
+        limit_kept=0.95,
+        limit_s=10,
+    )
+
+
+@pytest.mark.skipif(QUICK, reason="the quick run leaves it out: six checks of 8 s")
+def test_py_spy_costs_the_callable_little(benchmark: Any, tmp_path: Path) -> None:
+    """check --where before 3.14, with py-spy's two readers: its wall (at most 10 s on a quiet machine), and the
+    readers' cost, which py-spy cannot measure in a profile (it cannot pause): the calls made on 2 threads while
+    sampled over those made unsampled (GILLAB_WHERE_HZ=0), in phases of the same seconds, checks taken in turn
+    (the median of each; at least 0.95: sampling costs at most 5% of its calls per second)."""
+    if sys.version_info >= (3, 14):
+        pytest.skip("3.14 profiles with its RemoteUnwinder (test_where_costs_the_callable_little)")
+    from gillab.checker.where import spy
+
+    if spy.unavailable():
+        pytest.skip(spy.unavailable())
+    benchmark.group = "check"
+    out = tmp_path / "where.json"
+    args = ("gillab.workloads.patterns:own_dict", "--args", "1000", "--no-safety", "--where")
+    args += ("--json", str(out))
+    calls: dict[str, list[int]] = {"sampled": [], "unsampled": []}
+    walls: list[float] = []
+
+    def profile(hz: str) -> dict[str, Any]:
+        env = dict(os.environ, GILLAB_WHERE_HZ=hz) if hz else None
+        proc = subprocess.run(
+            [sys.executable, "-m", "gillab", "check", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+            env=env,
+        )
+        assert proc.returncode == 0, proc.stderr
+        where: dict[str, Any] = json.loads(out.read_text())["where"]
+        return where
+
+    def once() -> None:
+        t0 = time.perf_counter()
+        where = profile("")
+        walls.append(round(time.perf_counter() - t0, 1))
+        assert where["sampler"] is not None, where["note"]
+        calls["sampled"].append(where["calls_threads"])
+        calls["unsampled"].append(profile("0")["calls_threads"])
+
+    benchmark.pedantic(once, rounds=ROUNDS, iterations=1)
+    kept = statistics.median(calls["sampled"]) / statistics.median(calls["unsampled"])
+    benchmark.extra_info.update(
+        _machine(),
+        walls_s=walls,
+        calls=calls,
+        kept_threads=round(kept, 3),
         limit_kept=0.95,
         limit_s=10,
     )

@@ -10,6 +10,7 @@ thresholds (a shared dict costs 3-4× per call on 2 threads here; its fix 1.0-1.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,8 +150,11 @@ def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first
     assert all(ln.threads == 0 for ln in other.lines)
 
 
-@pytest.mark.skipif(SAMPLED, reason="a sampler runs here")
-def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchanged() -> None:
+@pytest.mark.skipif(SAMPLED and sys.version_info >= (3, 14), reason="3.14's sampler runs here")
+def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GILLAB_PY_SPY", "/nonexistent/py-spy")  # before 3.14: no py-spy either
     result = check_target(
         "zlib:crc32",
         "data = bytes(1000)",
@@ -215,10 +219,10 @@ def test_the_page_lists_the_function_with_two_bars_per_line_and_a_third_for_the_
     assert bars(Where(None, note="no sampler")) == ()
 
 
-def profiled(target: str, steps: int) -> Where:
+def profiled(target: str, steps: int, duration_s: float = 0.2) -> Where:
     """check --where of target(steps) on 1 and 2 threads, no safety trial: its profile, which a sampler took."""
     got = check_target(
-        target, args=[steps], threads=(1, 2), duration_s=0.2, safety_s=None, where=True
+        target, args=[steps], threads=(1, 2), duration_s=duration_s, safety_s=None, where=True
     )
     assert got.where is not None
     assert got.where.sampler is not None, got.where
@@ -276,24 +280,30 @@ def test_without_the_gil_the_first_line_named_touches_the_shared_object(
         assert not fixed.contended, fixed.lines  # nothing its threads share holds them back
 
 
-@pytest.mark.skipif(not SAMPLED or not environment.gil_enabled(), reason="a GIL, on CPython 3.14")
+@pytest.mark.skipif(
+    not SAMPLED or not environment.gil_enabled(),
+    reason="a GIL, and a sampler: 3.14's, or py-spy before it",
+)
 @pytest.mark.slow
 def test_with_a_gil_the_line_that_lets_it_go_is_told_from_the_one_that_holds_it() -> None:
-    where = profiled(f"{TARGETS}:compress_then_loop", 20000)
+    where = profiled(f"{TARGETS}:compress_then_loop", 20000, duration_s=1.0)  # py-spy: 100 a second
     held = {ln.source: ln.gil_held for ln in where.lines}
     compress = held["zlib.compress(DATA, 6)"]
     loop = held["x += i * i"]
     assert compress is not None
     assert compress < 0.2, where.lines
     assert loop is not None
-    assert loop > 0.9, where.lines
+    # Before 3.14 (py-spy), where the two threads happen to loop in step, one waits for the GIL on this very
+    # line after the other takes it: 0.83 in 2 of 11 profiles here, line 12's share of the time falling to
+    # 0.45-0.48 (the waits no longer there); 0.96-1.00 in the rest. 3.14 read over 0.9 in every CI run.
+    assert loop > (0.9 if sys.version_info >= (3, 14) else 0.6), where.lines
     assert "holds the GIL" in lesson(where)[0]
     assert "lets it go" in lesson(where)[0]
 
 
 def test_the_gil_fixture_gives_the_profile_or_skips_where_none_can_run(gil) -> None:  # type: ignore[no-untyped-def]
     if not SAMPLED:
-        with pytest.raises(pytest.skip.Exception, match=r"3\.14"):
+        with pytest.raises(pytest.skip.Exception, match=r"3\.14|py-spy"):
             gil.where(patterns.own_dict, 100, duration_s=0.1)
         return
     where = gil.where(patterns.shared_dict, 1000, duration_s=0.1)

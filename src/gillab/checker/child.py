@@ -195,7 +195,7 @@ def where(spec: dict[str, Any], out: IO[str]) -> int:
             max(spec["threads"]),
             spec["duration_s"],
             lambda d: _write(out, d),
-            (Path(attached), Path(pause)) if attached and pause else None,
+            (Path(attached), Path(pause) if pause else None) if attached else None,
         )
     except Exception as exc:
         _write(out, {"error": f"{type(exc).__name__}: {exc}"})

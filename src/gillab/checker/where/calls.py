@@ -9,8 +9,11 @@ itself ran a GIL-free native reference on N threads than on one, in the same sec
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,12 +42,13 @@ def run_phases(
     threads: int,
     duration_s: float,
     write: Callable[[dict[str, Any]], None],
-    files: tuple[Path, Path] | None,
+    files: tuple[Path, Path | None] | None,
 ) -> None:
     """Call func alone for duration_s, then on `threads` threads at once for as long, writing each phase.
 
     files: (attached, pause): the sampler touches the first once it has read a stack; this child creates the
-    second while the sampler is to pause."""
+    second while the sampler is to pause (None: a sampler that never pauses, py-spy's; every slice is sampled)."""
+    _let_the_sampler_read()
     f = function_of(func)
     objects = [
         {"file": file, "line": line} | encode(t) for (file, line), t in touched(func).items()
@@ -69,6 +73,33 @@ def run_phases(
     write({"machine": _machine(threads)})
 
 
+PR_SET_PTRACER = 0x59616D61
+
+
+def _let_the_sampler_read() -> None:
+    """Name this child's parent, the sampler, as the process whose descendants may read its memory: under
+    Yama's ptrace scope 1 only a process's ancestors may, and py-spy is the sampler's child, not this one's
+    parent. Nothing changes where Yama is off (prctl fails, and is not needed) or outside Linux."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PTRACER, os.getppid(), 0, 0, 0)
+
+
+def _call_loop(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    stop: threading.Event,
+    mine: list[int],
+) -> None:
+    """Call func until stop is set, counting the calls (its frame marks, to py-spy, a thread that is calling:
+    gillab.checker.where.spy.CALL_LOOP)."""
+    while not stop.is_set():
+        func(*args, **kwargs)
+        mine[0] += 1
+
+
 def _phase(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -88,11 +119,8 @@ def _phase(
 
     def worker(i: int) -> None:
         ids[i] = threading.get_native_id()
-        mine = counts[i]
         ready.wait()
-        while not stop.is_set():
-            func(*args, **kwargs)
-            mine[0] += 1
+        _call_loop(func, args, kwargs, stop, counts[i])
 
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
     for t in pool:
@@ -102,7 +130,7 @@ def _phase(
         ready.wait()
         t0, done = time.monotonic_ns(), 0
         for k in range(SLICES):
-            sampled = k % 4 != 3
+            sampled = pause is None or k % 4 != 3
             if pause is not None and sampled:
                 pause.unlink(missing_ok=True)
             elif pause is not None:

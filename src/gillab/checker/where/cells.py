@@ -111,8 +111,7 @@ def view(run: WhereRun) -> View:
         "on N threads over its cost alone, ! marks a line whose threads fight over something there.",
         *(
             f"{_name(c)}: {c.where.samples} samples; the machine itself {c.where.machine or 1.0:.2f}× slower on "
-            f"{c.where.threads} threads; calls per second while sampled over while not: "
-            f"{c.where.kept_alone or 0.0:.2f} alone, {c.where.kept_threads or 0.0:.2f} on {c.where.threads}."
+            f"{c.where.threads} threads.{where_view.kept(c.where)}"
             for c in run.cells
         ),
     )

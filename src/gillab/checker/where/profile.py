@@ -216,14 +216,16 @@ def build(
     machine: float | None,
     objects: dict[tuple[str, int], dict[str, Any]],
     source: dict[Key, str],
+    held: dict[Key, float] | None = None,
 ) -> Where:
-    """The line profile from the samples of the two phases (alone, then N threads)."""
+    """The line profile from the samples of the two phases (alone, then N threads). held: each line's GIL-held
+    share on N threads, where the sampler measured it apart from the samples (py-spy's reader of the holder)."""
     alone_p, many_p = phases[0], phases[-1]
     alone, many = _Tally(alone_p, samples), _Tally(many_p, samples)
     keys = {k for k in alone.counts | many.counts if k is not None}
     keys = {k for k in keys if max(alone.share(k), many.share(k)) >= SHOWN_SHARE}
     m = max(1.0, machine or 1.0)
-    pair = _Pair(alone_p, many_p, alone, many, m, gil)
+    pair = _Pair(alone_p, many_p, alone, many, m, gil, held)
     lines = [pair.line(key, objects.get((key[0], key[1]), {}), source.get(key, "")) for key in keys]
     lines.sort(key=lambda ln: _rank(ln, m))
     return Where(
@@ -249,10 +251,17 @@ class _Pair:
     """The two phases' tallies, and the machine's own slowdown: each line's figures from them."""
 
     def __init__(
-        self, alone_p: Phase, many_p: Phase, alone: _Tally, many: _Tally, m: float, gil: bool
+        self,
+        alone_p: Phase,
+        many_p: Phase,
+        alone: _Tally,
+        many: _Tally,
+        m: float,
+        gil: bool,
+        held: dict[Key, float] | None,
     ) -> None:
         self.alone_p, self.many_p, self.alone, self.many = alone_p, many_p, alone, many
-        self.m, self.gil = m, gil
+        self.m, self.gil, self.held = m, gil, held
         self.rng = random.Random(BOOTSTRAP_SEED)
 
     def line(self, key: Key, obj: dict[str, Any], source: str) -> WhereLine:
@@ -262,6 +271,8 @@ class _Pair:
         slowdown = b / a if a > 0 else None
         ci = _interval(key, alone, many, alone_p, many_p, self.rng) if a > 0 else None
         held = many.held[key] / many.seen_held[key] if many.seen_held[key] else None
+        if self.held is not None:
+            held = self.held.get(key)
         callers = many.callers.get(key) or alone.callers.get(key)
         caller = callers.most_common(1)[0][0] if callers else None
         contended = (

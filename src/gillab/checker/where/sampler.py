@@ -6,6 +6,7 @@ so that it is the child's parent: under Linux's Yama ptrace scope 1, only a proc
 memory. It then reads every thread's Python stack in the child, from outside, about RATE_HZ times a second,
 with CPython 3.14's RemoteUnwinder (`_remote_debugging`, the module 3.15's sampling profiler is built on): the
 child is never stopped. On a GIL build a second unwinder asks which thread holds the GIL at each sample.
+Before 3.14, on a GIL build, two py-spy processes read it instead (gillab.checker.where.spy).
 
 It writes one line: {"where": ...} (gillab.checker.where.profile.Where), or {"error": ...} as the check's child
 would, with the child's exit status.
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gillab.checker.where import spy
 from gillab.checker.where.profile import Key, Phase, Sample, Where, build
 from gillab.childproc import run_spec
 from gillab.codec import decode, encode
@@ -35,12 +37,12 @@ environment variable GILLAB_WHERE_HZ sets another rate; 0 runs the child's phase
 sampler's own cost can be measured (bench/test_check.py)."""
 
 
-def rate_hz() -> float:
-    """The sampling rate: GILLAB_WHERE_HZ where set (0: none), else RATE_HZ."""
+def rate_hz(default: float = RATE_HZ) -> float:
+    """The sampling rate: GILLAB_WHERE_HZ where set (0: none), else the sampler's default."""
     try:
-        return max(0.0, float(os.environ.get("GILLAB_WHERE_HZ", RATE_HZ)))
+        return max(0.0, float(os.environ.get("GILLAB_WHERE_HZ", default)))
     except ValueError:
-        return RATE_HZ
+        return default
 
 
 SAMPLER = "RemoteUnwinder (CPython 3.14 _remote_debugging)"
@@ -49,10 +51,7 @@ SAMPLER = "RemoteUnwinder (CPython 3.14 _remote_debugging)"
 def unavailable() -> str:
     """Why no sampler can read this interpreter's threads from outside, or "" where one can."""
     if sys.version_info < (3, 14):
-        return (
-            f"the line profile needs CPython 3.14 or newer to read the child's threads from outside (this is "
-            f"{sys.version_info.major}.{sys.version_info.minor}); run the check with --python a 3.14 or 3.14t"
-        )
+        return spy.unavailable()
     try:
         import _remote_debugging  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
@@ -128,6 +127,17 @@ class _Reader:
         self.stop.set()
         if self.thread is not None:
             self.thread.join()
+        if self.hz > 0 and not self.error and not self.samples:
+            self.error = "the sampler read no stack of the child"
+
+    def result(
+        self, phases: list[Phase], mine: Callable[[str], bool]
+    ) -> tuple[list[Sample], None, float, float]:
+        """(its samples, no GIL-held shares apart from them, its rate a second, its µs a sample)."""
+        del phases, mine  # each sample was set in time, and reduced, as it was read
+        spent = self.ended_ns - self.started_ns - self.paused_ns
+        rate = len(self.samples) / (spent / 1e9) if spent > 0 else 0.0
+        return self.samples, None, rate, self.spent_ns / max(1, len(self.samples)) / 1e3
 
 
 def _reduce(
@@ -182,7 +192,11 @@ def main(spec_path: str) -> int:
             out.write(json.dumps(doc) + "\n")
             out.flush()
 
+        if spec.get("spy"):  # gillab's own py-spy, where this interpreter's environment has none
+            os.environ.setdefault("GILLAB_PY_SPY", spec["spy"])
         why = unavailable()
+        if not why and spec.get("by_default") and sys.version_info < (3, 14):
+            why = "not asked for: before 3.14 the line profile (py-spy's) runs with --where"
         if why:
             write({"where": encode(Where(None, note=why))})
             return 0
@@ -191,12 +205,7 @@ def main(spec_path: str) -> int:
 
 
 def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], None]) -> int:
-    reader = _Reader(tmp / "attached", tmp / "pause", rate_hz())
-    child = {k: v for k, v in spec.items() if k != "result_path"} | {
-        "job": "where",
-        "attached_path": str(reader.attached),
-        "pause_path": str(reader.pause),
-    }
+    reader, name, child = _reader(spec, tmp)
     ready: dict[str, Any] = {}
 
     def on_line(line: dict[str, Any]) -> None:
@@ -220,28 +229,48 @@ def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], N
         return ran.returncode or 1
     phases = [decode(Phase, x["phase"]) for x in ran.lines if "phase" in x]
     machine = next((x["machine"] for x in ran.lines if "machine" in x), None)
-    if reader.error or not reader.samples or len(phases) < 2:
+    if reader.error or reader.hz <= 0 or len(phases) < 2:
         write({"where": encode(_unsampled(reader, phases))})
         return 0
-    spent = reader.ended_ns - reader.started_ns - reader.paused_ns
+    samples, held, rate, cost = reader.result(phases, _user_code(str(ready.get("file", ""))))
+    if not samples:
+        write({"where": encode(_unsampled(reader, phases))})
+        return 0
     objects = {(o["file"], o["line"]): o for o in ready.get("objects", [])}
-    keys = {k for _, threads in reader.samples for _, k, _, _ in threads if k is not None}
+    keys = {k for _, threads in samples for _, k, _, _ in threads if k is not None}
     where = build(
-        reader.samples,
+        samples,
         phases,
-        sampler=SAMPLER,
-        rate_hz=len(reader.samples) / (spent / 1e9) if spent > 0 else 0.0,
-        cost_us=reader.spent_ns / len(reader.samples) / 1e3,
+        sampler=name,
+        rate_hz=rate,
+        cost_us=cost,
         gil=bool(ready.get("gil", True)),
         machine=machine,
         objects=objects,
         source={k: linecache.getline(k[0], k[1]).strip() for k in keys},
+        held=held,
     )
     write({"where": encode(where)})
     return 0
 
 
-def _unsampled(reader: _Reader, phases: list[Phase]) -> Where:
+def _reader(spec: dict[str, Any], tmp: Path) -> tuple[_Reader | spy.SpyReader, str, dict[str, Any]]:
+    """The reader for this interpreter (3.14's RemoteUnwinder, else py-spy's two), its name, and the child's
+    spec (py-spy cannot pause: no pause file, and phases LONGER)."""
+    child = {k: v for k, v in spec.items() if k not in ("result_path", "spy")} | {
+        "job": "where",
+        "attached_path": str(tmp / "attached"),
+    }
+    if sys.version_info >= (3, 14):
+        child["pause_path"] = str(tmp / "pause")
+        return _Reader(tmp / "attached", tmp / "pause", rate_hz()), SAMPLER, child
+    path = spy.binary() or ""
+    child |= {"pause_path": "", "duration_s": spec["duration_s"] * spy.LONGER}
+    reader = spy.SpyReader(path, tmp / "attached", tmp, rate_hz(spy.RATE_HZ))
+    return reader, spy.NAME.format(version=spy.version(path)), child
+
+
+def _unsampled(reader: _Reader | spy.SpyReader, phases: list[Phase]) -> Where:
     """No profile, and why; the calls made where the child called (GILLAB_WHERE_HZ=0: unsampled)."""
     why = reader.error or (
         "GILLAB_WHERE_HZ=0: the child called unsampled"

@@ -274,15 +274,22 @@ def notes(where: Where) -> tuple[str, ...]:
         f"Line profile: {where.sampler}, {where.samples} samples at {where.rate_hz:.0f} a second, "
         f"{where.cost_us:.0f} µs each, read from outside the child; {where.calls_alone} calls alone and "
         f"{where.calls_threads} on {where.threads} threads; {where.outside:.0%} of the threads' time was in "
-        f"no line of its own{machine}.{_kept(where)} cost × is a line's cost per call on {where.threads} "
+        f"no line of its own{machine}.{kept(where)} cost × is a line's cost per call on {where.threads} "
         "threads over its cost alone; ! marks a line whose threads fight over something there.",
     )
 
 
-def _kept(where: Where) -> str:
-    """The sampler's own cost, from the unsampled slices between the sampled ones."""
+def kept(where: Where) -> str:
+    """The sampler's own cost, from the unsampled slices between the sampled ones; where it cannot pause
+    (py-spy), the CPU its readers took."""
     if where.kept_alone is None or where.kept_threads is None:
-        return ""
+        share = where.cost_us * where.rate_hz / 1e6
+        return (
+            f" Its readers took {share:.0%} of one core, start-up included (they cannot pause: no slice "
+            "was left unsampled to time the calls against)."
+            if share > 0
+            else ""
+        )
     return (
         f" Its calls per second while sampled, against the unsampled slices between: {where.kept_alone:.2f} "
         f"alone and {where.kept_threads:.2f} on {where.threads} threads (1.00: sampling cost it nothing)."
