@@ -191,7 +191,8 @@ def _add_trial_options(p: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="profile its lines alone and on the most --threads: which line keeps its threads from scaling, "
-        "and the object it shares (CPython 3.14+; by default where threads do not speed it up)",
+        "and the object it shares (by default on CPython 3.14+ where threads do not speed it up; before 3.14, "
+        "asked for, with py-spy: pip install 'gillab[where]')",
     )
     p.add_argument(
         "--sizes",
