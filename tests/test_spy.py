@@ -9,13 +9,10 @@ every thread's. The profile of a real child under py-spy is test_where's (it run
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from gillab.checker.api import check_target
-from gillab.checker.view import check_view
 from gillab.checker.where import calls, spy
 from gillab.checker.where.profile import Phase
 
@@ -100,34 +97,3 @@ def test_where_py_spy_cannot_run_it_says_why_in_one_line(
     assert why
     assert "\n" not in why
     assert "3.14" in why
-
-
-@pytest.mark.skipif(
-    bool(spy.unavailable()) or sys.version_info >= (3, 14),
-    reason="py-spy's sampler: before 3.14, on a GIL build, on Linux",
-)
-def test_where_py_spy_may_not_read_the_child_the_check_says_why_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    refused = tmp_path / "py-spy"
-    refused.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = "--version" ]; then echo "py-spy 0.0"; exit 0; fi\n'
-        'echo "Error: Permission denied (os error 13)" >&2\nexit 1\n'
-    )
-    refused.chmod(0o755)
-    monkeypatch.setenv("GILLAB_PY_SPY", str(refused))
-    result = check_target(
-        "zlib:crc32",
-        "data = bytes(1000)",
-        threads=(1, 2),
-        duration_s=0.1,
-        safety_s=None,
-        where=True,
-    )
-    assert result.where is not None
-    assert result.where.sampler is None
-    said = [s for s in check_view(result).lesson if s.startswith("Where:")]
-    assert len(said) == 1
-    assert "Permission denied" in said[0]
-    assert result.measurement is not None  # the rest of the check is whole

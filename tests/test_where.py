@@ -18,9 +18,9 @@ import pytest
 
 from gillab import environment
 from gillab.advice.model import Advice
-from gillab.checker.api import check_target
+from gillab.checker.api import CheckResult, check_target
 from gillab.checker.view import check_view
-from gillab.checker.where import objects
+from gillab.checker.where import objects, spy
 from gillab.checker.where.profile import Phase, Where, WhereLine, build
 from gillab.checker.where.sampler import unavailable
 from gillab.checker.where.view import bars, lesson
@@ -150,11 +150,9 @@ def test_a_line_that_costs_more_per_call_on_threads_is_contended_and_named_first
     assert all(ln.threads == 0 for ln in other.lines)
 
 
-@pytest.mark.skipif(SAMPLED and sys.version_info >= (3, 14), reason="3.14's sampler runs here")
-def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchanged(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("GILLAB_PY_SPY", "/nonexistent/py-spy")  # before 3.14: no py-spy either
+def _unprofiled(monkeypatch: pytest.MonkeyPatch, spy: str) -> tuple[CheckResult, View, list[str]]:
+    """check --where of zlib.crc32 with GILLAB_PY_SPY set to spy: the result, its view and its Where lines."""
+    monkeypatch.setenv("GILLAB_PY_SPY", spy)
     result = check_target(
         "zlib:crc32",
         "data = bytes(1000)",
@@ -166,11 +164,39 @@ def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchan
     assert result.where is not None
     assert result.where.sampler is None
     view = check_view(result)
-    said = [s for s in view.lesson if s.startswith("Where:")]
+    return result, view, [s for s in view.lesson if s.startswith("Where:")]
+
+
+@pytest.mark.skipif(SAMPLED and sys.version_info >= (3, 14), reason="3.14's sampler runs here")
+def test_without_a_sampler_the_check_says_so_in_one_line_and_is_otherwise_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result, view, said = _unprofiled(monkeypatch, "/nonexistent/py-spy")  # before 3.14: no py-spy
     assert len(said) == 1
     assert "3.14" in said[0]
     assert len(view.tables) == 1  # the scaling table alone
     assert result.to_json()["where"]["sampler"] is None
+
+
+@pytest.mark.skipif(
+    bool(spy.unavailable()) or sys.version_info >= (3, 14),
+    reason="py-spy's sampler: before 3.14, on a GIL build, on Linux",
+)
+def test_where_py_spy_may_not_read_the_child_the_check_says_why_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = tmp_path / "py-spy"
+    refused.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--version" ]; then echo "py-spy 0.0"; exit 0; fi\n'
+        'echo "Error: Permission denied (os error 13)" >&2\nexit 1\n'
+    )
+    refused.chmod(0o755)
+    result, view, said = _unprofiled(monkeypatch, str(refused))
+    assert len(said) == 1
+    assert "Permission denied" in said[0]
+    assert len(view.tables) == 1
+    assert result.measurement is not None  # the rest of the check is whole
 
 
 def _line(func: object, text: str, alone: float, threads: float, **kw: object) -> WhereLine:
