@@ -127,8 +127,6 @@ class _Reader:
         self.stop.set()
         if self.thread is not None:
             self.thread.join()
-        if self.hz > 0 and not self.error and not self.samples:
-            self.error = "the sampler read no stack of the child"
 
     def result(
         self, phases: list[Phase], mine: Callable[[str], bool]
@@ -229,13 +227,12 @@ def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], N
         return ran.returncode or 1
     phases = [decode(Phase, x["phase"]) for x in ran.lines if "phase" in x]
     machine = next((x["machine"] for x in ran.lines if "machine" in x), None)
-    if reader.error or reader.hz <= 0 or len(phases) < 2:
+    sampled = not reader.error and reader.hz > 0 and len(phases) >= 2
+    got = reader.result(phases, _user_code(str(ready.get("file", "")))) if sampled else None
+    if got is None or not got[0]:
         write({"where": encode(_unsampled(reader, phases))})
         return 0
-    samples, held, rate, cost = reader.result(phases, _user_code(str(ready.get("file", ""))))
-    if not samples:
-        write({"where": encode(_unsampled(reader, phases))})
-        return 0
+    samples, held, rate, cost = got
     objects = {(o["file"], o["line"]): o for o in ready.get("objects", [])}
     keys = {k for _, threads in samples for _, k, _, _ in threads if k is not None}
     where = build(
@@ -257,7 +254,7 @@ def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], N
 def _reader(spec: dict[str, Any], tmp: Path) -> tuple[_Reader | spy.SpyReader, str, dict[str, Any]]:
     """The reader for this interpreter (3.14's RemoteUnwinder, else py-spy's two), its name, and the child's
     spec (py-spy cannot pause: no pause file, and phases LONGER)."""
-    child = {k: v for k, v in spec.items() if k not in ("result_path", "spy")} | {
+    child = {k: v for k, v in spec.items() if k not in ("result_path", "spy", "by_default")} | {
         "job": "where",
         "attached_path": str(tmp / "attached"),
     }

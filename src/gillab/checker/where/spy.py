@@ -144,7 +144,10 @@ class SpyReader:
                 time.sleep(0.02)
             if p.returncode is None:
                 p.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C
+                deadline = time.monotonic() + ATTACH_S
                 while not self._reaped(p):
+                    if time.monotonic() > deadline:
+                        p.kill()  # it wrote nothing in time: _check says so
                     time.sleep(0.02)
         self._check()
 
@@ -191,9 +194,10 @@ def _why(said: str) -> str:
     """py-spy's error in one line, and Yama's scope where it forbids the read."""
     line = next((s for s in said.splitlines() if s.startswith("Error")), "").removeprefix("Error: ")
     line = line or (said.strip().splitlines() or ["it wrote no profile"])[-1]
-    scope = Path("/proc/sys/kernel/yama/ptrace_scope")
-    if scope.exists() and scope.read_text().strip() not in ("0", "1"):
-        line += f" (kernel.yama.ptrace_scope is {scope.read_text().strip()}: only root may read it)"
+    path = Path("/proc/sys/kernel/yama/ptrace_scope")
+    scope = path.read_text().strip() if path.exists() else "0"
+    if scope not in ("0", "1"):
+        line += f" (kernel.yama.ptrace_scope is {scope}: only root may read it)"
     return line
 
 
