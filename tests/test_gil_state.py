@@ -78,7 +78,10 @@ def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
             assert sum(holds) >= 0.5, holds
             assert all(0.15 <= h <= 0.85 for h in holds), holds
             continue
-        assert sum(holds) >= 0.85, holds  # the GIL is held by one of them but for its hand-offs
+        # The GIL is held by one of them but for its hand-offs: each leaves it free while the OS wakes the
+        # thread it was handed to (9-80 µs each at 5 ms on this 2-core VM, 57-170 µs at 1 ms).
+        assert sum(holds) >= 0.5, holds
+        assert (1 - sum(holds)) / seen.switches_per_s <= 250e-6, (holds, seen.switches_per_s)
         assert all(0.3 <= h <= 0.7 for h in holds), holds
     if disturbed:
         # Another process took a core: a thread asked to hand over the GIL must then also wait for the OS to
