@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +167,18 @@ class Phase:
 
 Sample = tuple[int, Sequence[tuple[int, Key | None, Key | None, bool | None]]]
 """(monotonic ns, [(thread id, the innermost user line or None, the user line that called it, held the GIL)])."""
+
+
+def user_lines(frames: Iterable[Key], mine: Callable[[str], bool]) -> tuple[Key | None, Key | None]:
+    """A stack's innermost line of user code (frames innermost first), and the user line that called it; a
+    line number of 0 or less is a frame between lines (its entry, say)."""
+    found: list[Key] = []
+    for key in frames:
+        if key[1] > 0 and mine(key[0]):
+            found.append(key)
+            if len(found) == 2:
+                break
+    return (found[0] if found else None, found[1] if len(found) > 1 else None)
 
 
 class _Tally:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gillab.checker.where import spy
-from gillab.checker.where.profile import Key, Phase, Sample, Where, build
+from gillab.checker.where.profile import Key, Phase, Sample, Where, build, user_lines
 from gillab.childproc import run_spec
 from gillab.codec import decode, encode
 
@@ -142,18 +142,8 @@ def _reduce(
     tid: int, frames: Any, mine: Callable[[str], bool], held: set[int] | None
 ) -> tuple[int, Key | None, Key | None, bool | None]:
     """A thread's stack as (id, its innermost line of user code, the user line that called it, held the GIL)."""
-    found: list[Key] = []
-    for f in frames:
-        if f.lineno > 0 and mine(f.filename):  # -1: a frame between lines (its entry, say)
-            found.append((f.filename, f.lineno, f.funcname))
-            if len(found) == 2:
-                break
-    return (
-        tid,
-        found[0] if found else None,
-        found[1] if len(found) > 1 else None,
-        (tid in held) if held is not None else None,
-    )
+    inner, caller = user_lines(((f.filename, f.lineno, f.funcname) for f in frames), mine)
+    return tid, inner, caller, (tid in held) if held is not None else None
 
 
 def _user_code(target_file: str) -> Callable[[str], bool]:

@@ -18,6 +18,7 @@ that started it as the process whose descendants may read it (prctl PR_SET_PTRAC
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -30,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gillab.checker.where.profile import Key, Phase, Sample
+from gillab.checker.where.profile import Key, Phase, Sample, user_lines
 
 RATE_HZ = 100.0
 """py-spy's samples a second, each reader: a py-spy sample of the child costs about 400 µs of CPU here, ten times
@@ -220,17 +221,11 @@ def _read(path: Path, mine: Callable[[str], bool]) -> dict[int, Seq]:
             continue
         seq: Seq = []
         for stack in prof["samples"]:
-            found: list[Key] = []
-            calling = False
-            for i in reversed(stack):  # innermost first
-                f = frames[i]
-                if f["name"] == CALL_LOOP:
-                    calling = True
-                    break
-                if len(found) < 2 and (f.get("line") or 0) > 0 and mine(f.get("file") or ""):
-                    found.append((f["file"], f["line"], f["name"]))
-            if calling:
-                seq.append((found[0] if found else None, found[1] if len(found) > 1 else None))
+            inner = [frames[i] for i in reversed(stack)]  # innermost first
+            names = [f["name"] for f in inner]
+            if CALL_LOOP in names:  # the thread is calling: its frames inside the call loop
+                keys = ((f.get("file") or "", f.get("line") or 0, f["name"]) for f in inner)
+                seq.append(user_lines(itertools.islice(keys, names.index(CALL_LOOP)), mine))
         out[tid] = seq
     return out
 
