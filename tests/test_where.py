@@ -9,6 +9,7 @@ thresholds (a shared dict costs 3-4× per call on 2 threads here; its fix 1.0-1.
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 from dataclasses import replace
@@ -406,6 +407,7 @@ def test_a_run_profiles_the_lines_of_its_contended_cells(tmp_path: Path, cli) ->
     or the collector gets its line profile in where.json, named after the run's lesson, in report.html and by
     `gillab show`; a run with none leaves no where.json."""
     from gillab.checker.where.cells import WhereRun, contended
+    from gillab.checker.where.cells import view as cells_view
     from gillab.harness.results import RunResult
     from gillab.outputs.documents import figures
 
@@ -425,7 +427,13 @@ def test_a_run_profiles_the_lines_of_its_contended_cells(tmp_path: Path, cli) ->
         if "shared-dict" in expected:
             assert "SHARED_DICT" in proc.stdout
         report = (tmp_path / "report.html").read_text()
-        assert all(f"{impl}: line" in report for impl in expected)
+        for c, sentence in zip(run.cells, cells_view(run).lesson, strict=True):
+            assert html.escape(sentence) in report, (
+                sentence
+            )  # each cell's lesson, as the terminal's
+            # it names a line where one slowed down beyond the machine (where the machine itself was as
+            # slow, or the diagnosis flagged a cell its profile clears, it says so instead)
+            assert bool(c.where.contended) <= sentence.startswith(f"{c.impl}: line"), sentence
     quiet = cli("run", *args, "--impl", "own-dict", "--out", str(tmp_path), "--force")
     assert quiet.returncode == 0, quiet.stderr
     result = RunResult.from_json(json.loads((tmp_path / "results.json").read_text()))
