@@ -112,9 +112,11 @@ def test_without_the_gil_contention_and_the_collector_are_named(
         # Never a wrong cause, and never "no contention" said with confidence: where the VM moved the
         # reference between rounds, the interval holds 0 and the lab says it cannot tell (noise).
         assert d.cause in (Cause.CONTENTION, Cause.NOISE), d
-        assert d.contention_ci95[1] > CONTENTION, d
-        if quiet(c) and d.contention_ci95[0] > 0:
-            assert d.cause == Cause.CONTENTION, d
+        # Threads contend only where they run at once: another process's load can leave them one core.
+        if quiet(c):
+            assert d.contention_ci95[1] > CONTENTION, d
+            if d.contention_ci95[0] > 0:
+                assert d.cause == Cause.CONTENTION, d
     garbage = _cell(sharing_run, "cyclic-garbage")
     assert garbage.diagnosis is not None
     assert (garbage.diagnosis.collections or 0) > 0
