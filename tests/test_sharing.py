@@ -62,6 +62,20 @@ def test_the_largest_part_is_named_first() -> None:
     )
 
 
+def test_a_long_collector_is_ranked_beside_contention() -> None:
+    # Its own work runs on the threads' cores: CI's cyclic garbage on 3.14t lost core speed while the
+    # collector ran 88% of the wall.
+    busy = {"waiting": 0.40, "waiting_ci95": (0.35, 0.45), "collector_share": 0.88}
+    assert cause_of(_d(contention=0.5, contention_ci95=(0.3, 0.6), **busy)) == "collector"
+    slower = _d(contention=0.4, contention_ci95=(0.3, 0.5), collector_share=0.5)
+    assert cause_of(slower) == "collector"
+    # A collector that ran a little names no cause, and leaves contention named where it passes.
+    shared = {"contention": 0.6, "contention_ci95": (0.5, 0.7)}
+    assert cause_of(_d(collector_share=0.1, **shared)) == "contention"
+    assert cause_of(_d(collector_share=COLLECTOR / 2, **shared)) == "contention"
+    assert cause_of(_d(collector_share=0.5, waiting=0.1, waiting_ci95=(0.05, 0.15))) == "noise"
+
+
 def test_within_the_machines_noise_no_cause_is_named() -> None:
     assert cause_of(_d()) == "noise"
     assert (

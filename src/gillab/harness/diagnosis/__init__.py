@@ -17,6 +17,10 @@ by round, into:
 The cell's speedup ÷ its ceiling is about (cores busy ÷ N) × (core speed ÷ the reference's), so waiting and
 contention multiply, and the larger of −ln(1 − each) is the larger part of the shortfall. That part is named,
 with its figure; waiting is named as the collector's where the collector ran for COLLECTOR or more of the wall.
+A collector that ran that long is ranked beside contention too, by its share of the wall: its own work runs on
+the threads' cores, so the core speed they lost while it ran is as much the collector's as contention's
+(cyclic garbage on 3.14t: the collector ran 83-88% of the wall, and its threads' cores read 0.8 of their solo
+speed, or less on a busier machine). Contention is named over it only where it lost more.
 A part is named only where its median passes its threshold and its interval's lower end is above 0 (each
 figure has its 95% interval, as every figure does). Where no part is, or the cell got all the machine allowed,
 the shortfall is within the machine's own noise, and no cause is named.
@@ -68,17 +72,20 @@ def _loss(share: float | None) -> float:
 
 
 def cause_of(d: Diagnosis, allowed: bool = False) -> Cause:
-    """The part to name: the GIL back on, else the larger of waiting (the collector's, where it ran for
-    COLLECTOR or more of the wall) and contention, where it passes its threshold; else the machine's noise."""
+    """The part to name: the GIL back on, else the largest of waiting and contention, where it passes its
+    threshold, and the collector's share of the wall, where it ran for COLLECTOR or more of it (waiting is then
+    named as the collector's); else the machine's noise."""
     if d.gil_on:
         return Cause.GIL
     waits = _passes(d.waiting, d.waiting_ci95, WAITING)
     contends = _passes(d.contention, d.contention_ci95, CONTENTION)
     if allowed or not (waits or contends):
         return Cause.NOISE
-    if contends and (not waits or _loss(d.contention) > _loss(d.waiting)):
+    collects = (d.collector_share or 0.0) >= COLLECTOR
+    rivals = max(_loss(d.waiting) if waits else 0.0, _loss(d.collector_share) if collects else 0.0)
+    if contends and _loss(d.contention) > rivals:
         return Cause.CONTENTION
-    return Cause.COLLECTOR if (d.collector_share or 0.0) >= COLLECTOR else Cause.WAITING
+    return Cause.COLLECTOR if collects else Cause.WAITING
 
 
 def _usable(cell: Cell, cores: int) -> float:
