@@ -428,9 +428,8 @@ def test_a_run_profiles_the_lines_of_its_contended_cells(tmp_path: Path, cli) ->
             assert "SHARED_DICT" in proc.stdout
         report = (tmp_path / "report.html").read_text()
         for c, sentence in zip(run.cells, cells_view(run).lesson, strict=True):
-            assert html.escape(sentence) in report, (
-                sentence
-            )  # each cell's lesson, as the terminal's
+            # each cell's lesson, as the terminal's
+            assert html.escape(sentence) in report, sentence
             # it names a line where one slowed down beyond the machine (where the machine itself was as
             # slow, or the diagnosis flagged a cell its profile clears, it says so instead)
             assert bool(c.where.contended) <= sentence.startswith(f"{c.impl}: line"), sentence

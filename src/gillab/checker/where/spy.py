@@ -18,7 +18,6 @@ that started it as the process whose descendants may read it (prctl PR_SET_PTRAC
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -224,8 +223,9 @@ def _read(path: Path, mine: Callable[[str], bool]) -> dict[int, Seq]:
             inner = [frames[i] for i in reversed(stack)]  # innermost first
             names = [f["name"] for f in inner]
             if CALL_LOOP in names:  # the thread is calling: its frames inside the call loop
-                keys = ((f.get("file") or "", f.get("line") or 0, f["name"]) for f in inner)
-                seq.append(user_lines(itertools.islice(keys, names.index(CALL_LOOP)), mine))
+                calling = inner[: names.index(CALL_LOOP)]
+                keys = ((f.get("file") or "", f.get("line") or 0, f["name"]) for f in calling)
+                seq.append(user_lines(keys, mine))
         out[tid] = seq
     return out
 
