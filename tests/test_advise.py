@@ -10,14 +10,16 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gillab import environment
-from gillab.advice.model import Option
+from gillab.advice.model import Option, expected_speedup
 from gillab.advice.recommend import choose, sentence
 from gillab.errors import TargetError
+from gillab.harness.results import Cell
 from gillab.harness.rounds import measure_cell
 from gillab.workloads import get, target
 
@@ -75,6 +77,74 @@ def test_a_pool_that_ties_with_one_thread_loses_to_it_as_the_cheapest() -> None:
 def test_a_pool_clear_of_one_thread_is_advised() -> None:
     procs = opt("processes", 1.62, (1.41, 1.74))
     assert choose([procs], serial_held=1.0, gil_on=GIL)[0] == procs
+
+
+def test_a_wide_interval_never_turns_into_a_verdict_the_figures_that_do_not_move_decide() -> None:
+    """advise once chose one thread for a callable whose threads kept 1.72 cores busy with the GIL held 2%:
+    threads read 1.51× [0.97-2.62], an interval the machine's movement made, and so "tied" with one thread."""
+    threads = opt(
+        "threads",
+        1.51,
+        (0.97, 2.62),
+        cores_busy=1.72,
+        busy_share=0.86,
+        gil_held=0.02,
+        expected=1.70,
+        expected_ci95=(1.64, 1.76),
+    )
+    procs = opt("processes", 1.30, (0.90, 1.90), cores_busy=1.80, busy_share=0.9)
+    chosen, _ = choose([threads, procs], serial_held=0.03, gil_on=GIL)
+    assert chosen == threads
+    said = sentence(2, [threads, procs], "3.11.7", 0.03, 0.99, GIL, [])
+    assert said.startswith("At 2 workers use threads: 1.70× [1.64-1.76] expected.")
+    assert "The machine moved while it measured (1.51× [0.97-2.62])" in said
+    assert "1.72 cores busy against 0.99 alone, the GIL held 2%" in said
+
+
+def test_threads_that_run_in_parallel_never_tie_with_one_thread() -> None:
+    """Even with no expected figure, and a measured interval that reaches 1.0."""
+    threads = opt("threads", 1.3, (0.95, 1.7), busy_share=0.86, gil_held=0.02)
+    assert choose([threads], serial_held=0.03, gil_on=GIL)[0] == threads
+    held = replace(threads, gil_held=0.5)  # the GIL held half the time: not a sign of parallel work
+    assert choose([held], serial_held=0.03, gil_on=GIL)[0].family == "serial"
+
+
+def test_processes_for_a_callable_that_holds_the_gil_are_chosen_from_their_cores_busy() -> None:
+    """advise once chose one thread where processes kept 1.79 cores busy and read 1.23× [0.92-1.54]."""
+    threads = opt("threads", 0.98, (0.95, 1.01), busy_share=0.49, gil_held=0.99)
+    procs = opt(
+        "processes",
+        1.23,
+        (0.92, 1.54),
+        cores_busy=1.79,
+        busy_share=0.9,
+        expected=1.72,
+        expected_ci95=(1.62, 1.80),
+    )
+    assert choose([threads, procs], serial_held=0.99, gil_on=GIL)[0] == procs
+
+
+def test_a_narrow_measure_below_what_cores_busy_give_is_a_finding() -> None:
+    procs = opt("processes", 1.02, (0.99, 1.05), expected=1.75, expected_ci95=(1.66, 1.82))
+    said = sentence(2, [procs], "3.11.7", 0.99, 0.99, GIL, [])
+    assert (
+        "Processes measured 1.02× [0.99-1.05], below the 1.75× [1.66-1.82] its cores busy give"
+        in said
+    )
+
+
+def test_the_expected_speedup_comes_from_cores_busy_and_the_ceiling() -> None:
+    serial = Cell("t", "x", "serial", 1, 8, 1, "ok", parallelism=1.0, parallelism_ci95=(1.0, 1.0))
+    cell = Cell("t", "x", "process", 2, 8, 1, "ok", parallelism=1.8, parallelism_ci95=(1.7, 1.9))
+    assert expected_speedup(cell, serial, 2, None, None) == pytest.approx((1.8, 1.7, 1.9))
+    # the machine's own reference ran each core at 0.8 of its speed alone, and half of a task is its transfer
+    assert expected_speedup(cell, serial, 2, 0.5, 1.6) == pytest.approx((0.72, 0.68, 0.76))
+    assert expected_speedup(cell, serial, 1, None, None) == pytest.approx(
+        (1.0, 1.0, 1.0)
+    )  # one core
+    assert (
+        expected_speedup(cell, replace(serial, parallelism=0.1), 2, None, None) is None
+    )  # it waits
 
 
 def test_nothing_above_one_thread_means_run_it_serially() -> None:

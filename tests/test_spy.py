@@ -57,12 +57,21 @@ def test_samples_count_inside_the_call_loop_and_the_holder_s_give_each_line_its_
             'Thread 11 "Thread-1"': [[WAIT]] + [[LOOP, HOT]] * 3 + [[LOOP, COLD]],  # alone
             'Thread 12 "Thread-2"': [[LOOP, HOT]] * 4 + [[LOOP, COLD]] * 4,
             'Thread 13 "Thread-3"': [[LOOP, HOT]] * 4 + [[LOOP, COLD]] * 4 + [[WAIT]],
+            # the calibrations, before each phase and after the last: each held the GIL throughout
+            'Thread 7 "Thread-a"': [[LOOP, HOT]] * 10,
+            'Thread 8 "Thread-b"': [[LOOP, HOT]] * 10,
+            'Thread 9 "Thread-c"': [[LOOP, HOT]] * 10,
         }
     )
+    # a reader that ticked at 0.7, 0.9 and 0.7 of the other's rate around the phases: 0.8 for each
     holder = _doc(
         {
             'Thread 12 "Thread-2"': [[LOOP, HOT]] * 4,  # it held the GIL on line 5 each time
-            'Thread 13 "Thread-3"': [[LOOP, HOT]] * 4 + [[LOOP, COLD]],
+            'Thread 13 "Thread-3"': [[LOOP, HOT]] * 2 + [[LOOP, COLD]],
+            'Thread 11 "Thread-1"': [[LOOP, HOT]] * 2,
+            'Thread 7 "Thread-a"': [[LOOP, HOT]] * 7,
+            'Thread 8 "Thread-b"': [[LOOP, HOT]] * 9,
+            'Thread 9 "Thread-c"': [[LOOP, HOT]] * 7,
         }
     )
     reader = spy.SpyReader("py-spy", tmp_path / "attached", tmp_path, spy.RATE_HZ)
@@ -73,7 +82,8 @@ def test_samples_count_inside_the_call_loop_and_the_holder_s_give_each_line_its_
         Phase(1, (11,), ((0, 10**9, 100, True),)),
         Phase(2, (12, 13), ((2 * 10**9, 3 * 10**9, 150, True),)),
     ]
-    samples, held, rate, cost = reader.result(phases, mine)
+    calibration = [Phase(1, (tid,), ((0, 10**8, 10, True),)) for tid in (7, 8, 9)]
+    samples, (held_alone, held), rate, cost = reader.result(phases, mine, calibration)
     alone = [s for s in samples if s[0] < 10**9]
     assert len(alone) == 4  # the wait before the loop is no tick of its
     assert all(0 < t < 10**9 for t, _ in alone)
@@ -82,8 +92,10 @@ def test_samples_count_inside_the_call_loop_and_the_holder_s_give_each_line_its_
     assert all(2 * 10**9 < t < 3 * 10**9 for t, _ in many)
     assert {tid for _, threads in many for tid, *_ in threads} == {12, 13}
     hot, cold = (USER, 5, "work"), (USER, 7, "work")
-    assert held[hot] == 1.0  # 8 of 8
-    assert held[cold] == pytest.approx(1 / 8)
+    assert held[hot] == pytest.approx(6 / 8 / 0.8)  # 6 of 8, at 0.8 of the rate
+    assert held[cold] == pytest.approx(1 / 8 / 0.8)
+    assert held_alone[hot] == pytest.approx(2 / 3 / 0.8)
+    assert cold not in held_alone or held_alone[cold] == 0.0
     assert rate == pytest.approx(12 / 0.12)  # the main thread's samples, one a tick
     assert cost == pytest.approx(1000.0)  # 12 ms of CPU over 12 ticks
 

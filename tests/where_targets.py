@@ -14,3 +14,11 @@ def compress_then_loop(n: int) -> int:
     for i in range(n):
         x += i * i
     return x
+
+
+def loop(n: int) -> int:
+    """Loop n times in Python: its thread holds the GIL all the time it runs (two such threads take turns)."""
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x

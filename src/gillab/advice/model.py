@@ -55,6 +55,13 @@ class Option:
     noise_reason: str = ""
     diagnosis: Diagnosis | None = omit_if_none()
     """Where its workers ran with no GIL shared between them: what held them back (gillab.harness.diagnosis)."""
+    busy_share: float | None = omit_if_none()
+    """Its cores busy over the cores it could use (the fewer of its workers and the usable cores): the GIL
+    decides it, and it holds on any machine."""
+    expected: float | None = omit_if_none()
+    """The speedup the figures that do not move give (expected_speedup): what the choice rests on where the
+    measured speedup's interval is wide."""
+    expected_ci95: tuple[float, float] | None = omit_if_none()
 
     @property
     def label(self) -> str:
@@ -124,9 +131,49 @@ def _median(xs: list[float]) -> float | None:
     return sorted(xs)[len(xs) // 2] if xs else None
 
 
+def expected_speedup(
+    cell: Cell,
+    serial: Cell | None,
+    cores: int,
+    transfer_share: float | None,
+    ceiling: float | None,
+) -> tuple[float, float, float] | None:
+    """The speedup a cell's figures that do not move give, with its interval: its cores busy over the serial
+    baseline's (each with its interval: the GIL decides them), times how fast each core ran at this many
+    workers against one alone on the machine's own GIL-free reference (`ceiling`, the run's median for this
+    many workers, over the cores it could use, at most 1: one factor for every option at a worker count, so
+    that it never decides between them, and its spread is the machine's movement, said on the machine's line,
+    not the code's doubt), less the share of a task spent sending it (transfer_share). None where a figure is
+    missing, or where the callable waits rather than computes (its speedup is overlapped waits, which cores
+    busy does not tell).
+
+    >>> c = Cell("t", "x", "thread", 2, 8, 1, "ok", parallelism=1.72, parallelism_ci95=(1.68, 1.76))
+    >>> s = Cell("t", "x", "serial", 1, 8, 1, "ok", parallelism=0.99, parallelism_ci95=(0.98, 0.99))
+    >>> [round(x, 2) for x in expected_speedup(c, s, 2, None, 1.9)]
+    [1.65, 1.61, 1.71]
+    """
+    if serial is None or cell.parallelism is None or not serial.parallelism:
+        return None
+    if (
+        serial.parallelism < WAITS
+    ):  # a callable that waits: its speedup is overlapped waits, not cores
+        return None
+    busy, (b_lo, b_hi) = cell.parallelism, cell.parallelism_ci95 or (cell.parallelism,) * 2
+    one, (s_lo, s_hi) = serial.parallelism, serial.parallelism_ci95 or (serial.parallelism,) * 2
+    if s_lo <= 0:
+        return None
+    usable = float(max(1, min(cell.workers, cores)))
+    per_core = min(1.0, ceiling / usable) if ceiling else 1.0
+    kept = per_core * (1.0 - (transfer_share or 0.0))
+    mid, lo, hi = (min(usable, x * kept) for x in (busy / one, b_lo / s_hi, b_hi / s_lo))
+    return mid, lo, hi
+
+
 def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
     """Every cell of a run as an Option."""
     out = []
+    serial = serial_of(result)
+    cores = result.environment.usable_cores or 1
     for c in result.cells:
         fam = c.family
         task = _median([s.end_s - s.start_s for s in c.timeline]) if c.timeline else None
@@ -134,6 +181,12 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
         unsteady = "speedup" in c.unsteady  # not a figure of the code: no option is chosen on it
         if c.per_call is not None and serial_task_s:
             share = c.per_call.pickle_s / (c.per_call.pickle_s + serial_task_s)
+        ceiling = result.ceiling.of(c.workers) if result.ceiling else None
+        expected = (
+            expected_speedup(c, serial, cores, share, ceiling.ratio if ceiling else None)
+            if c.ok
+            else None
+        )
         out.append(
             Option(
                 c.interpreter or result.environment.interpreter,
@@ -155,6 +208,13 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
                 c.noisy,
                 c.noise_reason,
                 c.diagnosis,
+                busy_share=(
+                    round(c.parallelism / max(1, min(c.workers, cores)), 3)
+                    if c.parallelism is not None
+                    else None
+                ),
+                expected=round(expected[0], 3) if expected else None,
+                expected_ci95=(round(expected[1], 3), round(expected[2], 3)) if expected else None,
             )
         )
     return out

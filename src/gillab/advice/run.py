@@ -35,7 +35,7 @@ from gillab.checker.safety import DEFAULT_SAFETY_S
 from gillab.checker.verdict import THREADS_HELP
 from gillab.checker.where import profile_where
 from gillab.checker.where.sampler import unavailable
-from gillab.checker.where.view import lesson
+from gillab.checker.where.view import short_of
 from gillab.harness import executors, options
 from gillab.harness.executors import Family
 from gillab.harness.pythons.cost import Build, run_rounds
@@ -214,16 +214,17 @@ def safety_trials(
 def with_where(
     advice: Advice, tgt: Target, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
 ) -> Advice:
-    """Where threads fell short at the most workers (efficiency under THREADS_HELP, under any interpreter):
-    the line profile of the target's first call here and under each --python whose threads a sampler can read
-    (3.14 or newer), each in a child process; each names its line in one more recommendation."""
-    threads = [o for o in advice.options if o.family == Family.THREADS and o.ok]
+    """Where threads fell short at the most workers (cores busy under THREADS_HELP of those they could use, a
+    figure the GIL decides, under any interpreter): the line profile of the target's first call here and
+    under each --python whose threads a sampler can read (3.14 or newer), each in a child process; each names
+    the line that holds the GIL, or whose cost grows, in one more recommendation (none that lets it go)."""
+    threads = [o for o in advice.options if o.family == Family.THREADS and o.status == "ok"]
     most = max((o.workers for o in threads), default=0)
     cores = advice.usable_cores or environment.usable_cores()
     short = [
         o
         for o in threads
-        if o.workers == most and (o.speedup or 0) / min(most, cores) < THREADS_HELP
+        if o.workers == most and (o.cores_busy or 0) / min(most, cores) < THREADS_HELP
     ]
     if most < 2 or not short:
         return advice
@@ -249,8 +250,9 @@ def with_where(
         else:
             say(f"no line profile under {label}: {got.note}")
     said = tuple(
-        f"Where threads fall short under {w.interpreter}: {lesson(w.where)[0].removeprefix('Where: ')}"
+        f"Where threads fall short under {w.interpreter}: {place}."
         for w in found
+        if (place := short_of(w.where)) is not None
     )
     return replace(advice, where=tuple(found), recommendations=(*advice.recommendations, *said))
 

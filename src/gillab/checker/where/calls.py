@@ -35,6 +35,23 @@ pause file exists): the calls per second of the sampled slices over the unsample
 cost, measured in every profile, side by side in time."""
 
 
+CALIBRATE_S = 0.4
+"""Where the sampler is py-spy's two readers, one thread that holds the GIL all the time is called alone this
+long before each phase and after the last: each reader samples at a rate of its own (one took 0.85-1.10 times
+the other's ticks over the same seconds here, and more where the machine is busy), and the holder's samples of
+this thread over every thread's are that ratio. A phase's lines' GIL-held shares are divided by the mean of the
+ratios just before and just after it (with one calibration before the phases, a pure-Python line read 0.79-1.00
+held alone over 20 profiles; the rates drift)."""
+
+
+def _holds_the_gil() -> int:
+    """Pure Python: its thread holds the GIL all the time it runs."""
+    x = 0
+    for i in range(2000):
+        x += i
+    return x
+
+
 def run_phases(
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -68,8 +85,22 @@ def run_phases(
         time.sleep(0.01)
     func(*args, **kwargs)  # its first call (imports, caches) is no phase's
     pause = files[1] if files is not None else None
+    release, pools = threading.Event(), list[list[threading.Thread]]()
+
+    def calibrate() -> (
+        None
+    ):  # py-spy's two readers: their rates set against each other, beside each phase
+        if files is not None and pause is None:
+            phase = _phase(_holds_the_gil, (), {}, 1, CALIBRATE_S, None, release, pools)
+            write({"calibration": phase})
+
     for n in (1, threads):
-        write({"phase": _phase(func, args, kwargs, n, duration_s, pause)})
+        calibrate()
+        write({"phase": _phase(func, args, kwargs, n, duration_s, pause, release, pools)})
+    calibrate()
+    release.set()
+    for t in (t for pool in pools for t in pool):
+        t.join()
     write({"machine": _machine(threads)})
 
 
@@ -107,9 +138,12 @@ def _phase(
     n: int,
     duration_s: float,
     pause: Path | None,
+    release: threading.Event,
+    pools: list[list[threading.Thread]],
 ) -> dict[str, Any]:
     """n threads calling func for duration_s, in slices sampled and not in turn: each slice's window and calls,
-    the callers' native ids, and the collector's time."""
+    the callers' native ids, and the collector's time. Its threads stop calling at its end, and end once
+    `release` is set (each pool is added to `pools`, to be joined then)."""
     stop = threading.Event()
     ready = threading.Barrier(n + 1)
     counts: list[list[int]] = [
@@ -117,12 +151,17 @@ def _phase(
     ]  # each thread its own: no list shared by the callers
     ids = [0] * n
 
+    finished = threading.Barrier(n + 1)
+
     def worker(i: int) -> None:
         ids[i] = threading.get_native_id()
         ready.wait()
         _call_loop(func, args, kwargs, stop, counts[i])
+        finished.wait()
+        release.wait()  # alive to the end: py-spy names a thread by an id a new one would take over
 
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    pools.append(pool)
     for t in pool:
         t.start()
     slices = []
@@ -140,8 +179,7 @@ def _phase(
             slices.append((t0, t1, now - done, sampled))
             t0, done = t1, now
         stop.set()
-        for t in pool:
-            t.join()
+        finished.wait()
     if pause is not None:
         pause.unlink(missing_ok=True)
     return {

@@ -69,7 +69,10 @@ class WhereLine:
     """Its cost per call on N threads over its cost alone (None where it was not seen alone)."""
     slowdown_ci95: tuple[float, float] | None
     gil_held: float | None
-    """On a GIL build: the share of this line's samples on N threads in which its thread held the GIL."""
+    """On a GIL build: whether this line lets go of the GIL. The share of its samples alone in which its thread
+    held the GIL: alone, no other calling thread holds it, so a thread on this line either holds it or has let
+    it go, and never waits for it (on N threads, a Python line's thread also waits for the GIL on that line,
+    which is `gil_wait`). None where the line was not seen alone."""
     shared: str | None
     """The object it touches that threads share, in words (gillab.checker.where.objects), or None."""
     verb: str = ""
@@ -80,6 +83,10 @@ class WhereLine:
     """Its slowdown is well beyond the machine's own (CONTENDED): threads fight over something here."""
     caller: str = ""
     """The user's line that called this one most often ("file:line"), where this one is in another function."""
+    gil_wait: float | None = None
+    """On a GIL build, on N threads: the share of this line's time its thread waited for the GIL, apart from
+    the share it lets it go. A thread on this line holds the GIL, has let it go (as alone: 1 - gil_held), or
+    waits for it; so this is gil_held less the share of its samples on N threads in which it held it."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,10 @@ class _Tally:
             self.blocks.append((len(ticks[b : b + size]), counts))
         self.counts: Counter[Key | None] = sum((c for _, c in self.blocks), Counter())
 
+    def held_share(self, key: Key) -> float | None:
+        """The share of the line's samples in which its thread held the GIL, where the sampler read it."""
+        return self.held[key] / self.seen_held[key] if self.seen_held[key] else None
+
     def share(self, key: Key | None) -> float:
         total = sum(self.counts.values())
         return self.counts[key] / total if total else 0.0
@@ -228,10 +239,11 @@ def build(
     machine: float | None,
     objects: dict[tuple[str, int], dict[str, Any]],
     source: dict[Key, str],
-    held: dict[Key, float] | None = None,
+    held: tuple[dict[Key, float], dict[Key, float]] | None = None,
 ) -> Where:
     """The line profile from the samples of the two phases (alone, then N threads). held: each line's GIL-held
-    share on N threads, where the sampler measured it apart from the samples (py-spy's reader of the holder)."""
+    share alone and on N threads, where the sampler measured it apart from the samples (py-spy's reader of the
+    holder)."""
     alone_p, many_p = phases[0], phases[-1]
     alone, many = _Tally(alone_p, samples), _Tally(many_p, samples)
     keys = {k for k in alone.counts | many.counts if k is not None}
@@ -270,7 +282,7 @@ class _Pair:
         many: _Tally,
         m: float,
         gil: bool,
-        held: dict[Key, float] | None,
+        held: tuple[dict[Key, float], dict[Key, float]] | None,
     ) -> None:
         self.alone_p, self.many_p, self.alone, self.many = alone_p, many_p, alone, many
         self.m, self.gil, self.held = m, gil, held
@@ -282,9 +294,14 @@ class _Pair:
         b = many.per_tick(key, many.blocks) * many_p.wall_s / max(1, many_p.calls)
         slowdown = b / a if a > 0 else None
         ci = _interval(key, alone, many, alone_p, many_p, self.rng) if a > 0 else None
-        held = many.held[key] / many.seen_held[key] if many.seen_held[key] else None
+        held, held_many = alone.held_share(key), many.held_share(key)
         if self.held is not None:
-            held = self.held.get(key)
+            held, held_many = self.held[0].get(key), self.held[1].get(key)
+        wait = (
+            min(1.0, max(0.0, held - held_many))
+            if held is not None and held_many is not None and many_p.threads > 1
+            else None
+        )
         callers = many.callers.get(key) or alone.callers.get(key)
         caller = callers.most_common(1)[0][0] if callers else None
         contended = (
@@ -313,6 +330,7 @@ class _Pair:
             obj.get("name", ""),
             contended,
             f"{caller[0]}:{caller[1]}" if caller is not None and caller[0:2] != key[0:2] else "",
+            round(wait, 3) if wait is not None and self.gil else None,
         )
 
 

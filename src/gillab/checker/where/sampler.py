@@ -129,10 +129,11 @@ class _Reader:
             self.thread.join()
 
     def result(
-        self, phases: list[Phase], mine: Callable[[str], bool]
+        self, phases: list[Phase], mine: Callable[[str], bool], calibration: list[Phase]
     ) -> tuple[list[Sample], None, float, float]:
         """(its samples, no GIL-held shares apart from them, its rate a second, its µs a sample)."""
-        del phases, mine  # each sample was set in time, and reduced, as it was read
+        # each sample was set in time, reduced and read with its holder as it was taken
+        del phases, mine, calibration
         spent = self.ended_ns - self.started_ns - self.paused_ns
         rate = len(self.samples) / (spent / 1e9) if spent > 0 else 0.0
         return self.samples, None, rate, self.spent_ns / max(1, len(self.samples)) / 1e3
@@ -216,9 +217,11 @@ def _sample(spec: dict[str, Any], tmp: Path, write: Callable[[dict[str, Any]], N
         write(error or {"error": ran.failure("the line profile's child", spec.get("timeout_s"))})
         return ran.returncode or 1
     phases = [decode(Phase, x["phase"]) for x in ran.lines if "phase" in x]
+    calibration = [decode(Phase, x["calibration"]) for x in ran.lines if "calibration" in x]
     machine = next((x["machine"] for x in ran.lines if "machine" in x), None)
     sampled = not reader.error and reader.hz > 0 and len(phases) >= 2
-    got = reader.result(phases, _user_code(str(ready.get("file", "")))) if sampled else None
+    mine = _user_code(str(ready.get("file", "")))
+    got = reader.result(phases, mine, calibration) if sampled else None
     if got is None or not got[0]:
         write({"where": encode(_unsampled(reader, phases))})
         return 0

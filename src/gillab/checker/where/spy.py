@@ -7,10 +7,18 @@ processes read the child at once, at one rate, without stopping it (`--nonblocki
 - one every thread's stack at each sample (`--idle`: a thread waiting for the GIL counts too);
 - one the stacks of the GIL's holder only (`--gil`).
 
-A line's GIL-held share on N threads is the second's samples on it over the first's, in the same seconds at the
-same rate. Each writes a speedscope file: every thread's samples in order, one a tick. A thread's samples count
-while it is inside the child's call loop (gillab.checker.where.calls.CALL_LOOP), and the thread's id names its
-phase; the samples of a phase are set at even times across its window, since py-spy keeps none.
+A line's GIL-held share is the second's samples on it over the first's, in the same seconds: alone, where its
+thread never waits for the GIL, and on N threads, where the shortfall from alone is the wait. Each reader keeps
+a rate of its own, so before each phase and after the last the child calls a thread that holds the GIL
+throughout, alone: the second's samples of it over the first's set the two rates against each other. The two
+readers sample apart, so a line's share carries both samplings' noise: a pure-Python line read 0.69-1.00 held
+alone over 10 profiles of 1 s at 100 a second here (3.14's RemoteUnwinder reads both at one instant).
+
+Each writes a speedscope file: every thread's samples in order, one a tick. A thread's samples count while it
+is inside the child's call loop (gillab.checker.where.calls.CALL_LOOP), and the thread's id names its phase
+(the child keeps every thread alive to its end: py-spy files a new thread that takes over an ended one's id
+under the old one's name, and the phase's samples went to the wrong thread); the samples of a phase are set at
+even times across its window, since py-spy keeps none.
 
 py-spy is a sibling of the child, not its parent: under Linux's Yama ptrace scope 1 the child names the sampler
 that started it as the process whose descendants may read it (prctl PR_SET_PTRACER), before it says ready.
@@ -169,25 +177,49 @@ class SpyReader:
                 return
 
     def result(
-        self, phases: Sequence[Phase], mine: Callable[[str], bool]
-    ) -> tuple[list[Sample], dict[Key, float], float, float]:
-        """(the samples of each phase's calling threads, each line's GIL-held share on N threads, the rate a
-        second, CPU µs a sample of both readers)."""
+        self, phases: Sequence[Phase], mine: Callable[[str], bool], calibration: Sequence[Phase]
+    ) -> tuple[list[Sample], tuple[dict[Key, float], dict[Key, float]], float, float]:
+        """(the samples of each phase's calling threads, each line's GIL-held share alone and on N threads, the
+        rate a second, CPU µs a sample of both readers)."""
         every = _read(self._out("every"), mine)
         holder = _read(self._out("holder"), mine)
         samples: list[Sample] = []
         for phase in phases:
             samples += _ticks(phase, every)
-        held: dict[Key, float] = {}
-        ids = set(phases[-1].thread_ids)
-        seen = Counter(k for tid, seq in every.items() if tid in ids for k, _ in seq if k)
-        got = Counter(k for tid, seq in holder.items() if tid in ids for k, _ in seq if k)
-        for key, n in seen.items():
-            held[key] = min(1.0, got[key] / n)
+        rates = [_rate(every, holder, c) for c in calibration]
+        alone, many = (
+            _held(every, holder, set(p.thread_ids), _beside(rates, i))
+            for i, p in ((0, phases[0]), (len(phases) - 1, phases[-1]))
+        )
         main = len(every.get(0, []))  # the main thread's samples: one a tick
         wall = max(1e-9, (self.ended or time.monotonic()) - (self.started or self.ended))
         cost = self.cpu_s / main * 1e6 if main else 0.0
-        return samples, held, main / wall, cost
+        return samples, (alone, many), main / wall, cost
+
+
+def _rate(every: dict[int, Seq], holder: dict[int, Seq], calibration: Phase) -> float | None:
+    """The holder reader's ticks over the every-thread reader's, from a calibration thread, which held the GIL
+    all the time (gillab.checker.where.calls.CALIBRATE_S); None where either missed it."""
+    seen = sum(len(every.get(tid, [])) for tid in calibration.thread_ids)
+    got = sum(len(holder.get(tid, [])) for tid in calibration.thread_ids)
+    return got / seen if seen and got else None
+
+
+def _beside(rates: Sequence[float | None], i: int) -> float:
+    """The readers' ratio for phase i: the mean of the calibrations just before and just after it (1.0 where
+    there were none)."""
+    near = [r for r in rates[i : i + 2] if r is not None]
+    return sum(near) / len(near) if near else 1.0
+
+
+def _held(
+    every: dict[int, Seq], holder: dict[int, Seq], ids: set[int], rate: float
+) -> dict[Key, float]:
+    """Each line's GIL-held share over one phase's calling threads: the holder's samples on it over every
+    thread's, set against the readers' rates."""
+    seen = Counter(k for tid, seq in every.items() if tid in ids for k, _ in seq if k)
+    got = Counter(k for tid, seq in holder.items() if tid in ids for k, _ in seq if k)
+    return {key: min(1.0, got[key] / n / rate) for key, n in seen.items()}
 
 
 def _why(said: str) -> str:

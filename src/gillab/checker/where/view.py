@@ -2,7 +2,8 @@
 every medium shows the same sentence and the same lines.
 
 The sentence is the lesson: which line, what it costs on N threads against alone, the object it touches that
-the threads share, and the fix. On a GIL build, which line holds the GIL and which lets it go.
+the threads share, and the fix. On a GIL build, which line holds the GIL and which lets it go, each read
+alone, where no other thread makes it wait; and, apart, how long each thread waits for the GIL on N threads.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import os
 from gillab.checker.where.profile import COLLECTOR, Where, WhereLine
 from gillab.present.view import BarRow, Bars, Doubt, Table, interval
 
-COLUMNS = ("line", "code", "alone", "N threads", "cost ×", "GIL held", "touches")
-SOURCE_CHARS = 34
+COLUMNS = ("line", "code", "alone", "N threads", "cost ×", "GIL held", "GIL wait", "touches")
+SOURCE_CHARS = 30
 LISTING_CHARS = 64
 """A listed line's characters, beyond which it is cut (its bars must stay on the page)."""
 SPAN = 60
@@ -133,19 +134,41 @@ def lesson(where: Where) -> tuple[str, ...]:
     return tuple(out)
 
 
+HOLDS = 0.5
+"""A line holds the GIL where its thread held it at least this share of the time it ran alone; below, it lets
+it go."""
+
+
+def _holds(where: Where) -> WhereLine | None:
+    """The line that holds the GIL, most of the threads' time first (the lines come ranked so)."""
+    return next(
+        (ln for ln in where.lines if ln.gil_held is not None and ln.gil_held >= HOLDS), None
+    )
+
+
+def _holds_clause(where: Where, ln: WhereLine) -> str:
+    assert ln.gil_held is not None
+    wait = (
+        f"; on {where.threads} threads each waits for the GIL {ln.gil_wait:.0%} of its time here"
+        if ln.gil_wait is not None
+        else ""
+    )
+    return (
+        f"{_place(ln)}, holds the GIL {ln.gil_held:.0%} of the time it runs, and is {ln.threads:.0%} of the "
+        f"time on {where.threads} threads{wait}"
+    )
+
+
 def _gil_sentence(where: Where) -> str:
-    """On a GIL build: the line that holds the GIL most of its time, and the one that lets it go."""
-    held = [ln for ln in where.lines if ln.gil_held is not None]
-    holds = next((ln for ln in held if ln.gil_held is not None and ln.gil_held >= 0.5), None)
-    lets = next((ln for ln in held if ln.gil_held is not None and ln.gil_held < 0.5), None)
+    """On a GIL build: the line that holds the GIL (and how long its threads wait for it on N threads), and
+    the one that lets it go."""
+    holds = _holds(where)
+    lets = next((ln for ln in where.lines if ln.gil_held is not None and ln.gil_held < HOLDS), None)
     parts = []
-    if holds is not None and holds.gil_held is not None:
-        parts.append(
-            f"{_place(holds)}, holds the GIL {holds.gil_held:.0%} of its time and is {holds.threads:.0%} of "
-            f"the time on {where.threads} threads"
-        )
+    if holds is not None:
+        parts.append(_holds_clause(where, holds))
     if lets is not None and lets.gil_held is not None:
-        parts.append(f"{_place(lets)}, lets it go {1 - lets.gil_held:.0%} of its time")
+        parts.append(f"{_place(lets)}, lets it go {1 - lets.gil_held:.0%} of the time it runs")
     if not parts:
         return (
             "Where: the GIL is on, and no one thread could be seen holding it (a free-threaded build with the "
@@ -154,13 +177,28 @@ def _gil_sentence(where: Where) -> str:
     return "Where: " + "; ".join(parts) + "."
 
 
-def table(where: Where) -> Table | None:
-    """Each line listed: its share alone and on N threads, its cost per call on N threads against alone, the
-    share of its time its thread held the GIL, and what it touches."""
+def short_of(where: Where) -> str | None:
+    """Where threads fall short, in one clause: on a GIL build the line that holds the GIL, never one that
+    lets it go (a callable whose lines all let it go has none); without one, the lesson's first sentence (a
+    line whose cost grows, or the collector). None where the profile names no such place."""
     if where.sampler is None or not where.lines:
         return None
+    if where.gil:
+        holds = _holds(where)
+        return _holds_clause(where, holds) if holds is not None else None
+    return lesson(where)[0].removeprefix("Where: ")
+
+
+def table(where: Where) -> Table | None:
+    """Each line listed: its share alone and on N threads, its cost per call on N threads against alone; on a
+    GIL build the share of the time it runs that its thread holds the GIL, and the share of its time on N
+    threads its thread waits for it; and what it touches."""
+    if where.sampler is None or not where.lines:
+        return None
+    gil = where.gil and any(ln.gil_held is not None for ln in where.lines)
     rows, flagged = [], []
     for ln in where.lines:
+        held = (_share(ln.gil_held), _share(ln.gil_wait)) if gil else ()
         rows.append(
             (
                 str(ln.line),
@@ -168,23 +206,29 @@ def table(where: Where) -> Table | None:
                 f"{ln.alone:.0%}",
                 f"{ln.threads:.0%}",
                 _slowdown(ln),
-                f"{ln.gil_held:.0%}" if ln.gil_held is not None else "-",
+                *held,
                 _touches(ln),
             )
         )
         flagged.append(_wide(ln))
-    columns = (*COLUMNS[:3], f"{where.threads} threads", *COLUMNS[4:])
-    return Table(columns, tuple(rows), tuple(flagged), "llrrrrl")
+    shown = COLUMNS[4:] if gil else (COLUMNS[4], COLUMNS[-1])
+    columns = (*COLUMNS[:3], f"{where.threads} threads", *shown)
+    return Table(columns, tuple(rows), tuple(flagged), "llrrr" + "rr" * gil + "l")
+
+
+def _share(x: float | None) -> str:
+    return f"{x:.0%}" if x is not None else "-"
 
 
 def bars(where: Where) -> tuple[Bars, ...]:
     """Each file's source, from its first sampled line to its last, with two bars per line (its share of the
-    time alone and on N threads) and, on a GIL build, a third (the share of its time its thread held the GIL);
+    time alone and on N threads) and, on a GIL build, two more (the share of the time it runs that its thread
+    holds the GIL, and the share of its time on N threads its thread waits for it);
     a line whose threads fight over something is flagged. Only the sampled lines where they spread wider."""
     if where.sampler is None or not where.lines:
         return ()
     gil = any(ln.gil_held is not None for ln in where.lines)
-    series = ("alone", f"{where.threads} threads", *(("GIL held",) if gil else ()))
+    series = ("alone", f"{where.threads} threads", *(("GIL held", "GIL wait") if gil else ()))
     out = []
     for file in dict.fromkeys(ln.file for ln in where.lines):
         mine = {ln.line: ln for ln in where.lines if ln.file == file}
@@ -199,7 +243,7 @@ def bars(where: Where) -> tuple[Bars, ...]:
             if ln is None:
                 rows.append(BarRow(str(n), text, (None,) * len(series)))
                 continue
-            held = (ln.gil_held,) if gil else ()
+            held = (ln.gil_held, ln.gil_wait) if gil else ()
             rows.append(BarRow(str(n), text, (ln.alone, ln.threads, *held), ln.contended))
         out.append(Bars(os.path.basename(file), series, tuple(rows)))
     return tuple(out)
@@ -275,7 +319,14 @@ def notes(where: Where) -> tuple[str, ...]:
         f"{where.cost_us:.0f} µs each, read from outside the child; {where.calls_alone} calls alone and "
         f"{where.calls_threads} on {where.threads} threads; {where.outside:.0%} of the threads' time was in "
         f"no line of its own{machine}.{kept(where)} cost × is a line's cost per call on {where.threads} "
-        "threads over its cost alone; ! marks a line whose threads fight over something there.",
+        "threads over its cost alone; ! marks a line whose threads fight over something there."
+        + (
+            " GIL held is the share of the time a line runs that its thread holds the GIL, read alone (where "
+            f"no other thread can make it wait); GIL wait, the share of its time on {where.threads} threads "
+            "that its thread waits for the GIL there."
+            if where.gil
+            else ""
+        ),
     )
 
 
