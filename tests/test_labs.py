@@ -201,7 +201,7 @@ def test_lab_commands_write_json_png_and_report(tmp_path: Path, cli: Cli) -> Non
         assert proc.returncode == 0, proc.stderr
         doc = json.loads((tmp_path / f"{cmd[0]}.json").read_text())
         assert doc["lab"] == cmd[0]
-        assert doc["schema_version"] == 1
+        assert doc["schema_version"] == 2
         assert json.loads((tmp_path / "copy.json").read_text())["lab"] == cmd[0]
     page = (tmp_path / "report.html").read_text()
     for lab in ("race", "dis", "io", "convoy"):

@@ -25,7 +25,15 @@ from gillab.present.view import View
 
 __all__ = ["Kind", "lab_document", "sections", "write_document"]
 
-LAB_SCHEMA_VERSION = 1
+LAB_SCHEMA_VERSION = 2
+"""The version of every lab's and check's document. History:
+- 1: first version.
+- 2: a line profile's (check's and advise's `where`) `gil_held` is read alone, where no other thread can make
+  its thread wait (it was read on N threads, where a Python line's wait for the GIL counted as letting it go),
+  and each line has `gil_wait`, the share of its time on N threads its thread waited for the GIL there.
+  advise's options have `busy_share` (cores busy over the cores it could use), and `expected` and
+  `expected_ci95` (the speedup its figures that do not move give: what the choice rests on where the measured
+  interval is wider than ±10%). Documents of version 1 are still read (the new fields take their defaults)."""
 WRAPPER = ("schema_version", "lab", "environment")
 """The keys every document has around its figures."""
 
