@@ -133,6 +133,15 @@ def test_a_narrow_measure_below_what_cores_busy_give_is_a_finding() -> None:
     )
 
 
+def test_a_pool_that_lost_in_nearly_every_round_is_not_rescued_by_its_cores_busy() -> None:
+    """Processes of a callable that only takes the length of 2 MiB kept 1.73 cores busy sending it, and read
+    0.80× [0.68-0.87]: the cores were busy, but not with the work."""
+    procs = opt("processes", 0.80, (0.68, 0.87), expected=1.28, expected_ci95=(1.19, 1.36))
+    assert choose([procs], serial_held=1.0, gil_on=GIL)[0].family == "serial"
+    said = sentence(2, [procs], "3.11.7", 1.0, 0.99, GIL, [])
+    assert "below the 1.28× [1.19-1.36] its cores busy give" in said
+
+
 def test_the_expected_speedup_comes_from_cores_busy_and_the_ceiling() -> None:
     serial = Cell("t", "x", "serial", 1, 8, 1, "ok", parallelism=1.0, parallelism_ci95=(1.0, 1.0))
     cell = Cell("t", "x", "process", 2, 8, 1, "ok", parallelism=1.8, parallelism_ci95=(1.7, 1.9))

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from gillab import stats
+from gillab.environment import info
 from gillab.harness import interference
 from gillab.harness.noise import flag_noise, spread, wants_rounds
 from gillab.harness.results import Cell, RunConfig, RunResult
-from gillab.harness.rounds import round_order
+from gillab.harness.rounds import Waits, round_order
 from gillab.harness.runner import run_matrix
-from gillab.outputs.findings import interpret
+from gillab.outputs.findings import interpret, wait_note
 
 pytestmark = pytest.mark.skipif(
     not interference.available(), reason="interference is read from /proc/stat"
@@ -321,3 +322,34 @@ def test_only_a_cell_whose_spread_more_rounds_can_narrow_wants_them() -> None:
     nearer = replace(steady, speedup_ci95=(1.6, 2.0))
     assert spread(nearer) < spread(wide) < spread(replace(steady, unsteady=("speedup",)))
     assert spread(steady) < 1.0 < spread(nearer)
+
+
+def test_the_run_waits_for_quiet_moments_within_one_budget_and_not_once_none_came(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[float] = []
+
+    def never_quiet(max_wait_s: float) -> tuple[bool, float]:
+        calls.append(max_wait_s)
+        return False, max_wait_s
+
+    monkeypatch.setattr(interference, "wait_for_quiet", never_quiet)
+    waits = Waits(3.0)
+    assert not waits.wait()
+    assert not waits.wait()  # no quiet moment came: no second wait
+    assert calls == [3.0]
+    assert waits.gave_up
+    assert waits.spent_s == 3.0
+    said = wait_note(replace(RunResult(info(), RunConfig(), None), waited_s=3.0, wait_gave_up=True))
+    assert (
+        said
+        == " It waited 3.0 s for quiet moments; none came: the rest was measured beside what ran."
+    )
+
+    quiet = iter([(True, 0.5), (True, 2.0), (True, 0.1)])
+    monkeypatch.setattr(interference, "wait_for_quiet", lambda s: next(quiet))
+    waits = Waits(2.4)
+    assert waits.wait()
+    assert waits.wait()
+    assert not waits.wait()  # 2.5 s spent of 2.4: none left
+    assert not waits.gave_up

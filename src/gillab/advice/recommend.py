@@ -22,7 +22,7 @@ def _x(o: Option) -> str:
 
 def _fig(o: Option) -> str:
     """The speedup its choice rests on: measured where narrow, else the expected one, said so."""
-    if measured_wide(o) and _expected(o) and o.family != "serial":
+    if _on_expected(o):
         return f"{_expected(o)} expected"
     return _x(o)
 
@@ -63,16 +63,24 @@ def measured_wide(o: Option) -> bool:
     return (o.ci95[1] - o.ci95[0]) / 2 > WIDE * o.speedup
 
 
+def lost(o: Option) -> bool:
+    """Whether its measured interval lies wholly below one thread: the pool lost in nearly every round, which
+    no movement of the machine explains (its cores were busy with something other than the work: sending
+    the tasks, a lock of its own)."""
+    return o.ci95 is not None and o.ci95[1] < 1.0
+
+
 def estimate(o: Option) -> tuple[float, float, float] | None:
-    """(speedup, low, high) the choice rests on: the measured speedup where its interval is narrow, else the
-    expected one (the figures that do not move), else the measured one as it is; None where there is none."""
+    """(speedup, low, high) the choice rests on: the measured speedup where its interval is narrow, or where
+    it lies wholly below one thread (lost); else the expected one (the figures that do not move); else the
+    measured one as it is; None where there is none."""
     if o.family == "serial" and o.speedup is not None:
         return o.speedup, *(o.ci95 or (o.speedup, o.speedup))
     if not measured_wide(o):
         assert o.speedup is not None
         assert o.ci95 is not None
         return o.speedup, *o.ci95
-    if o.expected is not None and o.expected_ci95 is not None:
+    if o.expected is not None and o.expected_ci95 is not None and not lost(o):
         return o.expected, *o.expected_ci95
     if o.speedup is not None:
         return o.speedup, *(o.ci95 or (o.speedup, o.speedup))
@@ -154,9 +162,14 @@ def _expected(o: Option) -> str:
     return f"{o.expected:.2f}× {interval(*o.expected_ci95)}"
 
 
+def _on_expected(o: Option) -> bool:
+    """Whether its choice rests on its expected speedup rather than the measured one."""
+    return o.family != "serial" and measured_wide(o) and bool(_expected(o)) and not lost(o)
+
+
 def _rests(chosen: Option, serial_busy: float | None) -> str:
     """Where the choice rests on the expected speedup: the measured one, and the figures it rests on instead."""
-    if chosen.family == "serial" or not measured_wide(chosen) or not _expected(chosen):
+    if not _on_expected(chosen):
         return ""
     measured = _x(chosen) if chosen.speedup is not None else TOO_UNSTEADY
     held = f", the GIL held {chosen.gil_held:.0%}" if chosen.gil_held is not None else ""
@@ -168,12 +181,12 @@ def _rests(chosen: Option, serial_busy: float | None) -> str:
 
 
 def _contradicted(at_w: Sequence[Option], here: str) -> list[str]:
-    """Each option whose narrow measured speedup lies below what its figures that do not move give: a finding."""
+    """Each option whose measured speedup lies below what its figures that do not move give, where the choice
+    rests on the measured one (narrow, or lost): a finding."""
     out = []
     for o in at_w:
-        if o.family == "serial" or measured_wide(o) or o.expected_ci95 is None:
+        if o.family == "serial" or _on_expected(o) or o.expected_ci95 is None or not o.ci95:
             continue
-        assert o.ci95 is not None
         if o.ci95[1] < o.expected_ci95[0]:
             out.append(
                 f"{_name(o, here).capitalize()} measured {_x(o)}, below the {_expected(o)} its cores busy "

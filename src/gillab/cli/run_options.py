@@ -127,8 +127,8 @@ def _add_round_options(p: argparse.ArgumentParser) -> None:
         "--max-wait",
         type=types.positive_float,
         default=DEFAULTS.max_wait_s,
-        help="per cell, the most seconds to wait for a quiet machine to measure a disturbed repeat again "
-        f"(default {DEFAULTS.max_wait_s:g})",
+        help="for the whole run, the most seconds to wait for quiet moments to measure disturbed repeats "
+        f"again; once a wait finds none, no more follow (default {DEFAULTS.max_wait_s:g})",
     )
     p.add_argument(
         "--settle",

@@ -51,6 +51,11 @@ Schema history:
   `rounds_added`, and the run `settle_spent_s`. Where the tasks were sized for an engine's own cost per task,
   the engine block has `sized_for_s` (that cost) and the config's `target_s` is the time they were sized for.
   Files of schema 3 to 7 are still read (none added).
+- 9: the wait for quiet moments is the run's, not each cell's: `config.max_wait_s` is the most for the whole
+  run (3 s by default; it was 10 s a cell), and once a wait finds no quiet moment none follows (the rest is
+  measured beside what runs, and flagged). The run has `waited_s` and `wait_gave_up`, which the machine's line
+  says. Bootstrap intervals are drawn by numpy (the same percentile bootstrap of the median, another stream of
+  random numbers). Files of schema 3 to 8 are still read (they waited per cell, and say nothing of it).
 """
 
 from __future__ import annotations
@@ -82,8 +87,8 @@ from gillab.harness.records import (
 from gillab.workloads import get
 from gillab.workloads.base import Workload
 
-SCHEMA_VERSION = 8
-READS = (3, 4, 5, 6, 7, 8)
+SCHEMA_VERSION = 9
+READS = (3, 4, 5, 6, 7, 8, 9)
 """The schema versions this gillab reads."""
 
 Status = Literal["ok", "skipped", "failed"]
@@ -137,8 +142,9 @@ class RunConfig:
     2-core VM gillab is built on (it stops after three where the figures have settled)."""
     min_repeat: int = 3
     """The fewest rounds, before the speedups' intervals may stop the run early."""
-    max_wait_s: float = 10.0
-    """Per cell, the longest gillab waits for a quiet machine to measure a disturbed repeat again."""
+    max_wait_s: float = 3.0
+    """For the whole run, the longest gillab waits for quiet moments to measure disturbed repeats again; once
+    a wait finds none, it waits no more (gillab.harness.rounds.Waits)."""
     settle_s: float = 8.0
     """The most seconds a run spends on rounds added to the cells whose figures are still unsteady after its
     own rounds (gillab.harness.noise.wants_rounds), and never more than a fifth of their own rounds' time
@@ -354,6 +360,10 @@ class RunResult(Displayable):
     """The machine's own ceiling, measured in the same rounds as the cells (gillab.harness.ceiling)."""
     settle_spent_s: float = 0.0
     """The seconds spent on rounds added to unsteady cells (config.settle_s is the most; schema 8)."""
+    waited_s: float = 0.0
+    """The seconds spent waiting for quiet moments (config.max_wait_s is the most; schema 9)."""
+    wait_gave_up: bool = False
+    """Whether a wait found no quiet moment, after which the run measured beside what ran (schema 9)."""
     schema_version: int = SCHEMA_VERSION
 
     def to_json(self) -> dict[str, Any]:

@@ -7,8 +7,8 @@
   slow drifts and passing load fall on every cell alike, as Google Benchmark's random interleaving does.
 - Each repeat records the interference of other processes and steal (harness.interference). A disturbed
   repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
-  --max-wait seconds per cell and at most --repeat extra repeats per cell; one that cannot be measured
-  quietly is kept and flagged.
+  --max-wait seconds for the whole run (Waits) and at most --repeat extra repeats per cell; once a wait finds
+  no quiet moment, no more are waited for: what cannot be measured quietly is kept and flagged.
 - Right after each cell's repeat the machine's own reference is timed (gillab.harness.ceiling): the ceiling
   each cell is set against, round by round.
 - After --min-repeat rounds, the rounds stop once every cell's figures have settled (:func:`settled`:
@@ -78,8 +78,28 @@ def _unsendable(session: CellSession) -> str:
 class Budget:
     """What one cell may still spend on measuring disturbed repeats again."""
 
-    wait_s: float
     extra: int
+
+
+@dataclass
+class Waits:
+    """The run's wait for quiet moments: at most `budget_s` in all, and none once a wait found none (the
+    machine is busy: the rest is measured beside what runs, and flagged). Beside one CPU-bound process, waits
+    of up to 10 s a cell took 211 s of a 290 s demo on the 2-core VM, and no quiet moment came."""
+
+    budget_s: float
+    spent_s: float = 0.0
+    gave_up: bool = False
+
+    def wait(self) -> bool:
+        """Wait for a quiet moment within what is left; whether one came."""
+        left = self.budget_s - self.spent_s
+        if self.gave_up or left <= 0:
+            return False
+        quiet, waited = interference.wait_for_quiet(left)
+        self.spent_s += waited
+        self.gave_up = not quiet
+        return quiet
 
 
 class Group:
@@ -95,8 +115,11 @@ class Group:
         cores: int,
         keys: list[Key] | None = None,
         reference: Reference | None = None,
+        waits: Waits | None = None,
     ) -> None:
-        """reference: the run's reference, timed for every worker count in each round (None: no ceiling)."""
+        """reference: the run's reference, timed for every worker count in each round (None: no ceiling);
+        waits: the run's wait for quiet moments (None: this group's own, of config.max_wait_s)."""
+        self.waits = waits if waits is not None else Waits(config.max_wait_s)
         self.config, self.impl, self.size, self.index, self.cores = config, impl, size, index, cores
         self.reference = reference
         self.keys = keys if keys is not None else plan_impl(config, impl)
@@ -150,7 +173,7 @@ class Group:
             except Exception as exc:  # a pool that cannot start fails its cell, not the run
                 self._fail(key, exc)
                 continue
-            self.budget[key] = Budget(cfg.max_wait_s, cfg.repeat)
+            self.budget[key] = Budget(cfg.repeat)
         self._serial_results()
 
     def _serial_results(self) -> None:
@@ -216,12 +239,7 @@ class Group:
                 seq += 1
                 if not rep.interference.disturbed:
                     return seq
-                if budget.extra <= 0 or budget.wait_s <= 0:
-                    session.drop_last(kept=True)
-                    return seq
-                quiet, waited = interference.wait_for_quiet(budget.wait_s)
-                budget.wait_s -= waited
-                if not quiet:
+                if budget.extra <= 0 or not self.waits.wait():
                     session.drop_last(kept=True)
                     return seq
                 session.drop_last(kept=False)

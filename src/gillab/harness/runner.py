@@ -32,7 +32,7 @@ from gillab.harness.results import (
     RunResult,
     SpeedProbe,
 )
-from gillab.harness.rounds import NOT_MEASURED, Group
+from gillab.harness.rounds import NOT_MEASURED, Group, Waits
 from gillab.workloads import label as workload_label
 
 LOAD_COMPETING = 0.5
@@ -71,6 +71,7 @@ class _Run:
         self.cores = environment.usable_cores()
         self.sizes = dict(config.sizes)
         self.reference = Reference()
+        self.waits = Waits(config.max_wait_s)
         self.t0 = time.monotonic()
         self.done: list[Cell] = []
         self.settle_left = config.settle_s
@@ -116,6 +117,8 @@ class _Run:
             interrupted=interrupted,
             load_after=tuple(load) if load is not None else self.result.load_after,
             ceiling=self.ceiling_block(),
+            waited_s=round(self.waits.spent_s, 3),
+            wait_gave_up=self.waits.gave_up,
         )
         if self.out is not None:
             results.save(self.result, self.out / "results.json")
@@ -232,7 +235,13 @@ def run_matrix(config: RunConfig, out: Path | None, progress: Progress | None = 
                     gi * config.repeat,
                 )
                 group = Group(
-                    config, impl, run.size_of(impl), gi, run.cores, reference=run.reference
+                    config,
+                    impl,
+                    run.size_of(impl),
+                    gi,
+                    run.cores,
+                    reference=run.reference,
+                    waits=run.waits,
                 )
                 group.start()
                 run.run_group(gi, group)

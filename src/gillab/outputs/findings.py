@@ -314,7 +314,16 @@ def machine_note(result: RunResult) -> str:
         parts.append(f"this machine's speed moved {drift:.0%} during the run")
     if disturbed:
         parts.append(f"other processes took cores during {len(disturbed)} of {len(measured)} cells")
-    return _machine_words(parts, drift, bool(disturbed)) + settle_note(result)
+    return _machine_words(parts, drift, bool(disturbed)) + settle_note(result) + wait_note(result)
+
+
+def wait_note(result: RunResult) -> str:
+    """' It waited 3.0 s for quiet moments; none came: the rest was measured beside what ran.', where the run
+    waited for one (gillab.harness.rounds.Waits); else ""."""
+    if not result.waited_s and not result.wait_gave_up:
+        return ""
+    tail = "; none came: the rest was measured beside what ran" if result.wait_gave_up else ""
+    return f" It waited {result.waited_s:.1f} s for quiet moments{tail}."
 
 
 def _machine_words(parts: list[str], drift: float | None, disturbed: bool) -> str:
