@@ -146,14 +146,15 @@ def test_the_expected_speedup_comes_from_cores_busy_and_the_ceiling() -> None:
     serial = Cell("t", "x", "serial", 1, 8, 1, "ok", parallelism=1.0, parallelism_ci95=(1.0, 1.0))
     cell = Cell("t", "x", "process", 2, 8, 1, "ok", parallelism=1.8, parallelism_ci95=(1.7, 1.9))
     assert expected_speedup(cell, serial, 2, None, None) == pytest.approx((1.8, 1.7, 1.9))
-    # the machine's own reference ran each core at 0.8 of its speed alone, and half of a task is its transfer
-    assert expected_speedup(cell, serial, 2, 0.5, 1.6) == pytest.approx((0.72, 0.68, 0.76))
+    # the machine's own reference ran each core at 0.8 of its speed alone, and 4% of a task is its transfer
+    assert expected_speedup(cell, serial, 2, 0.04, 0.8) == pytest.approx((1.3824, 1.3056, 1.4592))
     assert expected_speedup(cell, serial, 1, None, None) == pytest.approx(
         (1.0, 1.0, 1.0)
     )  # one core
     assert (
         expected_speedup(cell, replace(serial, parallelism=0.1), 2, None, None) is None
     )  # it waits
+    assert expected_speedup(cell, serial, 2, 0.14, None) is None  # its cores are busy unpickling
 
 
 def test_nothing_above_one_thread_means_run_it_serially() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from gillab.checker.safety import Safety
 from gillab.checker.where.profile import Where
 from gillab.codec import Record, omit_if_none
+from gillab.harness import ceiling
 from gillab.harness.executors import Family
 from gillab.harness.results import TOO_UNSTEADY, Cell, Diagnosis, RunResult
 
@@ -131,25 +132,30 @@ def _median(xs: list[float]) -> float | None:
     return sorted(xs)[len(xs) // 2] if xs else None
 
 
+SENDS = 0.05
+"""Where sending a task and its result costs this share of a task or more, the cores that receive it are busy
+unpickling: their cores busy overstate the work, and no speedup is expected from them (the measured one
+decides). `len` of 2 MiB on processes kept 1.77 cores busy and read 0.86× [0.62-1.22]."""
+
+
 def expected_speedup(
     cell: Cell,
     serial: Cell | None,
     cores: int,
     transfer_share: float | None,
-    ceiling: float | None,
+    core_speed: float | None,
 ) -> tuple[float, float, float] | None:
     """The speedup a cell's figures that do not move give, with its interval: its cores busy over the serial
-    baseline's (each with its interval: the GIL decides them), times how fast each core ran at this many
-    workers against one alone on the machine's own GIL-free reference (`ceiling`, the run's median for this
-    many workers, over the cores it could use, at most 1: one factor for every option at a worker count, so
-    that it never decides between them, and its spread is the machine's movement, said on the machine's line,
-    not the code's doubt), less the share of a task spent sending it (transfer_share). None where a figure is
-    missing, or where the callable waits rather than computes (its speedup is overlapped waits, which cores
-    busy does not tell).
+    baseline's (each with its interval: the GIL, and the cores others left, decide them), times how fast each
+    core ran at this many workers against one alone on the machine's own GIL-free reference (`core_speed`,
+    CPU against CPU over the whole run, at most 1: one factor for every option at a worker count, so that it
+    never decides between them), less the share of a task spent sending it (transfer_share). None where a
+    figure is missing, where the callable waits rather than computes (its speedup is overlapped waits, which
+    cores busy does not tell), or where sending costs SENDS of a task or more.
 
     >>> c = Cell("t", "x", "thread", 2, 8, 1, "ok", parallelism=1.72, parallelism_ci95=(1.68, 1.76))
     >>> s = Cell("t", "x", "serial", 1, 8, 1, "ok", parallelism=0.99, parallelism_ci95=(0.98, 0.99))
-    >>> [round(x, 2) for x in expected_speedup(c, s, 2, None, 1.9)]
+    >>> [round(x, 2) for x in expected_speedup(c, s, 2, None, 0.95)]
     [1.65, 1.61, 1.71]
     """
     if serial is None or cell.parallelism is None or not serial.parallelism:
@@ -158,13 +164,14 @@ def expected_speedup(
         serial.parallelism < WAITS
     ):  # a callable that waits: its speedup is overlapped waits, not cores
         return None
+    if (transfer_share or 0.0) >= SENDS:
+        return None
     busy, (b_lo, b_hi) = cell.parallelism, cell.parallelism_ci95 or (cell.parallelism,) * 2
     one, (s_lo, s_hi) = serial.parallelism, serial.parallelism_ci95 or (serial.parallelism,) * 2
     if s_lo <= 0:
         return None
     usable = float(max(1, min(cell.workers, cores)))
-    per_core = min(1.0, ceiling / usable) if ceiling else 1.0
-    kept = per_core * (1.0 - (transfer_share or 0.0))
+    kept = min(1.0, core_speed or 1.0) * (1.0 - (transfer_share or 0.0))
     mid, lo, hi = (min(usable, x * kept) for x in (busy / one, b_lo / s_hi, b_hi / s_lo))
     return mid, lo, hi
 
@@ -174,6 +181,8 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
     out = []
     serial = serial_of(result)
     cores = result.environment.usable_cores or 1
+    samples = result.ceiling.samples if result.ceiling else ()
+    speeds = {w: ceiling.machine_core_speed(samples, w) for w in {c.workers for c in result.cells}}
     for c in result.cells:
         fam = c.family
         task = _median([s.end_s - s.start_s for s in c.timeline]) if c.timeline else None
@@ -181,12 +190,8 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
         unsteady = "speedup" in c.unsteady  # not a figure of the code: no option is chosen on it
         if c.per_call is not None and serial_task_s:
             share = c.per_call.pickle_s / (c.per_call.pickle_s + serial_task_s)
-        ceiling = result.ceiling.of(c.workers) if result.ceiling else None
-        expected = (
-            expected_speedup(c, serial, cores, share, ceiling.ratio if ceiling else None)
-            if c.ok
-            else None
-        )
+        speed = speeds.get(c.workers)
+        expected = expected_speedup(c, serial, cores, share, speed) if c.ok else None
         out.append(
             Option(
                 c.interpreter or result.environment.interpreter,

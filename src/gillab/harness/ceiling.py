@@ -229,6 +229,18 @@ def core_speeds(
     }
 
 
+def machine_core_speed(samples: Sequence[CeilingSample], workers: int) -> float | None:
+    """How fast each core ran the reference on `workers` threads at once against one alone, the median over
+    every group, round and executor of the run (core_speeds): CPU against CPU, so that a core another process
+    took a share of counts as fewer cores busy, not as a slower core. None where none was timed."""
+    groups = {x.group for x in samples}
+    executors = {x.executor for x in samples if x.workers == workers and not x.alone}
+    speeds = [
+        v for g in groups for ex in executors for v in core_speeds(samples, g, ex, workers).values()
+    ]
+    return stats.median(speeds) if speeds else None
+
+
 def core_speed_now(workers: int, units: int = 6) -> float | None:
     """The machine's own core speed on `workers` threads at once, against one thread alone, measured now with the
     reference (CPU per unit alone ÷ CPU per unit and thread together; alone timed before and after, and
