@@ -18,6 +18,7 @@ from gillab.checkout import source_dir
 from gillab.errors import LabError
 from gillab.harness import gilstate
 from gillab.labs import annotate, convoy, disasm, io, race, states
+from gillab.outputs.documents import LAB_SCHEMA_VERSION
 from gillab.workloads import exact_counters
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -201,7 +202,7 @@ def test_lab_commands_write_json_png_and_report(tmp_path: Path, cli: Cli) -> Non
         assert proc.returncode == 0, proc.stderr
         doc = json.loads((tmp_path / f"{cmd[0]}.json").read_text())
         assert doc["lab"] == cmd[0]
-        assert doc["schema_version"] == 2
+        assert doc["schema_version"] == LAB_SCHEMA_VERSION
         assert json.loads((tmp_path / "copy.json").read_text())["lab"] == cmd[0]
     page = (tmp_path / "report.html").read_text()
     for lab in ("race", "dis", "io", "convoy"):

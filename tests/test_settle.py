@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gillab.harness import rounds
-from gillab.harness.results import Cell, RepeatRecord, RunConfig, RunResult
+from gillab.harness.results import SCHEMA_VERSION, Cell, RepeatRecord, RunConfig, RunResult
 from gillab.harness.runner import run_matrix
 from gillab.outputs.findings import machine_note
 
@@ -57,7 +57,7 @@ def test_rounds_are_added_to_the_unsteady_cell_and_its_baseline_only(
     assert result.settle_spent_s > 0
     assert f"It added {two.rounds_added} round" in machine_note(result)
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["schema_version"] == 8
+    assert saved["schema_version"] == SCHEMA_VERSION  # 8 added settle_spent_s; 9 keeps it
     assert RunResult.from_json(saved).settle_spent_s == result.settle_spent_s
 
 

@@ -15,7 +15,7 @@ from gillab.checker.where.profile import COLLECTOR, Where, WhereLine
 from gillab.present.view import BarRow, Bars, Doubt, Table, interval
 
 COLUMNS = ("line", "code", "alone", "N threads", "cost ×", "GIL held", "GIL wait", "touches")
-SOURCE_CHARS = 30
+SOURCE_CHARS = 26
 LISTING_CHARS = 64
 """A listed line's characters, beyond which it is cut (its bars must stay on the page)."""
 SPAN = 60
