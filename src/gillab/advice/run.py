@@ -214,17 +214,19 @@ def safety_trials(
 def with_where(
     advice: Advice, tgt: Target, pythons: tuple[str, ...], out: Path, say: Callable[[str], None]
 ) -> Advice:
-    """Where threads fell short at the most workers (cores busy under THREADS_HELP of those they could use, a
-    figure the GIL decides, under any interpreter): the line profile of the target's first call here and
-    under each --python whose threads a sampler can read (3.14 or newer), each in a child process; each names
-    the line that holds the GIL, or whose cost grows, in one more recommendation (none that lets it go)."""
+    """Where threads fell short at the most workers (cores busy, or the speedup, under THREADS_HELP of the cores
+    they could use, under any interpreter: with a GIL, cores busy tells; without one, threads that contend keep
+    their cores busy and run slower): the line profile of the target's first call here and under each
+    --python whose threads a sampler can read (3.14 or newer), each in a child process; each names the line
+    that holds the GIL, or whose cost grows, in one more recommendation (never one that lets the GIL go)."""
     threads = [o for o in advice.options if o.family == Family.THREADS and o.status == "ok"]
     most = max((o.workers for o in threads), default=0)
     cores = advice.usable_cores or environment.usable_cores()
     short = [
         o
         for o in threads
-        if o.workers == most and (o.cores_busy or 0) / min(most, cores) < THREADS_HELP
+        if o.workers == most
+        and min((o.cores_busy or 0), (o.speedup or 0)) / min(most, cores) < THREADS_HELP
     ]
     if most < 2 or not short:
         return advice

@@ -101,7 +101,9 @@ def view(run: WhereRun) -> View:
         if table is None:
             continue
         for row, mark in zip(table.rows, table.flagged or (False,) * len(table.rows), strict=True):
-            rows.append((_name(c), row[0], row[1], row[2], row[3], row[4], row[6]))
+            rows.append(
+                (_name(c), *row[:5], row[-1])
+            )  # all but the GIL's columns, where it has them
             flagged.append(mark)
     columns = ("impl", "line", "code", "alone", "N threads", "cost ×", "touches")
     tables = (Table(columns, tuple(rows), tuple(flagged), "lllrrrl"),) if rows else ()
