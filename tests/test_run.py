@@ -128,7 +128,9 @@ def test_results_file_and_pictures(small_run: dict[str, object]) -> None:
     spans = [e for e in trace["traceEvents"] if e["ph"] == "X" and e["cat"] != "gil"]
     assert len(spans) == sum(len(c["timeline"]) for c in data["cells"])
     states = {e["name"] for e in trace["traceEvents"] if e["ph"] == "X" and e["cat"] == "gil"}
-    if any(c["gil"] and c["gil"]["available"] for c in data["cells"]):
+    # a repeat of a few ms on a loaded machine may end before the GIL sampler's second sample: the trace draws
+    # the segments wherever the sampler recorded them
+    if any(c["gil"] and c["gil"].get("segments") for c in data["cells"]):
         assert states
         assert states <= {"holds", "runs", "waits", "idle"}
         assert any(e["ph"] == "C" and e["name"] == "GIL switches" for e in trace["traceEvents"])
