@@ -156,9 +156,11 @@ def _phase(
     def worker(i: int) -> None:
         ids[i] = threading.get_native_id()
         ready.wait()
-        _call_loop(func, args, kwargs, stop, counts[i])
-        finished.wait()
-        release.wait()  # alive to the end: py-spy names a thread by an id a new one would take over
+        try:
+            _call_loop(func, args, kwargs, stop, counts[i])
+        finally:  # a call that raised still reaches the phase's end, which waits for every thread
+            finished.wait()
+            release.wait()  # alive to the end: py-spy names a thread by an id a new one would take over
 
     pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
     pools.append(pool)
