@@ -85,12 +85,13 @@ def run_phases(
         time.sleep(0.01)
     func(*args, **kwargs)  # its first call (imports, caches) is no phase's
     pause = files[1] if files is not None else None
+    spy = files is not None and pause is None  # py-spy's two readers
     release, pools = threading.Event(), list[list[threading.Thread]]()
+    if not spy:  # only py-spy names a thread by an id a new one takes over: elsewhere each phase's threads end
+        release.set()  # with it, as they did before py-spy needed them kept
 
-    def calibrate() -> (
-        None
-    ):  # py-spy's two readers: their rates set against each other, beside each phase
-        if files is not None and pause is None:
+    def calibrate() -> None:  # py-spy's readers: their rates set against each other, beside each phase
+        if spy:
             phase = _phase(_holds_the_gil, (), {}, 1, CALIBRATE_S, None, release, pools)
             write({"calibration": phase})
 
@@ -182,6 +183,9 @@ def _phase(
             t0, done = t1, now
         stop.set()
         finished.wait()
+        if release.is_set():
+            for t in pool:
+                t.join()
     if pause is not None:
         pause.unlink(missing_ok=True)
     return {

@@ -14,6 +14,7 @@ would, with the child's exit status.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import linecache
 import os
@@ -90,12 +91,19 @@ class _Reader:
             self.attached.touch()
             return
         mine = _user_code(target_file)
-        self.thread = threading.Thread(target=self._run, args=(every, holder, mine), daemon=True)
+        self.thread = threading.Thread(
+            target=self._run,
+            args=(every, holder, mine, lambda: rd.RemoteUnwinder(pid, all_threads=True)),
+            daemon=True,
+        )
         self.thread.start()
 
-    def _run(self, every: Any, holder: Any, mine: Callable[[str], bool]) -> None:
+    def _run(
+        self, every: Any, holder: Any, mine: Callable[[str], bool], fresh: Callable[[], Any]
+    ) -> None:
         period = 1e9 / self.hz
         self.started_ns = nxt = time.monotonic_ns()
+        renewed = 0
         while not self.stop.is_set():
             if self.pause.exists():  # an unsampled slice: its calls per second without a reader
                 time.sleep(period / 1e9)
@@ -108,6 +116,10 @@ class _Reader:
                 held = {x[0] for x in holder.get_stack_trace()} if holder is not None else None
             except (OSError, RuntimeError, UnicodeDecodeError):  # the child moved on, or ended
                 stacks = None
+            if stacks is not None and _unplaced(stacks, mine) and t - renewed > RENEW_NS:
+                with contextlib.suppress(OSError, RuntimeError):  # the child ended meanwhile
+                    every = fresh()  # its stale bytecode cache: this sample is dropped
+                stacks, renewed = None, t
             self.spent_ns += time.monotonic_ns() - t
             if stacks is not None:
                 self.samples.append(
@@ -137,6 +149,19 @@ class _Reader:
         spent = self.ended_ns - self.started_ns - self.paused_ns
         rate = len(self.samples) / (spent / 1e9) if spent > 0 else 0.0
         return self.samples, None, rate, self.spent_ns / max(1, len(self.samples)) / 1e3
+
+
+RENEW_NS = 20_000_000
+"""An unwinder is made afresh at most once in this many ns (gillab.checker.where.sampler._unplaced)."""
+
+
+def _unplaced(stacks: Any, mine: Callable[[str], bool]) -> bool:
+    """Whether a frame of the user's code was read with no line: on a free-threaded build each thread runs a
+    copy of the bytecode of its own, and 3.14's RemoteUnwinder caches each code object's copies until a thread
+    starts or ends; one read while a new thread had not yet made its copy kept that thread's frames at line -1
+    for the whole phase (1 profile in about 32 here lost one of its two threads so). A fresh unwinder reads them
+    again."""
+    return any(f.lineno < 0 and mine(f.filename) for _, frames in stacks for f in frames)
 
 
 def _reduce(
