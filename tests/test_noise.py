@@ -145,8 +145,16 @@ def test_rounds_interleave_in_the_seeded_order(tmp_path: Path) -> None:
                 if r.round == rnd and not r.dropped
             )
             order = [key for _, key in ran]
-            assert sorted(order) == sorted(keys)  # each cell once per round
-            assert order == round_order(cfg.seed, group, rnd, keys)
+            base = (impl, "serial", 1)
+            cells_ = [k for k in order if k != base]
+            assert sorted(cells_) == sorted(
+                k for k in keys if k != base
+            )  # each cell once per round
+            assert cells_ == [k for k in round_order(cfg.seed, group, rnd, keys) if k != base]
+            for i, key in enumerate(order):  # each next to a serial repeat, before or after it
+                if key != base:
+                    assert base in order[max(0, i - 1) : i] + order[i + 1 : i + 2]
+            assert order.count(base) == (len(cells_) + 1) // 2  # one for each two cells
     saved = RunResult.from_json(__import__("json").loads((tmp_path / "results.json").read_text()))
     assert saved.interleave is not None
     assert saved.interleave.seed == 7
@@ -353,3 +361,24 @@ def test_the_run_waits_for_quiet_moments_within_one_budget_and_not_once_none_cam
     assert waits.wait()
     assert not waits.wait()  # 2.5 s spent of 2.4: none left
     assert not waits.gave_up
+
+
+def test_a_cells_round_is_set_against_the_serial_repeat_next_to_it() -> None:
+    from gillab.harness.noise import rounds_of
+    from gillab.harness.records import RepeatRecord
+
+    def rep(round_: int, seq: int, wall: float, dropped: bool = False) -> RepeatRecord:
+        return RepeatRecord(round_, seq, wall, wall, interference.NONE, dropped=dropped)
+
+    # round 0: serial at seqs 0, 3 and 6 (the machine slowed down after the first); the cell at seq 4.
+    serial = _cell(
+        executor="serial",
+        workers=1,
+        repeats=(rep(0, 0, 1.0), rep(0, 3, 2.0), rep(0, 6, 2.2), rep(1, 7, 1.0, dropped=True)),
+    )
+    cell = _cell(repeats=(rep(0, 4, 1.0), rep(1, 8, 0.5)))
+    fig = rounds_of(cell, serial)
+    assert fig.speedup == {
+        0: 2.0
+    }  # its neighbour at seq 3, not the round's first or last serial repeat
+    assert rounds_of(serial, serial).speedup == {0: 1.0}  # the baseline is paired with itself

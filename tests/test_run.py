@@ -81,7 +81,11 @@ def test_every_executor_runs_every_impl(small_run: dict[str, object]) -> None:
         assert set(c) >= CELL_FIELDS
         if c["status"] == "ok":
             # two rounds of its own, and those added while it was unsteady (tests/test_settle.py)
-            assert len(c["wall_s"]) == len(c["cpu_s"]) == c["rounds"] == 2 + c["rounds_added"]
+            assert len(c["wall_s"]) == len(c["cpu_s"]) == c["rounds"]
+            if c["executor"] == "serial":  # beside each two cells of every round
+                assert c["rounds"] >= 2 + c["rounds_added"]
+            else:
+                assert c["rounds"] == 2 + c["rounds_added"]
             assert c["speedup"] is not None
             assert c["parallelism"] is not None
             if executors.get(

@@ -1,6 +1,6 @@
 """A cell's figures with their doubt, round by round, and the flags that say when not to trust one, and why.
 
-Per round r, against the serial cell of the same impl in the same round:
+Per round r, against the serial cell's repeat measured beside it in that round (:func:`paired`):
 
 - speedup_r = serial wall ÷ this wall; the cell's speedup is their median, with a 95% bootstrap interval
   (stats.bootstrap_ci, fixed seed); efficiency is speedup ÷ min(workers, tasks, usable cores);
@@ -65,9 +65,24 @@ class PerRound:
     against_ceiling: dict[int, float]
 
 
+def paired(cell: Cell, serial: Cell) -> dict[int, RepeatRecord]:
+    """Round -> the serial baseline's kept repeat that the cell's kept repeat of that round is paired with:
+    of the round's serial repeats, the nearest to it in the run's sequence (gillab.harness.rounds measures
+    one beside each cell)."""
+    mine = per_round(cell)
+    out: dict[int, RepeatRecord] = {}
+    for r in serial.repeats:
+        if r.dropped or r.round not in mine:
+            continue
+        near = out.get(r.round)
+        if near is None or abs(r.seq - mine[r.round].seq) < abs(near.seq - mine[r.round].seq):
+            out[r.round] = r
+    return out
+
+
 def rounds_of(cell: Cell, serial: Cell, ceiling: Mapping[int, float] | None = None) -> PerRound:
     """The cell's per-round figures (see the module docstring); the ceiling's only where it was measured."""
-    mine, base = per_round(cell), per_round(serial)
+    mine, base = per_round(cell), paired(cell, serial)
     both = [k for k in sorted(mine) if k in base and mine[k].wall_s > 0]
     speedup = {k: base[k].wall_s / mine[k].wall_s for k in both}
     parallelism = {k: p for k, r in sorted(mine.items()) if (p := r.parallelism) is not None}

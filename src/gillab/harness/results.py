@@ -222,6 +222,8 @@ class Cell:
     interpreter: str = ""
     repeats: tuple[RepeatRecord, ...] = ()
     rounds: int = 0
+    """Its kept repeats: one a round; the serial baseline's, one for each two cells of the round, beside them
+    (gillab.harness.rounds)."""
     rounds_added: int = 0
     """Of its rounds, those added after the run's own: while its figures were still unsteady, or, for the
     serial baseline, beside such a cell (schema 8)."""

@@ -4,7 +4,12 @@
   (pools created and warmed, never timed) and stay alive while that impl is measured; only one impl's
   pools are alive at a time, which bounds memory. Speedups only compare cells of the same impl.
 - Each round runs every cell of the group once, in an order shuffled by a seeded RNG (round_order), so that
-  slow drifts and passing load fall on every cell alike, as Google Benchmark's random interleaving does.
+  slow drifts and passing load fall on every cell alike, as Google Benchmark's random interleaving does; and
+  each next to a repeat of the serial baseline (two cells on either side of one: _beside), as Abedi and
+  Brecht's randomized multiple interleaved trials pair them: a cell's speedup in a round is set against the
+  serial repeat next to it in time, not one a whole round away (gillab.harness.noise.paired). On the 2-core
+  VM, a default demo so paired marked 4-9 cells of 21 where the same machine, an hour apart, marked 21 with
+  the serial baseline once a round.
 - Each repeat records the interference of other processes and steal (harness.interference). A disturbed
   repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
   --max-wait seconds for the whole run (Waits) and at most --repeat extra repeats per cell; once a wait finds
@@ -51,6 +56,26 @@ def round_order(seed: int, group: int, round_: int, keys: list[Key]) -> list[Key
     """Return the cells of one round in the order they run: the keys shuffled by Random(seed, group, round)."""
     order = list(keys)
     random.Random(f"{seed}/{group}/{round_}").shuffle(order)
+    return order
+
+
+def _beside(cells: list[Key], base: Key | None, rng: random.Random) -> list[Key]:
+    """A round's run order: its cells in their shuffled order, two at a time on either side of a repeat of the
+    serial baseline (an odd one out has it before or after at random), so that every cell is measured next to
+    a serial repeat of its own block and the serial baseline runs half as often as the cells.
+
+    >>> _beside([("f", "a", 1), ("f", "b", 1), ("f", "c", 1)], ("f", "s", 1), random.Random(1))
+    [('f', 'a', 1), ('f', 's', 1), ('f', 'b', 1), ('f', 's', 1), ('f', 'c', 1)]
+    """
+    if base is None or not cells:
+        return cells or ([base] if base is not None else [])
+    order: list[Key] = []
+    for i in range(0, len(cells), 2):
+        block = cells[i : i + 2]
+        if len(block) == 2:
+            order += [block[0], base, block[1]]
+        else:
+            order += [base, block[0]] if rng.random() < 0.5 else [block[0], base]
     return order
 
 
@@ -126,6 +151,8 @@ class Group:
         self.sessions: dict[Key, CellSession] = {}
         self.finished: dict[Key, Cell] = {}
         self.budget: dict[Key, Budget] = {}
+        self.timed_alone: set[int] = set()
+        """The rounds whose reference has been timed alone."""
         self.added: dict[Key, int] = {}
         """Rounds added to a cell after the run's own: while it was unsteady, or beside such a cell (the serial
         baseline)."""
@@ -203,7 +230,9 @@ class Group:
         """Measure every live cell once (or only those given, with the serial baseline they are paired with), in
         this round's shuffled order; return the next seq."""
         keys = [k for k in self.sessions if only is None or k in only or self._baseline(k)]
-        for key in round_order(self.config.seed, self.index, round_, keys):
+        base = next((k for k in keys if self._baseline(k)), None)
+        cells = [k for k in round_order(self.config.seed, self.index, round_, keys) if k != base]
+        for key in _beside(cells, base, random.Random(f"{self.config.seed}/{self.index}/{round_}")):
             if key in self.sessions:
                 seq = self.measure(key, round_, seq)
         if only is not None:
@@ -222,12 +251,14 @@ class Group:
         return sorted(want, key=lambda k: spread(by_key[k]))[:SETTLE_CELLS]
 
     def _reference(self, key: Key, round_: int, after_s: float) -> None:
-        """Time the machine's reference right after a cell's repeat of after_s (gillab.harness.ceiling)."""
-        if self.reference is not None:
+        """Time the machine's reference right after a cell's repeat of after_s (gillab.harness.ceiling); alone
+        once a round, after the first of the serial baseline's repeats (the ceiling reads one a round)."""
+        alone = self._baseline(key)
+        if self.reference is not None and not (alone and round_ in self.timed_alone):
+            if alone:
+                self.timed_alone.add(round_)
             _, ex, workers = key
-            self.reference.measure(
-                self.index, round_, ex, workers, self.config.kinds[ex].baseline, after_s
-            )
+            self.reference.measure(self.index, round_, ex, workers, alone, after_s)
 
     def measure(self, key: Key, round_: int, seq: int) -> int:
         """Run one repeat of a cell in this round, again after a quiet wait while disturbed; return seq."""

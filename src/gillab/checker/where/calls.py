@@ -90,7 +90,9 @@ def run_phases(
     if not spy:  # only py-spy names a thread by an id a new one takes over: elsewhere each phase's threads end
         release.set()  # with it, as they did before py-spy needed them kept
 
-    def calibrate() -> None:  # py-spy's readers: their rates set against each other, beside each phase
+    def calibrate() -> (
+        None
+    ):  # py-spy's readers: their rates set against each other, beside each phase
         if spy:
             phase = _phase(_holds_the_gil, (), {}, 1, CALIBRATE_S, None, release, pools)
             write({"calibration": phase})
@@ -147,12 +149,8 @@ def _phase(
     `release` is set (each pool is added to `pools`, to be joined then)."""
     stop = threading.Event()
     ready = threading.Barrier(n + 1)
-    counts: list[list[int]] = [
-        [0] for _ in range(n)
-    ]  # each thread its own: no list shared by the callers
-    ids = [0] * n
-
-    finished = threading.Barrier(n + 1)
+    counts: list[list[int]] = [[0] for _ in range(n)]  # each thread its own: no shared list
+    ids, finished = [0] * n, threading.Barrier(n + 1)
 
     def worker(i: int) -> None:
         ids[i] = threading.get_native_id()
