@@ -7,9 +7,7 @@
   slow drifts and passing load fall on every cell alike, as Google Benchmark's random interleaving does; and
   each next to a repeat of the serial baseline (two cells on either side of one: _beside), as Abedi and
   Brecht's randomized multiple interleaved trials pair them: a cell's speedup in a round is set against the
-  serial repeat next to it in time, not one a whole round away (gillab.harness.noise.paired). On the 2-core
-  VM, a default demo so paired marked 4-9 cells of 21 where the same machine, an hour apart, marked 21 with
-  the serial baseline once a round.
+  serial repeat next to it in time, not one a whole round away (gillab.harness.noise.paired).
 - Each repeat records the interference of other processes and steal (harness.interference). A disturbed
   repeat (at least DISTURBED_CORES) is dropped and measured again once the machine is quiet, within
   --max-wait seconds for the whole run (Waits) and at most --repeat extra repeats per cell; once a wait finds
