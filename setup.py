@@ -56,7 +56,8 @@ SUBINTERPRETERS = {"subinterpreters_compatible": "own_gil"}
 MODULE_STATE = [("CYTHON_USE_MODULE_STATE", "1")]
 VARIANTS = runpy.run_path(str(HERE / "src" / "gillab" / "_variants.py"))["VARIANTS"]
 HEADERS = {
-    "_clock": [],
+    "_platform": [],
+    "_clock": ["_platform"],
     "_threads": ["_clock"],
     "_spin": ["_clock"],
     "_gil": ["_clock"],
@@ -86,7 +87,8 @@ def depends(*headers: str) -> list[str]:
         if h not in names:
             names.add(h)
             todo += HEADERS[h]
-    return sorted(f"cext/{n}{ext}" for n in names for ext in (".h", ".pxd"))
+    found = (f"cext/{n}{ext}" for n in names for ext in (".h", ".pxd"))
+    return sorted(f for f in found if (HERE / f).exists())
 
 
 def plain_extensions() -> list[Extension]:

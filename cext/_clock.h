@@ -3,6 +3,7 @@
 #define GILLAB_CLOCK_H
 #include <stdint.h>
 #include <time.h>
+#include "_platform.h"
 
 /* CLOCK_MONOTONIC in ns: the clock of time.monotonic_ns(), shared by every process on the machine. */
 static inline int64_t gillab_now_ns(void) {
@@ -18,12 +19,8 @@ static inline int64_t gillab_thread_cpu_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Any clock in ns (a worker's CPU clock, say), or -1 where it cannot be read. */
-static inline int64_t gillab_clock_ns(clockid_t c) {
-    struct timespec ts;
-    if (clock_gettime(c, &ts) != 0) return -1;
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+/* A worker's CPU clock in ns, or -1 where it cannot be read (gillab_platform's, per OS). */
+static inline int64_t gillab_clock_ns(gillab_cpu_clock c) { return gillab_cpu_clock_ns(c); }
 
 static inline void gillab_sleep_ns(int64_t ns) {
     struct timespec ts;

@@ -39,7 +39,7 @@ typedef struct {
     int slowed;               /* it sampled more slowly than asked (set at stop) */
     int nworkers;
     uintptr_t tstate[GILLAB_GIL_MAX_WORKERS];  /* 0: the only thread of its interpreter, holds whenever its GIL is */
-    clockid_t clock[GILLAB_GIL_MAX_WORKERS];
+    gillab_cpu_clock clock[GILLAB_GIL_MAX_WORKERS];
     int64_t last_cpu[GILLAB_GIL_MAX_WORKERS];
     int ngils;                                 /* the distinct GILs watched: the main one, or one per interpreter */
     void *gil[GILLAB_GIL_MAX_WORKERS];
@@ -64,7 +64,5 @@ void gillab_gil_stop(gillab_gil_sampler *s);
 static inline int gillab_gil_tid(const gillab_gil_sampler *s) { return __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE); }
 
 /* The calling thread's CPU clock, for a worker to register itself. */
-static inline int gillab_gil_thread_clock(clockid_t *out) {
-    return pthread_getcpuclockid(pthread_self(), out);
-}
+static inline int gillab_gil_thread_clock(gillab_cpu_clock *out) { return gillab_thread_clock(out); }
 #endif

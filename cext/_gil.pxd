@@ -1,8 +1,7 @@
 # Declarations of cext/_gil.h: the interpreter's GIL state, read from C, and the sampler thread.
 from libc.stdint cimport int8_t, int64_t, uint64_t, uintptr_t
-from posix.time cimport clockid_t
 
-from _clock cimport gillab_flag
+from _clock cimport gillab_cpu_clock, gillab_flag
 
 cdef extern from "_gil.h" nogil:
     enum:
@@ -21,7 +20,7 @@ cdef extern from "_gil.h" nogil:
         int slowed
         int nworkers
         uintptr_t tstate[GILLAB_GIL_MAX_WORKERS]
-        clockid_t clock[GILLAB_GIL_MAX_WORKERS]
+        gillab_cpu_clock clock[GILLAB_GIL_MAX_WORKERS]
         int ngils
         void *gil[GILLAB_GIL_MAX_WORKERS]
         int8_t lane_gil[GILLAB_GIL_MAX_WORKERS]
@@ -44,5 +43,5 @@ cdef extern from "_gil.h" nogil:
     int gillab_gil_read(gillab_gil_reading *out)
     int gillab_gil_start(gillab_gil_sampler *s)
     void gillab_gil_stop(gillab_gil_sampler *s)
-    int gillab_gil_thread_clock(clockid_t *out)
+    int gillab_gil_thread_clock(gillab_cpu_clock *out)
     int gillab_gil_tid(const gillab_gil_sampler *s)

@@ -1,7 +1,7 @@
 /* The GIL-state sampler's loop (declared in _gil.h): a pthread that never takes the GIL. */
-#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid */
-#include <sys/syscall.h>
-#include <unistd.h>
+#if defined(__linux__)
+#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid (cext/_platform.h) */
+#endif
 
 #include "_gil.h"
 
@@ -48,7 +48,7 @@ static int gillab_gil_sample(gillab_gil_sampler *s, int64_t now) {
 
 static void *gillab_gil_loop(void *arg) {
     gillab_gil_sampler *s = (gillab_gil_sampler *)arg;
-    __atomic_store_n(&s->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+    __atomic_store_n(&s->tid, (int)gillab_thread_id(), __ATOMIC_RELEASE);
     int64_t next = gillab_now_ns();
     int64_t cpu_start = gillab_thread_cpu_ns();
     int64_t win_t = next, win_cpu = cpu_start, win_n = 0;
@@ -58,8 +58,7 @@ static void *gillab_gil_loop(void *arg) {
     for (int j = 0; j < s->nworkers; j++) s->last_cpu[j] = gillab_clock_ns(s->clock[j]);
     while (!gillab_flag_get(&s->stop) && s->n < s->cap) {
         next += s->cur_interval_ns;
-        struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        gillab_sleep_until_ns(next);
         int64_t now = gillab_now_ns();
         if (now - next > s->cur_interval_ns) next = now;  /* woken late: go on from now, never burst to catch up */
         if (gillab_gil_sample(s, now) != 0) break;

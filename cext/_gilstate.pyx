@@ -8,8 +8,9 @@ from here too: each says which interpreter it runs in, and the sampler reads tha
 from libc.stdint cimport int8_t, int64_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
-from posix.time cimport clockid_t
 from cpython.pystate cimport PyThreadState_Get
+
+from _clock cimport gillab_cpu_clock
 
 from _gil cimport (
     GILLAB_GIL_MAX_WORKERS, gillab_gil_main, gillab_gil_of_interpreter, gillab_gil_reading, gillab_gil_read,
@@ -37,10 +38,10 @@ def gil_switches():
 
 def thread_identity():
     """Return (this thread's PyThreadState address, its CPU clock id): what a worker registers."""
-    cdef clockid_t c = 0
+    cdef gillab_cpu_clock c = 0
     if gillab_gil_thread_clock(&c) != 0:
         c = -1
-    return <uintptr_t>PyThreadState_Get(), <long>c
+    return <uintptr_t>PyThreadState_Get(), <long long>c
 
 
 def interpreter_gil(long long interpreter_id):
@@ -89,7 +90,7 @@ cdef class GilStateSampler:
         self.interpreters = []
         for j, (tstate, clock, interp) in enumerate(workers):
             self.s.tstate[j] = <uintptr_t>tstate
-            self.s.clock[j] = <clockid_t>clock
+            self.s.clock[j] = <gillab_cpu_clock>clock
             g = gillab_gil_main() if interp == 0 else gillab_gil_of_interpreter(interp)
             if g == NULL and not gillab_gil_reason()[0]:
                 raise ValueError(f"no interpreter {interp} to watch")

@@ -1,11 +1,11 @@
 /* The thread-state sampler's loop (declared in _threads.h). */
-#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid */
+#if defined(__linux__)
+#define _GNU_SOURCE  /* before any include: syscall() and SYS_gettid (cext/_platform.h) */
+#endif
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "_threads.h"
 
@@ -99,7 +99,7 @@ static void gillab_sample_once(gillab_sampler *s) {
 
 static void *gillab_sampler_main(void *arg) {
     gillab_sampler *s = (gillab_sampler *)arg;
-    s->self_tid = (int)syscall(SYS_gettid);
+    s->self_tid = (int)gillab_thread_id();
     int64_t cpu0 = gillab_thread_cpu_ns();
     while (!gillab_flag_get(&s->stop)) {
         gillab_sample_once(s);
