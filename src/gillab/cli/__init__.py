@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from gillab.cli import advise, check, compare, diff, info, labs, run, show
 from gillab.errors import GillabError, OptionError
+from gillab.harness.executors.local import start_method
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     old_handlers = _stop_on_signals()
     try:
+        start_method()  # a bad $GILLAB_START_METHOD is one line before anything runs
         status = func(args)
     except GillabError as exc:
         print(f"gillab {args.command}: error: {message(exc)}", file=sys.stderr)

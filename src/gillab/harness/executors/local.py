@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import multiprocessing
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from gillab import aio
+from gillab.errors import UsageError
 from gillab.harness.executors.base import Call, Executor, PoolExecutor, register
 
 
@@ -45,11 +47,24 @@ class ThreadExecutor(PoolExecutor):
         return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="gillab-worker")
 
 
-def mp_context() -> Any:
-    """forkserver where available, else spawn: forking a parent that already runs threads (the probe, numpy's
-    pool) is unsafe."""
+START_METHOD = "GILLAB_START_METHOD"
+"""The environment variable that sets process workers' start method: spawn, the only one on Windows and the
+default on macOS, runs that path on Linux too."""
+
+
+def start_method() -> str:
+    """$GILLAB_START_METHOD where set, else forkserver where available, else spawn: forking a parent that
+    already runs threads (the probe, numpy's pool) is unsafe. UsageError for a method this OS lacks."""
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    asked = os.environ.get(START_METHOD, "").strip().lower()
+    if asked and asked not in methods:
+        raise UsageError(f"${START_METHOD} must be one of {', '.join(methods)} here; got {asked!r}")
+    return asked or ("forkserver" if "forkserver" in methods else "spawn")
+
+
+def mp_context() -> Any:
+    """The context of process workers, started by :func:`start_method`."""
+    ctx = multiprocessing.get_context(start_method())
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["gillab.harness.worker", "gillab.workloads.jobs"])
     return ctx
@@ -57,7 +72,8 @@ def mp_context() -> Any:
 
 @register
 class ProcessExecutor(PoolExecutor):
-    """concurrent.futures.ProcessPoolExecutor (forkserver where available, else spawn)."""
+    """concurrent.futures.ProcessPoolExecutor (forkserver where available, else spawn; or
+    $GILLAB_START_METHOD)."""
 
     name = "process"
     plural = "processes"
