@@ -67,13 +67,16 @@ def test_two_python_threads_take_turns_at_every_switch_interval() -> None:
         cpu0, before = time.process_time(), interference.snapshot()
         seen = two_threads("python", 20)
         others = interference.between(before, interference.snapshot(), time.process_time() - cpu0)
-        disturbed = disturbed or others.disturbed
+        unknown = (
+            others.others_cores is None
+        )  # no /proc/stat read here: a loaded machine cannot be told
+        disturbed = disturbed or others.disturbed or unknown
         assert seen.available, seen.note
         holds = [t.holds for t in seen.per_thread]
         assert seen.switches_per_s is not None
         rates[interval] = seen.switches_per_s
         if (
-            others.disturbed
+            others.disturbed or unknown
         ):  # a handed-over GIL stays free until the OS runs the thread it was handed to
             assert sum(holds) >= 0.5, holds
             assert all(0.15 <= h <= 0.85 for h in holds), holds
@@ -105,7 +108,9 @@ def test_two_nogil_threads_never_hold_and_run_without_it() -> None:
         assert t.runs_without_gil >= 0.9 * (t.runs_without_gil + t.holds), (
             t
         )  # and ran without the GIL
-        if not others.disturbed:
+        if (
+            not others.disturbed and others.others_cores is not None
+        ):  # known quiet (/proc/stat read)
             # On a quiet machine it runs most of the time. When other processes take the cores, a running
             # thread waits for one a share of the time: that is the OS, not the GIL (the lab flags it).
             assert t.runs_without_gil >= 0.5, t

@@ -17,6 +17,7 @@ from gillab import environment
 from gillab.checkout import source_dir
 from gillab.errors import LabError
 from gillab.harness import gilstate
+from gillab.harness.instruments import has_proc
 from gillab.labs import annotate, convoy, disasm, io, race, states
 from gillab.outputs.documents import LAB_SCHEMA_VERSION
 from gillab.workloads import exact_counters
@@ -178,7 +179,7 @@ def test_convoy_measures_every_condition() -> None:
         assert "from the interpreter's own GIL state" in " ".join(convoy.facts(data))
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+@pytest.mark.skipif(not has_proc(), reason="needs /proc, read (not $GILLAB_PLATFORM=portable)")
 def test_states_sees_the_child_run_or_sleep_then_become_a_zombie() -> None:
     data = states.run(phase_s=0.15)
     seq = data.sequence

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from gillab.errors import UsageError
 from gillab.harness.executors.local import START_METHOD, mp_context
 from gillab.harness.rounds import measure_cell
 
@@ -29,3 +30,42 @@ def test_process_workers_started_by_spawn_run_their_tasks(monkeypatch: pytest.Mo
     cell = measure_cell("fib", "python", "process", 2, tasks=2, size=15, repeat=1)
     assert cell.status == "ok", cell.reason  # its workers imported what they run without a fork
     assert cell.median_wall_s is not None
+
+
+def test_portable_turns_off_every_proc_reader_and_reads_cpu_through_psutil(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gillab import environment
+    from gillab.harness import instruments, interference
+
+    monkeypatch.setenv(environment.PLATFORM, "portable")
+    assert environment.linux_readers_off() == "$GILLAB_PLATFORM=portable"
+    assert not interference.available()
+    assert interference.snapshot() is None
+    assert "GILLAB_PLATFORM=portable" in interference.unavailable()
+    assert not instruments.has_proc()
+    burn = sum(i * i for i in range(300_000))  # some CPU time of this process's own
+    assert burn > 0
+    assert instruments._process_cpu_s(os.getpid()) > 0  # psutil's, where /proc is not read
+    monkeypatch.setenv(environment.PLATFORM, "elsewhere")
+    with pytest.raises(UsageError, match="GILLAB_PLATFORM must be portable"):
+        environment.linux_readers_off()
+
+
+def test_a_run_says_once_what_this_platform_could_not_measure() -> None:
+    from dataclasses import replace
+
+    from gillab.harness.results import Cell
+    from gillab.outputs.findings import unmeasured_note
+
+    cell = Cell("fib", "python", "thread", 2, 4, 20, status="ok")
+    result = _result((replace(cell, thread_states_note="thread states not sampled (no /proc)"),))
+    assert unmeasured_note(result) == " Not measured here (no /proc): thread states."
+    assert unmeasured_note(_result((cell,))) == ""
+
+
+def _result(cells: tuple[object, ...]):  # type: ignore[no-untyped-def]
+    from gillab import environment
+    from gillab.harness.results import RunConfig, RunResult
+
+    return RunResult(environment.info(), RunConfig(), None, cells=cells)  # type: ignore[arg-type]

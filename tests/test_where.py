@@ -369,11 +369,15 @@ def test_with_a_gil_the_line_that_lets_it_go_is_told_from_the_one_that_holds_it(
     compress = held["zlib.compress(DATA, 6)"]
     loop = held["x += i * i"]
     assert compress is not None
-    assert compress < 0.2, where.lines
     assert loop is not None
-    # Read alone, where no other thread makes it wait: 3.14's RemoteUnwinder read 0.95-0.99 over 10 profiles
-    # here. Before 3.14, py-spy's two readers sample apart, each with its own noise: 0.69-1.00 over 10.
-    assert loop > (0.9 if sys.version_info >= (3, 14) else 0.6), where.lines
+    # Read alone, where no other thread makes it wait: 3.14's RemoteUnwinder read the loop 0.95-0.99 over 10
+    # profiles here. Before 3.14, py-spy's two readers sample apart, each with noise of its own, the more so
+    # on a loaded machine: quiet, the compress line read 0.00-0.07 and the loop 0.69-1.00 over 10 profiles;
+    # in a CI run beside other work, 0.28 and 0.77.
+    spy = sys.version_info < (3, 14)
+    assert compress < (0.5 if spy else 0.2), where.lines
+    assert loop > (0.6 if spy else 0.9), where.lines
+    assert loop - compress >= 0.3, where.lines  # told apart
     said = lesson(where)[0]
     assert "holds the GIL" in said
     assert "lets it go" in said

@@ -16,9 +16,28 @@ from typing import TypeVar
 
 from gillab import _native
 from gillab.codec import omit_if_none
-from gillab.errors import GillabError
+from gillab.errors import GillabError, UsageError
 
 T = TypeVar("T")
+
+
+PLATFORM = "GILLAB_PLATFORM"
+"""The environment variable that, set to `portable`, turns off every reader of Linux's /proc (thread states,
+other processes' CPU, workers' CPU by schedstat), so that the fallbacks macOS and Windows take run on Linux
+too (docs/platforms.md)."""
+
+
+def linux_readers_off() -> str:
+    """Why gillab reads nothing from Linux's /proc here ($GILLAB_PLATFORM=portable, or an OS without it), or
+    "" where it does. UsageError for any other value of $GILLAB_PLATFORM."""
+    asked = os.environ.get(PLATFORM, "").strip().lower()
+    if asked not in ("", "portable"):
+        raise UsageError(f"${PLATFORM} must be portable, or unset; got {asked!r}")
+    if asked:
+        return f"${PLATFORM}=portable"
+    if not os.path.isdir("/proc/self/task"):
+        return f"this OS ({sys.platform}) has no /proc"
+    return ""
 
 
 def usable_cores() -> int:

@@ -349,6 +349,6 @@ def _alone(
         switch_interval_ms=sys.getswitchinterval() * 1e3,
         scaling=(),
         interference={},
-        interference_note="" if interference.available() else interference.UNAVAILABLE,
+        interference_note="" if interference.available() else interference.unavailable(),
         disturbed=(),
     )

@@ -71,6 +71,10 @@ def readiness(gil_import: Readiness | None) -> str:
     return "free-threading readiness: importing it left the GIL off"
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def check_view(result: CheckResult) -> View:
     """The verdict and the safety verdict first, then the scaling per thread count, the GIL figures and the
     readiness."""
@@ -100,6 +104,11 @@ def check_view(result: CheckResult) -> View:
             f"GIL-free fraction {result.gil_free_fraction:.2f} ({result.measurement.normalisation}){held}.",
             readiness(result.gil_import),
             *(where_view.notes(where) if where is not None else ()),
+            *(
+                (_first_upper(note) + ".",)
+                if (note := result.measurement.interference_note)
+                else ()
+            ),
         ),
         doubts=(*doubts, *(where_view.doubts(where) if where is not None else ())),
         details=(*_withheld(result), *((result.note,) if result.note else ())),

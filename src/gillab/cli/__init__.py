@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any, NoReturn
 
+from gillab import environment
 from gillab.cli import advise, check, compare, diff, info, labs, run, show
 from gillab.errors import GillabError, OptionError
 from gillab.harness.executors.local import start_method
@@ -46,7 +47,7 @@ def _quiet_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
 """Signals that stop gillab as Ctrl-C does (what `timeout`, CI runners, systemd and `kill` send)."""
 _received: list[int] = []
 
@@ -87,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     old_handlers = _stop_on_signals()
     try:
-        start_method()  # a bad $GILLAB_START_METHOD is one line before anything runs
+        start_method()  # a bad $GILLAB_START_METHOD or $GILLAB_PLATFORM is one line before anything runs
+        environment.linux_readers_off()
         status = func(args)
     except GillabError as exc:
         print(f"gillab {args.command}: error: {message(exc)}", file=sys.stderr)

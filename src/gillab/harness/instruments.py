@@ -10,18 +10,27 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gillab import _native, stats
+from gillab import _native, environment, stats
 
 PROC = Path("/proc")
 
 
 def has_proc() -> bool:
-    """Return whether this OS exposes per-thread states under /proc."""
-    return (PROC / "self" / "task").is_dir()
+    """Return whether per-thread states are read from /proc here (gillab.environment.linux_readers_off)."""
+    return not environment.linux_readers_off() and (PROC / "self" / "task").is_dir()
 
 
 def _process_cpu_s(pid: int) -> float:
-    """Return one process's CPU time: the sum of its threads' schedstat (ns), else utime + stime (ticks)."""
+    """Return one process's CPU time: the sum of its threads' schedstat (ns), else utime + stime (ticks);
+    psutil's where /proc is not read (macOS, Windows, $GILLAB_PLATFORM=portable)."""
+    if environment.linux_readers_off():
+        import psutil
+
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except (psutil.Error, OSError):
+            return 0.0
+        return float(t.user + t.system)
     try:
         tasks = list((PROC / str(pid) / "task").iterdir())
         return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks) / 1e9
@@ -148,9 +157,8 @@ class Sampler:
         """Stop sampling; name each thread by `roles` (tid -> role), others 'other'."""
         s = self._sampler
         if s is None:
-            return ThreadStates(
-                False, "no /proc on this OS: thread states not sampled", 0, None, ()
-            )
+            why = environment.linux_readers_off() or "no /proc"
+            return ThreadStates(False, f"thread states not sampled ({why})", 0, None, ())
         s.stop()
         n = s.samples
         shares = []

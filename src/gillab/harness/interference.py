@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gillab import environment
+
 PROC_STAT = Path("/proc/stat")
 DISTURBED_CORES = 0.25
 """A repeat during which other processes plus steal took at least this many cores (beyond the tick
@@ -38,13 +40,14 @@ TICK_S = _tick_s()
 
 
 def available() -> bool:
-    """Return whether this OS exposes /proc/stat."""
-    return PROC_STAT.is_file()
+    """Return whether /proc/stat is read here (gillab.environment.linux_readers_off)."""
+    return not environment.linux_readers_off() and PROC_STAT.is_file()
 
 
-UNAVAILABLE = (
-    "interference not measured: this OS has no /proc/stat (figures from other processes unknown)"
-)
+def unavailable() -> str:
+    """What the run says once where other processes' CPU is not read, and why."""
+    why = environment.linux_readers_off() or "no /proc/stat"
+    return f"interference not measured ({why}): figures from other processes unknown"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,9 @@ class Snapshot:
 
 
 def snapshot() -> Snapshot | None:
-    """Read /proc/stat for the CPUs this process may run on; None where it is missing."""
+    """Read /proc/stat for the CPUs this process may run on; None where it is missing, or not read here."""
+    if not available():
+        return None
     try:
         text = PROC_STAT.read_text()
     except OSError:

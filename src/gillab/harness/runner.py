@@ -93,7 +93,7 @@ class _Run:
             load_before=tuple(load_before) if load_before is not None else None,
             load_competing=bool(load_before and load_before[0] > LOAD_COMPETING),
             interleave=Interleave(config.seed),
-            interference_note="" if interference.available() else interference.UNAVAILABLE,
+            interference_note="" if interference.available() else interference.unavailable(),
             engine=engine,
         )
 

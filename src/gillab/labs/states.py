@@ -7,7 +7,6 @@ change of state of the child's threads.
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gillab import _native
+from gillab import _native, environment
 from gillab.codec import Record
 from gillab.errors import LabError
 from gillab.harness.instruments import has_proc
@@ -79,9 +78,12 @@ class States(Record):
 def run(phase_s: float = 0.3, interval_s: float = 0.001) -> States:
     """Run the scenario and return the child's state changes and the parent's phase marks."""
     if not has_proc():
+        why = environment.linux_readers_off() or "no /proc"
         raise LabError(
-            "gillab states needs /proc (Linux): this OS does not expose process states there"
+            f"gillab states reads process states from Linux's /proc, not read here ({why})"
         )
+    import fcntl  # Unix only, as /proc is
+
     ins = _native.instruments()
     with tempfile.TemporaryDirectory(prefix="gillab-states-") as tmp:
         lock_path = Path(tmp) / "lock"

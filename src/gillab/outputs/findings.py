@@ -9,6 +9,7 @@ machine's own ceiling in the same rounds (what the machine decided).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from gillab.harness.calibrate import ENGINE_SHARE
@@ -314,7 +315,26 @@ def machine_note(result: RunResult) -> str:
         parts.append(f"this machine's speed moved {drift:.0%} during the run")
     if disturbed:
         parts.append(f"other processes took cores during {len(disturbed)} of {len(measured)} cells")
-    return _machine_words(parts, drift, bool(disturbed)) + settle_note(result) + wait_note(result)
+    words = _machine_words(parts, drift, bool(disturbed)) + settle_note(result) + wait_note(result)
+    return words + unmeasured_note(result)
+
+
+NOT_SAMPLED = "thread states not sampled"
+"""How a cell's thread-states note begins where they could not be sampled (gillab.harness.instruments)."""
+
+
+def unmeasured_note(result: RunResult) -> str:
+    """' Not measured here: ...', once, where this platform could not read a figure (no /proc, or
+    $GILLAB_PLATFORM=portable: docs/platforms.md); else ""."""
+    states = sorted(
+        n for n in {c.thread_states_note for c in result.cells} if n.startswith(NOT_SAMPLED)
+    )
+    notes = [result.interference_note] if result.interference_note else []
+    what = [w for w, n in (("other processes' CPU", notes), ("thread states", states)) if n]
+    if not what:
+        return ""
+    why = re.search(r"\(([^)]*)\)", (notes + states)[0])
+    return f" Not measured here{f' ({why.group(1)})' if why else ''}: {' and '.join(what)}."
 
 
 def wait_note(result: RunResult) -> str:

@@ -25,6 +25,8 @@ from gillab.harness.worker import Identity
 if TYPE_CHECKING:
     from gillab.workloads.base import Workload
 
+KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+"""The signal that ends a worker at once (Windows has no SIGKILL: os.kill with SIGTERM ends the process)."""
 WARM_HOLD_S = 0.05
 """How long each warm-up call holds its worker, so that the pool must start a new worker for the next."""
 
@@ -221,5 +223,5 @@ class PoolExecutor(Executor):
         if kill:
             for pid in self.worker_pids():
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, KILL)
         pool.shutdown(wait=True, cancel_futures=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,7 +29,7 @@ from typing import Any
 
 from gillab.environment import DaskWorker
 from gillab.errors import EngineError, ExecutorUnavailableError
-from gillab.harness.executors.base import Call, Executor, Spans, register
+from gillab.harness.executors.base import KILL, Call, Executor, Spans, register
 from gillab.harness.executors.dask_inside import (
     empty_task,
     extra_module,
@@ -349,7 +348,7 @@ class DaskExecutor(Executor):
 def _kill(pids: Any) -> None:
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, KILL)
 
 
 @register
