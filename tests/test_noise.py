@@ -181,11 +181,18 @@ def test_bootstrap_interval_holds_the_median_and_narrows_with_more_rounds() -> N
     assert stats.bootstrap_ci(ratios[:9]) == stats.bootstrap_ci(ratios[:9])  # a fixed seed
 
 
-def test_interference_is_none_where_proc_stat_is_missing(
+def test_interference_comes_from_psutil_without_proc_stat_and_is_none_without_either(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(interference, "PROC_STAT", tmp_path / "no-such-file")
+    got = interference.snapshot()  # macOS's and Windows's path: psutil's per-CPU times
+    assert got is not None
+    assert got.resolution_s >= interference.PSUTIL_RESOLUTION_S
+    assert got.cpus >= 1
+    assert got.busy_s > 0
+    monkeypatch.setattr(interference, "_psutil", lambda: None)
     assert interference.snapshot() is None
+    assert not interference.available()
     seen = interference.between(None, None, 0.1)
     assert seen.others_cores is None
     assert not seen.disturbed

@@ -40,9 +40,9 @@ def test_portable_turns_off_every_proc_reader_and_reads_cpu_through_psutil(
 
     monkeypatch.setenv(environment.PLATFORM, "portable")
     assert environment.linux_readers_off() == "$GILLAB_PLATFORM=portable"
-    assert not interference.available()
-    assert interference.snapshot() is None
-    assert "GILLAB_PLATFORM=portable" in interference.unavailable()
+    snap = interference.snapshot()  # other processes' CPU from psutil, as on macOS and Windows
+    assert snap is not None
+    assert snap.resolution_s >= interference.PSUTIL_RESOLUTION_S
     assert not instruments.has_proc()
     burn = sum(i * i for i in range(300_000))  # some CPU time of this process's own
     assert burn > 0

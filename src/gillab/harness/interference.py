@@ -8,8 +8,10 @@ Read from the deltas of /proc/stat over the measured window, for the CPUs this p
 
 Both are divided by the window's wall time, so they read as cores. /proc/stat counts in clock ticks
 (usually 10 ms), so a figure is only good to about one tick per CPU over the window: that is recorded as
-``resolution_cores`` and taken off before a repeat is called disturbed. Where /proc/stat is missing (not
-Linux), nothing is invented: every figure is None, and the run says so once.
+``resolution_cores`` and taken off before a repeat is called disturbed. Where /proc/stat is not read (macOS,
+Windows, $GILLAB_PLATFORM=portable), psutil's per-CPU times stand in (the OS's own: host_processor_info on
+macOS, the system's processor times on Windows), good to PSUTIL_RESOLUTION_S; with neither, nothing is
+invented: every figure is None, and the run says so once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gillab import environment
 
@@ -39,31 +42,49 @@ def _tick_s() -> float:
 TICK_S = _tick_s()
 
 
-def available() -> bool:
-    """Return whether /proc/stat is read here (gillab.environment.linux_readers_off)."""
+PSUTIL_RESOLUTION_S = 1 / 64
+"""How finely psutil's per-CPU times can be trusted: Windows updates them at its timer's 15.6 ms."""
+
+
+def _proc_stat() -> bool:
     return not environment.linux_readers_off() and PROC_STAT.is_file()
+
+
+def _psutil() -> Any:
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - a dependency
+        return None
+    return psutil
+
+
+def available() -> bool:
+    """Return whether other processes' CPU is read here: /proc/stat, else psutil's per-CPU times."""
+    return _proc_stat() or _psutil() is not None
 
 
 def unavailable() -> str:
     """What the run says once where other processes' CPU is not read, and why."""
-    why = environment.linux_readers_off() or "no /proc/stat"
-    return f"interference not measured ({why}): figures from other processes unknown"
+    return "interference not measured (neither /proc/stat nor psutil): figures from other processes unknown"
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The busy and steal clock ticks of this process's CPUs, and when they were read."""
+    """The busy and steal seconds of this process's CPUs, when they were read, and how finely."""
 
     t: float
-    busy_ticks: int
-    steal_ticks: int
+    busy_s: float
+    steal_s: float
     cpus: int
+    resolution_s: float = TICK_S
+    """One CPU's figure is good to this many seconds (a clock tick of /proc/stat)."""
 
 
 def snapshot() -> Snapshot | None:
-    """Read /proc/stat for the CPUs this process may run on; None where it is missing, or not read here."""
-    if not available():
-        return None
+    """Read /proc/stat for the CPUs this process may run on (psutil's per-CPU times where it is not read);
+    None where neither can be read."""
+    if not _proc_stat():
+        return _from_psutil()
     try:
         text = PROC_STAT.read_text()
     except OSError:
@@ -82,7 +103,25 @@ def snapshot() -> Snapshot | None:
         busy += v[0] + v[1] + v[2] + v[5] + v[6]
         steal += v[7]
         cpus += 1
-    return Snapshot(t, busy, steal, cpus)
+    return Snapshot(t, busy * TICK_S, steal * TICK_S, cpus)
+
+
+def _from_psutil() -> Snapshot | None:
+    """The same figures from psutil (every field the OS gives: user, nice, system, irq, softirq, steal)."""
+    psutil = _psutil()
+    if psutil is None:
+        return None
+    try:
+        per_cpu = psutil.cpu_times(percpu=True)
+    except (OSError, RuntimeError):
+        return None
+    t = time.monotonic()
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    mine = [c for i, c in enumerate(per_cpu) if allowed is None or i in allowed]
+    fields = ("user", "nice", "system", "irq", "softirq", "interrupt", "dpc")
+    busy = sum(getattr(c, f, 0.0) for c in mine for f in fields)
+    steal = sum(getattr(c, "steal", 0.0) for c in mine)
+    return Snapshot(t, busy, steal, len(mine), max(TICK_S, PSUTIL_RESOLUTION_S))
 
 
 @dataclass(frozen=True)
@@ -119,12 +158,12 @@ def between(
     wall = wall_s if wall_s is not None else b.t - a.t
     if wall <= 0:
         return NONE
-    busy_s = (b.busy_ticks - a.busy_ticks) * TICK_S
-    steal_s = (b.steal_ticks - a.steal_ticks) * TICK_S
+    busy_s = b.busy_s - a.busy_s
+    steal_s = b.steal_s - a.steal_s
     return Interference(
         others_cores=max(0.0, busy_s - own_cpu_s) / wall,
         steal_cores=max(0.0, steal_s) / wall,
-        resolution_cores=a.cpus * TICK_S / wall,
+        resolution_cores=a.cpus * a.resolution_s / wall,
     )
 
 
