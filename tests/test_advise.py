@@ -401,3 +401,13 @@ def test_sizes_need_a_setup_that_says_where_the_size_goes(tmp_path: Path, cli: C
     )
     assert proc.returncode == 2
     assert "{n}" in proc.stderr
+
+
+def test_threads_that_kept_every_core_other_processes_left_them_busy_run_in_parallel() -> None:
+    from gillab.advice.model import _could_use
+
+    beside = Cell("fib", "cython-nogil", "thread", 2, 8, 30, status="ok", available_cores=1.3)
+    assert _could_use(beside, 2) == pytest.approx(1.3)  # a CPU-bound process took the rest
+    assert _could_use(replace(beside, available_cores=None), 2) == 2.0
+    assert _could_use(replace(beside, available_cores=0.4), 2) == 1.0  # never fewer than one
+    assert _could_use(replace(beside, workers=1, available_cores=2.0), 2) == 1.0

@@ -57,8 +57,8 @@ class Option:
     diagnosis: Diagnosis | None = omit_if_none()
     """Where its workers ran with no GIL shared between them: what held them back (gillab.harness.diagnosis)."""
     busy_share: float | None = omit_if_none()
-    """Its cores busy over the cores it could use (the fewer of its workers and the usable cores): the GIL
-    decides it, and it holds on any machine."""
+    """Its cores busy over the cores it could use (the fewest of its workers, the usable cores and those other
+    processes left it): the GIL decides it, and it holds on any machine."""
     expected: float | None = omit_if_none()
     """The speedup the figures that do not move give (expected_speedup): what the choice rests on where the
     measured speedup's interval is wide."""
@@ -214,7 +214,7 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
                 c.noise_reason,
                 c.diagnosis,
                 busy_share=(
-                    round(c.parallelism / max(1, min(c.workers, cores)), 3)
+                    round(c.parallelism / _could_use(c, cores), 3)
                     if c.parallelism is not None
                     else None
                 ),
@@ -223,6 +223,14 @@ def options_of(result: RunResult, serial_task_s: float | None) -> list[Option]:
             )
         )
     return out
+
+
+def _could_use(c: Cell, cores: int) -> float:
+    """The cores a cell's workers could keep busy: the fewest of its workers, the usable cores and those the
+    other processes left it (its available_cores, the median over its repeats), at least one. Beside a
+    CPU-bound process on 2 cores, threads that let go of the GIL kept 1.3 cores busy, all they were left."""
+    left = c.available_cores if c.available_cores is not None else float(cores)
+    return max(1.0, min(float(c.workers), float(cores), left))
 
 
 def serial_of(result: RunResult) -> Cell | None:
