@@ -19,8 +19,6 @@ static inline int64_t gillab_thread_cpu_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* A worker's CPU clock in ns, or -1 where it cannot be read (gillab_platform's, per OS). */
-static inline int64_t gillab_clock_ns(gillab_cpu_clock c) { return gillab_cpu_clock_ns(c); }
 
 static inline void gillab_sleep_ns(int64_t ns) {
     struct timespec ts;

@@ -7,7 +7,6 @@ cdef extern from "_clock.h" nogil:
         int value
     int64_t gillab_now_ns()
     int64_t gillab_thread_cpu_ns()
-    int64_t gillab_clock_ns(gillab_cpu_clock c)
     void gillab_sleep_ns(int64_t ns)
     void gillab_flag_set(gillab_flag *f, int v)
     int gillab_flag_get(const gillab_flag *f)

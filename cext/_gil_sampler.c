@@ -35,7 +35,7 @@ static int gillab_gil_sample(gillab_gil_sampler *s, int64_t now) {
     for (int j = 0; j < s->nworkers; j++) {
         int k = s->lane_gil[j];
         if ((locked >> k & 1) && (s->tstate[j] == 0 || r[k].holder == s->tstate[j])) holds |= (1ULL << j);
-        int64_t cpu = gillab_clock_ns(s->clock[j]);
+        int64_t cpu = gillab_cpu_clock_ns(s->clock[j]);
         if (cpu > s->last_cpu[j]) running |= (1ULL << j);
         if (cpu >= 0) s->last_cpu[j] = cpu;
     }
@@ -55,7 +55,7 @@ static void *gillab_gil_loop(void *arg) {
     s->t0_ns = next;
     if (s->cur_interval_ns < s->interval_ns) s->cur_interval_ns = s->interval_ns;
     if (s->max_interval_ns < s->interval_ns) s->max_interval_ns = s->interval_ns;
-    for (int j = 0; j < s->nworkers; j++) s->last_cpu[j] = gillab_clock_ns(s->clock[j]);
+    for (int j = 0; j < s->nworkers; j++) s->last_cpu[j] = gillab_cpu_clock_ns(s->clock[j]);
     while (!gillab_flag_get(&s->stop) && s->n < s->cap) {
         next += s->cur_interval_ns;
         gillab_sleep_until_ns(next);

@@ -78,7 +78,7 @@ class States(Record):
 def run(phase_s: float = 0.3, interval_s: float = 0.001) -> States:
     """Run the scenario and return the child's state changes and the parent's phase marks."""
     if not has_proc():
-        why = environment.linux_readers_off() or "no /proc"
+        why = environment.linux_readers_off()
         raise LabError(
             f"gillab states reads process states from Linux's /proc, not read here ({why})"
         )
